@@ -1,0 +1,218 @@
+// Package capture yields link-layer frames from saved captures (pcap and
+// pcapng files, or standard input) and from live interfaces, optionally
+// through a BPF filter. It knows nothing of TCP or of output formats.
+package capture
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// Frame is one captured frame. Data is valid until the next call to Next.
+type Frame struct {
+	// Number is the frame's 1-based position in the file (before any
+	// filter), like tshark's frame.number.
+	Number   uint64
+	Time     time.Time
+	Data     []byte
+	Length   int    // length on the wire
+	LinkType uint32 // LINKTYPE_ value of the frame's interface
+}
+
+// MaxFrame bounds the bytes one record may claim. libpcap refuses records
+// above 256 KiB for most link types; we allow more (Linux BIG TCP and GRO
+// make loopback frames larger than that) but never trust a header claiming
+// gigabytes.
+const MaxFrame = 16 << 20
+
+// bufSize is the read buffer; frames that fit are returned without a copy.
+const bufSize = 1 << 20
+
+// ErrNotCapture is returned when a file is neither pcap nor pcapng.
+var ErrNotCapture = errors.New("not a pcap or pcapng file")
+
+// DamageError reports a file that could be read only up to a point.
+type DamageError struct {
+	Frame  uint64 // the frame that could not be read
+	Offset int64  // byte offset of its record in the (decompressed) file
+	Err    error
+}
+
+func (e *DamageError) Error() string {
+	return fmt.Sprintf("frame %d (byte %d): %v", e.Frame, e.Offset, e.Err)
+}
+
+func (e *DamageError) Unwrap() error { return e.Err }
+
+// recordReader reads the frames of one file format.
+type recordReader interface {
+	next(fr *Frame) error
+	linkType() uint32
+	format() string
+}
+
+// File is an open capture file.
+type File struct {
+	name   string
+	closer io.Closer
+	br     *countingReader
+	rr     recordReader
+	n      uint64
+	filter *Filter
+}
+
+// Open opens a pcap or pcapng file (gzip-compressed too); "-" reads
+// standard input.
+func Open(path string) (*File, error) {
+	var rc io.ReadCloser = os.Stdin
+	name := "stdin"
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			f.Close()
+			return nil, fmt.Errorf("%s is a directory", path)
+		}
+		rc, name = f, path
+	}
+	file, err := NewReader(rc, name)
+	if err != nil {
+		rc.Close()
+		return nil, err
+	}
+	file.closer = rc
+	return file, nil
+}
+
+// NewReader reads a capture from r; name is used in messages.
+func NewReader(r io.Reader, name string) (*File, error) {
+	br := bufio.NewReaderSize(r, bufSize)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		br = bufio.NewReaderSize(zr, bufSize)
+	}
+	cr := &countingReader{r: br}
+	magic, err := br.Peek(4)
+	switch {
+	case len(magic) == 0:
+		return nil, fmt.Errorf("%w: the file is empty", ErrNotCapture)
+	case err != nil:
+		return nil, fmt.Errorf("%w: only %d bytes", ErrNotCapture, len(magic))
+	}
+	var rr recordReader
+	switch m := binary.LittleEndian.Uint32(magic); {
+	case m == pcapngBlockSHB:
+		rr, err = newPcapng(cr)
+	case isPcapMagic(m):
+		rr, err = newPcap(cr)
+	default:
+		return nil, fmt.Errorf("%w (starts with % x)", ErrNotCapture, magic)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &File{name: name, br: cr, rr: rr}, nil
+}
+
+// Name is the file's path, or "stdin".
+func (f *File) Name() string { return f.name }
+
+// Format is "pcap", "pcap (ns)" or "pcapng".
+func (f *File) Format() string { return f.rr.format() }
+
+// LinkType is the link type of the file (of its first interface, for
+// pcapng).
+func (f *File) LinkType() uint32 { return f.rr.linkType() }
+
+// SetFilter makes Next skip frames that the BPF program does not accept.
+func (f *File) SetFilter(flt *Filter) { f.filter = flt }
+
+// Next reads the next frame that passes the filter into fr. It returns
+// io.EOF at the clean end of the file and a *DamageError when the file
+// breaks off or is corrupt; frames read before stay valid.
+func (f *File) Next(fr *Frame) error {
+	for {
+		off := f.br.n
+		if err := f.rr.next(fr); err != nil {
+			if err == io.EOF {
+				return err
+			}
+			return &DamageError{Frame: f.n + 1, Offset: off, Err: err}
+		}
+		f.n++
+		fr.Number = f.n
+		if f.filter == nil || f.filter.Match(fr.Data) {
+			return nil
+		}
+	}
+}
+
+// Frames is the number of frames read so far, filtered or not.
+func (f *File) Frames() uint64 { return f.n }
+
+// Close closes the underlying file.
+func (f *File) Close() error {
+	if f.closer == nil {
+		return nil
+	}
+	return f.closer.Close()
+}
+
+// countingReader tracks the offset for messages and hands out frames
+// straight from bufio's buffer when they fit.
+type countingReader struct {
+	r   *bufio.Reader
+	n   int64
+	big []byte // for records larger than the bufio buffer
+}
+
+// read returns the next n bytes. The slice is valid until the next read.
+// A short read returns io.ErrUnexpectedEOF wrapped with the count, or
+// io.EOF when no byte at all was left.
+func (c *countingReader) read(n int, what string) ([]byte, error) {
+	var b []byte
+	var got int
+	var err error
+	if n <= bufSize {
+		b, err = c.r.Peek(n)
+		got = len(b)
+		c.r.Discard(got)
+	} else {
+		if cap(c.big) < n {
+			c.big = make([]byte, n)
+		}
+		b = c.big[:n]
+		got, err = io.ReadFull(c.r, b)
+	}
+	c.n += int64(got)
+	if got == n {
+		return b, nil
+	}
+	if got == 0 && (err == io.EOF || err == nil) {
+		return nil, io.EOF
+	}
+	if err == nil || err == io.EOF || err == bufio.ErrBufferFull {
+		err = io.ErrUnexpectedEOF
+	}
+	return nil, fmt.Errorf("truncated %s (%d of %d bytes): %w", what, got, n, err)
+}
+
+// mustRead is read for data that must be there: EOF is damage too.
+func (c *countingReader) mustRead(n int, what string) ([]byte, error) {
+	b, err := c.read(n, what)
+	if err == io.EOF {
+		return nil, fmt.Errorf("truncated %s (0 of %d bytes): %w", what, n, io.ErrUnexpectedEOF)
+	}
+	return b, err
+}

@@ -1,0 +1,72 @@
+package capture
+
+/*
+#cgo LDFLAGS: -lpcap
+#include <stdlib.h>
+#include <pcap/pcap.h>
+
+// compile_filter compiles expr for link type lt with libpcap, the same
+// compiler tcpdump uses. On failure it copies libpcap's message to errbuf.
+static int compile_filter(int lt, int snaplen, const char *expr, struct bpf_program *prog, char *errbuf, int errlen) {
+	pcap_t *p = pcap_open_dead(lt, snaplen);
+	if (p == NULL) {
+		snprintf(errbuf, errlen, "pcap_open_dead failed");
+		return -1;
+	}
+	int rc = pcap_compile(p, prog, expr, 1, PCAP_NETMASK_UNKNOWN);
+	if (rc != 0) {
+		snprintf(errbuf, errlen, "%s", pcap_geterr(p));
+	}
+	pcap_close(p);
+	return rc;
+}
+*/
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+
+	"golang.org/x/net/bpf"
+)
+
+// Filter is a compiled BPF program in tcpdump's filter syntax. Matching
+// runs in Go (golang.org/x/net/bpf) and allocates nothing.
+type Filter struct {
+	expr string
+	vm   *bpf.VM
+}
+
+// CompileFilter compiles a tcpdump filter expression for frames of the
+// given link type.
+func CompileFilter(expr string, linkType uint32) (*Filter, error) {
+	cexpr := C.CString(expr)
+	defer C.free(unsafe.Pointer(cexpr))
+	var prog C.struct_bpf_program
+	var errbuf [C.PCAP_ERRBUF_SIZE]C.char
+	if C.compile_filter(C.int(linkType), C.int(MaxFrame), cexpr, &prog, &errbuf[0], C.int(len(errbuf))) != 0 {
+		return nil, fmt.Errorf("bad filter %q: %s", expr, C.GoString(&errbuf[0]))
+	}
+	defer C.pcap_freecode(&prog)
+	insns := unsafe.Slice(prog.bf_insns, int(prog.bf_len))
+	raw := make([]bpf.Instruction, len(insns))
+	for i, in := range insns {
+		raw[i] = bpf.RawInstruction{Op: uint16(in.code), Jt: uint8(in.jt), Jf: uint8(in.jf), K: uint32(in.k)}.Disassemble()
+	}
+	vm, err := bpf.NewVM(raw)
+	if err != nil {
+		return nil, fmt.Errorf("filter %q: %w", expr, err)
+	}
+	return &Filter{expr: expr, vm: vm}, nil
+}
+
+// String returns the filter expression.
+func (f *Filter) String() string { return f.expr }
+
+// Match reports whether the program accepts the frame. BPF's "len" is the
+// captured length here, which differs from the wire length only for frames
+// the snaplen cut short.
+func (f *Filter) Match(data []byte) bool {
+	n, err := f.vm.Run(data)
+	return err == nil && n > 0
+}

@@ -1,0 +1,91 @@
+package capture
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+)
+
+// pcap magic numbers as read little-endian (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcap).
+const (
+	pcapMicro        = 0xa1b2c3d4
+	pcapNano         = 0xa1b23c4d
+	pcapMicroSwapped = 0xd4c3b2a1
+	pcapNanoSwapped  = 0x4d3cb2a1
+)
+
+func isPcapMagic(m uint32) bool {
+	switch m {
+	case pcapMicro, pcapNano, pcapMicroSwapped, pcapNanoSwapped:
+		return true
+	}
+	return false
+}
+
+type pcapReader struct {
+	r       *countingReader
+	order   binary.ByteOrder
+	nanos   bool
+	lt      uint32
+	snaplen uint32
+}
+
+func newPcap(r *countingReader) (*pcapReader, error) {
+	h, err := r.mustRead(24, "pcap file header")
+	if err != nil {
+		return nil, err
+	}
+	p := &pcapReader{r: r, order: binary.LittleEndian}
+	switch binary.LittleEndian.Uint32(h) {
+	case pcapNano:
+		p.nanos = true
+	case pcapMicroSwapped:
+		p.order = binary.BigEndian
+	case pcapNanoSwapped:
+		p.order, p.nanos = binary.BigEndian, true
+	}
+	if major := p.order.Uint16(h[4:]); major != 2 {
+		return nil, fmt.Errorf("pcap version %d.%d is not supported", major, p.order.Uint16(h[6:]))
+	}
+	p.snaplen = p.order.Uint32(h[16:])
+	// The upper bits of the link type field carry FCS information.
+	p.lt = p.order.Uint32(h[20:]) & 0xffff
+	return p, nil
+}
+
+func (p *pcapReader) linkType() uint32 { return p.lt }
+
+func (p *pcapReader) format() string {
+	if p.nanos {
+		return "pcap (ns)"
+	}
+	return "pcap"
+}
+
+func (p *pcapReader) next(fr *Frame) error {
+	h, err := p.r.read(16, "record header")
+	if err != nil {
+		return err
+	}
+	sec, frac := p.order.Uint32(h), p.order.Uint32(h[4:])
+	caplen, wirelen := p.order.Uint32(h[8:]), p.order.Uint32(h[12:])
+	if caplen > MaxFrame {
+		return fmt.Errorf("record claims %d bytes (limit %d): corrupt record header", caplen, MaxFrame)
+	}
+	nsec := int64(frac)
+	if !p.nanos {
+		nsec *= 1000
+	}
+	if nsec >= 1e9 {
+		return fmt.Errorf("record timestamp fraction %d out of range: corrupt record header", frac)
+	}
+	data, err := p.r.mustRead(int(caplen), "packet data")
+	if err != nil {
+		return err
+	}
+	fr.Time = time.Unix(int64(sec), nsec).UTC()
+	fr.Data = data
+	fr.Length = int(max(wirelen, caplen))
+	fr.LinkType = p.lt
+	return nil
+}

@@ -1,0 +1,263 @@
+package capture
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math/bits"
+	"time"
+)
+
+// pcapng block types (draft-ietf-opsawg-pcapng).
+const (
+	pcapngBlockSHB       = 0x0a0d0d0a // section header
+	pcapngBlockIDB       = 0x00000001 // interface description
+	pcapngBlockOPB       = 0x00000002 // packet (obsolete)
+	pcapngBlockSPB       = 0x00000003 // simple packet
+	pcapngBlockEPB       = 0x00000006 // enhanced packet
+	pcapngByteOrderMagic = 0x1a2b3c4d
+)
+
+type ngInterface struct {
+	linkType uint32
+	snaplen  uint32
+	// Timestamps count units of 10^-exp10 seconds, or 2^-exp2 seconds
+	// when pow2 is set (option if_tsresol), plus offset seconds.
+	pow2   bool
+	exp    uint8
+	offset int64
+}
+
+type pcapngReader struct {
+	r      *countingReader
+	order  binary.ByteOrder
+	ifaces []ngInterface
+	first  uint32 // link type of the first interface
+}
+
+func newPcapng(r *countingReader) (*pcapngReader, error) {
+	p := &pcapngReader{r: r, order: binary.LittleEndian}
+	typ, body, err := p.block()
+	if err != nil {
+		if err == io.EOF {
+			err = fmt.Errorf("truncated section header: %w", io.ErrUnexpectedEOF)
+		}
+		return nil, err
+	}
+	if typ != pcapngBlockSHB {
+		return nil, fmt.Errorf("pcapng: first block is type %#x, not a section header", typ)
+	}
+	if err := p.control(typ, body); err != nil {
+		return nil, err
+	}
+	// Read up to the first interface so that LinkType is known.
+	for len(p.ifaces) == 0 {
+		typ, body, err := p.block()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch typ {
+		case pcapngBlockEPB, pcapngBlockOPB, pcapngBlockSPB:
+			return nil, fmt.Errorf("pcapng: packet block before any interface description")
+		}
+		if err := p.control(typ, body); err != nil {
+			return nil, err
+		}
+	}
+	if len(p.ifaces) > 0 {
+		p.first = p.ifaces[0].linkType
+	}
+	return p, nil
+}
+
+func (p *pcapngReader) linkType() uint32 { return p.first }
+func (p *pcapngReader) format() string   { return "pcapng" }
+
+// block reads one whole block and returns its type and body (without the
+// type and the two length fields). A section header also sets the byte
+// order, which the block itself announces.
+func (p *pcapngReader) block() (uint32, []byte, error) {
+	b, err := p.r.read(8, "block header")
+	if err != nil {
+		return 0, nil, err
+	}
+	var h [8]byte // copied: the next Peek may move bufio's buffer
+	copy(h[:], b)
+	typ := p.order.Uint32(h[:])
+	if binary.LittleEndian.Uint32(h[:]) == pcapngBlockSHB {
+		typ = pcapngBlockSHB
+		bom, err := p.r.r.Peek(4)
+		if err != nil {
+			return 0, nil, fmt.Errorf("truncated section header (%d of 4 byte-order bytes): %w", len(bom), io.ErrUnexpectedEOF)
+		}
+		switch {
+		case binary.LittleEndian.Uint32(bom) == pcapngByteOrderMagic:
+			p.order = binary.LittleEndian
+		case binary.BigEndian.Uint32(bom) == pcapngByteOrderMagic:
+			p.order = binary.BigEndian
+		default:
+			return 0, nil, fmt.Errorf("section header with bad byte-order magic % x", bom)
+		}
+		p.ifaces = p.ifaces[:0]
+	}
+	total := p.order.Uint32(h[4:])
+	if total < 12 || total%4 != 0 || total > MaxFrame+64 {
+		return 0, nil, fmt.Errorf("block type %#x has invalid length %d", typ, total)
+	}
+	b, err = p.r.mustRead(int(total)-8, "block")
+	if err != nil {
+		return 0, nil, err
+	}
+	body := b[:len(b)-4]
+	if trailer := p.order.Uint32(b[len(b)-4:]); trailer != total {
+		return 0, nil, fmt.Errorf("block type %#x: trailing length %d differs from leading length %d", typ, trailer, total)
+	}
+	return typ, body, nil
+}
+
+// control handles a non-packet block.
+func (p *pcapngReader) control(typ uint32, body []byte) error {
+	switch typ {
+	case pcapngBlockSHB:
+		if len(body) < 16 {
+			return fmt.Errorf("section header too short (%d bytes)", len(body))
+		}
+		if major := p.order.Uint16(body[4:]); major != 1 {
+			return fmt.Errorf("pcapng version %d is not supported", major)
+		}
+	case pcapngBlockIDB:
+		if len(body) < 8 {
+			return fmt.Errorf("interface description too short (%d bytes)", len(body))
+		}
+		ifc := ngInterface{linkType: uint32(p.order.Uint16(body)), snaplen: p.order.Uint32(body[4:]), exp: 6}
+		p.interfaceOptions(&ifc, body[8:])
+		p.ifaces = append(p.ifaces, ifc)
+	}
+	return nil
+}
+
+func (p *pcapngReader) interfaceOptions(ifc *ngInterface, opts []byte) {
+	for len(opts) >= 4 {
+		code, n := p.order.Uint16(opts), int(p.order.Uint16(opts[2:]))
+		if code == 0 || 4+n > len(opts) {
+			return
+		}
+		v := opts[4 : 4+n]
+		switch {
+		case code == 9 && n == 1: // if_tsresol
+			ifc.pow2, ifc.exp = v[0]&0x80 != 0, v[0]&0x7f
+		case code == 14 && n == 8: // if_tsoffset
+			ifc.offset = int64(p.order.Uint64(v))
+		}
+		opts = opts[4+(n+3)&^3:]
+	}
+}
+
+// time converts a timestamp in the interface's units.
+func (ifc *ngInterface) time(ts uint64) (time.Time, error) {
+	var sec, nsec uint64
+	if ifc.pow2 {
+		if ifc.exp > 63 {
+			return time.Time{}, fmt.Errorf("timestamp resolution 2^-%d out of range", ifc.exp)
+		}
+		sec, nsec = ts>>ifc.exp, ts&(1<<ifc.exp-1)
+		hi, lo := bits.Mul64(nsec, 1e9)
+		nsec, _ = bits.Div64(hi, lo, 1<<ifc.exp)
+	} else {
+		if ifc.exp > 19 {
+			return time.Time{}, fmt.Errorf("timestamp resolution 10^-%d out of range", ifc.exp)
+		}
+		units := uint64(1)
+		for range ifc.exp {
+			units *= 10
+		}
+		sec, nsec = ts/units, ts%units
+		if ifc.exp <= 9 {
+			for range 9 - ifc.exp {
+				nsec *= 10
+			}
+		} else {
+			for range ifc.exp - 9 {
+				nsec /= 10
+			}
+		}
+	}
+	return time.Unix(int64(sec)+ifc.offset, int64(nsec)).UTC(), nil
+}
+
+func (p *pcapngReader) next(fr *Frame) error {
+	for {
+		typ, body, err := p.block()
+		if err != nil {
+			return err
+		}
+		switch typ {
+		case pcapngBlockEPB, pcapngBlockOPB:
+			return p.packet(typ, body, fr)
+		case pcapngBlockSPB:
+			return p.simplePacket(body, fr)
+		}
+		if err := p.control(typ, body); err != nil {
+			return err
+		}
+	}
+}
+
+func (p *pcapngReader) iface(id uint32) (*ngInterface, error) {
+	if int64(id) >= int64(len(p.ifaces)) {
+		return nil, fmt.Errorf("packet names interface %d but the section describes %d", id, len(p.ifaces))
+	}
+	return &p.ifaces[id], nil
+}
+
+// packet decodes an enhanced (or obsolete) packet block.
+func (p *pcapngReader) packet(typ uint32, body []byte, fr *Frame) error {
+	if len(body) < 20 {
+		return fmt.Errorf("packet block too short (%d bytes)", len(body))
+	}
+	id := p.order.Uint32(body)
+	if typ == pcapngBlockOPB {
+		id = uint32(p.order.Uint16(body))
+	}
+	ifc, err := p.iface(id)
+	if err != nil {
+		return err
+	}
+	ts := uint64(p.order.Uint32(body[4:]))<<32 | uint64(p.order.Uint32(body[8:]))
+	caplen, wirelen := p.order.Uint32(body[12:]), p.order.Uint32(body[16:])
+	if uint64(caplen) > uint64(len(body)-20) {
+		return fmt.Errorf("packet claims %d captured bytes but its block holds %d", caplen, len(body)-20)
+	}
+	if fr.Time, err = ifc.time(ts); err != nil {
+		return err
+	}
+	fr.Data = body[20 : 20+caplen]
+	fr.Length = int(max(wirelen, caplen))
+	fr.LinkType = ifc.linkType
+	return nil
+}
+
+// simplePacket decodes a simple packet block: interface 0, no timestamp,
+// captured length = min(original length, snaplen, block).
+func (p *pcapngReader) simplePacket(body []byte, fr *Frame) error {
+	if len(body) < 4 {
+		return fmt.Errorf("simple packet block too short (%d bytes)", len(body))
+	}
+	ifc, err := p.iface(0)
+	if err != nil {
+		return err
+	}
+	wirelen := p.order.Uint32(body)
+	caplen := min(uint64(wirelen), uint64(len(body)-4))
+	if ifc.snaplen != 0 {
+		caplen = min(caplen, uint64(ifc.snaplen))
+	}
+	fr.Time = time.Time{}
+	fr.Data = body[4 : 4+caplen]
+	fr.Length = int(wirelen)
+	fr.LinkType = ifc.linkType
+	return nil
+}

@@ -1,0 +1,300 @@
+package decode
+
+import (
+	"net/netip"
+	"time"
+)
+
+// PreviewLen is how many payload bytes an Event keeps for display.
+const PreviewLen = 32
+
+// Event is one TCP segment as seen in its connection.
+type Event struct {
+	// Frame is the segment's position in the capture, 1-based, like
+	// tshark's frame.number.
+	Frame uint64
+	// T is the time since the connection's first packet.
+	T     time.Duration
+	Dir   Dir
+	Flags Flags
+	// Seq and Ack are relative to each side's initial sequence number, as
+	// tcpdump and Wireshark show them (the SYN has Seq 0). Ack is 0 when the
+	// ACK bit is clear.
+	Seq, Ack uint32
+	// Len is the payload length (from the IP header, so it is right even
+	// when the capture cut the payload short).
+	Len uint32
+	// Win is the advertised window, scaled once both SYNs carried the
+	// window scale option (RFC 7323 §2.2); SYNs themselves are never scaled.
+	Win  uint32
+	Note Note
+
+	previewLen uint8
+	preview    [PreviewLen]byte
+}
+
+// Preview returns up to PreviewLen captured bytes of the payload, raw. It is
+// bytes from the wire: escape them before they reach a terminal.
+func (e *Event) Preview() []byte { return e.preview[:e.previewLen] }
+
+// Handshake records which stages of the three-way handshake were seen and
+// when (the first occurrence of each).
+type Handshake struct {
+	SYN, SYNACK, ACK             bool
+	SYNTime, SYNACKTime, ACKTime time.Time
+	SYNCount, SYNACKCount        int // including retransmissions
+}
+
+// Complete reports whether SYN, SYN-ACK and the client's ACK were all seen.
+func (h *Handshake) Complete() bool { return h.SYN && h.SYNACK && h.ACK }
+
+// SYNToSYNACK is the time from the first SYN to the first SYN-ACK: the
+// server's reaction time plus the path. Zero when either is missing.
+func (h *Handshake) SYNToSYNACK() time.Duration {
+	if !h.SYN || !h.SYNACK {
+		return 0
+	}
+	return h.SYNACKTime.Sub(h.SYNTime)
+}
+
+// SYNACKToACK is the time from the first SYN-ACK to the client's ACK: the
+// client's reaction time plus the path. Zero when either is missing.
+func (h *Handshake) SYNACKToACK() time.Duration {
+	if !h.SYNACK || !h.ACK {
+		return 0
+	}
+	return h.ACKTime.Sub(h.SYNACKTime)
+}
+
+// Total is the time from the first SYN to the handshake's final ACK.
+func (h *Handshake) Total() time.Duration {
+	if !h.Complete() {
+		return 0
+	}
+	return h.ACKTime.Sub(h.SYNTime)
+}
+
+// Conn is one TCP connection: the record the decoder hands to its Sink.
+// Arrays of two are indexed by Side (Client, Server).
+type Conn struct {
+	// ID numbers connections from 1 in the order of their first packet.
+	ID uint64
+	// Client sent the first SYN. When no SYN was seen, Partial is set and
+	// the roles are a guess (see guessRoles).
+	Client, Server netip.AddrPort
+	Partial        bool
+
+	FirstSeen, LastSeen time.Time
+	Handshake           Handshake
+
+	Packets [2]uint64
+	Bytes   [2]uint64 // payload bytes
+	FINs    [2]uint32
+	RSTs    [2]uint32
+	// ClosedBy is the side that sent the first FIN or RST.
+	ClosedBy Side
+
+	// Options are those of each side's SYN (HasOptions tells whether that
+	// side's SYN was seen).
+	Options    [2]Options
+	HasOptions [2]bool
+
+	// Events holds one entry per segment, up to the decoder's MaxEvents;
+	// EventsOmitted counts the segments beyond it.
+	Events        []Event
+	EventsOmitted uint64
+
+	isn        [2]uint32
+	haveISN    [2]bool
+	finSeq     [2]uint32 // sequence number of each side's FIN
+	finAcked   [2]bool
+	finsBefore bool // both FINs were seen before any RST
+}
+
+// Established reports whether the three-way handshake completed.
+func (c *Conn) Established() bool { return c.Handshake.Complete() }
+
+// Duration is the time from the first to the last packet.
+func (c *Conn) Duration() time.Duration { return c.LastSeen.Sub(c.FirstSeen) }
+
+// closed reports whether the connection has ended: FINs both ways, or a RST.
+func (c *Conn) closed() bool {
+	return c.FINs[Client] > 0 && c.FINs[Server] > 0 || c.RSTs[Client]+c.RSTs[Server] > 0
+}
+
+// Verdict sums the connection up. Precedence: a connection that began
+// before the capture is partial whatever followed; then the handshake
+// decides refused / no-answer / incomplete; then the teardown decides.
+func (c *Conn) Verdict() Verdict {
+	h := &c.Handshake
+	switch {
+	case c.Partial:
+		return Partial
+	case !h.SYNACK:
+		if c.RSTs[Server] > 0 {
+			return Refused
+		}
+		if c.Packets[Server] == 0 {
+			return NoAnswer
+		}
+		return Incomplete
+	case !h.ACK:
+		return Incomplete
+	case c.finsBefore:
+		return Complete
+	case c.RSTs[Client]+c.RSTs[Server] > 0:
+		return Reset
+	}
+	return Open
+}
+
+// guessRoles picks client and server for a connection whose first packet is
+// not a SYN. A SYN-ACK names the server outright. Otherwise the server is
+// the end with the well-known port (below 1024) if exactly one has one,
+// else the end with the lower port (clients use high ephemeral ports), and
+// on a tie the sender of the first packet is the client.
+func guessRoles(seg *Segment) (client, server netip.AddrPort) {
+	if seg.Flags.Has(SYN | ACK) {
+		return seg.Dst, seg.Src
+	}
+	sp, dp := seg.Src.Port(), seg.Dst.Port()
+	switch {
+	case sp < 1024 && dp >= 1024:
+		return seg.Dst, seg.Src
+	case dp < 1024 && sp >= 1024:
+		return seg.Src, seg.Dst
+	case sp < dp:
+		return seg.Dst, seg.Src
+	}
+	return seg.Src, seg.Dst
+}
+
+// seqGT reports a > b in 32-bit sequence space (RFC 9293 §3.4).
+func seqGT(a, b uint32) bool { return int32(a-b) > 0 }
+
+// add accounts one segment to the connection and returns the event for it.
+func (c *Conn) add(seg *Segment, t time.Time, frame uint64) Event {
+	dir := ClientToServer
+	if seg.Src != c.Client {
+		dir = ServerToClient
+	}
+	side := dir.Sender()
+	peer := side.Other()
+	f := seg.Flags
+	c.LastSeen = t
+	c.Packets[side]++
+	c.Bytes[side] += uint64(seg.Len)
+
+	if f&SYN != 0 && !c.HasOptions[side] {
+		c.Options[side], c.HasOptions[side] = seg.Opts, true
+	}
+	// Relative numbering: a side's base is its ISN. Without its SYN we
+	// act as if the SYN had been seen just before (base = seq-1, or the
+	// peer's ack-1), so the first data byte is 1 as in Wireshark.
+	if !c.haveISN[side] {
+		c.isn[side], c.haveISN[side] = seg.Seq, true
+		if f&SYN == 0 {
+			c.isn[side]--
+		}
+	}
+	if f&ACK != 0 && !c.haveISN[peer] {
+		c.isn[peer], c.haveISN[peer] = seg.Ack-1, true
+	}
+	ev := Event{Frame: frame, T: t.Sub(c.FirstSeen), Dir: dir, Flags: f, Seq: seg.Seq - c.isn[side], Len: uint32(seg.Len)}
+	if f&ACK != 0 {
+		ev.Ack = seg.Ack - c.isn[peer]
+	}
+	ev.Win = uint32(seg.Window)
+	if f&SYN == 0 && c.Options[Client].HasWScale && c.Options[Server].HasWScale {
+		ev.Win <<= c.Options[side].WScale
+	}
+	ev.previewLen = uint8(copy(ev.preview[:], seg.Payload))
+	ev.Note = c.meaning(seg, side, t)
+	return ev
+}
+
+// meaning updates handshake and teardown state and says what the segment
+// means.
+func (c *Conn) meaning(seg *Segment, side Side, t time.Time) Note {
+	f, h, peer := seg.Flags, &c.Handshake, side.Other()
+	var n Note
+	switch {
+	case f&RST != 0:
+		c.RSTs[side]++
+		switch {
+		case side == Server && h.SYN && !h.SYNACK:
+			n = NoteRefused
+		case side == Client:
+			n = NoteClientResets
+		default:
+			n = NoteServerResets
+		}
+		if c.ClosedBy == NoSide {
+			c.ClosedBy = side
+		}
+	case f&(SYN|ACK) == SYN:
+		if side == Server {
+			n = NoteSimultaneousOpen
+			break
+		}
+		h.SYNCount++
+		if h.SYN {
+			n = NoteSYNRetransmit
+			break
+		}
+		h.SYN, h.SYNTime, n = true, t, NoteHandshake1
+	case f&SYN != 0: // SYN-ACK
+		if side == Client { // simultaneous open: both sides answer SYN-ACK
+			n = NoteSimultaneousOpen
+			break
+		}
+		h.SYNACKCount++
+		if h.SYNACK {
+			n = NoteSYNACKRetransmit
+			break
+		}
+		h.SYNACK, h.SYNACKTime, n = true, t, NoteHandshake2
+	case f&ACK != 0 && side == Client && h.SYNACK && !h.ACK:
+		h.ACK, h.ACKTime, n = true, t, NoteHandshakeDone
+	}
+	if seg.Len > 0 {
+		n |= NoteData
+	}
+	if f&FIN != 0 {
+		if c.FINs[side] == 0 {
+			// The FIN occupies the sequence number after the data
+			// it carries (RFC 9293 §3.4).
+			c.finSeq[side] = seg.Seq + uint32(seg.Len)
+			if f&SYN != 0 {
+				c.finSeq[side]++
+			}
+			n |= closeNote(side)
+			if c.ClosedBy == NoSide {
+				c.ClosedBy = side
+			}
+		}
+		c.FINs[side]++
+	}
+	if f&(ACK|RST) == ACK && c.FINs[peer] > 0 && !c.finAcked[peer] && seqGT(seg.Ack, c.finSeq[peer]) {
+		c.finAcked[peer] = true
+		if c.finAcked[side] {
+			n |= NoteClosed
+		} else {
+			n |= NoteFINAcked
+		}
+	}
+	if n == 0 && f&ACK != 0 {
+		n = NoteAck
+	}
+	if f&RST == 0 && c.FINs[Client] > 0 && c.FINs[Server] > 0 && c.RSTs[Client]+c.RSTs[Server] == 0 {
+		c.finsBefore = true
+	}
+	return n
+}
+
+func closeNote(s Side) Note {
+	if s == Client {
+		return NoteClientCloses
+	}
+	return NoteServerCloses
+}

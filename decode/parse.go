@@ -1,0 +1,395 @@
+package decode
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+)
+
+// LinkType is a LINKTYPE_ value from the tcpdump.org registry, as pcap and
+// pcapng files store it (32 bits: gopacket's layers.LinkType has only 8, too
+// few for SLL2).
+type LinkType uint32
+
+// The link types the decoder understands.
+const (
+	LinkTypeNull       LinkType = 0   // BSD loopback, host byte order (macOS lo0)
+	LinkTypeEthernet   LinkType = 1   // Ethernet, with any 802.1Q/802.1ad tags
+	LinkTypeRawBSD     LinkType = 12  // bare IP, DLT_RAW on most BSDs
+	LinkTypeRawOpenBSD LinkType = 14  // bare IP, DLT_RAW on OpenBSD
+	LinkTypeRaw        LinkType = 101 // bare IPv4 or IPv6
+	LinkTypeLoop       LinkType = 108 // OpenBSD loopback, network byte order
+	LinkTypeLinuxSLL   LinkType = 113 // Linux cooked capture v1
+	LinkTypeIPv4       LinkType = 228
+	LinkTypeIPv6       LinkType = 229
+	LinkTypeLinuxSLL2  LinkType = 276 // Linux cooked capture v2 (tcpdump -i any, libpcap >= 1.10)
+)
+
+var linkTypeNames = map[LinkType]string{
+	LinkTypeNull: "NULL", LinkTypeEthernet: "EN10MB", LinkTypeRawBSD: "RAW", LinkTypeRawOpenBSD: "RAW",
+	LinkTypeRaw: "RAW", LinkTypeLoop: "LOOP", LinkTypeLinuxSLL: "LINUX_SLL", LinkTypeIPv4: "IPV4",
+	LinkTypeIPv6: "IPV6", LinkTypeLinuxSLL2: "LINUX_SLL2",
+}
+
+// String returns the DLT name tcpdump prints ("EN10MB", "LINUX_SLL2"), or
+// the number for a link type the decoder does not know.
+func (lt LinkType) String() string {
+	if n, ok := linkTypeNames[lt]; ok {
+		return n
+	}
+	return fmt.Sprintf("link type %d", uint32(lt))
+}
+
+// layerTypeLinuxSLL2 names our SLL2 decoder inside the DecodingLayerParser.
+// It is never registered with gopacket (that would be global state); the
+// parser only needs a number no gopacket layer uses.
+const layerTypeLinuxSLL2 gopacket.LayerType = 1999
+
+// SupportsLinkType reports whether the decoder understands frames of link
+// type lt.
+func SupportsLinkType(lt LinkType) bool {
+	_, ok := linkTypeNames[lt]
+	return ok
+}
+
+// Options are the TCP options that matter for a handshake, as carried by a
+// SYN or SYN-ACK (RFC 9293 §3.2, RFC 7323, RFC 2018, RFC 7413).
+type Options struct {
+	MSS           uint16
+	HasMSS        bool
+	WScale        uint8
+	HasWScale     bool
+	SACKPermitted bool
+	Timestamps    bool
+	TSval, TSecr  uint32
+	// TFO is set when a TCP Fast Open option is present; an empty cookie is
+	// a cookie request.
+	TFO       bool
+	tfoLen    uint8
+	tfoCookie [16]byte
+}
+
+// TFOCookie returns the Fast Open cookie (empty for a cookie request).
+func (o *Options) TFOCookie() []byte { return o.tfoCookie[:o.tfoLen] }
+
+// Segment is one decoded TCP segment. Payload aliases the frame's bytes and
+// is valid only until the next frame is decoded.
+type Segment struct {
+	Src, Dst netip.AddrPort
+	Seq, Ack uint32
+	Flags    Flags
+	Window   uint16
+	// Len is the payload length the IP header declares, which is the
+	// segment's real length even when the capture's snaplen cut it short.
+	Len     int
+	Payload []byte
+	Opts    Options
+}
+
+type frameKind uint8
+
+const (
+	frameTCP frameKind = iota
+	frameOther
+)
+
+// parser decodes frames into Segments with gopacket's DecodingLayerParser.
+// Every layer is allocated once; parsing a frame allocates nothing.
+type parser struct {
+	eth   layers.Ethernet
+	dot1q layers.Dot1Q
+	sll   layers.LinuxSLL
+	sll2  linuxSLL2
+	loop  layers.Loopback
+	ip4   layers.IPv4
+	ip6   layers.IPv6
+	ext   ipv6Ext
+	tcp   layers.TCP
+
+	ethernet, cooked, cooked2, null, ipv4, ipv6 *gopacket.DecodingLayerParser
+	decoded                                     []gopacket.LayerType
+}
+
+func newParser() *parser {
+	p := &parser{decoded: make([]gopacket.LayerType, 0, 16)}
+	p.ext.ip6 = &p.ip6
+	p.ext.class = gopacket.NewLayerClass([]gopacket.LayerType{
+		layers.LayerTypeIPv6HopByHop, layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Fragment,
+		layers.LayerTypeIPv6Destination, layers.LayerTypeIPSecAH,
+	})
+	all := []gopacket.DecodingLayer{&p.eth, &p.dot1q, &p.sll, &p.sll2, &p.loop, &p.ip4, &p.ip6, &p.ext, &p.tcp}
+	mk := func(first gopacket.LayerType) *gopacket.DecodingLayerParser {
+		dlp := gopacket.NewDecodingLayerParser(first, all...)
+		// Any layer we have no decoder for (ARP, UDP, ICMP, fragments)
+		// simply ends the frame: it is not TCP and is counted as such.
+		dlp.IgnoreUnsupported = true
+		return dlp
+	}
+	p.ethernet = mk(layers.LayerTypeEthernet)
+	p.cooked = mk(layers.LayerTypeLinuxSLL)
+	p.cooked2 = mk(layerTypeLinuxSLL2)
+	p.null = mk(layers.LayerTypeLoopback)
+	p.ipv4 = mk(layers.LayerTypeIPv4)
+	p.ipv6 = mk(layers.LayerTypeIPv6)
+	return p
+}
+
+// ErrUnsupportedLinkType is returned for frames of a link type the decoder
+// does not understand.
+var ErrUnsupportedLinkType = errors.New("unsupported link type")
+
+// parse decodes one frame. It returns frameOther for anything that is not a
+// complete TCP header inside IPv4 or IPv6, and an error for a frame whose
+// headers are damaged.
+func (p *parser) parse(data []byte, lt LinkType, seg *Segment) (frameKind, error) {
+	var dlp *gopacket.DecodingLayerParser
+	switch lt {
+	case LinkTypeEthernet:
+		dlp = p.ethernet
+	case LinkTypeLinuxSLL:
+		dlp = p.cooked
+	case LinkTypeLinuxSLL2:
+		dlp = p.cooked2
+	case LinkTypeNull, LinkTypeLoop:
+		dlp = p.null
+	case LinkTypeIPv4:
+		dlp = p.ipv4
+	case LinkTypeIPv6:
+		dlp = p.ipv6
+	case LinkTypeRaw, LinkTypeRawBSD, LinkTypeRawOpenBSD:
+		if len(data) == 0 {
+			return frameOther, errors.New("empty frame")
+		}
+		switch data[0] >> 4 {
+		case 4:
+			dlp = p.ipv4
+		case 6:
+			dlp = p.ipv6
+		default:
+			return frameOther, fmt.Errorf("raw IP frame with IP version %d", data[0]>>4)
+		}
+	default:
+		return frameOther, fmt.Errorf("%w %d", ErrUnsupportedLinkType, uint32(lt))
+	}
+	p.ext.skipped = 0
+	err := dlp.DecodeLayers(data, &p.decoded)
+	if err != nil {
+		return frameOther, fmt.Errorf("%s: %w", p.failedLayer(dlp), err)
+	}
+	n := len(p.decoded)
+	if n < 2 || p.decoded[n-1] != layers.LayerTypeTCP {
+		return frameOther, nil
+	}
+	return frameTCP, p.fill(seg)
+}
+
+// failedLayer names the layer whose decoding failed: the one after the last
+// layer decoded, or the link layer.
+func (p *parser) failedLayer(dlp *gopacket.DecodingLayerParser) gopacket.LayerType {
+	if len(p.decoded) == 0 {
+		switch dlp {
+		case p.ethernet:
+			return layers.LayerTypeEthernet
+		case p.cooked:
+			return layers.LayerTypeLinuxSLL
+		case p.cooked2:
+			return layerTypeLinuxSLL2
+		case p.null:
+			return layers.LayerTypeLoopback
+		case p.ipv4:
+			return layers.LayerTypeIPv4
+		}
+		return layers.LayerTypeIPv6
+	}
+	switch p.decoded[len(p.decoded)-1] {
+	case layers.LayerTypeEthernet:
+		return p.eth.NextLayerType()
+	case layers.LayerTypeDot1Q:
+		return p.dot1q.NextLayerType()
+	case layers.LayerTypeLinuxSLL:
+		return p.sll.NextLayerType()
+	case layerTypeLinuxSLL2:
+		return p.sll2.NextLayerType()
+	case layers.LayerTypeLoopback:
+		return p.loop.NextLayerType()
+	case layers.LayerTypeIPv4:
+		return p.ip4.NextLayerType()
+	case layers.LayerTypeIPv6:
+		return p.ip6.NextLayerType()
+	}
+	return p.ext.NextLayerType()
+}
+
+// fill copies the decoded IP and TCP headers into seg.
+func (p *parser) fill(seg *Segment) error {
+	var l4len int // TCP header + payload, as the IP header declares it
+	switch p.decoded[len(p.decoded)-2] {
+	case layers.LayerTypeIPv4:
+		seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.SrcIP)), uint16(p.tcp.SrcPort))
+		seg.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.DstIP)), uint16(p.tcp.DstPort))
+		l4len = int(p.ip4.Length) - int(p.ip4.IHL)*4
+	default: // IPv6, possibly behind extension headers
+		seg.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(p.ip6.SrcIP)), uint16(p.tcp.SrcPort))
+		seg.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(p.ip6.DstIP)), uint16(p.tcp.DstPort))
+		l4len = int(p.ip6.Length) - p.ext.skipped
+		if p.ip6.HopByHop != nil {
+			l4len -= p.ip6.HopByHop.ActualLength
+			if p.ip6.Length == 0 { // jumbogram: the payload is what the frame holds
+				l4len = len(p.ip6.Payload) - p.ext.skipped
+			}
+		}
+	}
+	t := &p.tcp
+	seg.Seq, seg.Ack, seg.Window = t.Seq, t.Ack, t.Window
+	seg.Flags = flagsOf(t)
+	seg.Payload = t.Payload
+	seg.Len = l4len - len(t.Contents)
+	if seg.Len < 0 {
+		return fmt.Errorf("TCP header (%d bytes) longer than the IP payload (%d bytes)", len(t.Contents), l4len)
+	}
+	if len(seg.Payload) > seg.Len {
+		seg.Payload = seg.Payload[:seg.Len]
+	}
+	seg.Opts = Options{}
+	for i := range t.Options {
+		parseOption(&t.Options[i], &seg.Opts)
+	}
+	return nil
+}
+
+func flagsOf(t *layers.TCP) Flags {
+	var f Flags
+	for _, x := range [...]struct {
+		set bool
+		bit Flags
+	}{{t.FIN, FIN}, {t.SYN, SYN}, {t.RST, RST}, {t.PSH, PSH}, {t.ACK, ACK}, {t.URG, URG}, {t.ECE, ECE}, {t.CWR, CWR}, {t.NS, NS}} {
+		if x.set {
+			f |= x.bit
+		}
+	}
+	return f
+}
+
+// tfoExperimentID is the experimental option 254 ExID used for Fast Open
+// before kind 34 was assigned (RFC 7413 §4.1.1).
+const tfoExperimentID = 0xF989
+
+func parseOption(o *layers.TCPOption, out *Options) {
+	d := o.OptionData
+	switch o.OptionType {
+	case layers.TCPOptionKindMSS:
+		if len(d) == 2 {
+			out.MSS, out.HasMSS = binary.BigEndian.Uint16(d), true
+		}
+	case layers.TCPOptionKindWindowScale:
+		if len(d) == 1 {
+			// RFC 7323 §2.3: a shift above 14 is treated as 14.
+			out.WScale, out.HasWScale = min(d[0], 14), true
+		}
+	case layers.TCPOptionKindSACKPermitted:
+		out.SACKPermitted = true
+	case layers.TCPOptionKindTimestamps:
+		if len(d) == 8 {
+			out.Timestamps = true
+			out.TSval, out.TSecr = binary.BigEndian.Uint32(d[:4]), binary.BigEndian.Uint32(d[4:])
+		}
+	case 34: // TCP Fast Open (RFC 7413)
+		setTFO(out, d)
+	case 254:
+		if len(d) >= 2 && binary.BigEndian.Uint16(d) == tfoExperimentID {
+			setTFO(out, d[2:])
+		}
+	}
+}
+
+func setTFO(out *Options, cookie []byte) {
+	out.TFO = true
+	out.tfoLen = uint8(copy(out.tfoCookie[:], cookie))
+}
+
+// linuxSLL2 decodes the 20-byte LINKTYPE_LINUX_SLL2 header:
+// protocol(2) reserved(2) ifindex(4) hatype(2) pkttype(1) halen(1) addr(8).
+type linuxSLL2 struct {
+	protocol layers.EthernetType
+	payload  []byte
+}
+
+func (l *linuxSLL2) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < 20 {
+		df.SetTruncated()
+		return fmt.Errorf("truncated header (%d of 20 bytes)", len(data))
+	}
+	l.protocol = layers.EthernetType(binary.BigEndian.Uint16(data[0:2]))
+	l.payload = data[20:]
+	return nil
+}
+
+func (l *linuxSLL2) CanDecode() gopacket.LayerClass    { return layerTypeLinuxSLL2 }
+func (l *linuxSLL2) NextLayerType() gopacket.LayerType { return l.protocol.LayerType() }
+func (l *linuxSLL2) LayerPayload() []byte              { return l.payload }
+
+// ipv6Ext skips one IPv6 extension header (RFC 8200 §4) and counts the bytes
+// skipped, so that the TCP length can be derived from the payload length.
+// A non-first fragment ends decoding: its bytes are not a TCP header.
+type ipv6Ext struct {
+	ip6      *layers.IPv6
+	class    gopacket.LayerClass
+	next     layers.IPProtocol
+	fragment bool
+	payload  []byte
+	skipped  int
+}
+
+func (e *ipv6Ext) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < 8 {
+		df.SetTruncated()
+		return fmt.Errorf("truncated IPv6 extension header (%d of 8 bytes)", len(data))
+	}
+	kind := e.current()
+	e.next = layers.IPProtocol(data[0])
+	n := (int(data[1]) + 1) * 8
+	e.fragment = false
+	switch kind {
+	case layers.IPProtocolIPv6Fragment:
+		n = 8
+		// Offset other than zero, or more fragments to come: the TCP
+		// segment is split and we do not reassemble.
+		e.fragment = binary.BigEndian.Uint16(data[2:4]) != 0
+	case layers.IPProtocolAH:
+		n = (int(data[1]) + 2) * 4
+	}
+	if n > len(data) {
+		df.SetTruncated()
+		return fmt.Errorf("IPv6 extension header length %d exceeds the %d bytes left", n, len(data))
+	}
+	e.skipped += n
+	e.payload = data[n:]
+	return nil
+}
+
+// current returns the kind of the header being decoded: the previous
+// header's next-header value. The parser does not pass it, so the first
+// extension header takes it from the IPv6 header and later ones from the
+// extension header before them.
+func (e *ipv6Ext) current() layers.IPProtocol {
+	if e.skipped > 0 {
+		return e.next
+	}
+	if e.ip6.HopByHop != nil {
+		return e.ip6.HopByHop.NextHeader
+	}
+	return e.ip6.NextHeader
+}
+
+func (e *ipv6Ext) CanDecode() gopacket.LayerClass { return e.class }
+func (e *ipv6Ext) NextLayerType() gopacket.LayerType {
+	if e.fragment {
+		return gopacket.LayerTypeFragment
+	}
+	return e.next.LayerType()
+}
+func (e *ipv6Ext) LayerPayload() []byte { return e.payload }

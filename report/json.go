@@ -1,0 +1,199 @@
+package report
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"time"
+
+	"synack/decode"
+)
+
+// Schema names the JSON layout. Later versions only add fields.
+const Schema = "synack/v1"
+
+// TimeFormat is RFC 3339 with nanoseconds, always nine digits.
+const TimeFormat = "2006-01-02T15:04:05.000000000Z07:00"
+
+type jsonDoc struct {
+	Schema      string     `json:"schema"`
+	Source      jsonSource `json:"source"`
+	Connections []jsonConn `json:"connections"`
+	Totals      jsonTotals `json:"totals"`
+	Warnings    []string   `json:"warnings"`
+	// WarningsOmitted counts warnings beyond those listed.
+	WarningsOmitted uint64 `json:"warnings_omitted"`
+	Error           string `json:"error"`
+}
+
+type jsonSource struct {
+	Name     string `json:"name"`
+	Format   string `json:"format"`
+	LinkType string `json:"link_type"`
+	Filter   string `json:"filter"`
+}
+
+type jsonEndpoint struct {
+	IP   string `json:"ip"`
+	Port uint16 `json:"port"`
+}
+
+type jsonPair struct {
+	Client uint64 `json:"client"`
+	Server uint64 `json:"server"`
+}
+
+type jsonHandshake struct {
+	SYN           bool  `json:"syn"`
+	SYNACK        bool  `json:"syn_ack"`
+	ACK           bool  `json:"ack"`
+	Complete      bool  `json:"complete"`
+	SYNToSYNACKus int64 `json:"syn_to_synack_us"`
+	SYNACKToACKus int64 `json:"synack_to_ack_us"`
+	SYNCount      int   `json:"syn_count"`
+	SYNACKCount   int   `json:"syn_ack_count"`
+}
+
+type jsonOptions struct {
+	MSS           *uint16 `json:"mss"`
+	WScale        *uint8  `json:"wscale"`
+	SACKPermitted bool    `json:"sack_permitted"`
+	Timestamps    bool    `json:"timestamps"`
+	TFO           bool    `json:"tfo"`
+	TFOCookie     string  `json:"tfo_cookie"`
+}
+
+type jsonEvent struct {
+	Frame   uint64 `json:"frame"`
+	Tus     int64  `json:"t_us"`
+	Dir     string `json:"dir"`
+	Flags   string `json:"flags"`
+	Seq     uint32 `json:"seq"`
+	Ack     uint32 `json:"ack"`
+	Len     uint32 `json:"len"`
+	Win     uint32 `json:"win"`
+	Note    string `json:"note"`
+	Preview string `json:"preview,omitempty"`
+}
+
+type jsonConn struct {
+	ID           uint64        `json:"id"`
+	Client       jsonEndpoint  `json:"client"`
+	Server       jsonEndpoint  `json:"server"`
+	Partial      bool          `json:"partial"`
+	Verdict      string        `json:"verdict"`
+	FirstSeen    string        `json:"first_seen"`
+	LastSeen     string        `json:"last_seen"`
+	DurationUs   int64         `json:"duration_us"`
+	Handshake    jsonHandshake `json:"handshake"`
+	Packets      jsonPair      `json:"packets"`
+	PayloadBytes jsonPair      `json:"payload_bytes"`
+	FIN          jsonPair      `json:"fin"`
+	RST          jsonPair      `json:"rst"`
+	ClosedBy     string        `json:"closed_by"`
+	Options      struct {
+		Client *jsonOptions `json:"client"`
+		Server *jsonOptions `json:"server"`
+	} `json:"options"`
+	Events        []jsonEvent `json:"events"`
+	EventsOmitted uint64      `json:"events_omitted"`
+}
+
+type jsonVerdicts struct {
+	Complete   uint64 `json:"complete"`
+	Refused    uint64 `json:"refused"`
+	Reset      uint64 `json:"reset"`
+	NoAnswer   uint64 `json:"no-answer"`
+	Incomplete uint64 `json:"incomplete"`
+	Open       uint64 `json:"open"`
+	Partial    uint64 `json:"partial"`
+}
+
+type jsonTotals struct {
+	Frames      uint64       `json:"frames"`
+	TCP         uint64       `json:"tcp"`
+	NonTCP      uint64       `json:"non_tcp"`
+	Malformed   uint64       `json:"malformed"`
+	Connections uint64       `json:"connections"`
+	Evicted     uint64       `json:"evicted"`
+	Verdicts    jsonVerdicts `json:"verdicts"`
+}
+
+func us(d time.Duration) int64 { return int64(d.Round(time.Microsecond) / time.Microsecond) }
+
+func pair(a [2]uint64) jsonPair { return jsonPair{a[decode.Client], a[decode.Server]} }
+func pair32(a [2]uint32) jsonPair {
+	return jsonPair{uint64(a[decode.Client]), uint64(a[decode.Server])}
+}
+
+func endpoint(c *decode.Conn, s decode.Side) jsonEndpoint {
+	ap := c.Client
+	if s == decode.Server {
+		ap = c.Server
+	}
+	return jsonEndpoint{IP: ap.Addr().Unmap().String(), Port: ap.Port()}
+}
+
+func options(c *decode.Conn, s decode.Side) *jsonOptions {
+	if !c.HasOptions[s] {
+		return nil
+	}
+	o := &c.Options[s]
+	j := &jsonOptions{SACKPermitted: o.SACKPermitted, Timestamps: o.Timestamps, TFO: o.TFO, TFOCookie: hex.EncodeToString(o.TFOCookie())}
+	if o.HasMSS {
+		j.MSS = &o.MSS
+	}
+	if o.HasWScale {
+		j.WScale = &o.WScale
+	}
+	return j
+}
+
+// ConnJSON converts a connection to its synack/v1 JSON object.
+func connJSON(c *decode.Conn) jsonConn {
+	h := &c.Handshake
+	j := jsonConn{
+		ID: c.ID, Client: endpoint(c, decode.Client), Server: endpoint(c, decode.Server),
+		Partial: c.Partial, Verdict: c.Verdict().String(),
+		FirstSeen: c.FirstSeen.UTC().Format(TimeFormat), LastSeen: c.LastSeen.UTC().Format(TimeFormat),
+		DurationUs: us(c.Duration()),
+		Handshake: jsonHandshake{SYN: h.SYN, SYNACK: h.SYNACK, ACK: h.ACK, Complete: h.Complete(),
+			SYNToSYNACKus: us(h.SYNToSYNACK()), SYNACKToACKus: us(h.SYNACKToACK()),
+			SYNCount: h.SYNCount, SYNACKCount: h.SYNACKCount},
+		Packets: pair(c.Packets), PayloadBytes: pair(c.Bytes), FIN: pair32(c.FINs), RST: pair32(c.RSTs),
+		ClosedBy: c.ClosedBy.String(), Events: make([]jsonEvent, len(c.Events)), EventsOmitted: c.EventsOmitted,
+	}
+	j.Options.Client, j.Options.Server = options(c, decode.Client), options(c, decode.Server)
+	for i := range c.Events {
+		e := &c.Events[i]
+		j.Events[i] = jsonEvent{Frame: e.Frame, Tus: us(e.T), Dir: e.Dir.String(), Flags: e.Flags.Tcpdump(),
+			Seq: e.Seq, Ack: e.Ack, Len: e.Len, Win: e.Win, Note: e.Note.String(), Preview: preview(e)}
+	}
+	return j
+}
+
+// JSON writes the capture as one synack/v1 document followed by a newline.
+func JSON(w io.Writer, c *Capture) error {
+	t := &c.Totals
+	v := &t.ByVerdict
+	doc := jsonDoc{
+		Schema:      Schema,
+		Source:      jsonSource{Name: c.Source, Format: c.Format, LinkType: c.LinkType, Filter: c.Filter},
+		Connections: make([]jsonConn, len(c.Conns)),
+		Totals: jsonTotals{Frames: t.Packets, TCP: t.TCP, NonTCP: t.NonTCP, Malformed: t.Malformed,
+			Connections: t.Connections, Evicted: t.Evicted, Verdicts: jsonVerdicts{
+				Complete: v[decode.Complete], Refused: v[decode.Refused], Reset: v[decode.Reset], NoAnswer: v[decode.NoAnswer],
+				Incomplete: v[decode.Incomplete], Open: v[decode.Open], Partial: v[decode.Partial]}},
+		Warnings: c.Warnings, WarningsOmitted: c.WarningsOmitted, Error: c.Error,
+	}
+	if doc.Warnings == nil {
+		doc.Warnings = []string{}
+	}
+	for i, conn := range c.Conns {
+		doc.Connections[i] = connJSON(conn)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(&doc)
+}

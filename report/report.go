@@ -1,0 +1,111 @@
+// Package report renders decoded TCP connections for people (a text
+// timeline per connection, a summary table, totals) and for machines (JSON,
+// schema synack/v1). It takes plain records and knows nothing of pcap.
+package report
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"synack/decode"
+)
+
+// Capture is everything known about one analysed capture.
+type Capture struct {
+	Source   string // file name, "stdin", or interface
+	Format   string // "pcap", "pcap (ns)", "pcapng", "live"
+	LinkType string // DLT name of the first interface
+	Filter   string // BPF filter expression, if any
+	Conns    []*decode.Conn
+	Totals   decode.Totals
+	// Warnings are per-frame problems (damaged headers); WarningsOmitted
+	// counts those not kept.
+	Warnings        []string
+	WarningsOmitted uint64
+	// Error says where and why reading stopped early; empty when the
+	// capture was read to its end.
+	Error string
+}
+
+// Escape renders bytes from the wire so that nothing reaches a terminal
+// raw: printable ASCII stays, \n \r \t \\ \" get backslash escapes, and
+// every other byte (control bytes, DEL, anything >= 0x80) becomes \xHH.
+func Escape(b []byte) string {
+	var s strings.Builder
+	s.Grow(len(b))
+	for _, c := range b {
+		switch {
+		case c == '\\' || c == '"':
+			s.WriteByte('\\')
+			s.WriteByte(c)
+		case c == '\n':
+			s.WriteString(`\n`)
+		case c == '\r':
+			s.WriteString(`\r`)
+		case c == '\t':
+			s.WriteString(`\t`)
+		case c >= 0x20 && c < 0x7f:
+			s.WriteByte(c)
+		default:
+			fmt.Fprintf(&s, `\x%02x`, c)
+		}
+	}
+	return s.String()
+}
+
+// preview returns the escaped payload preview of e, with "…" when the
+// payload is longer than the bytes kept, or "" without payload.
+func preview(e *decode.Event) string {
+	p := e.Preview()
+	if len(p) == 0 {
+		return ""
+	}
+	s := Escape(p)
+	if uint32(len(p)) < e.Len {
+		s += "…"
+	}
+	return s
+}
+
+// Duration formats d for people: "850ns", "45µs", "1.234ms", "2.500s".
+func Duration(d time.Duration) string {
+	switch {
+	case d < time.Microsecond:
+		return strconv.FormatInt(int64(d), 10) + "ns"
+	case d < time.Millisecond:
+		return strconv.FormatInt(int64(d.Round(time.Microsecond)/time.Microsecond), 10) + "µs"
+	case d < time.Second:
+		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64) + "ms"
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) + "s"
+}
+
+// width is the number of terminal columns s takes (all our runes are one
+// column wide).
+func width(s string) int { return utf8.RuneCountInString(s) }
+
+// pad right-pads s to n columns.
+func pad(s string, n int) string {
+	if w := width(s); w < n {
+		return s + strings.Repeat(" ", n-w)
+	}
+	return s
+}
+
+// lpad left-pads s to n columns.
+func lpad(s string, n int) string {
+	if w := width(s); w < n {
+		return strings.Repeat(" ", n-w) + s
+	}
+	return s
+}
+
+func plural(n uint64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.FormatUint(n, 10) + " " + many
+}

@@ -1,0 +1,173 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"synack/decode"
+)
+
+// TextOptions tune the text report.
+type TextOptions struct {
+	// NoTimeline leaves out the per-packet lines.
+	NoTimeline bool
+}
+
+// arrowWidth is the width of the direction column.
+const arrowWidth = 26
+
+// Text writes the human report: each connection's header and timeline,
+// then the summary table and the totals.
+func Text(w io.Writer, c *Capture, opt TextOptions) error {
+	bw := bufio.NewWriter(w)
+	header(bw, c)
+	for _, conn := range c.Conns {
+		connection(bw, conn, opt)
+	}
+	summary(bw, c)
+	return bw.Flush()
+}
+
+func header(w io.Writer, c *Capture) {
+	fmt.Fprintf(w, "synack: %s · %s, %s", c.Source, c.Format, c.LinkType)
+	if c.Filter != "" {
+		fmt.Fprintf(w, " · filter %q", c.Filter)
+	}
+	fmt.Fprintf(w, " · %s\n", plural(c.Totals.Packets, "frame", "frames"))
+}
+
+// Arrow draws a segment's direction with its flags in tcpdump notation:
+// "──[S]────────▶" from client to server, "◀────────[S.]──" back.
+func Arrow(d decode.Dir, f decode.Flags) string {
+	label := "[" + f.Tcpdump() + "]"
+	line := strings.Repeat("─", max(arrowWidth-width(label)-3, 1))
+	if d == decode.ClientToServer {
+		return "──" + label + line + "▶"
+	}
+	return "◀" + line + label + "──"
+}
+
+func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
+	h := &c.Handshake
+	fmt.Fprintf(w, "\nconnection %d  %s → %s  %s\n", c.ID, c.Client, c.Server, c.Verdict())
+	if c.Partial {
+		fmt.Fprintf(w, "  began before the capture: roles guessed from the ports\n")
+	}
+	fmt.Fprintf(w, "  %s · duration %s", handshakeText(h), Duration(c.Duration()))
+	if c.ClosedBy != decode.NoSide {
+		fmt.Fprintf(w, " · %s closed first", c.ClosedBy)
+	}
+	fmt.Fprintln(w)
+	for _, s := range []decode.Side{decode.Client, decode.Server} {
+		fmt.Fprintf(w, "  %s → %s: %s, %s payload, FIN %d, RST %d\n", s, s.Other(),
+			plural(c.Packets[s], "packet", "packets"), plural(c.Bytes[s], "byte", "bytes"), c.FINs[s], c.RSTs[s])
+	}
+	if c.HasOptions[decode.Client] || c.HasOptions[decode.Server] {
+		fmt.Fprintf(w, "  SYN options: client %s · server %s\n", optionsText(c, decode.Client), optionsText(c, decode.Server))
+	}
+	if opt.NoTimeline {
+		return
+	}
+	fmt.Fprintf(w, "\n  %10s  %-*s %s  %-12s %10s %10s %6s %8s  %s\n", "time", arrowWidth-6, "client", "server",
+		"flags", "seq", "ack", "len", "win", "meaning")
+	for i := range c.Events {
+		e := &c.Events[i]
+		meaning := e.Note.String()
+		if p := preview(e); p != "" {
+			meaning += ` "` + p + `"`
+		}
+		fmt.Fprintf(w, "  %10.6f  %s  %-12s %10d %10d %6d %8d  %s\n", e.T.Seconds(), Arrow(e.Dir, e.Flags),
+			e.Flags, e.Seq, e.Ack, e.Len, e.Win, meaning)
+	}
+	if c.EventsOmitted > 0 {
+		fmt.Fprintf(w, "  … %s more not shown (limit --max-events) …\n", plural(c.EventsOmitted, "packet", "packets"))
+	}
+}
+
+func handshakeText(h *decode.Handshake) string {
+	switch {
+	case h.Complete():
+		return fmt.Sprintf("handshake %s (SYN→SYN-ACK %s, SYN-ACK→ACK %s)",
+			Duration(h.Total()), Duration(h.SYNToSYNACK()), Duration(h.SYNACKToACK()))
+	case h.SYN && h.SYNACK:
+		return fmt.Sprintf("handshake unfinished (SYN→SYN-ACK %s, no ACK)", Duration(h.SYNToSYNACK()))
+	case h.SYN:
+		return fmt.Sprintf("handshake unanswered (%s)", plural(uint64(h.SYNCount), "SYN", "SYNs"))
+	case h.SYNACK:
+		return "handshake seen from the SYN-ACK on"
+	}
+	return "no handshake seen"
+}
+
+func optionsText(c *decode.Conn, s decode.Side) string {
+	if !c.HasOptions[s] {
+		return "(no SYN seen)"
+	}
+	o := &c.Options[s]
+	var parts []string
+	if o.HasMSS {
+		parts = append(parts, fmt.Sprintf("mss %d", o.MSS))
+	}
+	if o.SACKPermitted {
+		parts = append(parts, "sackOK")
+	}
+	if o.Timestamps {
+		parts = append(parts, "TS")
+	}
+	if o.HasWScale {
+		parts = append(parts, fmt.Sprintf("wscale %d", o.WScale))
+	}
+	if o.TFO {
+		if ck := o.TFOCookie(); len(ck) > 0 {
+			parts = append(parts, fmt.Sprintf("tfo cookie %x", ck))
+		} else {
+			parts = append(parts, "tfo cookie request")
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, " ")
+}
+
+func summary(w io.Writer, c *Capture) {
+	if len(c.Conns) > 0 {
+		cw, sw := len("client"), len("server")
+		for _, conn := range c.Conns {
+			cw = max(cw, len(conn.Client.String()))
+			sw = max(sw, len(conn.Server.String()))
+		}
+		fmt.Fprintf(w, "\nsummary\n  %4s  %-*s  %-*s  %-10s %7s %10s %10s %10s %10s\n", "id", cw, "client", sw, "server",
+			"verdict", "packets", "bytes c→s", "bytes s→c", "handshake", "duration")
+		for _, conn := range c.Conns {
+			hs := "-"
+			if conn.Handshake.Complete() {
+				hs = Duration(conn.Handshake.Total())
+			}
+			fmt.Fprintf(w, "  %4d  %-*s  %-*s  %-10s %7d %10d %10d %10s %10s\n", conn.ID, cw, conn.Client, sw, conn.Server,
+				conn.Verdict(), conn.Packets[0]+conn.Packets[1], conn.Bytes[decode.Client], conn.Bytes[decode.Server],
+				hs, Duration(conn.Duration()))
+		}
+	}
+	t := &c.Totals
+	fmt.Fprintf(w, "\ntotals: %s", plural(t.Connections, "connection", "connections"))
+	var parts []string
+	for _, v := range decode.Verdicts() {
+		if n := t.ByVerdict[v]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, v))
+		}
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(w, " (%s)", strings.Join(parts, ", "))
+	}
+	fmt.Fprintf(w, " · %s: %d TCP, %d non-TCP, %d malformed", plural(t.Packets, "frame", "frames"), t.TCP, t.NonTCP, t.Malformed)
+	if t.Evicted > 0 {
+		fmt.Fprintf(w, " · %d idle connections flushed early", t.Evicted)
+	}
+	fmt.Fprintln(w)
+	if c.Error != "" {
+		fmt.Fprintf(w, "incomplete: reading stopped at %s\n", c.Error)
+	}
+}
