@@ -205,14 +205,31 @@ func (c *countingReader) read(n int, what string) ([]byte, error) {
 	if err == nil || err == io.EOF || err == bufio.ErrBufferFull {
 		err = io.ErrUnexpectedEOF
 	}
-	return nil, fmt.Errorf("truncated %s (%d of %d bytes): %w", what, got, n, err)
+	return nil, &truncatedError{what: what, got: got, want: n, err: err}
 }
 
 // mustRead is read for data that must be there: EOF is damage too.
 func (c *countingReader) mustRead(n int, what string) ([]byte, error) {
 	b, err := c.read(n, what)
 	if err == io.EOF {
-		return nil, fmt.Errorf("truncated %s (0 of %d bytes): %w", what, n, io.ErrUnexpectedEOF)
+		return nil, &truncatedError{what: what, want: n, err: io.ErrUnexpectedEOF}
 	}
 	return b, err
 }
+
+// truncatedError says how much of a structure the file still held.
+type truncatedError struct {
+	what      string
+	got, want int
+	err       error // io.ErrUnexpectedEOF, or the read error
+}
+
+func (e *truncatedError) Error() string {
+	msg := fmt.Sprintf("truncated %s (%d of %d bytes)", e.what, e.got, e.want)
+	if e.err != io.ErrUnexpectedEOF {
+		msg += ": " + e.err.Error()
+	}
+	return msg
+}
+
+func (e *truncatedError) Unwrap() error { return e.err }

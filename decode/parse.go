@@ -68,7 +68,10 @@ type Options struct {
 	TSval, TSecr  uint32
 	// TFO is set when a TCP Fast Open option is present; an empty cookie is
 	// a cookie request.
-	TFO       bool
+	TFO bool
+	// Cut is set when the capture's snaplen cut the options off, so that
+	// nothing is known of them.
+	Cut       bool
 	tfoLen    uint8
 	tfoCookie [16]byte
 }
@@ -178,7 +181,17 @@ func (p *parser) parse(data []byte, lt LinkType, seg *Segment) (frameKind, error
 	p.ext.skipped = 0
 	err := dlp.DecodeLayers(data, &p.decoded)
 	if err != nil {
-		return frameOther, fmt.Errorf("%s: %w", p.failedLayer(dlp), err)
+		failed := p.failedLayer(dlp)
+		// A snaplen that cuts into the TCP options still leaves the fixed
+		// header: keep the segment (without options), as Wireshark does.
+		if failed == layers.LayerTypeTCP && dlp.Truncated && len(p.tcp.Contents) >= 20 && p.tcp.DataOffset >= 5 {
+			p.tcp.Options = p.tcp.Options[:0]
+			p.decoded = append(p.decoded, layers.LayerTypeTCP)
+			err := p.fill(seg)
+			seg.Opts.Cut = p.tcp.DataOffset > 5
+			return frameTCP, err
+		}
+		return frameOther, fmt.Errorf("%s: %w", failed, err)
 	}
 	n := len(p.decoded)
 	if n < 2 || p.decoded[n-1] != layers.LayerTypeTCP {
@@ -247,9 +260,10 @@ func (p *parser) fill(seg *Segment) error {
 	seg.Seq, seg.Ack, seg.Window = t.Seq, t.Ack, t.Window
 	seg.Flags = flagsOf(t)
 	seg.Payload = t.Payload
-	seg.Len = l4len - len(t.Contents)
+	hdr := int(t.DataOffset) * 4
+	seg.Len = l4len - hdr
 	if seg.Len < 0 {
-		return fmt.Errorf("TCP header (%d bytes) longer than the IP payload (%d bytes)", len(t.Contents), l4len)
+		return fmt.Errorf("TCP header (%d bytes) longer than the IP payload (%d bytes)", hdr, l4len)
 	}
 	if len(seg.Payload) > seg.Len {
 		seg.Payload = seg.Payload[:seg.Len]

@@ -61,6 +61,8 @@ type jsonOptions struct {
 	Timestamps    bool    `json:"timestamps"`
 	TFO           bool    `json:"tfo"`
 	TFOCookie     string  `json:"tfo_cookie"`
+	// Cut: the capture's snaplen cut the options off; nothing is known.
+	Cut bool `json:"cut"`
 }
 
 type jsonEvent struct {
@@ -139,7 +141,7 @@ func options(c *decode.Conn, s decode.Side) *jsonOptions {
 		return nil
 	}
 	o := &c.Options[s]
-	j := &jsonOptions{SACKPermitted: o.SACKPermitted, Timestamps: o.Timestamps, TFO: o.TFO, TFOCookie: hex.EncodeToString(o.TFOCookie())}
+	j := &jsonOptions{SACKPermitted: o.SACKPermitted, Timestamps: o.Timestamps, TFO: o.TFO, TFOCookie: hex.EncodeToString(o.TFOCookie()), Cut: o.Cut}
 	if o.HasMSS {
 		j.MSS = &o.MSS
 	}

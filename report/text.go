@@ -106,6 +106,9 @@ func optionsText(c *decode.Conn, s decode.Side) string {
 		return "(no SYN seen)"
 	}
 	o := &c.Options[s]
+	if o.Cut {
+		return "(cut off by the snaplen)"
+	}
 	var parts []string
 	if o.HasMSS {
 		parts = append(parts, fmt.Sprintf("mss %d", o.MSS))

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"encoding/json"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"synack/decode"
+)
+
+// oracleStream is one tcp.stream as fixtures/*.oracle.json record it. The
+// files were written by shared/tools/tshark-oracle.py from tshark 4.x's
+// view of each fixture (tshark -2 -T fields -e tcp.stream -e tcp.flags...);
+// the test compares synack's connections with them and needs no tshark.
+type oracleStream struct {
+	Stream        int               `json:"stream"`
+	Client        *string           `json:"client"`
+	Server        *string           `json:"server"`
+	First         string            `json:"first"`
+	Peer          string            `json:"peer"`
+	SYN           bool              `json:"syn"`
+	SYNACK        bool              `json:"syn_ack"`
+	ACK           bool              `json:"ack"`
+	Packets       uint64            `json:"packets"`
+	Bytes         map[string]uint64 `json:"bytes"`
+	FIN           map[string]uint32 `json:"fin"`
+	RST           map[string]uint32 `json:"rst"`
+	FirstCloser   *string           `json:"first_closer"`
+	SYNToSYNACKus *int64            `json:"syn_to_synack_us"`
+	SYNACKToACKus *int64            `json:"synack_to_ack_us"`
+	SYNOptions    map[string]struct {
+		MSS      string `json:"mss"`
+		WScale   string `json:"wscale"`
+		SACKPerm bool   `json:"sack_perm"`
+		TS       bool   `json:"ts"`
+	} `json:"syn_options"`
+}
+
+// oracleKey writes an endpoint the way the oracle does: address, colon,
+// port, with no brackets around IPv6 addresses.
+func oracleKey(ap netip.AddrPort) string {
+	return ap.Addr().String() + ":" + strconv.Itoa(int(ap.Port()))
+}
+
+func TestConnectionsMatchTshark(t *testing.T) {
+	oracles, err := filepath.Glob("fixtures/*.oracle.json")
+	if err != nil || len(oracles) == 0 {
+		t.Fatalf("no oracle files in fixtures/: %v", err)
+	}
+	for _, path := range oracles {
+		capturePath := strings.TrimSuffix(path, ".oracle.json")
+		t.Run(filepath.Base(capturePath), func(t *testing.T) {
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var oracle struct {
+				Streams []oracleStream `json:"streams"`
+			}
+			if err := json.Unmarshal(raw, &oracle); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			rep, err := readCapture(capturePath, "", decode.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Conns) != len(oracle.Streams) {
+				t.Fatalf("%d connections, tshark has %d streams", len(rep.Conns), len(oracle.Streams))
+			}
+			for i, want := range oracle.Streams {
+				compareStream(t, rep.Conns[i], &want)
+			}
+		})
+	}
+}
+
+func compareStream(t *testing.T, c *decode.Conn, want *oracleStream) {
+	t.Helper()
+	cl, sv := oracleKey(c.Client), oracleKey(c.Server)
+	side := map[string]decode.Side{cl: decode.Client, sv: decode.Server}
+	check := func(what string, got, exp any) {
+		t.Helper()
+		if got != exp {
+			t.Errorf("stream %d (conn %d) %s: synack %v, tshark %v", want.Stream, c.ID, what, got, exp)
+		}
+	}
+	if want.Client != nil {
+		check("client", cl, *want.Client)
+		check("server", sv, *want.Server)
+	} else {
+		// No SYN: tshark names no client; synack guesses, and the two
+		// endpoints must still be the stream's.
+		check("partial", c.Partial, true)
+		if (cl != want.First || sv != want.Peer) && (cl != want.Peer || sv != want.First) {
+			t.Errorf("stream %d: endpoints %s %s, tshark %s %s", want.Stream, cl, sv, want.First, want.Peer)
+		}
+	}
+	h := &c.Handshake
+	check("syn", h.SYN, want.SYN)
+	check("syn_ack", h.SYNACK, want.SYNACK)
+	check("ack", h.ACK, want.ACK)
+	if want.SYNToSYNACKus != nil {
+		check("syn→syn-ack µs", h.SYNToSYNACK().Round(1000).Microseconds(), *want.SYNToSYNACKus)
+	}
+	if want.SYNACKToACKus != nil {
+		check("syn-ack→ack µs", h.SYNACKToACK().Round(1000).Microseconds(), *want.SYNACKToACKus)
+	}
+	check("packets", c.Packets[0]+c.Packets[1], want.Packets)
+	for ep, s := range side {
+		check("payload bytes from "+ep, c.Bytes[s], want.Bytes[ep])
+		check("FINs from "+ep, c.FINs[s], want.FIN[ep])
+		check("RSTs from "+ep, c.RSTs[s], want.RST[ep])
+		o, seen := want.SYNOptions[ep]
+		check("SYN seen from "+ep, c.HasOptions[s], seen)
+		if seen && !c.Options[s].Cut {
+			got := &c.Options[s]
+			check("mss of "+ep, optNum(got.HasMSS, int(got.MSS)), o.MSS)
+			check("wscale of "+ep, optNum(got.HasWScale, int(got.WScale)), o.WScale)
+			check("sackOK of "+ep, got.SACKPermitted, o.SACKPerm)
+			check("timestamps of "+ep, got.Timestamps, o.TS)
+		}
+	}
+	closer := ""
+	if want.FirstCloser != nil {
+		closer = *want.FirstCloser
+	}
+	gotCloser := ""
+	switch c.ClosedBy {
+	case decode.Client:
+		gotCloser = cl
+	case decode.Server:
+		gotCloser = sv
+	}
+	check("first to close", gotCloser, closer)
+}
+
+func optNum(ok bool, v int) string {
+	if !ok {
+		return ""
+	}
+	return strconv.Itoa(v)
+}
