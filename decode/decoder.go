@@ -54,7 +54,7 @@ type Config struct {
 	// IdleTimeout applies to established connections. 0 means 1 hour.
 	IdleTimeout time.Duration
 	// OnEvent, if set, is called for every TCP segment as it is decoded.
-	OnEvent func(c *Conn, e *Event)
+	OnEvent func(c *Conn, e Event)
 }
 
 // Totals counts what the decoder was given.
@@ -150,7 +150,7 @@ func (d *Decoder) Packet(f *Frame) error {
 		c.EventsOmitted++
 	}
 	if d.cfg.OnEvent != nil {
-		d.cfg.OnEvent(c, &ev)
+		d.cfg.OnEvent(c, ev)
 	}
 	return nil
 }

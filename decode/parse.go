@@ -119,7 +119,7 @@ type parser struct {
 
 func newParser() *parser {
 	p := &parser{decoded: make([]gopacket.LayerType, 0, 16)}
-	p.ext.ip6 = &p.ip6
+	p.ext.p = p
 	p.ext.class = gopacket.NewLayerClass([]gopacket.LayerType{
 		layers.LayerTypeIPv6HopByHop, layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Fragment,
 		layers.LayerTypeIPv6Destination, layers.LayerTypeIPSecAH,
@@ -240,12 +240,12 @@ func (p *parser) failedLayer(dlp *gopacket.DecodingLayerParser) gopacket.LayerTy
 // fill copies the decoded IP and TCP headers into seg.
 func (p *parser) fill(seg *Segment) error {
 	var l4len int // TCP header + payload, as the IP header declares it
-	switch p.decoded[len(p.decoded)-2] {
+	switch p.network() {
 	case layers.LayerTypeIPv4:
 		seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.SrcIP)), uint16(p.tcp.SrcPort))
 		seg.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.DstIP)), uint16(p.tcp.DstPort))
-		l4len = int(p.ip4.Length) - int(p.ip4.IHL)*4
-	default: // IPv6, possibly behind extension headers
+		l4len = int(p.ip4.Length) - int(p.ip4.IHL)*4 - p.ext.skipped
+	case layers.LayerTypeIPv6: // possibly behind extension headers
 		seg.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(p.ip6.SrcIP)), uint16(p.tcp.SrcPort))
 		seg.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(p.ip6.DstIP)), uint16(p.tcp.DstPort))
 		l4len = int(p.ip6.Length) - p.ext.skipped
@@ -255,6 +255,8 @@ func (p *parser) fill(seg *Segment) error {
 				l4len = len(p.ip6.Payload) - p.ext.skipped
 			}
 		}
+	default:
+		return errors.New("TCP header without an IP header")
 	}
 	t := &p.tcp
 	seg.Seq, seg.Ack, seg.Window = t.Seq, t.Ack, t.Window
@@ -273,6 +275,17 @@ func (p *parser) fill(seg *Segment) error {
 		parseOption(&t.Options[i], &seg.Opts)
 	}
 	return nil
+}
+
+// network returns the IP layer of the frame just decoded: the last IPv4 or
+// IPv6 layer (an IP-in-IP frame has two; the inner one is the TCP's).
+func (p *parser) network() gopacket.LayerType {
+	for i := len(p.decoded) - 1; i >= 0; i-- {
+		if t := p.decoded[i]; t == layers.LayerTypeIPv4 || t == layers.LayerTypeIPv6 {
+			return t
+		}
+	}
+	return gopacket.LayerTypeZero
 }
 
 func flagsOf(t *layers.TCP) Flags {
@@ -350,7 +363,7 @@ func (l *linuxSLL2) LayerPayload() []byte              { return l.payload }
 // skipped, so that the TCP length can be derived from the payload length.
 // A non-first fragment ends decoding: its bytes are not a TCP header.
 type ipv6Ext struct {
-	ip6      *layers.IPv6
+	p        *parser
 	class    gopacket.LayerClass
 	next     layers.IPProtocol
 	fragment bool
@@ -390,13 +403,19 @@ func (e *ipv6Ext) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error
 // extension header takes it from the IPv6 header and later ones from the
 // extension header before them.
 func (e *ipv6Ext) current() layers.IPProtocol {
-	if e.skipped > 0 {
-		return e.next
+	// The parser appends a layer to p.decoded once it has decoded it, so
+	// the last entry is the header before this one. (IPv4 can carry AH
+	// too, so it is not always IPv6.)
+	switch d := e.p.decoded; d[len(d)-1] {
+	case layers.LayerTypeIPv4:
+		return e.p.ip4.Protocol
+	case layers.LayerTypeIPv6:
+		if e.p.ip6.HopByHop != nil {
+			return e.p.ip6.HopByHop.NextHeader
+		}
+		return e.p.ip6.NextHeader
 	}
-	if e.ip6.HopByHop != nil {
-		return e.ip6.HopByHop.NextHeader
-	}
-	return e.ip6.NextHeader
+	return e.next
 }
 
 func (e *ipv6Ext) CanDecode() gopacket.LayerClass { return e.class }

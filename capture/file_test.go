@@ -1,0 +1,291 @@
+package capture
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// pcapFile builds a little-endian µs pcap with the given records.
+func pcapFile(linkType uint32, records ...[]byte) []byte {
+	var b bytes.Buffer
+	h := make([]byte, 24)
+	binary.LittleEndian.PutUint32(h, pcapMicro)
+	binary.LittleEndian.PutUint16(h[4:], 2)
+	binary.LittleEndian.PutUint16(h[6:], 4)
+	binary.LittleEndian.PutUint32(h[16:], 65535)
+	binary.LittleEndian.PutUint32(h[20:], linkType)
+	b.Write(h)
+	for i, r := range records {
+		rh := make([]byte, 16)
+		binary.LittleEndian.PutUint32(rh, uint32(1700000000+i))
+		binary.LittleEndian.PutUint32(rh[4:], 250000)
+		binary.LittleEndian.PutUint32(rh[8:], uint32(len(r)))
+		binary.LittleEndian.PutUint32(rh[12:], uint32(len(r)))
+		b.Write(rh)
+		b.Write(r)
+	}
+	return b.Bytes()
+}
+
+// readAll reads every frame and returns copies of their data and the error
+// that ended reading (nil at a clean EOF).
+func readAll(t *testing.T, data []byte) ([]Frame, error) {
+	t.Helper()
+	f, err := NewReader(bytes.NewReader(data), "test")
+	if err != nil {
+		return nil, err
+	}
+	var frames []Frame
+	for {
+		var fr Frame
+		err := f.Next(&fr)
+		if err == io.EOF {
+			return frames, nil
+		}
+		if err != nil {
+			return frames, err
+		}
+		fr.Data = append([]byte(nil), fr.Data...)
+		frames = append(frames, fr)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.pcap")
+	text := filepath.Join(dir, "notes.txt")
+	os.WriteFile(empty, nil, 0o644)
+	os.WriteFile(text, []byte("hello, this is not a capture\n"), 0o644)
+	for _, tc := range []struct {
+		name, path, want string
+	}{
+		{"missing", filepath.Join(dir, "nope.pcap"), "no such file"},
+		{"directory", dir, "is a directory"},
+		{"empty", empty, "not a pcap or pcapng file: the file is empty"},
+		{"text", text, "not a pcap or pcapng file (starts with 68 65 6c 6c)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := Open(tc.path)
+			if err == nil {
+				f.Close()
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q does not contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestPcapDamage(t *testing.T) {
+	good := pcapFile(1, bytes.Repeat([]byte{1}, 60), bytes.Repeat([]byte{2}, 70))
+	huge := append([]byte(nil), good...)
+	binary.LittleEndian.PutUint32(huge[24+16+60+8:], 0xffffffff) // second record claims 4 GiB
+	for _, tc := range []struct {
+		name   string
+		data   []byte
+		frames int
+		want   string // "" for a clean read
+	}{
+		{"complete", good, 2, ""},
+		{"short file header", good[:20], 0, "truncated pcap file header (20 of 24 bytes)"},
+		{"cut record header", good[:24+16+60+5], 1, "frame 2 (byte 100): truncated record header (5 of 16 bytes)"},
+		{"cut record data", good[:24+16+60+16+30], 1, "frame 2 (byte 100): truncated packet data (30 of 70 bytes)"},
+		{"4 GiB record", huge, 1, "frame 2 (byte 100): record claims 4294967295 bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			frames, err := readAll(t, tc.data)
+			if len(frames) != tc.frames {
+				t.Errorf("%d frames, want %d", len(frames), tc.frames)
+			}
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("unexpected error %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestPcapVariants(t *testing.T) {
+	le := pcapFile(113, []byte("abcdef"))
+	// Same file, big-endian with nanosecond timestamps.
+	be := append([]byte(nil), le...)
+	binary.BigEndian.PutUint32(be, pcapNano) // the ns magic, written big-endian
+	for _, o := range []int{4, 6} {
+		binary.BigEndian.PutUint16(be[o:], binary.LittleEndian.Uint16(le[o:]))
+	}
+	for _, o := range []int{8, 12, 16, 20, 24, 28, 32, 36} {
+		binary.BigEndian.PutUint32(be[o:], binary.LittleEndian.Uint32(le[o:]))
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(le)
+	zw.Close()
+	for _, tc := range []struct {
+		name   string
+		data   []byte
+		format string
+		nsec   int
+	}{
+		{"little-endian µs", le, "pcap", 250000000},
+		{"big-endian ns", be, "pcap (ns)", 250000},
+		{"gzip", gz.Bytes(), "pcap", 250000000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := NewReader(bytes.NewReader(tc.data), "t")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Format() != tc.format || f.LinkType() != 113 {
+				t.Errorf("format %q link %d", f.Format(), f.LinkType())
+			}
+			var fr Frame
+			if err := f.Next(&fr); err != nil {
+				t.Fatal(err)
+			}
+			want := time.Unix(1700000000, int64(tc.nsec)).UTC()
+			if !fr.Time.Equal(want) || string(fr.Data) != "abcdef" || fr.Number != 1 || fr.LinkType != 113 {
+				t.Errorf("frame %+v, want time %v data abcdef", fr, want)
+			}
+		})
+	}
+}
+
+// pcapngBlock frames a pcapng block.
+func pcapngBlock(typ uint32, body []byte) []byte {
+	for len(body)%4 != 0 {
+		body = append(body, 0)
+	}
+	b := make([]byte, 8, 12+len(body))
+	binary.LittleEndian.PutUint32(b, typ)
+	binary.LittleEndian.PutUint32(b[4:], uint32(12+len(body)))
+	b = append(b, body...)
+	return binary.LittleEndian.AppendUint32(b, uint32(12+len(body)))
+}
+
+func shb() []byte {
+	body := make([]byte, 16)
+	binary.LittleEndian.PutUint32(body, pcapngByteOrderMagic)
+	binary.LittleEndian.PutUint16(body[4:], 1)
+	binary.LittleEndian.PutUint64(body[8:], ^uint64(0))
+	return pcapngBlock(pcapngBlockSHB, body)
+}
+
+func idb(linkType uint16, tsresol byte) []byte {
+	body := make([]byte, 8)
+	binary.LittleEndian.PutUint16(body, linkType)
+	if tsresol != 0 {
+		body = append(body, 9, 0, 1, 0, tsresol, 0, 0, 0, 0, 0, 0, 0)
+	}
+	return pcapngBlock(pcapngBlockIDB, body)
+}
+
+func epb(iface uint32, ts uint64, data []byte) []byte {
+	body := make([]byte, 20)
+	binary.LittleEndian.PutUint32(body, iface)
+	binary.LittleEndian.PutUint32(body[4:], uint32(ts>>32))
+	binary.LittleEndian.PutUint32(body[8:], uint32(ts))
+	binary.LittleEndian.PutUint32(body[12:], uint32(len(data)))
+	binary.LittleEndian.PutUint32(body[16:], uint32(len(data)))
+	return pcapngBlock(pcapngBlockEPB, append(body, data...))
+}
+
+func TestPcapng(t *testing.T) {
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	unknown := pcapngBlock(0x0bad, []byte("ignored!"))
+	okFile := cat(shb(), idb(1, 0), unknown, epb(0, 1700000000_123456, []byte("frame one")), idb(276, 9), epb(1, 1700000000_000000123, []byte("frame two")))
+	badIface := cat(shb(), idb(1, 0), epb(3, 0, []byte("x")))
+	badTrailer := cat(shb(), idb(1, 0), epb(0, 0, []byte("abcd")))
+	badTrailer[len(badTrailer)-1] = 0x7f
+	overclaim := cat(shb(), idb(1, 0), epb(0, 0, []byte("abcd")))
+	binary.LittleEndian.PutUint32(overclaim[len(overclaim)-16:], 1000) // captured length 1000 in a 4-byte block
+	for _, tc := range []struct {
+		name   string
+		data   []byte
+		frames int
+		want   string
+	}{
+		{"two interfaces and an unknown block", okFile, 2, ""},
+		{"missing interface", badIface, 0, "packet names interface 3 but the section describes 1"},
+		{"trailer mismatch", badTrailer, 0, "trailing length"},
+		{"captured length past block", overclaim, 0, "claims 1000 captured bytes but its block holds 4"},
+		{"cut block", okFile[:len(okFile)-7], 1, "truncated block"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			frames, err := readAll(t, tc.data)
+			if len(frames) != tc.frames {
+				t.Errorf("%d frames, want %d", len(frames), tc.frames)
+			}
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+			if tc.want == "" {
+				if got := frames[0].Time; !got.Equal(time.Unix(1700000000, 123456000)) || frames[0].LinkType != 1 {
+					t.Errorf("frame 1: %v link %d", got, frames[0].LinkType)
+				}
+				if got := frames[1].Time; !got.Equal(time.Unix(1700000000, 123)) || frames[1].LinkType != 276 {
+					t.Errorf("frame 2: %v link %d", got, frames[1].LinkType)
+				}
+			}
+		})
+	}
+}
+
+func TestFilter(t *testing.T) {
+	if _, err := CompileFilter("tcp port", 1); err == nil || !strings.Contains(err.Error(), `bad filter "tcp port"`) {
+		t.Fatalf("bad filter accepted or unclear: %v", err)
+	}
+	data, err := os.ReadFile("../fixtures/greeting.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		expr string
+		want int
+	}{
+		{"tcp port 12345", 8},
+		{"tcp port 80", 0},
+		{"tcp[tcpflags] & tcp-syn != 0", 2},
+		{"src port 12345", 4},
+	} {
+		f, _ := NewReader(bytes.NewReader(data), "greeting")
+		flt, err := CompileFilter(tc.expr, f.LinkType())
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.SetFilter(flt)
+		n := 0
+		var fr Frame
+		for f.Next(&fr) == nil {
+			n++
+		}
+		if n != tc.want {
+			t.Errorf("%q matched %d frames, want %d", tc.expr, n, tc.want)
+		}
+	}
+}
+
+func TestDamageErrorUnwraps(t *testing.T) {
+	_, err := readAll(t, pcapFile(1, []byte("abc"))[:30])
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("%v does not wrap io.ErrUnexpectedEOF", err)
+	}
+	var de *DamageError
+	if !errors.As(err, &de) || de.Frame != 1 || de.Offset != 24 {
+		t.Fatalf("%#v", err)
+	}
+}

@@ -1,0 +1,170 @@
+package decode
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+var (
+	handshake = []tseg{{'c', "S", 0, 0, ""}, {'s', "S.", 0, 1, ""}, {'c', ".", 1, 1, ""}}
+	greeting  = append(append([]tseg(nil), handshake...),
+		tseg{'s', "P.", 1, 1, "Hello, Client!"}, tseg{'c', ".", 1, 15, ""},
+		tseg{'s', "F.", 15, 1, ""}, tseg{'c', "F.", 1, 16, ""}, tseg{'s', ".", 16, 2, ""})
+)
+
+func cat(parts ...[]tseg) []tseg {
+	var out []tseg
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func TestVerdicts(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		segs []tseg
+		want []Verdict
+	}{
+		{"complete", greeting, []Verdict{Complete}},
+		{"refused", []tseg{{'c', "S", 0, 0, ""}, {'s', "R.", 0, 1, ""}}, []Verdict{Refused}},
+		{"no answer", []tseg{{'c', "S", 0, 0, ""}, {'c', "S", 0, 0, ""}}, []Verdict{NoAnswer}},
+		{"incomplete", []tseg{{'c', "S", 0, 0, ""}, {'s', "S.", 0, 1, ""}}, []Verdict{Incomplete}},
+		{"open", cat(handshake, []tseg{{'c', "P.", 1, 1, "hi"}}), []Verdict{Open}},
+		{"half-closed is still open", cat(handshake, []tseg{{'c', "F.", 1, 1, ""}, {'s', ".", 1, 2, ""}}), []Verdict{Open}},
+		{"reset after data", cat(handshake, []tseg{{'c', "P.", 1, 1, "hi"}, {'s', "R.", 1, 3, ""}}), []Verdict{Reset}},
+		{"RST after both FINs is still complete", cat(greeting, []tseg{{'c', "R", 2, 0, ""}}), []Verdict{Complete}},
+		{"partial", []tseg{{'c', "P.", 5, 5, "x"}, {'s', ".", 5, 6, ""}}, []Verdict{Partial}},
+		{"SYN-ACK first is partial", []tseg{{'s', "S.", 0, 1, ""}, {'c', ".", 1, 1, ""}}, []Verdict{Partial}},
+		{"port reuse after close", cat(greeting, greeting), []Verdict{Complete, Complete}},
+		{"new ISN while unanswered", []tseg{{'c', "S", 0, 0, ""}, {'c', "S", 7777, 0, ""}}, []Verdict{NoAnswer, NoAnswer}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conns := replay(t, tc.segs)
+			if len(conns) != len(tc.want) {
+				t.Fatalf("%d connections, want %d", len(conns), len(tc.want))
+			}
+			for i, c := range conns {
+				if got := c.Verdict(); got != tc.want[i] {
+					t.Errorf("connection %d: verdict %s, want %s", i+1, got, tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestGreetingEvents(t *testing.T) {
+	conns := replay(t, greeting)
+	c := conns[0]
+	if c.Client != cli || c.Server != srv || c.Partial {
+		t.Fatalf("roles %s → %s partial=%v", c.Client, c.Server, c.Partial)
+	}
+	want := []struct {
+		flags    string
+		seq, ack uint32
+		note     string
+	}{
+		{"S", 0, 0, "handshake 1/3"},
+		{"S.", 0, 1, "handshake 2/3"},
+		{".", 1, 1, "handshake complete"},
+		{"P.", 1, 1, "data"},
+		{".", 1, 15, "ack"},
+		{"F.", 15, 1, "server closes"},
+		{"F.", 1, 16, "client closes, FIN acknowledged"},
+		{".", 16, 2, "connection closed"},
+	}
+	if len(c.Events) != len(want) {
+		t.Fatalf("%d events", len(c.Events))
+	}
+	for i, w := range want {
+		e := c.Events[i]
+		if e.Flags.Tcpdump() != w.flags || e.Seq != w.seq || e.Ack != w.ack || e.Note.String() != w.note {
+			t.Errorf("event %d: %s seq %d ack %d %q, want %s seq %d ack %d %q", i+1, e.Flags.Tcpdump(), e.Seq, e.Ack, e.Note, w.flags, w.seq, w.ack, w.note)
+		}
+	}
+	if got := string(c.Events[3].Preview()); got != "Hello, Client!" {
+		t.Errorf("preview %q", got)
+	}
+	if c.ClosedBy != Server || c.Bytes[Server] != 14 || c.Packets[Client] != 4 || c.FINs != [2]uint32{1, 1} {
+		t.Errorf("closed by %s, bytes %v, packets %v, FINs %v", c.ClosedBy, c.Bytes, c.Packets, c.FINs)
+	}
+	if hs := c.Handshake; hs.SYNToSYNACK().Milliseconds() != 1 || hs.SYNACKToACK().Milliseconds() != 1 {
+		t.Errorf("handshake times %v %v", hs.SYNToSYNACK(), hs.SYNACKToACK())
+	}
+}
+
+func TestFlagsNotation(t *testing.T) {
+	for _, tc := range []struct {
+		f           Flags
+		dump, named string
+	}{
+		{SYN, "S", "SYN"},
+		{SYN | ACK, "S.", "SYN-ACK"},
+		{ACK, ".", "ACK"},
+		{PSH | ACK, "P.", "PSH-ACK"},
+		{FIN | ACK, "F.", "FIN-ACK"},
+		{RST | ACK, "R.", "RST-ACK"},
+		{FIN | PSH | ACK, "FP.", "FIN-PSH-ACK"},
+		{SYN | ECE | CWR, "SEW", "SYN-ECE-CWR"},
+		{0, "none", "none"},
+	} {
+		if got := tc.f.Tcpdump(); got != tc.dump {
+			t.Errorf("%s: Tcpdump() %q, want %q", tc.named, got, tc.dump)
+		}
+		if got := tc.f.String(); got != tc.named {
+			t.Errorf("String() %q, want %q", got, tc.named)
+		}
+	}
+}
+
+func TestMalformedFrames(t *testing.T) {
+	good := ethFrame(t, cli, srv, "S", 1, 0, nil, nil)
+	badOffset := append([]byte(nil), good...)
+	badOffset[14+20+12] = 0x30 // TCP data offset 3
+	shortIP := append([]byte(nil), good...)
+	shortIP[14+2], shortIP[14+3] = 0, 30 // IP total length 30: 10 bytes for a 20-byte TCP header
+	for _, tc := range []struct {
+		name string
+		data []byte
+		lt   LinkType
+		want string
+	}{
+		{"TCP data offset below 5", badOffset, LinkTypeEthernet, "frame 1: TCP: Invalid TCP data offset 3 < 5"},
+		{"IP length shorter than TCP header", shortIP, LinkTypeEthernet, "frame 1: TCP"},
+		{"cut Ethernet header", good[:10], LinkTypeEthernet, "frame 1: Ethernet"},
+		{"unsupported link type", good, LinkType(147), "frame 1: unsupported link type 147"},
+		{"raw frame that is not IP", []byte{0x50, 0, 0, 0}, LinkTypeRaw, "raw IP frame with IP version 5"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := New(Config{}, SinkFunc(func(*Conn) {}))
+			err := d.Packet(&Frame{Number: 1, Time: t0, Data: tc.data, Length: len(tc.data), LinkType: tc.lt})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+			if d.Totals().Malformed != 1 {
+				t.Errorf("totals %+v", d.Totals())
+			}
+		})
+	}
+}
+
+func TestIdleConnectionsAreFlushed(t *testing.T) {
+	var got []*Conn
+	d := New(Config{}, SinkFunc(func(c *Conn) { got = append(got, c) }))
+	for i, s := range greeting {
+		src, dst := cli, srv
+		if s.from == 's' {
+			src, dst = srv, cli
+		}
+		data := ethFrame(t, src, dst, s.flags, s.seq, s.ack, []byte(s.payload), nil)
+		d.Packet(&Frame{Number: uint64(i + 1), Time: t0, Data: data, Length: len(data), LinkType: LinkTypeEthernet})
+	}
+	// A frame of another connection three minutes later evicts the closed
+	// greeting (closed timeout 2 min) before the capture ends.
+	other := ethFrame(t, srv, netip.AddrPortFrom(cli.Addr(), 1), "S", 1, 0, nil, nil)
+	d.Packet(&Frame{Number: 9, Time: t0.Add(3 * 60e9), Data: other, Length: len(other), LinkType: LinkTypeEthernet})
+	if len(got) != 1 || d.Totals().Evicted != 1 || d.Open() != 1 {
+		t.Fatalf("%d flushed, %d evicted, %d open", len(got), d.Totals().Evicted, d.Open())
+	}
+}
