@@ -1,0 +1,50 @@
+# synack: `make demo` runs the main job, `make test` runs the tests.
+# Both install what is missing first (libpcap-dev, via apt-get; through sudo
+# when not root).
+
+GO      ?= go
+BIN     := ./synack
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+FUZZTIME ?= 60s
+
+.PHONY: all deps build demo test vet fuzz bench fixtures clean
+
+all: build
+
+# libpcap's headers and library are needed by cgo (gopacket/pcap and the
+# BPF compiler).
+deps:
+	@if ! [ -f /usr/include/pcap/pcap.h ]; then \
+		echo "installing libpcap-dev"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libpcap-dev >/dev/null; \
+	fi
+
+build: deps
+	$(GO) build -o $(BIN) .
+
+demo: build
+	$(BIN) read fixtures/greeting.pcap
+
+vet: deps
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+
+test: vet
+	$(GO) test ./...
+
+# Each fuzz target for FUZZTIME (default 60s).
+fuzz: deps
+	$(GO) test ./decode -run '^$$' -fuzz '^FuzzPacket$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./decode -run '^$$' -fuzz '^FuzzReaderAndDecoder$$' -fuzztime $(FUZZTIME)
+
+bench: deps
+	$(GO) test ./decode -run '^$$' -bench . -benchtime 2s
+
+# Rewrite the fixtures: real ones recorded on loopback (needs root, tcpdump,
+# dumpcap, curl, python3), synthetic ones built with gopacket.
+fixtures: build
+	$(SUDO) fixtures/record.sh
+	$(GO) run ./fixtures/synth fixtures
+
+clean:
+	rm -f $(BIN)

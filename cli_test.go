@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestReadErrors(t *testing.T) {
+	dir := t.TempDir()
+	notCapture := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notCapture, []byte("just some text\n"), 0o644)
+	unsupported := filepath.Join(dir, "usb.pcap")
+	hdr := []byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 189, 0, 0, 0} // LINKTYPE_USB_LINUX
+	os.WriteFile(unsupported, hdr, 0o644)
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+		stdout string
+	}{
+		{"no command", nil, exitUsage, "usage:", ""},
+		{"unknown command", []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`, ""},
+		{"no file", []string{"read"}, exitUsage, "no capture file given", ""},
+		{"missing file", []string{"read", filepath.Join(dir, "nope.pcap")}, exitInput, "nope.pcap: open " + dir + "/nope.pcap: no such file or directory", ""},
+		{"not a capture", []string{"read", notCapture}, exitInput, "notes.txt: not a pcap or pcapng file (starts with 6a 75 73 74)", ""},
+		{"unsupported link type", []string{"read", unsupported}, exitInput, "unsupported link type 189", ""},
+		{"bad format", []string{"read", "--format", "xml", "fixtures/greeting.pcap"}, exitUsage, `unknown --format "xml"`, ""},
+		{"bad filter", []string{"read", "fixtures/greeting.pcap", "-f", "tcp prot 80"}, exitUsage, `bad filter "tcp prot 80"`, ""},
+		{"filter twice", []string{"read", "-f", "tcp", "fixtures/greeting.pcap", "port", "80"}, exitUsage, "either with -f or after the files", ""},
+		{"truncated file", []string{"read", "fixtures/truncated.pcap"}, exitInput,
+			"reading stopped at frame 6 (byte 424): truncated packet data (20 of 60 bytes); the report covers the frames before it",
+			"totals: 1 connection (1 open) · 5 frames"},
+		{"one bad file among good ones", []string{"read", "--no-timeline", "fixtures/greeting.pcap", notCapture}, exitInput, "not a pcap", "1 complete"},
+		{"help", []string{"read", "--help"}, exitOK, "usage: synack read", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, stderr := runCLI(tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, tc.code, stderr)
+			}
+			if !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("stderr %q does not contain %q", stderr, tc.stderr)
+			}
+			if !strings.Contains(out, tc.stdout) {
+				t.Errorf("stdout does not contain %q:\n%s", tc.stdout, out)
+			}
+		})
+	}
+}
+
+func TestFilters(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"trailing filter like tcpdump", []string{"read", "fixtures/port-reuse.pcap", "fixtures/partial.pcap", "port", "443"}, "totals: 0 connections · 0 frames"},
+		{"-f", []string{"read", "-f", "port 443", "fixtures/partial.pcap"}, "totals: 1 connection (1 partial) · 5 frames"},
+		{"-r takes every argument as filter", []string{"-r", "fixtures/half-close.pcap", "tcp[tcpflags]", "&", "tcp-fin", "!=", "0"}, "· 2 frames"},
+		{"SLL2 filter", []string{"read", "fixtures/any-sll2.pcap", "src", "port", "12351"}, "· 4 frames"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, stderr := runCLI(append(tc.args, "--no-timeline")...)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if !strings.Contains(out, tc.want) {
+				t.Errorf("output does not contain %q:\n%s", tc.want, out)
+			}
+		})
+	}
+}
+
+func TestReadStdin(t *testing.T) {
+	f, err := os.Open("fixtures/dumpcap.pcapng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	old := os.Stdin
+	os.Stdin = f
+	defer func() { os.Stdin = old }()
+	code, out, stderr := runCLI("read", "--format", "json", "-")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var doc struct {
+		Schema string
+		Source struct{ Name, Format string }
+		Totals struct{ Connections int }
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Schema != "synack/v1" || doc.Source.Name != "stdin" || doc.Source.Format != "pcapng" || doc.Totals.Connections != 1 {
+		t.Errorf("%+v", doc)
+	}
+}
+
+// TestNoRawBytesFromTheWire checks that a payload made of escape sequences,
+// backspaces and invalid UTF-8 reaches neither the text nor the JSON output
+// raw: the only control byte left is our own newline, and the text is valid
+// UTF-8 with no bidi override.
+func TestNoRawBytesFromTheWire(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		code, out, stderr := runCLI("read", "--format", format, "fixtures/hostile-payload.pcap")
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		for i, b := range []byte(out) {
+			if (b < 0x20 && b != '\n') || b == 0x7f {
+				t.Fatalf("%s output has raw byte %#x at %d", format, b, i)
+			}
+		}
+		if !utf8.ValidString(out) || strings.Contains(out, "\u202e") {
+			t.Fatalf("%s output carries raw bytes from the payload", format)
+		}
+		if !strings.Contains(out, `\x1b]0;pwned`) {
+			t.Fatalf("%s output does not show the escaped payload", format)
+		}
+	}
+}
+
+// TestSyntheticFixturesAreReproducible regenerates the synthetic fixtures
+// and compares them byte for byte with the committed ones.
+func TestSyntheticFixturesAreReproducible(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command("go", "run", "./fixtures/synth", dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	made, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
+	if len(made) < 10 {
+		t.Fatalf("synth wrote %d files", len(made))
+	}
+	for _, m := range made {
+		got, _ := os.ReadFile(m)
+		want, err := os.ReadFile(filepath.Join("fixtures", filepath.Base(m)))
+		if err != nil {
+			t.Errorf("%s is not committed: %v", filepath.Base(m), err)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("fixtures/%s differs from what fixtures/synth writes", filepath.Base(m))
+		}
+	}
+}
