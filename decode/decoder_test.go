@@ -168,3 +168,53 @@ func TestIdleConnectionsAreFlushed(t *testing.T) {
 		t.Fatalf("%d flushed, %d evicted, %d open", len(got), d.Totals().Evicted, d.Open())
 	}
 }
+
+// withExtension inserts an IPv6 extension header of the given kind after
+// the fixed IPv6 header of an Ethernet frame.
+func withExtension(frame []byte, kind byte, ext []byte) []byte {
+	const ip6 = 14
+	out := append([]byte(nil), frame[:ip6+40]...)
+	ext = append([]byte{out[ip6+6]}, ext...) // next header: what the IPv6 header had
+	out[ip6+6] = kind
+	plen := int(out[ip6+4])<<8 | int(out[ip6+5]) + len(ext)
+	out[ip6+4], out[ip6+5] = byte(plen>>8), byte(plen)
+	out = append(out, ext...)
+	return append(out, frame[ip6+40:]...)
+}
+
+func TestIPv6ExtensionHeaders(t *testing.T) {
+	c6, s6 := netip.MustParseAddrPort("[2001:db8::1]:40000"), netip.MustParseAddrPort("[2001:db8::2]:443")
+	base := ethFrame(t, c6, s6, "P.", 1, 1, []byte("payload!"), nil)
+	destOpts := []byte{0, 1, 4, 0, 0, 0, 0} // hdr ext len 0, PadN of 4
+	hopThenDest := withExtension(withExtension(base, 60, destOpts), 0, destOpts)
+	firstFragment := withExtension(base, 44, []byte{0, 0, 0, 0, 0, 0, 1}) // offset 0, no more fragments
+	laterFragment := withExtension(base, 44, []byte{0, 0, 8, 0, 0, 0, 1}) // offset 1 (8 bytes)
+	for _, tc := range []struct {
+		name string
+		data []byte
+		tcp  bool
+	}{
+		{"destination options", withExtension(base, 60, destOpts), true},
+		{"hop-by-hop then destination options", hopThenDest, true},
+		{"atomic fragment", firstFragment, true},
+		{"non-first fragment", laterFragment, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []*Conn
+			d := New(Config{}, SinkFunc(func(c *Conn) { got = append(got, c) }))
+			if err := d.Packet(&Frame{Number: 1, Time: t0, Data: tc.data, Length: len(tc.data), LinkType: LinkTypeEthernet}); err != nil {
+				t.Fatal(err)
+			}
+			d.Flush()
+			if !tc.tcp {
+				if d.Totals().NonTCP != 1 || len(got) != 0 {
+					t.Fatalf("totals %+v", d.Totals())
+				}
+				return
+			}
+			if len(got) != 1 || got[0].Bytes[Client] != 8 || got[0].Server != s6 {
+				t.Fatalf("%d conns, totals %+v", len(got), d.Totals())
+			}
+		})
+	}
+}
