@@ -79,6 +79,8 @@ func (h *Handshake) Total() time.Duration {
 type Conn struct {
 	// ID numbers connections from 1 in the order of their first packet.
 	ID uint64
+	// Proto is TCP, or UDP for a datagram flow (Config.UDP).
+	Proto Proto
 	// Client sent the first SYN. When no SYN was seen, Partial is set and
 	// the roles are a guess (see guessRoles).
 	Client, Server netip.AddrPort
@@ -128,6 +130,8 @@ func (c *Conn) closed() bool {
 func (c *Conn) Verdict() Verdict {
 	h := &c.Handshake
 	switch {
+	case c.Proto == UDP:
+		return UDPFlow
 	case c.Partial:
 		return Partial
 	case !h.SYNACK:
@@ -209,6 +213,10 @@ func (c *Conn) add(seg *Segment, t time.Time, frame uint64) Event {
 		ev.Win <<= c.Options[side].WScale
 	}
 	ev.previewLen = uint8(copy(ev.preview[:], seg.Payload))
+	if c.Proto == UDP {
+		ev.Seq, ev.Ack, ev.Win, ev.Note = 0, 0, 0, NoteDatagram
+		return ev
+	}
 	ev.Note = c.meaning(seg, side, t)
 	return ev
 }

@@ -53,7 +53,10 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	// IdleTimeout applies to established connections. 0 means 1 hour.
 	IdleTimeout time.Duration
-	// OnEvent, if set, is called for every TCP segment as it is decoded.
+	// UDP makes the decoder follow UDP flows (client = first sender) as
+	// well; without it UDP datagrams are counted as non-TCP.
+	UDP bool
+	// OnEvent, if set, is called for every segment as it is decoded.
 	OnEvent func(c *Conn, e Event)
 }
 
@@ -61,7 +64,8 @@ type Config struct {
 type Totals struct {
 	Packets   uint64 // frames decoded
 	TCP       uint64 // frames carrying a TCP segment
-	NonTCP    uint64 // frames without one: ARP, UDP, ICMP, IP fragments…
+	UDP       uint64 // UDP datagrams followed as flows (Config.UDP)
+	NonTCP    uint64 // other frames: ARP, ICMP, IP fragments, UDP unless followed…
 	Malformed uint64 // frames whose headers could not be decoded
 	// Connections counts connections handed to the sink, Evicted those of
 	// them handed over because they were idle past their timeout.
@@ -70,15 +74,21 @@ type Totals struct {
 	ByVerdict   [numVerdicts]uint64
 }
 
-// connKey identifies a connection by its 4-tuple, lower endpoint first so
-// that both directions find the same entry.
-type connKey struct{ lo, hi netip.AddrPort }
+// endpoints is a 4-tuple, lower endpoint first so that both directions
+// find the same entry.
+type endpoints struct{ lo, hi netip.AddrPort }
 
-func keyOf(a, b netip.AddrPort) connKey {
+func keyOf(a, b netip.AddrPort) endpoints {
 	if a.Compare(b) < 0 {
-		return connKey{a, b}
+		return endpoints{a, b}
 	}
-	return connKey{b, a}
+	return endpoints{b, a}
+}
+
+// connKey identifies a flow: its 4-tuple and protocol.
+type connKey struct {
+	endpoints
+	proto Proto
 }
 
 // sweepEvery is how often, in capture time, idle connections are looked for.
@@ -127,20 +137,26 @@ func (d *Decoder) Packet(f *Frame) error {
 		d.totals.Malformed++
 		return fmt.Errorf("frame %d: %w", f.Number, err)
 	}
-	if kind != frameTCP {
+	proto := TCP
+	switch {
+	case kind == frameTCP:
+		d.totals.TCP++
+	case kind == frameUDP && d.cfg.UDP:
+		d.totals.UDP++
+		proto = UDP
+	default:
 		d.totals.NonTCP++
 		return nil
 	}
-	d.totals.TCP++
 	seg := &d.seg
-	key := keyOf(seg.Src, seg.Dst)
+	key := connKey{keyOf(seg.Src, seg.Dst), proto}
 	c := d.conns[key]
-	if c != nil && startsNew(c, seg) {
+	if c != nil && proto == TCP && startsNew(c, seg) {
 		d.emit(c)
 		c = nil
 	}
 	if c == nil {
-		c = d.open(seg, f.Time)
+		c = d.open(seg, f.Time, proto)
 		d.conns[key] = c
 	}
 	ev := c.add(seg, f.Time, f.Number)
@@ -168,10 +184,10 @@ func startsNew(c *Conn, seg *Segment) bool {
 	return seg.Src == c.Client && seg.Seq != c.isn[Client]
 }
 
-func (d *Decoder) open(seg *Segment, t time.Time) *Conn {
+func (d *Decoder) open(seg *Segment, t time.Time, proto Proto) *Conn {
 	d.nextID++
-	c := &Conn{ID: d.nextID, FirstSeen: t, LastSeen: t, ClosedBy: NoSide}
-	if seg.Flags&(SYN|ACK) == SYN {
+	c := &Conn{ID: d.nextID, Proto: proto, FirstSeen: t, LastSeen: t, ClosedBy: NoSide}
+	if seg.Flags&(SYN|ACK) == SYN || proto == UDP {
 		c.Client, c.Server = seg.Src, seg.Dst
 	} else {
 		c.Client, c.Server = guessRoles(seg)
@@ -182,7 +198,7 @@ func (d *Decoder) open(seg *Segment, t time.Time) *Conn {
 
 // emit hands c to the sink and forgets it.
 func (d *Decoder) emit(c *Conn) {
-	delete(d.conns, keyOf(c.Client, c.Server))
+	delete(d.conns, connKey{keyOf(c.Client, c.Server), c.Proto})
 	d.totals.Connections++
 	d.totals.ByVerdict[c.Verdict()]++
 	d.sink.Conn(c)

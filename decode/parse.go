@@ -97,6 +97,7 @@ type frameKind uint8
 
 const (
 	frameTCP frameKind = iota
+	frameUDP
 	frameOther
 )
 
@@ -112,6 +113,7 @@ type parser struct {
 	ip6   layers.IPv6
 	ext   ipv6Ext
 	tcp   layers.TCP
+	udp   layers.UDP
 
 	ethernet, cooked, cooked2, null, ipv4, ipv6 *gopacket.DecodingLayerParser
 	decoded                                     []gopacket.LayerType
@@ -124,7 +126,7 @@ func newParser() *parser {
 		layers.LayerTypeIPv6HopByHop, layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Fragment,
 		layers.LayerTypeIPv6Destination, layers.LayerTypeIPSecAH,
 	})
-	all := []gopacket.DecodingLayer{&p.eth, &p.dot1q, &p.sll, &p.sll2, &p.loop, &p.ip4, &p.ip6, &p.ext, &p.tcp}
+	all := []gopacket.DecodingLayer{&p.eth, &p.dot1q, &p.sll, &p.sll2, &p.loop, &p.ip4, &p.ip6, &p.ext, &p.tcp, &p.udp}
 	mk := func(first gopacket.LayerType) *gopacket.DecodingLayerParser {
 		dlp := gopacket.NewDecodingLayerParser(first, all...)
 		// Any layer we have no decoder for (ARP, UDP, ICMP, fragments)
@@ -194,10 +196,13 @@ func (p *parser) parse(data []byte, lt LinkType, seg *Segment) (frameKind, error
 		return frameOther, fmt.Errorf("%s: %w", failed, err)
 	}
 	n := len(p.decoded)
-	if n < 2 || p.decoded[n-1] != layers.LayerTypeTCP {
-		return frameOther, nil
+	switch {
+	case n >= 2 && p.decoded[n-1] == layers.LayerTypeTCP:
+		return frameTCP, p.fill(seg)
+	case n >= 2 && p.decoded[n-1] == layers.LayerTypeUDP:
+		return frameUDP, p.fillUDP(seg)
 	}
-	return frameTCP, p.fill(seg)
+	return frameOther, nil
 }
 
 // failedLayer names the layer whose decoding failed: the one after the last
@@ -237,17 +242,18 @@ func (p *parser) failedLayer(dlp *gopacket.DecodingLayerParser) gopacket.LayerTy
 	return p.ext.NextLayerType()
 }
 
-// fill copies the decoded IP and TCP headers into seg.
-func (p *parser) fill(seg *Segment) error {
-	var l4len int // TCP header + payload, as the IP header declares it
+// addresses sets seg's endpoints from the IP layer and the given ports and
+// returns the transport length the IP header declares.
+func (p *parser) addresses(seg *Segment, sport, dport uint16) (int, error) {
+	var l4len int
 	switch p.network() {
 	case layers.LayerTypeIPv4:
-		seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.SrcIP)), uint16(p.tcp.SrcPort))
-		seg.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.DstIP)), uint16(p.tcp.DstPort))
+		seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.SrcIP)), sport)
+		seg.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.DstIP)), dport)
 		l4len = int(p.ip4.Length) - int(p.ip4.IHL)*4 - p.ext.skipped
 	case layers.LayerTypeIPv6: // possibly behind extension headers
-		seg.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(p.ip6.SrcIP)), uint16(p.tcp.SrcPort))
-		seg.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(p.ip6.DstIP)), uint16(p.tcp.DstPort))
+		seg.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(p.ip6.SrcIP)), sport)
+		seg.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(p.ip6.DstIP)), dport)
 		l4len = int(p.ip6.Length) - p.ext.skipped
 		if p.ip6.HopByHop != nil {
 			l4len -= p.ip6.HopByHop.ActualLength
@@ -256,7 +262,31 @@ func (p *parser) fill(seg *Segment) error {
 			}
 		}
 	default:
-		return errors.New("TCP header without an IP header")
+		return 0, errors.New("transport header without an IP header")
+	}
+	return l4len, nil
+}
+
+// fillUDP describes a UDP datagram in seg: endpoints, length, payload.
+func (p *parser) fillUDP(seg *Segment) error {
+	u := &p.udp
+	if _, err := p.addresses(seg, uint16(u.SrcPort), uint16(u.DstPort)); err != nil {
+		return err
+	}
+	seg.Flags, seg.Seq, seg.Ack, seg.Window, seg.Opts = 0, 0, 0, 0, Options{}
+	seg.Len = max(int(u.Length)-8, 0)
+	seg.Payload = u.Payload
+	if len(seg.Payload) > seg.Len {
+		seg.Payload = seg.Payload[:seg.Len]
+	}
+	return nil
+}
+
+// fill copies the decoded IP and TCP headers into seg.
+func (p *parser) fill(seg *Segment) error {
+	l4len, err := p.addresses(seg, uint16(p.tcp.SrcPort), uint16(p.tcp.DstPort))
+	if err != nil {
+		return err
 	}
 	t := &p.tcp
 	seg.Seq, seg.Ack, seg.Window = t.Seq, t.Ack, t.Window

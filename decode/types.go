@@ -134,6 +134,9 @@ const (
 	Open
 	// Partial: the connection began before the capture (no SYN seen).
 	Partial
+	// UDPFlow: datagrams between two endpoints; UDP has no handshake and
+	// no teardown to judge.
+	UDPFlow
 	numVerdicts
 )
 
@@ -146,7 +149,7 @@ func Verdicts() []Verdict {
 	return v
 }
 
-var verdictNames = [numVerdicts]string{"complete", "refused", "reset", "no-answer", "incomplete", "open", "partial"}
+var verdictNames = [numVerdicts]string{"complete", "refused", "reset", "no-answer", "incomplete", "open", "partial", "udp"}
 
 // String returns the verdict's name as used in text and JSON output.
 func (v Verdict) String() string {
@@ -178,13 +181,13 @@ const (
 	NoteClientResets // RST from the client after the handshake started
 	NoteServerResets // RST from the server on an established connection
 	NoteAck          // a bare acknowledgement
-	NoteUnexpected   // a segment that fits nowhere (SYN after close handled elsewhere)
+	NoteDatagram     // a UDP datagram
 )
 
 var noteNames = [...]string{
 	"handshake 1/3", "handshake 2/3", "handshake complete", "SYN retransmitted", "SYN-ACK retransmitted",
 	"simultaneous open", "data", "client closes", "server closes", "FIN acknowledged", "connection closed",
-	"refused", "client resets", "server resets", "ack", "unexpected",
+	"refused", "client resets", "server resets", "ack", "datagram",
 }
 
 // String joins the meanings with ", ", for example "data, server closes".
@@ -200,4 +203,21 @@ func (n Note) String() string {
 		b.WriteString(name)
 	}
 	return b.String()
+}
+
+// Proto is a flow's transport protocol.
+type Proto uint8
+
+// Protocols.
+const (
+	TCP Proto = iota
+	UDP
+)
+
+// String returns "tcp" or "udp".
+func (p Proto) String() string {
+	if p == UDP {
+		return "udp"
+	}
+	return "tcp"
 }

@@ -24,6 +24,10 @@ type jsonDoc struct {
 	// WarningsOmitted counts warnings beyond those listed.
 	WarningsOmitted uint64 `json:"warnings_omitted"`
 	Error           string `json:"error"`
+	// Capture holds libpcap's counters of a live capture; Programs the
+	// demo programs' lines.
+	Capture  *Stats   `json:"capture,omitempty"`
+	Programs []string `json:"programs,omitempty"`
 }
 
 type jsonSource struct {
@@ -80,6 +84,7 @@ type jsonEvent struct {
 
 type jsonConn struct {
 	ID           uint64        `json:"id"`
+	Proto        string        `json:"proto"`
 	Client       jsonEndpoint  `json:"client"`
 	Server       jsonEndpoint  `json:"server"`
 	Partial      bool          `json:"partial"`
@@ -109,11 +114,13 @@ type jsonVerdicts struct {
 	Incomplete uint64 `json:"incomplete"`
 	Open       uint64 `json:"open"`
 	Partial    uint64 `json:"partial"`
+	UDP        uint64 `json:"udp"`
 }
 
 type jsonTotals struct {
 	Frames      uint64       `json:"frames"`
 	TCP         uint64       `json:"tcp"`
+	UDP         uint64       `json:"udp"`
 	NonTCP      uint64       `json:"non_tcp"`
 	Malformed   uint64       `json:"malformed"`
 	Connections uint64       `json:"connections"`
@@ -155,7 +162,7 @@ func options(c *decode.Conn, s decode.Side) *jsonOptions {
 func connJSON(c *decode.Conn) jsonConn {
 	h := &c.Handshake
 	j := jsonConn{
-		ID: c.ID, Client: endpoint(c, decode.Client), Server: endpoint(c, decode.Server),
+		ID: c.ID, Proto: c.Proto.String(), Client: endpoint(c, decode.Client), Server: endpoint(c, decode.Server),
 		Partial: c.Partial, Verdict: c.Verdict().String(),
 		FirstSeen: c.FirstSeen.UTC().Format(TimeFormat), LastSeen: c.LastSeen.UTC().Format(TimeFormat),
 		DurationUs: us(c.Duration()),
@@ -168,7 +175,11 @@ func connJSON(c *decode.Conn) jsonConn {
 	j.Options.Client, j.Options.Server = options(c, decode.Client), options(c, decode.Server)
 	for i := range c.Events {
 		e := &c.Events[i]
-		j.Events[i] = jsonEvent{Frame: e.Frame, Tus: us(e.T), Dir: e.Dir.String(), Flags: e.Flags.Tcpdump(),
+		flags := e.Flags.Tcpdump()
+		if c.Proto == decode.UDP {
+			flags = ""
+		}
+		j.Events[i] = jsonEvent{Frame: e.Frame, Tus: us(e.T), Dir: e.Dir.String(), Flags: flags,
 			Seq: e.Seq, Ack: e.Ack, Len: e.Len, Win: e.Win, Note: e.Note.String(), Preview: preview(e)}
 	}
 	return j
@@ -182,11 +193,12 @@ func JSON(w io.Writer, c *Capture) error {
 		Schema:      Schema,
 		Source:      jsonSource{Name: c.Source, Format: c.Format, LinkType: c.LinkType, Filter: c.Filter},
 		Connections: make([]jsonConn, len(c.Conns)),
-		Totals: jsonTotals{Frames: t.Packets, TCP: t.TCP, NonTCP: t.NonTCP, Malformed: t.Malformed,
+		Totals: jsonTotals{Frames: t.Packets, TCP: t.TCP, UDP: t.UDP, NonTCP: t.NonTCP, Malformed: t.Malformed,
 			Connections: t.Connections, Evicted: t.Evicted, Verdicts: jsonVerdicts{
 				Complete: v[decode.Complete], Refused: v[decode.Refused], Reset: v[decode.Reset], NoAnswer: v[decode.NoAnswer],
-				Incomplete: v[decode.Incomplete], Open: v[decode.Open], Partial: v[decode.Partial]}},
+				Incomplete: v[decode.Incomplete], Open: v[decode.Open], Partial: v[decode.Partial], UDP: v[decode.UDPFlow]}},
 		Warnings: c.Warnings, WarningsOmitted: c.WarningsOmitted, Error: c.Error,
+		Capture: c.Stats, Programs: c.Programs,
 	}
 	if doc.Warnings == nil {
 		doc.Warnings = []string{}

@@ -28,6 +28,18 @@ type Capture struct {
 	// Error says where and why reading stopped early; empty when the
 	// capture was read to its end.
 	Error string
+	// Stats are libpcap's counters of a live capture (nil for files).
+	Stats *Stats
+	// Programs are lines from the programs whose traffic was captured
+	// (the demo's server and client), shown before the connections.
+	Programs []string
+}
+
+// Stats are a live capture's counters.
+type Stats struct {
+	Received        uint64 `json:"received"`
+	DroppedByKernel uint64 `json:"dropped_by_kernel"`
+	DroppedByIface  uint64 `json:"dropped_by_interface"`
 }
 
 // Escape renders bytes from the wire so that nothing reaches a terminal

@@ -23,6 +23,9 @@ const arrowWidth = 26
 func Text(w io.Writer, c *Capture, opt TextOptions) error {
 	bw := bufio.NewWriter(w)
 	header(bw, c)
+	for _, p := range c.Programs {
+		fmt.Fprintf(bw, "  %s\n", p)
+	}
 	for _, conn := range c.Conns {
 		connection(bw, conn, opt)
 	}
@@ -41,7 +44,11 @@ func header(w io.Writer, c *Capture) {
 // Arrow draws a segment's direction with its flags in tcpdump notation:
 // "──[S]────────▶" from client to server, "◀────────[S.]──" back.
 func Arrow(d decode.Dir, f decode.Flags) string {
-	label := "[" + f.Tcpdump() + "]"
+	return arrow(d, "["+f.Tcpdump()+"]")
+}
+
+// arrow draws a direction arrow carrying label.
+func arrow(d decode.Dir, label string) string {
 	line := strings.Repeat("─", max(arrowWidth-width(label)-3, 1))
 	if d == decode.ClientToServer {
 		return "──" + label + line + "▶"
@@ -49,7 +56,46 @@ func Arrow(d decode.Dir, f decode.Flags) string {
 	return "◀" + line + label + "──"
 }
 
+// eventArrow is the arrow of an event: the TCP flags, or "udp".
+func eventArrow(c *decode.Conn, e *decode.Event) string {
+	if c.Proto == decode.UDP {
+		return arrow(e.Dir, "[udp]")
+	}
+	return Arrow(e.Dir, e.Flags)
+}
+
+// eventFlags names an event's flags, or "datagram".
+func eventFlags(c *decode.Conn, e *decode.Event) string {
+	if c.Proto == decode.UDP {
+		return "datagram"
+	}
+	return e.Flags.String()
+}
+
+func udpFlow(w io.Writer, c *decode.Conn) {
+	fmt.Fprintf(w, "\nudp flow %d  %s → %s\n", c.ID, c.Client, c.Server)
+	fmt.Fprintf(w, "  no handshake, no teardown: datagrams only · duration %s\n", Duration(c.Duration()))
+	for _, s := range []decode.Side{decode.Client, decode.Server} {
+		fmt.Fprintf(w, "  %s → %s: %s, %s payload\n", s, s.Other(), plural(c.Packets[s], "datagram", "datagrams"), plural(c.Bytes[s], "byte", "bytes"))
+	}
+}
+
+// EventLine formats one event as a timeline line (without a newline).
+func EventLine(c *decode.Conn, e *decode.Event) string {
+	meaning := e.Note.String()
+	if p := preview(e); p != "" {
+		meaning += ` "` + p + `"`
+	}
+	return fmt.Sprintf("%10.6f  %s  %-12s %10d %10d %6d %8d  %s", e.T.Seconds(), eventArrow(c, e),
+		eventFlags(c, e), e.Seq, e.Ack, e.Len, e.Win, meaning)
+}
+
 func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
+	if c.Proto == decode.UDP {
+		udpFlow(w, c)
+		timeline(w, c, opt)
+		return
+	}
 	h := &c.Handshake
 	fmt.Fprintf(w, "\nconnection %d  %s → %s  %s\n", c.ID, c.Client, c.Server, c.Verdict())
 	if c.Partial {
@@ -67,19 +113,22 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 	if c.HasOptions[decode.Client] || c.HasOptions[decode.Server] {
 		fmt.Fprintf(w, "  SYN options: client %s · server %s\n", optionsText(c, decode.Client), optionsText(c, decode.Server))
 	}
+	timeline(w, c, opt)
+}
+
+// TimelineHeader is the column header of timeline lines.
+func TimelineHeader() string {
+	return fmt.Sprintf("%10s  %-*s %s  %-12s %10s %10s %6s %8s  %s", "time", arrowWidth-6, "client", "server",
+		"flags", "seq", "ack", "len", "win", "meaning")
+}
+
+func timeline(w io.Writer, c *decode.Conn, opt TextOptions) {
 	if opt.NoTimeline {
 		return
 	}
-	fmt.Fprintf(w, "\n  %10s  %-*s %s  %-12s %10s %10s %6s %8s  %s\n", "time", arrowWidth-6, "client", "server",
-		"flags", "seq", "ack", "len", "win", "meaning")
+	fmt.Fprintf(w, "\n  %s\n", TimelineHeader())
 	for i := range c.Events {
-		e := &c.Events[i]
-		meaning := e.Note.String()
-		if p := preview(e); p != "" {
-			meaning += ` "` + p + `"`
-		}
-		fmt.Fprintf(w, "  %10.6f  %s  %-12s %10d %10d %6d %8d  %s\n", e.T.Seconds(), Arrow(e.Dir, e.Flags),
-			e.Flags, e.Seq, e.Ack, e.Len, e.Win, meaning)
+		fmt.Fprintf(w, "  %s\n", EventLine(c, &c.Events[i]))
 	}
 	if c.EventsOmitted > 0 {
 		fmt.Fprintf(w, "  … %s more not shown (limit --max-events) …\n", plural(c.EventsOmitted, "packet", "packets"))
@@ -165,11 +214,19 @@ func summary(w io.Writer, c *Capture) {
 	if len(parts) > 0 {
 		fmt.Fprintf(w, " (%s)", strings.Join(parts, ", "))
 	}
-	fmt.Fprintf(w, " · %s: %d TCP, %d non-TCP, %d malformed", plural(t.Packets, "frame", "frames"), t.TCP, t.NonTCP, t.Malformed)
+	fmt.Fprintf(w, " · %s: %d TCP", plural(t.Packets, "frame", "frames"), t.TCP)
+	if t.UDP > 0 {
+		fmt.Fprintf(w, ", %d UDP", t.UDP)
+	}
+	fmt.Fprintf(w, ", %d non-TCP, %d malformed", t.NonTCP, t.Malformed)
 	if t.Evicted > 0 {
 		fmt.Fprintf(w, " · %d idle connections flushed early", t.Evicted)
 	}
 	fmt.Fprintln(w)
+	if st := c.Stats; st != nil {
+		fmt.Fprintf(w, "capture: %d packets received by filter, %d dropped by kernel, %d dropped by interface\n",
+			st.Received, st.DroppedByKernel, st.DroppedByIface)
+	}
 	if c.Error != "" {
 		fmt.Fprintf(w, "incomplete: reading stopped at %s\n", c.Error)
 	}

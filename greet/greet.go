@@ -1,0 +1,322 @@
+// Package greet is synack's built-in greeting server and client: the seed
+// tutorial's programs (a server on 127.0.0.1:12345 sends "Hello, Client!";
+// the client connects, reads, prints, both close), plus variations that
+// make each kind of TCP ending happen for real. It knows nothing of capture.
+package greet
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// DefaultAddr and DefaultMessage are the seed tutorial's.
+const (
+	DefaultAddr    = "127.0.0.1:12345"
+	DefaultMessage = "Hello, Client!"
+)
+
+// Scenario selects how the server and client end their exchange.
+type Scenario string
+
+// Scenarios.
+const (
+	// Greeting: the server writes the greeting and closes first.
+	Greeting Scenario = "greeting"
+	// ClientCloses: the client closes first, after reading the greeting.
+	ClientCloses Scenario = "client-closes"
+	// Refused: nothing listens; the SYN is answered by RST.
+	Refused Scenario = "refused"
+	// Reset: the server aborts with SO_LINGER 0: RST instead of FIN.
+	Reset Scenario = "reset"
+	// HalfClose: the client shuts down its write side, the server keeps
+	// sending, then closes.
+	HalfClose Scenario = "half-close"
+	// UDP: the greeting as datagrams; no handshake, no teardown.
+	UDP Scenario = "udp"
+)
+
+// Scenarios lists them all, the default first.
+func Scenarios() []Scenario {
+	return []Scenario{Greeting, ClientCloses, Refused, Reset, HalfClose, UDP}
+}
+
+// ParseScenario checks a scenario name.
+func ParseScenario(name string) (Scenario, error) {
+	for _, s := range Scenarios() {
+		if string(s) == name {
+			return s, nil
+		}
+	}
+	names := make([]string, 0, 6)
+	for _, s := range Scenarios() {
+		names = append(names, string(s))
+	}
+	return "", fmt.Errorf("unknown scenario %q (want one of %s)", name, strings.Join(names, ", "))
+}
+
+// Network is "udp" for the UDP scenario and "tcp" otherwise.
+func (s Scenario) Network() string {
+	if s == UDP {
+		return "udp"
+	}
+	return "tcp"
+}
+
+// Step names a stage of the socket life cycle, as the seed tutorial's
+// error section lists them.
+type Step string
+
+// Steps.
+const (
+	StepSocket  Step = "socket"
+	StepBind    Step = "bind"
+	StepListen  Step = "listen"
+	StepAccept  Step = "accept"
+	StepConnect Step = "connect"
+	StepRead    Step = "read"
+	StepWrite   Step = "write"
+	StepClose   Step = "close"
+)
+
+// Cause classifies a failure.
+type Cause int
+
+// Causes.
+const (
+	CauseOther Cause = iota
+	CauseAddrInUse
+	CauseRefused
+	CauseTimeout
+	CauseReset
+	CausePermission
+)
+
+// StepError is a failure at one step, with its cause.
+type StepError struct {
+	Step  Step
+	Addr  string
+	Cause Cause
+	Err   error
+}
+
+func (e *StepError) Error() string {
+	msg := fmt.Sprintf("%s %s failed", e.Step, e.Addr)
+	switch e.Cause {
+	case CauseAddrInUse:
+		return msg + ": address already in use (another program is listening there; pick another port with --port)"
+	case CauseRefused:
+		return msg + ": connection refused (nothing is listening there)"
+	case CauseTimeout:
+		return msg + ": timed out (no answer: a firewall may be dropping the SYNs)"
+	case CauseReset:
+		return msg + ": connection reset by peer"
+	case CausePermission:
+		return msg + ": permission denied (ports below 1024 need root)"
+	}
+	return fmt.Sprintf("%s: %v", msg, unwrapOp(e.Err))
+}
+
+func (e *StepError) Unwrap() error { return e.Err }
+
+// unwrapOp strips net.OpError's own "dial tcp …:" prefix.
+func unwrapOp(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
+}
+
+func stepError(step Step, addr string, err error) *StepError {
+	e := &StepError{Step: step, Addr: addr, Err: err}
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		e.Cause = CauseAddrInUse
+	case errors.Is(err, syscall.ECONNREFUSED):
+		e.Cause = CauseRefused
+	case errors.Is(err, syscall.ECONNRESET):
+		e.Cause = CauseReset
+	case errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM):
+		e.Cause = CausePermission
+	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, syscall.ETIMEDOUT):
+		e.Cause = CauseTimeout
+	}
+	return e
+}
+
+// resetGrace is how long the reset scenario's server waits after writing
+// before aborting, so that the client reads the greeting before the RST
+// (a RST discards data the client has not read yet).
+const resetGrace = 50 * time.Millisecond
+
+// Server is a listening greeting server.
+type Server struct {
+	scenario Scenario
+	message  string
+	ln       net.Listener
+	pc       net.PacketConn
+}
+
+// Listen binds addr: the socket, bind and listen steps.
+func Listen(scenario Scenario, addr, message string) (*Server, error) {
+	s := &Server{scenario: scenario, message: message}
+	var err error
+	if scenario == UDP {
+		s.pc, err = net.ListenPacket("udp", addr)
+	} else {
+		s.ln, err = net.Listen("tcp", addr)
+	}
+	if err != nil {
+		return nil, stepError(StepBind, addr, err)
+	}
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string {
+	if s.pc != nil {
+		return s.pc.LocalAddr().String()
+	}
+	return s.ln.Addr().String()
+}
+
+// Close stops listening.
+func (s *Server) Close() error {
+	if s.pc != nil {
+		return s.pc.Close()
+	}
+	return s.ln.Close()
+}
+
+// ServeOne answers one client as the scenario says, then returns. It
+// returns what the server did, for display.
+func (s *Server) ServeOne(ctx context.Context) (string, error) {
+	if s.pc != nil {
+		return s.serveDatagram(ctx)
+	}
+	stop := context.AfterFunc(ctx, func() { s.ln.Close() })
+	defer stop()
+	conn, err := s.ln.Accept()
+	if err != nil {
+		return "", stepError(StepAccept, s.Addr(), err)
+	}
+	c := conn.(*net.TCPConn)
+	defer c.Close()
+	peer := c.RemoteAddr().String()
+	greeting := []byte(s.message + "\n")
+	switch s.scenario {
+	case HalfClose:
+		req, err := io.ReadAll(c)
+		if err != nil {
+			return "", stepError(StepRead, peer, err)
+		}
+		more := append(greeting, "still sending after your FIN\n"...)
+		if _, err := c.Write(more); err != nil {
+			return "", stepError(StepWrite, peer, err)
+		}
+		return fmt.Sprintf("read %q until the client's FIN, then sent %d bytes and closed", req, len(more)), nil
+	}
+	if _, err := c.Write(greeting); err != nil {
+		return "", stepError(StepWrite, peer, err)
+	}
+	switch s.scenario {
+	case ClientCloses:
+		if _, err := io.Copy(io.Discard, c); err != nil {
+			return "", stepError(StepRead, peer, err)
+		}
+		return fmt.Sprintf("sent %q to %s, waited for its FIN, closed", s.message, peer), nil
+	case Reset:
+		time.Sleep(resetGrace)
+		if err := c.SetLinger(0); err != nil {
+			return "", stepError(StepClose, peer, err)
+		}
+		return fmt.Sprintf("sent %q to %s, then aborted (SO_LINGER 0: RST, no FIN)", s.message, peer), nil
+	}
+	return fmt.Sprintf("sent %q to %s and closed", s.message, peer), nil
+}
+
+func (s *Server) serveDatagram(ctx context.Context) (string, error) {
+	stop := context.AfterFunc(ctx, func() { s.pc.SetDeadline(time.Now()) })
+	defer stop()
+	buf := make([]byte, 2048)
+	n, peer, err := s.pc.ReadFrom(buf)
+	if err != nil {
+		return "", stepError(StepRead, s.Addr(), err)
+	}
+	if _, err := s.pc.WriteTo([]byte(s.message+"\n"), peer); err != nil {
+		return "", stepError(StepWrite, peer.String(), err)
+	}
+	return fmt.Sprintf("got %q from %s, answered %q", buf[:n], peer, s.message), nil
+}
+
+// Result is what the client saw.
+type Result struct {
+	Local    string // the client's address
+	Received string // what it read
+	// Err is an error the scenario expects (the reset scenario's read
+	// error); unexpected failures are returned as errors instead.
+	Err error
+}
+
+// Connect runs the client side of the scenario against addr: socket,
+// connect, read (and write where the scenario says), close.
+func Connect(ctx context.Context, scenario Scenario, addr string, timeout time.Duration) (*Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, scenario.Network(), addr)
+	if err != nil {
+		return nil, stepError(StepConnect, addr, err)
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	r := &Result{Local: conn.LocalAddr().String()}
+	switch scenario {
+	case UDP:
+		if _, err := conn.Write([]byte("Hello, Server?\n")); err != nil {
+			return nil, stepError(StepWrite, addr, err)
+		}
+		buf := make([]byte, 2048)
+		n, err := conn.Read(buf)
+		if err != nil {
+			return nil, stepError(StepRead, addr, err)
+		}
+		r.Received = string(buf[:n])
+	case ClientCloses:
+		line, err := bufio.NewReader(conn).ReadString('\n')
+		if err != nil {
+			return nil, stepError(StepRead, addr, err)
+		}
+		r.Received = line
+	case HalfClose:
+		tc := conn.(*net.TCPConn)
+		if _, err := tc.Write([]byte("Hello, Server!\n")); err != nil {
+			return nil, stepError(StepWrite, addr, err)
+		}
+		if err := tc.CloseWrite(); err != nil {
+			return nil, stepError(StepClose, addr, err)
+		}
+		fallthrough
+	default:
+		data, err := io.ReadAll(conn)
+		r.Received = string(data)
+		if err != nil {
+			se := stepError(StepRead, addr, err)
+			if scenario != Reset || se.Cause != CauseReset {
+				return nil, se
+			}
+			r.Err = se
+		}
+	}
+	return r, nil
+}
