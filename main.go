@@ -3,43 +3,41 @@
 package main
 
 import (
-	"cmp"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"slices"
-	"strings"
-
-	"github.com/spf13/pflag"
-
-	"synack/capture"
-	"synack/decode"
-	"synack/report"
 )
 
-// Exit codes.
+// Exit codes, documented in the README.
 const (
-	exitOK    = 0
-	exitCheck = 1 // reserved: an expectation failed
-	exitUsage = 2
-	exitInput = 3 // a capture could not be read (the report may be partial)
+	exitOK      = 0
+	exitCheck   = 1 // reserved: an expectation failed
+	exitUsage   = 2
+	exitInput   = 3 // a capture file could not be read (the report may be partial)
+	exitCapture = 4 // live capture impossible: no permission, no such interface
+	exitBind    = 5 // the server could not bind/listen (address in use, permission)
+	exitRefused = 6 // connect refused: nothing listening
+	exitTimeout = 7 // connect timed out
+	exitIO      = 8 // read or write on the connection failed (including reset)
 )
-
-// maxWarnings bounds the per-frame warnings kept for one capture.
-const maxWarnings = 100
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 const usage = `synack: see TCP handshakes, data and teardowns, packet by packet
 
 usage:
+  synack demo [--scenario NAME]          watch the built-in server and client talk over loopback (root or CAP_NET_RAW)
   synack read [flags] FILE... [FILTER]   rebuild the TCP connections of pcap/pcapng files
   synack -r FILE [flags] [FILTER]        the same, tcpdump style
+  synack live [-i IFACE] [FILTER]        capture live and print each packet as it arrives (root or CAP_NET_RAW)
+  synack interfaces                      list capture interfaces, like tcpdump -D
+  synack serve [--addr A] [--once]       the built-in greeting server
+  synack connect [--addr A]              the built-in greeting client
   synack help                            this text
 
-Run "synack read --help" for the flags.
-Exit codes: 0 ok, 1 failed check, 2 usage error, 3 input error (report may be partial).
+Run "synack COMMAND --help" for a command's flags.
+Exit codes: 0 ok, 1 failed check, 2 usage error, 3 input error (report may be partial),
+4 capture not possible, 5 bind failed, 6 connection refused, 7 connect timed out, 8 read/write failed.
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -52,170 +50,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRead(args[1:], stdout, stderr)
 	case "-r", "--read":
 		return cmdRead(args, stdout, stderr)
+	case "live":
+		return cmdLive(args[1:], stdout, stderr)
+	case "demo":
+		return cmdDemo(args[1:], stdout, stderr)
+	case "interfaces":
+		return cmdInterfaces(args[1:], stdout, stderr)
+	case "serve":
+		return cmdServe(args[1:], stdout, stderr)
+	case "connect":
+		return cmdConnect(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "synack: unknown command %q\n\n%s", args[0], usage)
 	return exitUsage
-}
-
-type readFlags struct {
-	files     []string
-	filter    string
-	format    string
-	maxEvents int
-	allEvents bool
-	summary   bool
-}
-
-func cmdRead(args []string, stdout, stderr io.Writer) int {
-	var f readFlags
-	fs := pflag.NewFlagSet("read", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringArrayVarP(&f.files, "read", "r", nil, "capture file to read (pcap or pcapng, - for stdin); repeatable")
-	fs.StringVarP(&f.filter, "filter", "f", "", "BPF filter in tcpdump syntax, e.g. 'tcp port 80'")
-	fs.StringVar(&f.format, "format", "text", "output format: text or json")
-	fs.IntVar(&f.maxEvents, "max-events", decode.DefaultMaxEvents, "packets kept per connection for the timeline")
-	fs.BoolVar(&f.allEvents, "all-events", false, "keep every packet of every connection (memory grows with the file)")
-	fs.BoolVar(&f.summary, "no-timeline", false, "leave out the per-packet lines")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: synack read [flags] FILE... [FILTER]\n\nA trailing FILTER (tcpdump syntax) may follow the files, as with tcpdump.\n\nflags:\n%s", fs.FlagUsages())
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	files, filter := splitFilesFilter(f.files, fs.Args())
-	if f.filter != "" && filter != "" {
-		fmt.Fprintf(stderr, "synack: give the filter either with -f or after the files, not both\n")
-		return exitUsage
-	}
-	if filter == "" {
-		filter = f.filter
-	}
-	if len(files) == 0 {
-		fmt.Fprintf(stderr, "synack read: no capture file given\n")
-		fs.Usage()
-		return exitUsage
-	}
-	if f.format != "text" && f.format != "json" {
-		fmt.Fprintf(stderr, "synack read: unknown --format %q (want text or json)\n", f.format)
-		return exitUsage
-	}
-	cfg := decode.Config{MaxEvents: f.maxEvents}
-	if f.allEvents || f.maxEvents < 0 {
-		cfg.MaxEvents = -1
-	}
-	code := exitOK
-	for _, name := range files {
-		rep, err := readCapture(name, filter, cfg)
-		if err != nil {
-			fmt.Fprintf(stderr, "synack: %s: %v\n", name, err)
-			var bad *badFilterError
-			if errors.As(err, &bad) {
-				return exitUsage
-			}
-			code = exitInput
-			continue
-		}
-		for _, w := range rep.Warnings {
-			fmt.Fprintf(stderr, "synack: %s: warning: %s\n", rep.Source, w)
-		}
-		if rep.WarningsOmitted > 0 {
-			fmt.Fprintf(stderr, "synack: %s: %d more warnings not shown\n", rep.Source, rep.WarningsOmitted)
-		}
-		if rep.Error != "" {
-			fmt.Fprintf(stderr, "synack: %s: reading stopped at %s; the report covers the frames before it\n", rep.Source, rep.Error)
-			code = exitInput
-		}
-		if f.format == "json" {
-			err = report.JSON(stdout, rep)
-		} else {
-			err = report.Text(stdout, rep, report.TextOptions{NoTimeline: f.summary})
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "synack: write report: %v\n", err)
-			return exitInput
-		}
-	}
-	return code
-}
-
-// splitFilesFilter separates capture files from a trailing tcpdump-style
-// filter. With -r, every argument is filter. Without it, the first argument
-// is a file and so is each following one that exists or looks like a path;
-// the rest is the filter.
-func splitFilesFilter(rflags, args []string) (files []string, filter string) {
-	if len(rflags) > 0 {
-		return rflags, strings.Join(args, " ")
-	}
-	i := 0
-	for ; i < len(args); i++ {
-		a := args[i]
-		if i == 0 || a == "-" || strings.ContainsAny(a, "/.") && !strings.ContainsAny(a, " ") {
-			files = append(files, a)
-			continue
-		}
-		if _, err := os.Stat(a); err == nil {
-			files = append(files, a)
-			continue
-		}
-		break
-	}
-	return files, strings.Join(args[i:], " ")
-}
-
-type badFilterError struct{ err error }
-
-func (e *badFilterError) Error() string { return e.err.Error() }
-func (e *badFilterError) Unwrap() error { return e.err }
-
-// readCapture runs one capture file through the decoder and returns its
-// report. The error is for a file that could not be opened at all; damage
-// later in the file is in the report's Error.
-func readCapture(name, filter string, cfg decode.Config) (*report.Capture, error) {
-	file, err := capture.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer file.Close()
-	lt := decode.LinkType(file.LinkType())
-	if !decode.SupportsLinkType(lt) {
-		return nil, fmt.Errorf("unsupported link type %d (%s): synack reads Ethernet, Linux cooked (SLL, SLL2), BSD loopback and raw IP", uint32(lt), lt)
-	}
-	rep := &report.Capture{Source: file.Name(), Format: file.Format(), LinkType: lt.String(), Filter: filter}
-	if filter != "" {
-		flt, err := capture.CompileFilter(filter, uint32(lt))
-		if err != nil {
-			return nil, &badFilterError{err}
-		}
-		file.SetFilter(flt)
-	}
-	d := decode.New(cfg, decode.SinkFunc(func(c *decode.Conn) { rep.Conns = append(rep.Conns, c) }))
-	var cf capture.Frame
-	for {
-		err := file.Next(&cf)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			rep.Error = err.Error()
-			break
-		}
-		df := decode.Frame{Number: cf.Number, Time: cf.Time, Data: cf.Data, Length: cf.Length, LinkType: decode.LinkType(cf.LinkType)}
-		if err := d.Packet(&df); err != nil {
-			if len(rep.Warnings) < maxWarnings {
-				rep.Warnings = append(rep.Warnings, err.Error())
-			} else {
-				rep.WarningsOmitted++
-			}
-		}
-	}
-	d.Flush()
-	slices.SortFunc(rep.Conns, func(a, b *decode.Conn) int { return cmp.Compare(a.ID, b.ID) })
-	rep.Totals = d.Totals()
-	return rep, nil
 }

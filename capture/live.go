@@ -104,10 +104,11 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 // classify turns libpcap's activation errors into ours.
 func classify(iface string, err error) error {
 	msg := err.Error()
+	lower := strings.ToLower(msg)
 	switch {
-	case strings.Contains(msg, "ermission") || strings.Contains(msg, "not permitted"):
+	case strings.Contains(lower, "permission") || strings.Contains(lower, "not permitted"):
 		return fmt.Errorf("capture on %s: %w (%s). %s", iface, ErrPermission, msg, PermissionAdvice)
-	case strings.Contains(msg, "No such device") || strings.Contains(msg, "doesn't exist") || strings.Contains(msg, "No such device exists"):
+	case strings.Contains(lower, "no such device") || strings.Contains(lower, "doesn't exist"):
 		return fmt.Errorf("capture on %s: %w (run `synack interfaces` to list them)", iface, ErrNoInterface)
 	}
 	return fmt.Errorf("capture on %s: %w", iface, err)

@@ -7,8 +7,10 @@ import (
 	"os"
 )
 
-// Writer writes frames to a pcap file (microsecond timestamps, as tcpdump
-// -w writes) that tcpdump and Wireshark read.
+// Writer writes frames to a pcap file that tcpdump and Wireshark read. It
+// uses the nanosecond variant of the format, so that a file written from a
+// live capture keeps libpcap's timestamps exactly and reads back to the
+// same report.
 type Writer struct {
 	f    *os.File
 	w    *bufio.Writer
@@ -24,7 +26,7 @@ func Create(path string, linkType uint32, snaplen int) (*Writer, error) {
 	}
 	w := &Writer{f: f, w: bufio.NewWriterSize(f, 64<<10), name: path}
 	var h [24]byte
-	binary.LittleEndian.PutUint32(h[0:], pcapMicro)
+	binary.LittleEndian.PutUint32(h[0:], pcapNano)
 	binary.LittleEndian.PutUint16(h[4:], 2)
 	binary.LittleEndian.PutUint16(h[6:], 4)
 	binary.LittleEndian.PutUint32(h[16:], uint32(snaplen))
@@ -39,7 +41,7 @@ func Create(path string, linkType uint32, snaplen int) (*Writer, error) {
 // Write appends one frame.
 func (w *Writer) Write(fr *Frame) error {
 	binary.LittleEndian.PutUint32(w.hdr[0:], uint32(fr.Time.Unix()))
-	binary.LittleEndian.PutUint32(w.hdr[4:], uint32(fr.Time.Nanosecond()/1000))
+	binary.LittleEndian.PutUint32(w.hdr[4:], uint32(fr.Time.Nanosecond()))
 	binary.LittleEndian.PutUint32(w.hdr[8:], uint32(len(fr.Data)))
 	binary.LittleEndian.PutUint32(w.hdr[12:], uint32(max(fr.Length, len(fr.Data))))
 	if _, err := w.w.Write(w.hdr[:]); err != nil {

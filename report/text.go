@@ -13,6 +13,9 @@ import (
 type TextOptions struct {
 	// NoTimeline leaves out the per-packet lines.
 	NoTimeline bool
+	// SummaryOnly prints only the summary table and totals (for live
+	// capture, whose packets were printed as they came).
+	SummaryOnly bool
 }
 
 // arrowWidth is the width of the direction column.
@@ -22,12 +25,14 @@ const arrowWidth = 26
 // then the summary table and the totals.
 func Text(w io.Writer, c *Capture, opt TextOptions) error {
 	bw := bufio.NewWriter(w)
-	header(bw, c)
-	for _, p := range c.Programs {
-		fmt.Fprintf(bw, "  %s\n", p)
-	}
-	for _, conn := range c.Conns {
-		connection(bw, conn, opt)
+	if !opt.SummaryOnly {
+		header(bw, c)
+		for _, p := range c.Programs {
+			fmt.Fprintf(bw, "  %s\n", p)
+		}
+		for _, conn := range c.Conns {
+			connection(bw, conn, opt)
+		}
 	}
 	summary(bw, c)
 	return bw.Flush()
@@ -96,12 +101,11 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 		timeline(w, c, opt)
 		return
 	}
-	h := &c.Handshake
 	fmt.Fprintf(w, "\nconnection %d  %s → %s  %s\n", c.ID, c.Client, c.Server, c.Verdict())
 	if c.Partial {
 		fmt.Fprintf(w, "  began before the capture: roles guessed from the ports\n")
 	}
-	fmt.Fprintf(w, "  %s · duration %s", handshakeText(h), Duration(c.Duration()))
+	fmt.Fprintf(w, "  %s · duration %s", handshakeText(c), Duration(c.Duration()))
 	if c.ClosedBy != decode.NoSide {
 		fmt.Fprintf(w, " · %s closed first", c.ClosedBy)
 	}
@@ -135,8 +139,20 @@ func timeline(w io.Writer, c *decode.Conn, opt TextOptions) {
 	}
 }
 
-func handshakeText(h *decode.Handshake) string {
+// ConnLine sums a connection up in one line.
+func ConnLine(c *decode.Conn) string {
+	s := fmt.Sprintf("%s %s → %s: %s · %s", c.Proto, c.Client, c.Server, c.Verdict(), plural(c.Packets[0]+c.Packets[1], "packet", "packets"))
+	if c.Handshake.Complete() {
+		s += " · handshake " + Duration(c.Handshake.Total())
+	}
+	return s + fmt.Sprintf(" · duration %s · %d bytes c→s, %d bytes s→c", Duration(c.Duration()), c.Bytes[decode.Client], c.Bytes[decode.Server])
+}
+
+func handshakeText(c *decode.Conn) string {
+	h := &c.Handshake
 	switch {
+	case h.SYN && !h.SYNACK && c.RSTs[decode.Server] > 0:
+		return fmt.Sprintf("SYN refused: the server answered RST after %s", Duration(c.LastSeen.Sub(h.SYNTime)))
 	case h.Complete():
 		return fmt.Sprintf("handshake %s (SYN→SYN-ACK %s, SYN-ACK→ACK %s)",
 			Duration(h.Total()), Duration(h.SYNToSYNACK()), Duration(h.SYNACKToACK()))
@@ -229,5 +245,42 @@ func summary(w io.Writer, c *Capture) {
 	}
 	if c.Error != "" {
 		fmt.Fprintf(w, "incomplete: reading stopped at %s\n", c.Error)
+	}
+}
+
+// Contrast puts the first TCP connection and the first UDP flow side by
+// side: what TCP spent on setting up and tearing down that UDP does not.
+func Contrast(w io.Writer, conns []*decode.Conn) {
+	var tcp, udp *decode.Conn
+	for _, c := range conns {
+		if c.Proto == decode.TCP && tcp == nil {
+			tcp = c
+		}
+		if c.Proto == decode.UDP && udp == nil {
+			udp = c
+		}
+	}
+	if tcp == nil || udp == nil {
+		return
+	}
+	setup := 0
+	for _, e := range tcp.Events {
+		if e.Note&(decode.NoteHandshake1|decode.NoteHandshake2|decode.NoteHandshakeDone) != 0 {
+			setup++
+		}
+	}
+	teardown := tcp.FINs[0] + tcp.FINs[1] + tcp.RSTs[0] + tcp.RSTs[1]
+	rows := [][3]string{
+		{"", fmt.Sprintf("TCP (connection %d)", tcp.ID), fmt.Sprintf("UDP (flow %d)", udp.ID)},
+		{"packets", fmt.Sprint(tcp.Packets[0] + tcp.Packets[1]), fmt.Sprint(udp.Packets[0] + udp.Packets[1])},
+		{"setup", fmt.Sprintf("3-way handshake, %d packets, %s", setup, Duration(tcp.Handshake.Total())), "none"},
+		{"payload bytes", fmt.Sprintf("%d c→s, %d s→c", tcp.Bytes[0], tcp.Bytes[1]), fmt.Sprintf("%d c→s, %d s→c", udp.Bytes[0], udp.Bytes[1])},
+		{"acknowledged", "every byte (ACKs)", "nothing: a lost datagram is just lost"},
+		{"teardown", fmt.Sprintf("%d FIN/RST segments and their ACKs", teardown), "none"},
+		{"duration", Duration(tcp.Duration()), Duration(udp.Duration())},
+	}
+	fmt.Fprintf(w, "\nTCP vs UDP\n")
+	for _, r := range rows {
+		fmt.Fprintf(w, "  %-14s %-42s %s\n", r[0], r[1], r[2])
 	}
 }

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"synack/capture"
+	"synack/decode"
+	"synack/greet"
+	"synack/report"
+)
+
+// closeWait bounds how long the demo waits, after its client is done, for
+// the last packets (both FINs acknowledged, or the RST) to be captured.
+const closeWait = 2 * time.Second
+
+type demoFlags struct {
+	port                   int
+	message, write, format string
+	scenario, iface        string
+	timeout                time.Duration
+}
+
+func cmdDemo(args []string, stdout, stderr io.Writer) int {
+	var f demoFlags
+	fs := pflag.NewFlagSet("demo", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&f.port, "port", 12345, "port of the demo server on 127.0.0.1")
+	fs.StringVar(&f.message, "message", greet.DefaultMessage, "the server's greeting (a newline is added)")
+	fs.StringVar(&f.scenario, "scenario", string(greet.Greeting), "greeting, client-closes, refused, reset, half-close, udp")
+	fs.StringVarP(&f.write, "write", "w", "", "also write the captured packets to this pcap file")
+	fs.StringVar(&f.format, "format", "text", "output format: text or json")
+	fs.StringVarP(&f.iface, "interface", "i", "", "loopback interface (default: found from libpcap's device flags)")
+	fs.DurationVar(&f.timeout, "timeout", 5*time.Second, "the client's connect and read timeout")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: synack demo [flags]\n\nRuns the built-in server and client on 127.0.0.1 while capturing their packets, then shows the connection.\nNeeds root or CAP_NET_RAW.\n\nflags:\n%s", fs.FlagUsages())
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	scenario, err := greet.ParseScenario(f.scenario)
+	if err != nil {
+		fmt.Fprintf(stderr, "synack demo: %v\n", err)
+		return exitUsage
+	}
+	if f.format != "text" && f.format != "json" {
+		fmt.Fprintf(stderr, "synack demo: unknown --format %q (want text or json)\n", f.format)
+		return exitUsage
+	}
+	if f.port <= 0 || f.port > 65535 {
+		fmt.Fprintf(stderr, "synack demo: --port %d is not a port\n", f.port)
+		return exitUsage
+	}
+
+	// The udp scenario runs the TCP greeting first, to contrast the two.
+	flows := 1
+	filter := fmt.Sprintf("tcp port %d", f.port)
+	if scenario == greet.UDP {
+		flows, filter = 2, fmt.Sprintf("port %d", f.port)
+	}
+	finished := make(chan struct{})
+	ended := map[uint64]bool{}
+	cfg := decode.Config{UDP: true, OnEvent: func(c *decode.Conn, e decode.Event) {
+		done := e.Note&decode.NoteClosed != 0 || e.Flags&decode.RST != 0 ||
+			c.Proto == decode.UDP && c.Packets[0] > 0 && c.Packets[1] > 0
+		if done && !ended[c.ID] {
+			if ended[c.ID] = true; len(ended) == flows {
+				close(finished)
+			}
+		}
+	}}
+	// Capture first, so that permission problems stop the demo before any
+	// socket is opened and the handle is live before the first SYN.
+	lc, err := openLiveCapture(capture.LiveConfig{Interface: f.iface, Filter: filter}, cfg, f.write)
+	if err != nil {
+		return captureExit(stderr, err)
+	}
+	stop := make(chan struct{})
+	loopDone := make(chan error, 1)
+	go func() { loopDone <- lc.loop(stop, 0, time.Time{}) }()
+
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(f.port))
+	programs, code := runScenario(scenario, addr, f.message, f.timeout)
+	if code == exitOK || code == exitRefused || code == exitIO {
+		select { // the exchange happened: wait for its last packets
+		case <-finished:
+		case <-time.After(closeWait):
+		}
+	}
+	close(stop)
+	loopErr := <-loopDone
+	if err := lc.finish(); err != nil && loopErr == nil {
+		loopErr = err
+	}
+	lc.rep.Programs = programs
+	if f.format == "json" {
+		report.JSON(stdout, lc.rep)
+	} else {
+		report.Text(stdout, lc.rep, report.TextOptions{})
+		if scenario == greet.UDP {
+			report.Contrast(stdout, lc.rep.Conns)
+		}
+	}
+	if loopErr != nil {
+		fmt.Fprintf(stderr, "synack: %v\n", loopErr)
+		return exitCapture
+	}
+	if code == exitRefused && scenario == greet.Refused || code == exitIO && scenario == greet.Reset {
+		return exitOK // the failure is the point of the scenario
+	}
+	return code
+}
+
+// runScenario plays the scenario with the built-in server and client and
+// returns what they said, one line each, and the exit code of the first
+// failure.
+func runScenario(scenario greet.Scenario, addr, message string, timeout time.Duration) ([]string, int) {
+	var lines []string
+	if scenario == greet.UDP {
+		// First the TCP greeting, then the same greeting over UDP.
+		tcp, code := playOnce(greet.Greeting, addr, message, timeout)
+		lines = append(lines, prefixed("tcp ", tcp)...)
+		if code != exitOK {
+			return lines, code
+		}
+		udp, code := playOnce(greet.UDP, addr, message, timeout)
+		return append(lines, prefixed("udp ", udp)...), code
+	}
+	return playOnce(scenario, addr, message, timeout)
+}
+
+func prefixed(p string, lines []string) []string {
+	for i := range lines {
+		lines[i] = p + lines[i]
+	}
+	return lines
+}
+
+// playOnce runs one server (unless the scenario has none) and one client.
+func playOnce(scenario greet.Scenario, addr, message string, timeout time.Duration) ([]string, int) {
+	var lines []string
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	served := make(chan string, 1)
+	if scenario == greet.Refused {
+		lines = append(lines, "server: none: nothing listens on "+addr)
+		served <- ""
+	} else {
+		srv, err := greet.Listen(scenario, addr, message)
+		if err != nil {
+			return append(lines, "server: "+err.Error()), greetExit(err)
+		}
+		defer srv.Close()
+		lines = append(lines, fmt.Sprintf("server: listening on %s (%s: socket, bind, listen)", srv.Addr(), scenario.Network()))
+		go func() {
+			what, err := srv.ServeOne(ctx)
+			if err != nil {
+				what = err.Error()
+			}
+			served <- "server: " + what
+		}()
+	}
+	res, err := greet.Connect(ctx, scenario, addr, timeout)
+	code := exitOK
+	switch {
+	case err != nil:
+		lines = append(lines, "client: "+err.Error())
+		code = greetExit(err)
+		cancel() // the server will see no client
+	case res.Err != nil:
+		lines = append(lines, fmt.Sprintf("client: %s received %s, then %v", res.Local, shown(res.Received), res.Err))
+		code = greetExit(res.Err)
+	default:
+		lines = append(lines, fmt.Sprintf("client: %s received %s and closed", res.Local, shown(res.Received)))
+	}
+	if s := <-served; s != "" {
+		lines = append(lines, s)
+	}
+	return lines, code
+}

@@ -1,0 +1,272 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"synack/capture"
+	"synack/decode"
+	"synack/report"
+)
+
+// liveCapture is a running live capture: its handle, the decoder its
+// frames go to, the -w file, and the report being built.
+type liveCapture struct {
+	live *capture.Live
+	dec  *decode.Decoder
+	out  *capture.Writer
+	rep  *report.Capture
+}
+
+// openLiveCapture opens the handle (and the -w file) and prepares the
+// report. cfg.OnEvent is called from the goroutine that runs loop.
+func openLiveCapture(lc capture.LiveConfig, cfg decode.Config, writeTo string) (*liveCapture, error) {
+	live, err := capture.OpenLive(lc)
+	if err != nil {
+		return nil, err
+	}
+	c := &liveCapture{live: live}
+	lt := decode.LinkType(live.LinkType())
+	c.rep = &report.Capture{Source: live.Interface(), Format: "live", LinkType: lt.String(), Filter: lc.Filter}
+	c.dec = decode.New(cfg, decode.SinkFunc(func(conn *decode.Conn) { c.rep.Conns = append(c.rep.Conns, conn) }))
+	if writeTo != "" {
+		snap := lc.Snaplen
+		if snap <= 0 {
+			snap = 262144
+		}
+		if c.out, err = capture.Create(writeTo, live.LinkType(), snap); err != nil {
+			live.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// loop reads frames until stop is closed, count frames were read (0: no
+// limit) or until has passed (zero: no limit). After a stop by signal or
+// time it drains what the kernel already holds, so that nothing captured
+// is lost; -c stops at exactly count frames, like tcpdump.
+func (c *liveCapture) loop(stop <-chan struct{}, count uint64, until time.Time) error {
+	var f capture.Frame
+	var n uint64
+	stopping := false
+	for {
+		if !stopping {
+			select {
+			case <-stop:
+				stopping = true
+			default:
+				stopping = !until.IsZero() && time.Now().After(until)
+			}
+		}
+		err := c.live.Next(&f)
+		if errors.Is(err, capture.ErrTimeout) {
+			if stopping {
+				return nil // drained: nothing more was pending
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if c.out != nil {
+			if err := c.out.Write(&f); err != nil {
+				return err
+			}
+		}
+		decodeFrame(c.dec, &f, c.rep)
+		if n++; count > 0 && n >= count {
+			return nil
+		}
+	}
+}
+
+// finish closes the handle and the -w file, flushes the decoder, and
+// completes the report with libpcap's counters.
+func (c *liveCapture) finish() error {
+	st, serr := c.live.Stats()
+	c.live.Close()
+	c.dec.Flush()
+	sortByID(c.rep.Conns)
+	c.rep.Totals = c.dec.Totals()
+	if serr == nil {
+		c.rep.Stats = &report.Stats{Received: st.Received, DroppedByKernel: st.DroppedByKernel, DroppedByIface: st.DroppedByIface}
+	}
+	if c.out != nil {
+		return c.out.Close()
+	}
+	return nil
+}
+
+// captureExit maps a live-capture error to its message and exit code.
+func captureExit(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "synack: %v\n", err)
+	if strings.HasPrefix(err.Error(), "bad filter") {
+		return exitUsage
+	}
+	return exitCapture
+}
+
+// stopOnSignal returns a channel closed at the first SIGINT or SIGTERM,
+// and a function that stops listening. A second signal exits at once.
+func stopOnSignal() (<-chan struct{}, func()) {
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sig:
+			close(stop)
+		case <-done:
+			return
+		}
+		select {
+		case s := <-sig:
+			code := 130
+			if s == syscall.SIGTERM {
+				code = 143
+			}
+			os.Exit(code)
+		case <-done:
+		}
+	}()
+	return stop, func() { signal.Stop(sig); close(done) }
+}
+
+type liveFlags struct {
+	iface, filter, write, format string
+	count                        uint64
+	duration                     time.Duration
+	snaplen, buffer              int
+	promisc, udp                 bool
+}
+
+func cmdLive(args []string, stdout, stderr io.Writer) int {
+	var f liveFlags
+	fs := pflag.NewFlagSet("live", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVarP(&f.iface, "interface", "i", "", "interface to capture on (default: the loopback interface)")
+	fs.StringVarP(&f.filter, "filter", "f", "", "BPF filter in tcpdump syntax; may also follow the flags")
+	fs.Uint64VarP(&f.count, "count", "c", 0, "stop after this many packets")
+	fs.DurationVar(&f.duration, "duration", 0, "stop after this long (e.g. 10s)")
+	fs.IntVarP(&f.snaplen, "snaplen", "s", 262144, "bytes captured per packet")
+	fs.IntVarP(&f.buffer, "buffer-size", "B", 0, "kernel capture buffer in KiB (0: libpcap's default)")
+	fs.BoolVar(&f.promisc, "promisc", false, "put the interface in promiscuous mode")
+	fs.StringVarP(&f.write, "write", "w", "", "also write every captured packet to this pcap file")
+	fs.StringVar(&f.format, "format", "text", "text: lines as packets arrive, then a summary; json: one synack/v1 document at the end")
+	fs.BoolVar(&f.udp, "udp", false, "follow UDP flows too")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: synack live [flags] [FILTER]\n\nStops on -c, --duration, or Ctrl-C; packets already captured are always reported.\n\nflags:\n%s", fs.FlagUsages())
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if trailing := strings.Join(fs.Args(), " "); trailing != "" {
+		if f.filter != "" {
+			fmt.Fprintf(stderr, "synack: give the filter either with -f or after the flags, not both\n")
+			return exitUsage
+		}
+		f.filter = trailing
+	}
+	if f.format != "text" && f.format != "json" {
+		fmt.Fprintf(stderr, "synack live: unknown --format %q (want text or json)\n", f.format)
+		return exitUsage
+	}
+	cfg := decode.Config{UDP: f.udp}
+	if f.format == "text" {
+		cfg.OnEvent = func(c *decode.Conn, e decode.Event) { printLive(stdout, c, &e) }
+	}
+	lc, err := openLiveCapture(capture.LiveConfig{Interface: f.iface, Filter: f.filter, Snaplen: f.snaplen, Promisc: f.promisc, BufferSize: f.buffer * 1024}, cfg, f.write)
+	if err != nil {
+		return captureExit(stderr, err)
+	}
+	fmt.Fprintf(stderr, "synack: capturing on %s (%s)", lc.live.Interface(), lc.rep.LinkType)
+	if f.filter != "" {
+		fmt.Fprintf(stderr, ", filter %q", f.filter)
+	}
+	fmt.Fprintf(stderr, "; Ctrl-C stops\n")
+	stop, release := stopOnSignal()
+	defer release()
+	var until time.Time
+	if f.duration > 0 {
+		until = time.Now().Add(f.duration)
+	}
+	loopErr := lc.loop(stop, f.count, until)
+	if err := lc.finish(); err != nil && loopErr == nil {
+		loopErr = err
+	}
+	if f.format == "json" {
+		report.JSON(stdout, lc.rep)
+	} else {
+		report.Text(stdout, lc.rep, report.TextOptions{SummaryOnly: true})
+	}
+	if loopErr != nil {
+		fmt.Fprintf(stderr, "synack: %v\n", loopErr)
+		return exitCapture
+	}
+	select {
+	case <-stop:
+		return 130
+	default:
+	}
+	return exitOK
+}
+
+// printLive prints one packet as it arrives, tagged with its connection,
+// and the connection's summary once it has closed.
+func printLive(w io.Writer, c *decode.Conn, e *decode.Event) {
+	if c.Packets[0]+c.Packets[1] == 1 {
+		fmt.Fprintf(w, "#%-4d %s %s → %s\n", c.ID, c.Proto, c.Client, c.Server)
+	}
+	fmt.Fprintf(w, "#%-4d %s\n", c.ID, report.EventLine(c, e))
+	if e.Note&decode.NoteClosed != 0 || e.Flags&decode.RST != 0 {
+		fmt.Fprintf(w, "#%-4d %s\n", c.ID, report.ConnLine(c))
+	}
+}
+
+func cmdInterfaces(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "usage: synack interfaces\n")
+		return exitUsage
+	}
+	devs, err := capture.Devices()
+	if err != nil {
+		fmt.Fprintf(stderr, "synack: %v\n", err)
+		return exitCapture
+	}
+	for i, d := range devs {
+		var tags []string
+		for _, t := range []struct {
+			on   bool
+			name string
+		}{{d.Up, "Up"}, {d.Running, "Running"}, {d.Loopback, "Loopback"}} {
+			if t.on {
+				tags = append(tags, t.name)
+			}
+		}
+		line := fmt.Sprintf("%d.%s", i+1, d.Name)
+		if d.Description != "" {
+			line += " (" + d.Description + ")"
+		}
+		if len(tags) > 0 {
+			line += " [" + strings.Join(tags, ", ") + "]"
+		}
+		if len(d.Addresses) > 0 {
+			line += " " + strings.Join(d.Addresses, " ")
+		}
+		fmt.Fprintln(stdout, line)
+	}
+	return exitOK
+}

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"synack/capture"
+)
+
+// needCapture skips a test where this process may not capture on the
+// loopback interface (not root, no CAP_NET_RAW). CI runs as root, so there
+// these tests run.
+func needCapture(t *testing.T) {
+	t.Helper()
+	l, err := capture.OpenLive(capture.LiveConfig{})
+	if errors.Is(err, capture.ErrPermission) {
+		t.Skipf("live capture not permitted here (run as root or with CAP_NET_RAW): %v", err)
+	}
+	if err != nil {
+		t.Fatalf("open loopback capture: %v", err)
+	}
+	l.Close()
+}
+
+// demoPorts hands each test its own port, so that a TIME-WAIT left by one
+// scenario cannot meet the next.
+var demoPorts atomic.Int32
+
+func demoPort() string { return fmt.Sprint(23450 + demoPorts.Add(1)) }
+
+type demoDoc struct {
+	Connections []struct {
+		ID      int
+		Proto   string
+		Verdict string
+		Client  struct{ Port int }
+		Events  []struct {
+			Dir, Flags, Note, Preview string
+			Len                       int
+		}
+	}
+	Totals   struct{ TCP, UDP int }
+	Capture  *struct{ Received uint64 }
+	Programs []string
+}
+
+func runDemo(t *testing.T, args ...string) (demoDoc, string) {
+	t.Helper()
+	code, out, stderr := runCLI(append([]string{"demo", "--format", "json"}, args...)...)
+	if code != exitOK {
+		t.Fatalf("demo %v: exit %d\nstderr: %s\nstdout: %s", args, code, stderr, out)
+	}
+	var doc demoDoc
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("demo JSON: %v\n%s", err, out)
+	}
+	return doc, out
+}
+
+// flagsOf lists a connection's events as tcpdump flags with direction.
+func sequence(doc demoDoc, i int) []string {
+	var s []string
+	for _, e := range doc.Connections[i].Events {
+		s = append(s, e.Dir+" "+e.Flags)
+	}
+	return s
+}
+
+func has(seq []string, want ...string) bool {
+	i := 0
+	for _, s := range seq {
+		if i < len(want) && s == want[i] {
+			i++
+		}
+	}
+	return i == len(want)
+}
+
+func TestDemoScenarios(t *testing.T) {
+	needCapture(t)
+	for _, tc := range []struct {
+		scenario string
+		verdict  string
+		check    func(t *testing.T, doc demoDoc)
+	}{
+		{"greeting", "complete", func(t *testing.T, doc demoDoc) {
+			seq := sequence(doc, 0)
+			if !has(seq, "c2s S", "s2c S.", "c2s .") {
+				t.Errorf("no three-way handshake: %v", seq)
+			}
+			var greeting, fins, lastAck bool
+			for i, e := range doc.Connections[0].Events {
+				if e.Dir == "s2c" && e.Len == 15 && strings.Contains(e.Preview, "Hello, Client!") {
+					greeting = true
+				}
+				if strings.Contains(e.Flags, "F") {
+					fins = fins || strings.Contains(e.Note, "client closes")
+				}
+				if i == len(doc.Connections[0].Events)-1 {
+					lastAck = e.Flags == "." && e.Note == "connection closed"
+				}
+			}
+			if !greeting || !fins || !lastAck || !has(seq, "s2c F.", "c2s F.") {
+				t.Errorf("greeting %v, FIN each way %v, final ACK %v: %v", greeting, fins, lastAck, seq)
+			}
+		}},
+		{"client-closes", "complete", func(t *testing.T, doc demoDoc) {
+			if seq := sequence(doc, 0); !has(seq, "c2s S", "s2c S.", "c2s .", "s2c P.", "c2s F.", "s2c F.") {
+				t.Errorf("client did not close first: %v", seq)
+			}
+		}},
+		{"refused", "refused", func(t *testing.T, doc demoDoc) {
+			if seq := sequence(doc, 0); strings.Join(seq, ",") != "c2s S,s2c R." {
+				t.Errorf("want [S] then [R.], got %v", seq)
+			}
+			if !strings.Contains(strings.Join(doc.Programs, "\n"), "connection refused") {
+				t.Errorf("the client's error is not shown: %v", doc.Programs)
+			}
+		}},
+		{"reset", "reset", func(t *testing.T, doc demoDoc) {
+			if seq := sequence(doc, 0); !has(seq, "c2s S", "s2c S.", "c2s .", "s2c P.", "s2c R.") || strings.Contains(strings.Join(seq, ","), "F") {
+				t.Errorf("want data then RST and no FIN: %v", seq)
+			}
+		}},
+		{"half-close", "complete", func(t *testing.T, doc demoDoc) {
+			if seq := sequence(doc, 0); !has(seq, "c2s P.", "c2s F.", "s2c P.", "s2c F.") {
+				t.Errorf("server did not keep sending after the client's FIN: %v", seq)
+			}
+		}},
+		{"udp", "complete", func(t *testing.T, doc demoDoc) {
+			if len(doc.Connections) != 2 || doc.Connections[1].Proto != "udp" || doc.Connections[1].Verdict != "udp" {
+				t.Fatalf("want the TCP greeting and one UDP flow: %+v", doc.Connections)
+			}
+			udp := doc.Connections[1]
+			if len(udp.Events) != 2 || udp.Events[0].Dir != "c2s" || udp.Events[1].Dir != "s2c" || udp.Events[0].Flags != "" ||
+				!strings.Contains(udp.Events[1].Preview, "Hello, Client!") {
+				t.Errorf("want two datagrams, request and greeting: %+v", udp.Events)
+			}
+			for _, c := range doc.Connections {
+				if c.Proto == "tcp" && c.Client.Port == udp.Client.Port {
+					t.Errorf("TCP segments on the UDP flow's port")
+				}
+			}
+		}},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			doc, _ := runDemo(t, "--scenario", tc.scenario, "--port", demoPort())
+			if len(doc.Connections) == 0 || doc.Connections[0].Verdict != tc.verdict {
+				t.Fatalf("want a %s connection first: %+v", tc.verdict, doc.Connections)
+			}
+			if doc.Capture == nil || doc.Capture.Received == 0 {
+				t.Errorf("libpcap counters missing: %+v", doc.Capture)
+			}
+			tc.check(t, doc)
+		})
+	}
+}
+
+// TestDemoWriteRoundTrip checks that the -w file holds what the demo saw:
+// `synack read` of it reports the same connections.
+func TestDemoWriteRoundTrip(t *testing.T) {
+	needCapture(t)
+	path := filepath.Join(t.TempDir(), "demo.pcap")
+	_, live := runDemo(t, "--port", demoPort(), "-w", path)
+	code, offline, stderr := runCLI("read", "--format", "json", path)
+	if code != exitOK {
+		t.Fatalf("read %s: exit %d: %s", path, code, stderr)
+	}
+	conns := func(doc string) string {
+		var d struct{ Connections json.RawMessage }
+		if err := json.Unmarshal([]byte(doc), &d); err != nil {
+			t.Fatal(err)
+		}
+		return string(d.Connections)
+	}
+	if a, b := conns(live), conns(offline); a != b {
+		t.Errorf("connections differ:\nlive:    %s\noffline: %s", a, b)
+	}
+	if tcpdump, err := exec.LookPath("tcpdump"); err == nil {
+		out, err := exec.Command(tcpdump, "-nn", "-r", path).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "Flags [S]") {
+			t.Errorf("tcpdump cannot read the -w file: %v\n%s", err, out)
+		}
+	}
+}
+
+// TestLiveStopsOnSIGINT runs `synack live -w` as a process, makes a
+// connection, interrupts it, and checks the exit code, the report and the
+// written file.
+func TestLiveStopsOnSIGINT(t *testing.T) {
+	needCapture(t)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "synack")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	port := demoPort()
+	pcap := filepath.Join(dir, "live.pcap")
+	cmd := exec.Command(bin, "live", "-w", pcap, "tcp", "port", port)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the capture is live before making the connection.
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(stderr.String(), "capturing on") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	srv := exec.Command(bin, "serve", "--once", "--port", port)
+	srvOut, err := srv.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The server prints "server: listening on …" once it listens.
+	if line, err := bufio.NewReader(srvOut).ReadString('\n'); !strings.Contains(line, "listening") {
+		t.Fatalf("serve: %q %v", line, err)
+	}
+	out, err := exec.Command(bin, "connect", "--port", port).Output()
+	srv.Wait()
+	if !strings.Contains(string(out), "Hello, Client!") {
+		t.Fatalf("connect: %v: %s", err, out)
+	}
+	time.Sleep(100 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+		t.Errorf("exit %v, want 130\nstderr: %s", err, stderr.String())
+	}
+	if got := stdout.String(); !strings.Contains(got, "handshake complete") || !strings.Contains(got, "totals: 1 connection (1 complete)") {
+		t.Errorf("live output lacks the connection:\n%s", got)
+	}
+	code, rep, errs := runCLI("read", "--no-timeline", pcap)
+	if code != exitOK || !strings.Contains(rep, "1 complete") {
+		t.Errorf("the -w file after SIGINT: exit %d %s\n%s", code, errs, rep)
+	}
+	if _, err := os.Stat(pcap); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestLiveErrors(t *testing.T) {
+	needCapture(t)
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"missing interface", []string{"live", "-i", "nosuch0", "-c", "1"}, exitCapture, "no such interface"},
+		{"bad filter", []string{"live", "-c", "1", "tcp", "prot", "80"}, exitUsage, `bad filter "tcp prot 80"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCLI(tc.args...)
+			if code != tc.code || !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("exit %d stderr %q; want %d and %q", code, stderr, tc.code, tc.stderr)
+			}
+		})
+	}
+}
