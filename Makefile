@@ -7,7 +7,7 @@ BIN     := ./synack
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZTIME ?= 60s
 
-.PHONY: all deps build demo test vet fuzz bench fixtures clean
+.PHONY: all deps build demo setcap test vet fuzz bench fixtures clean
 
 all: build
 
@@ -22,8 +22,13 @@ deps:
 build: deps
 	$(GO) build -o $(BIN) .
 
+# The demo captures on loopback: root or CAP_NET_RAW (see setcap).
 demo: build
-	$(BIN) read fixtures/greeting.pcap
+	$(SUDO) $(BIN) demo
+
+# Let synack capture without sudo.
+setcap: build
+	$(SUDO) setcap cap_net_raw,cap_net_admin=eip $(BIN)
 
 vet: deps
 	$(GO) vet ./...

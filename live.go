@@ -109,6 +109,15 @@ func (c *liveCapture) finish() error {
 // captureExit maps a live-capture error to its message and exit code.
 func captureExit(stderr io.Writer, err error) int {
 	fmt.Fprintf(stderr, "synack: %v\n", err)
+	if errors.Is(err, capture.ErrPermission) {
+		self, _ := os.Executable()
+		if self == "" {
+			self = "./synack"
+		}
+		fmt.Fprintf(stderr, "Live capture needs root or CAP_NET_RAW. Either run it with sudo (sudo %s %s),\n"+
+			"or grant the capability once: sudo setcap cap_net_raw,cap_net_admin=eip %s (make setcap does it)\n",
+			self, strings.Join(os.Args[1:], " "), self)
+	}
 	if strings.HasPrefix(err.Error(), "bad filter") {
 		return exitUsage
 	}

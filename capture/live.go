@@ -33,10 +33,6 @@ var ErrNoInterface = errors.New("no such interface")
 // poll interval.
 var ErrTimeout = errors.New("no packet within the poll interval")
 
-// PermissionAdvice says how to get the right to capture.
-const PermissionAdvice = "live capture needs root or CAP_NET_RAW: run it with sudo, or grant the capability once with " +
-	"`sudo setcap cap_net_raw,cap_net_admin=eip ./synack` (make setcap)"
-
 // Live is an open live capture.
 type Live struct {
 	h     *pcap.Handle
@@ -107,7 +103,7 @@ func classify(iface string, err error) error {
 	lower := strings.ToLower(msg)
 	switch {
 	case strings.Contains(lower, "permission") || strings.Contains(lower, "not permitted"):
-		return fmt.Errorf("capture on %s: %w (%s). %s", iface, ErrPermission, msg, PermissionAdvice)
+		return fmt.Errorf("capture on %s: %w (libpcap: %s)", iface, ErrPermission, msg)
 	case strings.Contains(lower, "no such device") || strings.Contains(lower, "doesn't exist"):
 		return fmt.Errorf("capture on %s: %w (run `synack interfaces` to list them)", iface, ErrNoInterface)
 	}
