@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -207,15 +208,19 @@ func TestLiveStopsOnSIGINT(t *testing.T) {
 	port := demoPort()
 	pcap := filepath.Join(dir, "live.pcap")
 	cmd := exec.Command(bin, "live", "-w", pcap, "tcp", "port", port)
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Wait until the capture is live before making the connection.
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(stderr.String(), "capturing on") && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	// The capture is live once synack says "capturing on …".
+	stderr := bufio.NewReader(errPipe)
+	if line, err := stderr.ReadString('\n'); !strings.Contains(line, "capturing on") {
+		t.Fatalf("live: %q %v", line, err)
 	}
 	srv := exec.Command(bin, "serve", "--once", "--port", port)
 	srvOut, err := srv.StdoutPipe()
@@ -236,10 +241,11 @@ func TestLiveStopsOnSIGINT(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGINT)
+	rest, _ := io.ReadAll(stderr)
 	err = cmd.Wait()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
-		t.Errorf("exit %v, want 130\nstderr: %s", err, stderr.String())
+		t.Errorf("exit %v, want 130\nstderr: %s", err, rest)
 	}
 	if got := stdout.String(); !strings.Contains(got, "handshake complete") || !strings.Contains(got, "totals: 1 connection (1 complete)") {
 		t.Errorf("live output lacks the connection:\n%s", got)

@@ -1,0 +1,92 @@
+package greet
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestStepErrorCauses(t *testing.T) {
+	wrap := func(op string, err error) error {
+		return &net.OpError{Op: op, Net: "tcp", Err: &os.SyscallError{Syscall: op, Err: err}}
+	}
+	for _, tc := range []struct {
+		step  Step
+		err   error
+		cause Cause
+		msg   string
+	}{
+		{StepBind, wrap("listen", syscall.EADDRINUSE), CauseAddrInUse, "bind 127.0.0.1:1 failed: address already in use"},
+		{StepConnect, wrap("dial", syscall.ECONNREFUSED), CauseRefused, "connect 127.0.0.1:1 failed: connection refused"},
+		{StepRead, wrap("read", syscall.ECONNRESET), CauseReset, "read 127.0.0.1:1 failed: connection reset by peer"},
+		{StepConnect, wrap("dial", syscall.ETIMEDOUT), CauseTimeout, "connect 127.0.0.1:1 failed: timed out"},
+		{StepBind, wrap("listen", syscall.EACCES), CausePermission, "permission denied"},
+		{StepWrite, wrap("write", syscall.EPIPE), CauseOther, "write 127.0.0.1:1 failed: write: broken pipe"},
+	} {
+		e := stepError(tc.step, "127.0.0.1:1", tc.err)
+		if e.Cause != tc.cause || !strings.Contains(e.Error(), tc.msg) {
+			t.Errorf("%v: cause %d %q, want %d %q", tc.err, e.Cause, e, tc.cause, tc.msg)
+		}
+		if !errors.Is(e, tc.err.(*net.OpError).Err.(*os.SyscallError).Err) {
+			t.Errorf("%v does not unwrap to its errno", e)
+		}
+	}
+}
+
+func TestScenarios(t *testing.T) {
+	for _, s := range Scenarios() {
+		if got, err := ParseScenario(string(s)); got != s || err != nil {
+			t.Errorf("ParseScenario(%q) = %q, %v", s, got, err)
+		}
+	}
+	if _, err := ParseScenario("nope"); err == nil || !strings.Contains(err.Error(), "greeting, client-closes, refused, reset, half-close, udp") {
+		t.Errorf("unknown scenario: %v", err)
+	}
+}
+
+// TestExchange runs each scenario's server and client over real loopback
+// sockets and checks what the client saw.
+func TestExchange(t *testing.T) {
+	for _, tc := range []struct {
+		scenario Scenario
+		received string
+		wantErr  Cause
+	}{
+		{Greeting, "Hi\n", CauseOther},
+		{ClientCloses, "Hi\n", CauseOther},
+		{Reset, "Hi\n", CauseReset},
+		{HalfClose, "Hi\nstill sending after your FIN\n", CauseOther},
+		{UDP, "Hi\n", CauseOther},
+	} {
+		t.Run(string(tc.scenario), func(t *testing.T) {
+			srv, err := Listen(tc.scenario, "127.0.0.1:0", "Hi")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			served := make(chan error, 1)
+			go func() { _, err := srv.ServeOne(ctx); served <- err }()
+			res, err := Connect(ctx, tc.scenario, srv.Addr(), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Received != tc.received {
+				t.Errorf("received %q, want %q", res.Received, tc.received)
+			}
+			var se *StepError
+			if tc.wantErr != CauseOther && (!errors.As(res.Err, &se) || se.Cause != tc.wantErr) {
+				t.Errorf("client error %v, want cause %d", res.Err, tc.wantErr)
+			}
+			if err := <-served; err != nil {
+				t.Errorf("server: %v", err)
+			}
+		})
+	}
+}
