@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -42,19 +41,15 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: synack demo [flags]\n\nRuns the built-in server and client on 127.0.0.1 while capturing their packets, then shows the connection.\nNeeds root or CAP_NET_RAW.\n\nflags:\n%s", fs.FlagUsages())
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	scenario, err := greet.ParseScenario(f.scenario)
 	if err != nil {
 		fmt.Fprintf(stderr, "synack demo: %v\n", err)
 		return exitUsage
 	}
-	if f.format != "text" && f.format != "json" {
-		fmt.Fprintf(stderr, "synack demo: unknown --format %q (want text or json)\n", f.format)
+	if !formatOK("demo", f.format, stderr) {
 		return exitUsage
 	}
 	if f.port <= 0 || f.port > 65535 {

@@ -49,32 +49,42 @@ func withPort(addr string, port int) (string, error) {
 // final newline.
 func shown(s string) string { return `"` + report.Escape([]byte(strings.TrimSuffix(s, "\n"))) + `"` }
 
-func greetFlags(name string, stderr io.Writer, addr *string, port *int, scenario *string) *pflag.FlagSet {
+// greetTarget holds the flags serve and connect share.
+type greetTarget struct {
+	addr, scenario string
+	port           int
+}
+
+func greetFlags(name string, stderr io.Writer, g *greetTarget) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(addr, "addr", greet.DefaultAddr, "address to "+map[string]string{"serve": "listen on", "connect": "connect to"}[name])
-	fs.IntVar(port, "port", 0, "port, overriding the one in --addr")
-	fs.StringVar(scenario, "scenario", string(greet.Greeting), "greeting, client-closes, reset, half-close, udp")
+	fs.StringVar(&g.addr, "addr", greet.DefaultAddr, "address to "+map[string]string{"serve": "listen on", "connect": "connect to"}[name])
+	fs.IntVar(&g.port, "port", 0, "port, overriding the one in --addr")
+	fs.StringVar(&g.scenario, "scenario", string(greet.Greeting), "greeting, client-closes, reset, half-close, udp")
 	return fs
 }
 
+// resolve checks the scenario and applies --port to --addr.
+func (g *greetTarget) resolve() (greet.Scenario, string, error) {
+	scenario, err := greet.ParseScenario(g.scenario)
+	if err != nil {
+		return "", "", err
+	}
+	addr, err := withPort(g.addr, g.port)
+	return scenario, addr, err
+}
+
 func cmdServe(args []string, stdout, stderr io.Writer) int {
-	var addr, scenarioName, message string
-	var port int
+	var target greetTarget
+	var message string
 	var once bool
-	fs := greetFlags("serve", stderr, &addr, &port, &scenarioName)
+	fs := greetFlags("serve", stderr, &target)
 	fs.StringVar(&message, "message", greet.DefaultMessage, "the greeting (a newline is added)")
 	fs.BoolVar(&once, "once", false, "serve one client, then exit")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
-	scenario, err := greet.ParseScenario(scenarioName)
-	if err == nil {
-		addr, err = withPort(addr, port)
-	}
+	scenario, addr, err := target.resolve()
 	if err != nil || scenario == greet.Refused {
 		if err == nil {
 			err = errors.New("the refused scenario has no server")
@@ -114,21 +124,14 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 }
 
 func cmdConnect(args []string, stdout, stderr io.Writer) int {
-	var addr, scenarioName string
-	var port int
+	var target greetTarget
 	var timeout time.Duration
-	fs := greetFlags("connect", stderr, &addr, &port, &scenarioName)
+	fs := greetFlags("connect", stderr, &target)
 	fs.DurationVar(&timeout, "timeout", 5*time.Second, "give up connecting and reading after this long")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
-	scenario, err := greet.ParseScenario(scenarioName)
-	if err == nil {
-		addr, err = withPort(addr, port)
-	}
+	scenario, addr, err := target.resolve()
 	if err != nil {
 		fmt.Fprintf(stderr, "synack connect: %v\n", err)
 		return exitUsage

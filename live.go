@@ -176,11 +176,8 @@ func cmdLive(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: synack live [flags] [FILTER]\n\nStops on -c, --duration, or Ctrl-C; packets already captured are always reported.\n\nflags:\n%s", fs.FlagUsages())
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if trailing := strings.Join(fs.Args(), " "); trailing != "" {
 		if f.filter != "" {
@@ -189,8 +186,7 @@ func cmdLive(args []string, stdout, stderr io.Writer) int {
 		}
 		f.filter = trailing
 	}
-	if f.format != "text" && f.format != "json" {
-		fmt.Fprintf(stderr, "synack live: unknown --format %q (want text or json)\n", f.format)
+	if !formatOK("live", f.format, stderr) {
 		return exitUsage
 	}
 	cfg := decode.Config{UDP: f.udp}

@@ -3,9 +3,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/spf13/pflag"
 )
 
 // Exit codes, documented in the README.
@@ -66,4 +69,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "synack: unknown command %q\n\n%s", args[0], usage)
 	return exitUsage
+}
+
+// parseFlags parses a command's flags. When it returns false the command
+// ends with the returned code: 0 after --help, 2 after a usage error
+// (pflag has printed it).
+func parseFlags(fs *pflag.FlagSet, args []string) (int, bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitUsage, false
+	}
+	return exitOK, true
+}
+
+// formatOK checks a --format value, saying what is wrong when it is not.
+func formatOK(cmd, format string, stderr io.Writer) bool {
+	if format == "text" || format == "json" {
+		return true
+	}
+	fmt.Fprintf(stderr, "synack %s: unknown --format %q (want text or json)\n", cmd, format)
+	return false
 }

@@ -41,11 +41,8 @@ func cmdRead(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: synack read [flags] FILE... [FILTER]\n\nA trailing FILTER (tcpdump syntax) may follow the files, as with tcpdump.\n\nflags:\n%s", fs.FlagUsages())
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	files, filter := splitFilesFilter(f.files, fs.Args())
 	if f.filter != "" && filter != "" {
@@ -60,8 +57,7 @@ func cmdRead(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
-	if f.format != "text" && f.format != "json" {
-		fmt.Fprintf(stderr, "synack read: unknown --format %q (want text or json)\n", f.format)
+	if !formatOK("read", f.format, stderr) {
 		return exitUsage
 	}
 	cfg := decode.Config{MaxEvents: f.maxEvents}
