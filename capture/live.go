@@ -37,6 +37,7 @@ var ErrTimeout = errors.New("no packet within the poll interval")
 type Live struct {
 	h     *pcap.Handle
 	iface string
+	lt    uint32 // asked once: each pcap_datalink call is a cgo call
 	n     uint64
 }
 
@@ -94,7 +95,7 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 			return nil, fmt.Errorf("bad filter %q: %w", cfg.Filter, err)
 		}
 	}
-	return &Live{h: h, iface: iface}, nil
+	return &Live{h: h, iface: iface, lt: uint32(h.LinkType())}, nil
 }
 
 // classify turns libpcap's activation errors into ours.
@@ -114,7 +115,7 @@ func classify(iface string, err error) error {
 func (l *Live) Interface() string { return l.iface }
 
 // LinkType is the link type of the interface.
-func (l *Live) LinkType() uint32 { return uint32(l.h.LinkType()) }
+func (l *Live) LinkType() uint32 { return l.lt }
 
 // Next waits for the next packet. It returns ErrTimeout when none came
 // within the poll interval.
@@ -131,7 +132,7 @@ func (l *Live) Next(fr *Frame) error {
 	fr.Time = ci.Timestamp
 	fr.Data = data
 	fr.Length = ci.Length
-	fr.LinkType = l.LinkType()
+	fr.LinkType = l.lt
 	return nil
 }
 
