@@ -33,6 +33,7 @@ type oracleStream struct {
 	FirstCloser   *string           `json:"first_closer"`
 	SYNToSYNACKus *int64            `json:"syn_to_synack_us"`
 	SYNACKToACKus *int64            `json:"synack_to_ack_us"`
+	Analysis      map[string]uint32 `json:"analysis"`
 	SYNOptions    map[string]struct {
 		MSS      string `json:"mss"`
 		WScale   string `json:"wscale"`
@@ -75,6 +76,7 @@ func TestConnectionsMatchTshark(t *testing.T) {
 			for i, want := range oracle.Streams {
 				compareStream(t, rep.Conns[i], &want, rep.Format == "pcap (ns)")
 			}
+			compareFlags(t, capturePath+".flags.json", rep.Conns)
 		})
 	}
 }
@@ -137,6 +139,18 @@ func compareStream(t *testing.T, c *decode.Conn, want *oracleStream, nanos bool)
 			check("timestamps of "+ep, got.Timestamps, o.TS)
 		}
 	}
+	names := map[string]decode.Anomaly{}
+	for _, a := range decode.Anomalies() {
+		names[a.String()] = a
+	}
+	for name, n := range want.Analysis {
+		a, ok := names[name]
+		if !ok {
+			t.Errorf("oracle flag %q unknown to synack", name)
+			continue
+		}
+		check("tcp.analysis."+name, c.Anomalies[a.Index()], n)
+	}
 	closer := ""
 	if want.FirstCloser != nil {
 		closer = *want.FirstCloser
@@ -156,4 +170,45 @@ func optNum(ok bool, v int) string {
 		return ""
 	}
 	return strconv.Itoa(v)
+}
+
+// compareFlags checks the analysis flags the oracle does not record
+// against fixtures/NAME.flags.json, written by fixtures/tshark-flags.py
+// from tshark's tcp.analysis.ack_lost_segment, window_full, keep_alive_ack
+// and zero_window_probe_ack.
+func compareFlags(t *testing.T, path string, conns []*decode.Conn) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run fixtures/tshark-flags.py)", err)
+	}
+	var doc struct {
+		Streams []map[string]int `json:"streams"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]decode.Anomaly{}
+	for _, a := range decode.Anomalies() {
+		names[a.String()] = a
+	}
+	for _, st := range doc.Streams {
+		i := st["stream"]
+		if i >= len(conns) {
+			t.Errorf("%s: stream %d has no connection", path, i)
+			continue
+		}
+		for name, n := range st {
+			if name == "stream" {
+				continue
+			}
+			a, ok := names[name]
+			if !ok {
+				t.Fatalf("%s: unknown flag %q", path, name)
+			}
+			if got := int(conns[i].Anomalies[a.Index()]); got != n {
+				t.Errorf("stream %d tcp.analysis %s: synack %d, tshark %d", i, name, got, n)
+			}
+		}
+	}
 }

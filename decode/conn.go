@@ -28,6 +28,10 @@ type Event struct {
 	// window scale option (RFC 7323 §2.2); SYNs themselves are never scaled.
 	Win  uint32
 	Note Note
+	// Anomalies are tshark's analysis flags for the segment; DupAck is
+	// the duplicate ACK's number (#n) when DuplicateACK is set.
+	Anomalies Anomaly
+	DupAck    uint32
 
 	previewLen uint8
 	preview    [PreviewLen]byte
@@ -105,6 +109,11 @@ type Conn struct {
 	// EventsOmitted counts the segments beyond it.
 	Events        []Event
 	EventsOmitted uint64
+
+	// Anomalies counts the segments carrying each analysis flag, indexed
+	// by Anomaly.Index.
+	Anomalies [numAnomalies]uint32
+	flow      [2]flowState
 
 	isn        [2]uint32
 	haveISN    [2]bool
@@ -216,6 +225,12 @@ func (c *Conn) add(seg *Segment, t time.Time, frame uint64) Event {
 	if c.Proto == UDP {
 		ev.Seq, ev.Ack, ev.Win, ev.Note = 0, 0, 0, NoteDatagram
 		return ev
+	}
+	ev.Anomalies, ev.DupAck = c.analyse(seg, side, t)
+	for i := range numAnomalies {
+		if ev.Anomalies&(1<<i) != 0 {
+			c.Anomalies[i]++
+		}
 	}
 	ev.Note = c.meaning(seg, side, t)
 	return ev

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"strconv"
 	"time"
 
 	"synack/decode"
@@ -80,6 +81,10 @@ type jsonEvent struct {
 	Win     uint32 `json:"win"`
 	Note    string `json:"note"`
 	Preview string `json:"preview,omitempty"`
+	// Anomalies are tshark's tcp.analysis flags of the segment; DupAck
+	// numbers a duplicate ACK (#n).
+	Anomalies []string `json:"anomalies,omitempty"`
+	DupAck    uint32   `json:"dup_ack,omitempty"`
 }
 
 type jsonConn struct {
@@ -102,8 +107,9 @@ type jsonConn struct {
 		Client *jsonOptions `json:"client"`
 		Server *jsonOptions `json:"server"`
 	} `json:"options"`
-	Events        []jsonEvent `json:"events"`
-	EventsOmitted uint64      `json:"events_omitted"`
+	Anomalies     *orderedCounts `json:"anomalies"`
+	Events        []jsonEvent    `json:"events"`
+	EventsOmitted uint64         `json:"events_omitted"`
 }
 
 type jsonVerdicts struct {
@@ -173,6 +179,10 @@ func connJSON(c *decode.Conn) jsonConn {
 		ClosedBy: c.ClosedBy.String(), Events: make([]jsonEvent, len(c.Events)), EventsOmitted: c.EventsOmitted,
 	}
 	j.Options.Client, j.Options.Server = options(c, decode.Client), options(c, decode.Server)
+	j.Anomalies = &orderedCounts{}
+	for _, a := range decode.Anomalies() {
+		j.Anomalies.add(a.String(), uint64(c.Anomalies[a.Index()]))
+	}
 	for i := range c.Events {
 		e := &c.Events[i]
 		flags := e.Flags.Tcpdump()
@@ -180,7 +190,8 @@ func connJSON(c *decode.Conn) jsonConn {
 			flags = ""
 		}
 		j.Events[i] = jsonEvent{Frame: e.Frame, Tus: us(e.T), Dir: e.Dir.String(), Flags: flags,
-			Seq: e.Seq, Ack: e.Ack, Len: e.Len, Win: e.Win, Note: e.Note.String(), Preview: preview(e)}
+			Seq: e.Seq, Ack: e.Ack, Len: e.Len, Win: e.Win, Note: e.Note.String(), Preview: preview(e),
+			Anomalies: anomalyNames(e.Anomalies), DupAck: e.DupAck}
 	}
 	return j
 }
@@ -210,4 +221,42 @@ func JSON(w io.Writer, c *Capture) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(&doc)
+}
+
+// anomalyNames lists the names of the flags set in a, nil for none.
+func anomalyNames(a decode.Anomaly) []string {
+	if a == 0 {
+		return nil
+	}
+	var names []string
+	for _, x := range decode.Anomalies() {
+		if a&x != 0 {
+			names = append(names, x.String())
+		}
+	}
+	return names
+}
+
+// orderedCounts is a JSON object of counts whose keys keep their order.
+type orderedCounts struct {
+	keys []string
+	vals []uint64
+}
+
+func (o *orderedCounts) add(k string, v uint64) {
+	o.keys = append(o.keys, k)
+	o.vals = append(o.vals, v)
+}
+
+func (o *orderedCounts) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, k := range o.keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, k)
+		b = append(b, ':')
+		b = strconv.AppendUint(b, o.vals[i], 10)
+	}
+	return append(b, '}'), nil
 }

@@ -85,9 +85,47 @@ func udpFlow(w io.Writer, c *decode.Conn) {
 	}
 }
 
+// anomalyLabels are the words the timeline uses for tshark's flags.
+var anomalyLabels = map[decode.Anomaly]string{
+	decode.Retransmission: "retransmission", decode.FastRetransmission: "fast retransmission",
+	decode.SpuriousRetransmission: "spurious retransmission", decode.DuplicateACK: "dup ACK",
+	decode.OutOfOrder: "out-of-order", decode.LostSegment: "previous segment not captured",
+	decode.ACKUnseen: "ACKs a segment not captured", decode.ZeroWindow: "zero window",
+	decode.ZeroWindowProbe: "zero window probe", decode.ZeroWindowProbeACK: "zero window probe ACK",
+	decode.WindowFull: "window full", decode.KeepAlive: "keep-alive", decode.KeepAliveACK: "keep-alive ACK",
+	decode.WindowUpdate: "window update",
+}
+
+// anomalyText renders a segment's analysis flags as "[dup ACK #2]".
+func anomalyText(e *decode.Event) string {
+	if e.Anomalies == 0 {
+		return ""
+	}
+	var parts []string
+	for _, a := range decode.Anomalies() {
+		if e.Anomalies&a == 0 {
+			continue
+		}
+		// A fast retransmission is also flagged as a retransmission, as
+		// tshark does; saying it once is enough here.
+		if a == decode.Retransmission && e.Anomalies&decode.FastRetransmission != 0 {
+			continue
+		}
+		label := anomalyLabels[a]
+		if a == decode.DuplicateACK {
+			label += fmt.Sprintf(" #%d", e.DupAck)
+		}
+		parts = append(parts, label)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
 // EventLine formats one event as a timeline line (without a newline).
 func EventLine(c *decode.Conn, e *decode.Event) string {
 	meaning := e.Note.String()
+	if a := anomalyText(e); a != "" {
+		meaning += " " + a
+	}
 	if p := preview(e); p != "" {
 		meaning += ` "` + p + `"`
 	}
@@ -113,6 +151,9 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 	for _, s := range []decode.Side{decode.Client, decode.Server} {
 		fmt.Fprintf(w, "  %s → %s: %s, %s payload, FIN %d, RST %d\n", s, s.Other(),
 			plural(c.Packets[s], "packet", "packets"), plural(c.Bytes[s], "byte", "bytes"), c.FINs[s], c.RSTs[s])
+	}
+	if a := anomalyCounts(c); a != "" {
+		fmt.Fprintf(w, "  anomalies: %s\n", a)
 	}
 	if c.HasOptions[decode.Client] || c.HasOptions[decode.Server] {
 		fmt.Fprintf(w, "  SYN options: client %s · server %s\n", optionsText(c, decode.Client), optionsText(c, decode.Server))
@@ -283,4 +324,15 @@ func Contrast(w io.Writer, conns []*decode.Conn) {
 	for _, r := range rows {
 		fmt.Fprintf(w, "  %-14s %-42s %s\n", r[0], r[1], r[2])
 	}
+}
+
+// anomalyCounts lists a connection's non-zero analysis counts.
+func anomalyCounts(c *decode.Conn) string {
+	var parts []string
+	for _, a := range decode.Anomalies() {
+		if n := c.Anomalies[a.Index()]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, anomalyLabels[a]))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

@@ -1,0 +1,221 @@
+package decode
+
+import (
+	"strings"
+	"time"
+)
+
+// Anomaly is a set of tshark's TCP analysis flags (tcp.analysis.*) for one
+// segment. Each is computed with Wireshark 4.x's rules
+// (epan/dissectors/packet-tcp.c, tcp_analyze_sequence_number), in the same
+// order, so that counts agree with `tshark -2`.
+type Anomaly uint16
+
+// Analysis flags, named as tshark names its fields.
+const (
+	Retransmission Anomaly = 1 << iota
+	FastRetransmission
+	SpuriousRetransmission
+	DuplicateACK
+	OutOfOrder
+	LostSegment // previous segment not captured
+	ACKUnseen   // ACKed segment that was not captured
+	ZeroWindow
+	ZeroWindowProbe
+	ZeroWindowProbeACK
+	WindowFull
+	KeepAlive
+	KeepAliveACK
+	WindowUpdate
+	numAnomalies = iota
+)
+
+var anomalyNames = [numAnomalies]string{
+	"retransmission", "fast_retransmission", "spurious_retransmission", "duplicate_ack", "out_of_order",
+	"lost_segment", "ack_unseen", "zero_window", "zero_window_probe", "zero_window_probe_ack",
+	"window_full", "keep_alive", "keep_alive_ack", "window_update",
+}
+
+// Anomalies lists every analysis flag in order.
+func Anomalies() []Anomaly {
+	a := make([]Anomaly, numAnomalies)
+	for i := range a {
+		a[i] = 1 << i
+	}
+	return a
+}
+
+// Index is the flag's position in Anomalies (and in Conn.Anomalies).
+func (a Anomaly) Index() int {
+	for i := range numAnomalies {
+		if a == 1<<i {
+			return i
+		}
+	}
+	return -1
+}
+
+// String joins the flags' names with ", ".
+func (a Anomaly) String() string {
+	var b strings.Builder
+	for i, name := range anomalyNames {
+		if a&(1<<i) == 0 {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(name)
+	}
+	return b.String()
+}
+
+// flowState is tshark's per-direction analysis state (tcp_analyze_seq_info
+// and its neighbours) for the segments one side sends.
+type flowState struct {
+	nextSeq, maxSeqToBeAcked, lastAck uint32
+	haveNext, haveMax, haveLastAck    bool
+	nextSeqTime, lastAckTime          time.Time
+	window                            uint16 // raw, as last advertised
+	haveWindow                        bool
+	lastWasSYN                        bool // the window above is a SYN's, never scaled
+	dupAcks                           uint32
+	lastFlags                         Anomaly
+}
+
+// oooThreshold is tshark's default out-of-order threshold before the
+// initial RTT is known.
+const oooThreshold = 3 * time.Millisecond
+
+// fastRetransmitWindow: a retransmission within this time of the peer's
+// second duplicate ACK is a fast retransmission.
+const fastRetransmitWindow = 20 * time.Millisecond
+
+// analyse applies tshark's rules to a segment sent by side and returns its
+// flags and, for a duplicate ACK, its number.
+func (c *Conn) analyse(seg *Segment, side Side, t time.Time) (Anomaly, uint32) {
+	fwd, rev := &c.flow[side], &c.flow[side.Other()]
+	f := seg.Flags
+	seq, ack, win := seg.Seq, seg.Ack, seg.Window
+	seglen := uint32(seg.Len)
+	var a Anomaly
+	var dup uint32
+	control := f&(SYN|FIN|RST) != 0
+
+	func() { // the checks that end at tshark's finished_fwd label
+		// Zero window probe: one byte at the next sequence number into a
+		// closed window.
+		if seglen == 1 && fwd.haveNext && seq == fwd.nextSeq && rev.window == 0 { // tshark: a peer not yet seen counts as window 0
+			a |= ZeroWindowProbe
+			return
+		}
+		if win == 0 && !control {
+			a |= ZeroWindow
+		}
+		if fwd.haveNext && seqGT(seq, fwd.nextSeq) && f&RST == 0 {
+			a |= LostSegment
+		}
+		if seglen <= 1 && fwd.haveNext && seq == fwd.nextSeq-1 && !control {
+			a |= KeepAlive
+		}
+		if seglen == 0 && win != 0 && fwd.haveWindow && win != fwd.window && fwd.haveNext && seq == fwd.nextSeq &&
+			fwd.haveLastAck && ack == fwd.lastAck && !control {
+			a |= WindowUpdate
+		}
+		if seglen > 0 && !control && c.scaleKnown() && rev.haveLastAck && rev.haveWindow {
+			shift := c.Options[side.Other()].WScale
+			if rev.lastWasSYN || !c.scaled() {
+				shift = 0
+			}
+			if seq+seglen == rev.lastAck+uint32(rev.window)<<shift {
+				a |= WindowFull
+			}
+		}
+		sameAck := seglen == 0 && fwd.haveWindow && win == fwd.window && fwd.haveNext && seq == fwd.nextSeq &&
+			fwd.haveLastAck && !control
+		if sameAck && win != 0 && ack == fwd.lastAck && rev.lastFlags&KeepAlive != 0 {
+			a |= KeepAliveACK
+			return
+		}
+		if sameAck && win == 0 && (ack == fwd.lastAck || ack == fwd.lastAck+1) && rev.lastFlags&ZeroWindowProbe != 0 {
+			a |= ZeroWindowProbeACK
+			return
+		}
+		if sameAck && win != 0 && ack == fwd.lastAck {
+			fwd.dupAcks++
+			dup = fwd.dupAcks
+			a |= DuplicateACK
+		}
+	}()
+	// tshark resets the duplicate ACK count only when the ACK number
+	// moves: a window update in between does not end a run of dup ACKs.
+	if fwd.haveLastAck && ack != fwd.lastAck {
+		fwd.dupAcks = 0
+	}
+
+	// An ACK beyond everything seen from the peer acknowledges a segment
+	// the capture missed.
+	if f&ACK != 0 && rev.haveMax && seqGT(ack, rev.maxSeqToBeAcked) {
+		a |= ACKUnseen
+		rev.maxSeqToBeAcked = rev.nextSeq
+	}
+
+	if seglen > 0 || f&(SYN|FIN) != 0 {
+		a |= c.retransmissionKind(fwd, rev, seq, seglen, a, t)
+	}
+
+	next := seq + seglen
+	if f&(SYN|FIN) != 0 {
+		next++
+	}
+	probe := a&ZeroWindowProbe != 0
+	if (!fwd.haveNext || seqGT(next, fwd.nextSeq)) && !probe {
+		fwd.nextSeq, fwd.haveNext, fwd.nextSeqTime = next, true, t
+	}
+	if (!fwd.haveMax || seq == fwd.maxSeqToBeAcked) && !probe {
+		fwd.maxSeqToBeAcked, fwd.haveMax = fwd.nextSeq, true
+	}
+	fwd.window, fwd.haveWindow, fwd.lastWasSYN = win, true, f&SYN != 0
+	fwd.lastAck, fwd.haveLastAck, fwd.lastAckTime = ack, true, t
+	fwd.lastFlags = a
+	return a, dup
+}
+
+// retransmissionKind tells a segment that does not advance the sequence
+// number apart: spurious, fast, out-of-order, or plain retransmission.
+func (c *Conn) retransmissionKind(fwd, rev *flowState, seq, seglen uint32, a Anomaly, t time.Time) Anomaly {
+	if a&KeepAlive != 0 {
+		return 0
+	}
+	notAdvanced := fwd.haveNext && seqGT(fwd.nextSeq, seq)
+	// One byte less than expected with more than one byte of data: new
+	// data after a zero window probe.
+	if seglen > 1 && fwd.haveNext && fwd.nextSeq-1 == seq {
+		notAdvanced = false
+	}
+	if seglen > 0 && rev.haveLastAck && rev.lastAck != 0 && !seqGT(seq+seglen, rev.lastAck) {
+		return SpuriousRetransmission
+	}
+	if !notAdvanced {
+		return 0
+	}
+	if rev.dupAcks >= 2 && rev.lastAck == seq && t.Sub(rev.lastAckTime) < fastRetransmitWindow {
+		// tshark marks a fast retransmission as a retransmission too.
+		return FastRetransmission | Retransmission
+	}
+	threshold := oooThreshold
+	if rtt := c.Handshake.Total(); rtt > 0 {
+		threshold = rtt
+	}
+	if t.Sub(fwd.nextSeqTime) < threshold && fwd.nextSeq != seq+seglen {
+		return OutOfOrder
+	}
+	return Retransmission
+}
+
+// scaleKnown reports whether both SYNs were seen, so the window scale in
+// use is known.
+func (c *Conn) scaleKnown() bool { return c.HasOptions[Client] && c.HasOptions[Server] }
+
+// scaled reports whether window scaling is in effect (both SYNs offered it).
+func (c *Conn) scaled() bool { return c.Options[Client].HasWScale && c.Options[Server].HasWScale }
