@@ -67,7 +67,7 @@ func TestGoldenReports(t *testing.T) {
 	}
 	var n int
 	for _, f := range fixtures {
-		if strings.HasSuffix(f, ".oracle.json") {
+		if ext := filepath.Ext(f); ext != ".pcap" && ext != ".pcapng" {
 			continue
 		}
 		n++
