@@ -235,7 +235,11 @@ func printLive(w io.Writer, c *decode.Conn, e *decode.Event) {
 	if c.Packets[0]+c.Packets[1] == 1 {
 		fmt.Fprintf(w, "#%-4d %s %s → %s\n", c.ID, c.Proto, c.Client, c.Server)
 	}
-	fmt.Fprintf(w, "#%-4d %s\n", c.ID, report.EventLine(c, e))
+	var prev *decode.Event // the event before e, if still kept
+	if n := len(c.Events); n >= 2 && c.Events[n-1].Frame == e.Frame {
+		prev = &c.Events[n-2]
+	}
+	fmt.Fprintf(w, "#%-4d %s\n", c.ID, report.EventLine(c, e, prev))
 	if e.Note&decode.NoteClosed != 0 || e.Flags&decode.RST != 0 {
 		fmt.Fprintf(w, "#%-4d %s\n", c.ID, report.ConnLine(c))
 	}

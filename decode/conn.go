@@ -32,6 +32,9 @@ type Event struct {
 	// the duplicate ACK's number (#n) when DuplicateACK is set.
 	Anomalies Anomaly
 	DupAck    uint32
+	// ClientState and ServerState are each side's RFC 9293 state after
+	// the segment.
+	ClientState, ServerState State
 
 	previewLen uint8
 	preview    [PreviewLen]byte
@@ -114,6 +117,9 @@ type Conn struct {
 	// by Anomaly.Index.
 	Anomalies [numAnomalies]uint32
 	flow      [2]flowState
+	state     [2]State
+	z         zeekConn
+	flipped   bool // partial, and the guessed client did not send first
 
 	isn        [2]uint32
 	haveISN    [2]bool
@@ -222,6 +228,7 @@ func (c *Conn) add(seg *Segment, t time.Time, frame uint64) Event {
 		ev.Win <<= c.Options[side].WScale
 	}
 	ev.previewLen = uint8(copy(ev.preview[:], seg.Payload))
+	c.zeek(seg, side)
 	if c.Proto == UDP {
 		ev.Seq, ev.Ack, ev.Win, ev.Note = 0, 0, 0, NoteDatagram
 		return ev
@@ -233,6 +240,8 @@ func (c *Conn) add(seg *Segment, t time.Time, frame uint64) Event {
 		}
 	}
 	ev.Note = c.meaning(seg, side, t)
+	c.transition(seg, side)
+	ev.ClientState, ev.ServerState = c.state[Client], c.state[Server]
 	return ev
 }
 

@@ -192,7 +192,9 @@ func (d *Decoder) open(seg *Segment, t time.Time, proto Proto) *Conn {
 	} else {
 		c.Client, c.Server = guessRoles(seg)
 		c.Partial = true
+		c.flipped = seg.Src != c.Client
 	}
+	c.initialStates()
 	return c
 }
 

@@ -85,6 +85,10 @@ type jsonEvent struct {
 	// numbers a duplicate ACK (#n).
 	Anomalies []string `json:"anomalies,omitempty"`
 	DupAck    uint32   `json:"dup_ack,omitempty"`
+	// ClientState and ServerState are the RFC 9293 states after the
+	// segment (TCP only).
+	ClientState string `json:"client_state,omitempty"`
+	ServerState string `json:"server_state,omitempty"`
 }
 
 type jsonConn struct {
@@ -103,6 +107,8 @@ type jsonConn struct {
 	FIN          jsonPair      `json:"fin"`
 	RST          jsonPair      `json:"rst"`
 	ClosedBy     string        `json:"closed_by"`
+	ConnState    string        `json:"conn_state"`
+	History      string        `json:"history"`
 	Options      struct {
 		Client *jsonOptions `json:"client"`
 		Server *jsonOptions `json:"server"`
@@ -176,7 +182,7 @@ func connJSON(c *decode.Conn) jsonConn {
 			SYNToSYNACKus: us(h.SYNToSYNACK()), SYNACKToACKus: us(h.SYNACKToACK()),
 			SYNCount: h.SYNCount, SYNACKCount: h.SYNACKCount},
 		Packets: pair(c.Packets), PayloadBytes: pair(c.Bytes), FIN: pair32(c.FINs), RST: pair32(c.RSTs),
-		ClosedBy: c.ClosedBy.String(), Events: make([]jsonEvent, len(c.Events)), EventsOmitted: c.EventsOmitted,
+		ClosedBy: c.ClosedBy.String(), ConnState: c.ConnState(), History: c.History(), Events: make([]jsonEvent, len(c.Events)), EventsOmitted: c.EventsOmitted,
 	}
 	j.Options.Client, j.Options.Server = options(c, decode.Client), options(c, decode.Server)
 	j.Anomalies = &orderedCounts{}
@@ -192,6 +198,9 @@ func connJSON(c *decode.Conn) jsonConn {
 		j.Events[i] = jsonEvent{Frame: e.Frame, Tus: us(e.T), Dir: e.Dir.String(), Flags: flags,
 			Seq: e.Seq, Ack: e.Ack, Len: e.Len, Win: e.Win, Note: e.Note.String(), Preview: preview(e),
 			Anomalies: anomalyNames(e.Anomalies), DupAck: e.DupAck}
+		if c.Proto == decode.TCP {
+			j.Events[i].ClientState, j.Events[i].ServerState = e.ClientState.String(), e.ServerState.String()
+		}
 	}
 	return j
 }

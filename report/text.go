@@ -120,8 +120,26 @@ func anomalyText(e *decode.Event) string {
 	return "[" + strings.Join(parts, ", ") + "]"
 }
 
-// EventLine formats one event as a timeline line (without a newline).
-func EventLine(c *decode.Conn, e *decode.Event) string {
+// stateCols shows each side's RFC 9293 state where the event changed it
+// (prev is the connection's previous event, nil for the first).
+func stateCols(c *decode.Conn, e, prev *decode.Event) (client, server string) {
+	if c.Proto != decode.TCP {
+		return "", ""
+	}
+	if prev == nil || e.ClientState != prev.ClientState {
+		client = e.ClientState.String()
+	}
+	if prev == nil || e.ServerState != prev.ServerState {
+		server = e.ServerState.String()
+	}
+	return client, server
+}
+
+// EventLine formats one event as a timeline line (without a newline); prev
+// is the connection's previous event (nil for the first), so that states
+// are shown where they change.
+func EventLine(c *decode.Conn, e, prev *decode.Event) string {
+	cs, ss := stateCols(c, e, prev)
 	meaning := e.Note.String()
 	if a := anomalyText(e); a != "" {
 		meaning += " " + a
@@ -129,7 +147,7 @@ func EventLine(c *decode.Conn, e *decode.Event) string {
 	if p := preview(e); p != "" {
 		meaning += ` "` + p + `"`
 	}
-	return fmt.Sprintf("%10.6f  %s  %-12s %10d %10d %6d %8d  %s", e.T.Seconds(), eventArrow(c, e),
+	return fmt.Sprintf("%10.6f  %-12s %s  %-12s  %-12s %10d %10d %6d %8d  %s", e.T.Seconds(), cs, eventArrow(c, e), ss,
 		eventFlags(c, e), e.Seq, e.Ack, e.Len, e.Win, meaning)
 }
 
@@ -152,6 +170,7 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 		fmt.Fprintf(w, "  %s → %s: %s, %s payload, FIN %d, RST %d\n", s, s.Other(),
 			plural(c.Packets[s], "packet", "packets"), plural(c.Bytes[s], "byte", "bytes"), c.FINs[s], c.RSTs[s])
 	}
+	fmt.Fprintf(w, "  zeek: conn_state %s, history %s\n", c.ConnState(), c.History())
 	if a := anomalyCounts(c); a != "" {
 		fmt.Fprintf(w, "  anomalies: %s\n", a)
 	}
@@ -163,7 +182,7 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 
 // TimelineHeader is the column header of timeline lines.
 func TimelineHeader() string {
-	return fmt.Sprintf("%10s  %-*s %s  %-12s %10s %10s %6s %8s  %s", "time", arrowWidth-6, "client", "server",
+	return fmt.Sprintf("%10s  %-12s %-*s  %-12s  %-12s %10s %10s %6s %8s  %s", "time", "client", arrowWidth, "", "server",
 		"flags", "seq", "ack", "len", "win", "meaning")
 }
 
@@ -172,8 +191,10 @@ func timeline(w io.Writer, c *decode.Conn, opt TextOptions) {
 		return
 	}
 	fmt.Fprintf(w, "\n  %s\n", TimelineHeader())
+	var prev *decode.Event
 	for i := range c.Events {
-		fmt.Fprintf(w, "  %s\n", EventLine(c, &c.Events[i]))
+		fmt.Fprintf(w, "  %s\n", EventLine(c, &c.Events[i], prev))
+		prev = &c.Events[i]
 	}
 	if c.EventsOmitted > 0 {
 		fmt.Fprintf(w, "  … %s more not shown (limit --max-events) …\n", plural(c.EventsOmitted, "packet", "packets"))

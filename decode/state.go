@@ -1,0 +1,101 @@
+package decode
+
+// State is an endpoint's TCP state (RFC 9293 §3.3.2), as far as the
+// capture shows it: each segment is taken as sent by one side and
+// received by the other.
+type State uint8
+
+// States, named as RFC 9293 names them.
+const (
+	Closed State = iota
+	Listen
+	SynSent
+	SynReceived
+	Established
+	FinWait1
+	FinWait2
+	CloseWait
+	Closing
+	LastAck
+	TimeWait
+)
+
+var stateNames = [...]string{"CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
+	"FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT"}
+
+// String returns the RFC name, e.g. "FIN-WAIT-1".
+func (s State) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return "?"
+}
+
+// initialStates: a client starts CLOSED and a server LISTEN; for a
+// connection that began before the capture both are taken as ESTABLISHED.
+func (c *Conn) initialStates() {
+	if c.Partial {
+		c.state = [2]State{Established, Established}
+		return
+	}
+	c.state = [2]State{Closed, Listen}
+}
+
+// transition applies RFC 9293's state diagram (Figure 5) to a segment sent
+// by side: first the sender's own transition, then the receiver's, the ACK
+// before the FIN (a FIN-ACK takes FIN-WAIT-1 through FIN-WAIT-2 to
+// TIME-WAIT). It runs after meaning, so FIN sequence numbers are known.
+func (c *Conn) transition(seg *Segment, side Side) {
+	f := seg.Flags
+	peer := side.Other()
+	s, r := &c.state[side], &c.state[peer]
+	if f&RST != 0 {
+		// An abort closes both ends at once (§3.10.7.4); a refused SYN
+		// never had a listener.
+		*s, *r = Closed, Closed
+		return
+	}
+	switch {
+	case f&(SYN|ACK) == SYN && (*s == Closed || *s == Listen):
+		*s = SynSent // active OPEN: send SYN
+	case f&FIN != 0 && (*s == Established || *s == SynReceived):
+		*s = FinWait1 // CLOSE: send FIN
+	case f&FIN != 0 && *s == CloseWait:
+		*s = LastAck // CLOSE: send FIN
+	}
+	if f&SYN != 0 {
+		switch {
+		case f&ACK == 0 && (*r == Listen || *r == SynSent):
+			*r = SynReceived // rcv SYN (in SYN-SENT: simultaneous open)
+		case f&ACK != 0 && *r == SynSent:
+			*r = Established // rcv SYN-ACK, snd ACK
+		case f&ACK != 0 && *r == SynReceived:
+			*r = Established // simultaneous open: the SYN-ACK acknowledges our SYN
+		}
+	}
+	if f&ACK != 0 && f&SYN == 0 {
+		if *r == SynReceived && c.haveISN[peer] && seqGT(seg.Ack, c.isn[peer]) {
+			*r = Established // rcv ACK of SYN
+		}
+		if c.FINs[peer] > 0 && seqGT(seg.Ack, c.finSeq[peer]) {
+			switch *r { // rcv ACK of FIN
+			case FinWait1:
+				*r = FinWait2
+			case Closing:
+				*r = TimeWait
+			case LastAck:
+				*r = Closed
+			}
+		}
+	}
+	if f&FIN != 0 {
+		switch *r { // rcv FIN
+		case Established, SynReceived:
+			*r = CloseWait
+		case FinWait1:
+			*r = Closing
+		case FinWait2:
+			*r = TimeWait
+		}
+	}
+}

@@ -1,0 +1,332 @@
+package decode
+
+// Zeek's view of a connection: its per-endpoint state machine
+// (TCPSessionAdapter::UpdateStateMachine), the history string
+// (update_history, ScaledHistoryEntry) and conn_state
+// (base/protocols/conn/main.zeek). Zeek's originator is our client; when
+// the client is a guess that disagrees with who sent first, the history
+// starts with '^' as Zeek marks a flipped connection. synack does not
+// reassemble streams or verify checksums, so the letters G and C never
+// appear.
+
+type zeekState uint8
+
+const (
+	zInactive zeekState = iota
+	zSynSent
+	zSynAckSent
+	zPartial
+	zEstablished
+	zClosed
+	zReset
+)
+
+// Zeek's history bits (TCP_Endpoint::HIST_*), one set per endpoint.
+const (
+	histSYN uint8 = 1 << iota
+	histFIN
+	histRST
+	histFINRST
+	histData
+	histACK
+	histMultiFlag
+)
+
+// maxHistory bounds the history string: Zeek's grows with every SYN, FIN
+// or RST that carries a new sequence number; ours stops there.
+const maxHistory = 64
+
+// tooLargeSeqDelta: Zeek ignores SYN and RST sequence jumps beyond 1 MiB.
+const tooLargeSeqDelta = 1 << 20
+
+type zeekEndpoint struct {
+	state, prev                      zeekState
+	startSeq, lastSeq                uint32
+	histSeen                         uint8
+	lastSYN, lastFIN, lastRST        uint32
+	rxmit, rxmitNext, win0, win0Next uint32
+	inited                           bool
+}
+
+type zeekConn struct {
+	ep         [2]zeekEndpoint
+	history    [maxHistory]byte
+	historyLen uint8
+}
+
+func (z *zeekConn) add(side Side, code byte) {
+	if side == Server {
+		code += 'a' - 'A'
+	}
+	if int(z.historyLen) < maxHistory {
+		z.history[z.historyLen] = code
+		z.historyLen++
+	}
+}
+
+// check records code the first time an endpoint shows the kind of packet;
+// it reports whether the kind had been seen before.
+func (z *zeekConn) check(side Side, mask uint8, code byte) bool {
+	e := &z.ep[side]
+	if e.histSeen&mask != 0 {
+		return true
+	}
+	e.histSeen |= mask
+	z.add(side, code)
+	return false
+}
+
+// scaled adds code at the 1st, 10th, 100th… occurrence.
+func (z *zeekConn) scaled(side Side, code byte, count, next *uint32) {
+	if *next == 0 {
+		*next = 1
+	}
+	if *count++; *count == *next {
+		z.add(side, code)
+		*next *= 10
+	}
+}
+
+func (e *zeekEndpoint) set(s zeekState) { e.prev, e.state = e.state, s }
+
+// zeek runs one segment sent by side through Zeek's model.
+func (c *Conn) zeek(seg *Segment, side Side) {
+	z := &c.z
+	if c.Proto == UDP {
+		z.check(side, histData, 'D')
+		if z.ep[side].state == zInactive {
+			z.ep[side].set(zEstablished) // UDP_ACTIVE
+		}
+		return
+	}
+	e, p := &z.ep[side], &z.ep[side.Other()]
+	f, seq, ln := seg.Flags, seg.Seq, uint32(seg.Len)
+	segLen := ln
+	if f&SYN != 0 {
+		segLen++
+	}
+	if f&FIN != 0 {
+		segLen++
+	}
+	if f&RST != 0 {
+		segLen -= ln
+	}
+	last := seq + segLen
+	if !e.inited { // init_endpoint for an inactive endpoint
+		e.inited = true
+		if f&SYN != 0 {
+			e.startSeq, e.lastSeq = seq, last
+		} else {
+			e.startSeq, e.lastSeq = seq-1, seq
+		}
+	}
+	rel := seq - e.startSeq
+	z.history1(side, f, rel, ln)
+	if seg.Window == 0 && f&RST == 0 && p.state != zClosed && e.state != zReset {
+		z.scaled(side, 'W', &e.win0, &e.win0Next)
+	}
+	if f&ACK != 0 && p.state == zInactive && !p.inited { // init_peer
+		p.inited = true
+		p.startSeq, p.lastSeq = seg.Ack-1, seg.Ack-1
+	}
+	delta := int32(last - e.lastSeq)
+	switch {
+	case f&(SYN|RST) != 0 && (delta > tooLargeSeqDelta || delta < -tooLargeSeqDelta):
+	case f&FIN != 0 && e.lastSeq == e.startSeq+1:
+		e.lastSeq = last
+	case e.state == zReset:
+	case delta > 0:
+		e.lastSeq = last
+	case ln > 0:
+		z.scaled(side, 'T', &e.rxmit, &e.rxmitNext)
+	}
+	z.stateMachine(e, p, side, f, ln)
+}
+
+// history1 is Zeek's update_history.
+func (z *zeekConn) history1(side Side, f Flags, rel, ln uint32) {
+	e := &z.ep[side]
+	bits := 0
+	for _, b := range [...]Flags{SYN, FIN, RST} {
+		if f&b != 0 {
+			bits++
+		}
+	}
+	switch {
+	case bits > 1 && f&(FIN|RST) == FIN|RST:
+		z.check(side, histFINRST, 'I')
+	case bits > 1:
+		z.check(side, histMultiFlag, 'Q')
+	case f&SYN != 0:
+		code := byte('S')
+		if f&ACK != 0 {
+			code = 'H'
+		}
+		if z.check(side, histSYN, code) && rel != e.lastSYN {
+			z.add(side, code)
+		}
+		e.lastSYN = rel
+	case f&FIN != 0:
+		if z.check(side, histFIN, 'F') && rel+ln != e.lastFIN {
+			z.add(side, 'F')
+		}
+		e.lastFIN = rel + ln
+	case f&RST != 0:
+		if z.check(side, histRST, 'R') && rel != e.lastRST {
+			z.add(side, 'R')
+		}
+		e.lastRST = rel
+	case ln > 0:
+		z.check(side, histData, 'D')
+	case f&ACK != 0:
+		z.check(side, histACK, 'A')
+	}
+}
+
+// stateMachine is Zeek's UpdateStateMachine for the sending endpoint e.
+func (z *zeekConn) stateMachine(e, p *zeekEndpoint, side Side, f Flags, ln uint32) {
+	switch e.state {
+	case zInactive:
+		if f&SYN != 0 {
+			if side == Client {
+				if f&ACK != 0 {
+					e.set(zSynAckSent)
+				} else {
+					e.set(zSynSent)
+				}
+			} else {
+				if f&ACK == 0 && p.state == zSynAckSent {
+					p.set(zEstablished) // SYN/SYN-ACK reversal
+				}
+				if p.state == zSynSent {
+					p.set(zEstablished)
+				}
+				e.set(zEstablished)
+			}
+		}
+		if f&FIN != 0 {
+			e.set(zClosed)
+		}
+		if f&RST != 0 {
+			e.set(zReset)
+		}
+		if e.state == zInactive {
+			switch {
+			case side == Server && ln == 0 && z.ep[Client].state == zSynSent:
+				// Some stacks ACK a SYN before answering it: not yet
+				// a partial connection.
+			case f&ACK != 0 && p.state == zEstablished:
+				e.set(zEstablished) // the SYN was missed, the SYN-ACK seen
+			default:
+				e.set(zPartial)
+			}
+		}
+	case zSynSent, zSynAckSent:
+		if f&FIN != 0 {
+			e.set(zClosed)
+		}
+		if f&RST != 0 {
+			e.set(zReset)
+		}
+	case zEstablished, zPartial:
+		if f&SYN != 0 && f&ACK == 0 && e.state == zPartial && p.state == zInactive {
+			e.set(zSynSent)
+		}
+		if f&FIN != 0 && f&RST == 0 {
+			e.set(zClosed)
+			if p.state == zReset && p.prev == zClosed {
+				p.set(zClosed) // FIN then RST from the peer: a normal close
+			}
+		}
+		if f&RST != 0 {
+			e.set(zReset)
+		}
+	case zClosed:
+		if f&RST != 0 && p.state != zClosed {
+			e.set(zReset)
+		}
+	}
+}
+
+// History is Zeek's history string for the connection ("ShADadFf" for the
+// greeting; see the README for the letters).
+func (c *Conn) History() string {
+	h := string(c.z.history[:c.z.historyLen])
+	if c.flipped {
+		h = "^" + h
+	}
+	return h
+}
+
+// ConnState is Zeek's conn_state: S0, S1, SF, REJ, S2, S3, RSTO, RSTR,
+// RSTOS0, RSTRH, SH, SHR or OTH.
+func (c *Conn) ConnState() string {
+	os, rs := c.z.ep[Client].state, c.z.ep[Server].state
+	if c.Proto == UDP {
+		switch {
+		case os != zInactive && rs != zInactive:
+			return "SF"
+		case os != zInactive:
+			return "S0"
+		case rs != zInactive:
+			return "SHR"
+		}
+		return "OTH"
+	}
+	oInactive := os == zInactive || os == zPartial
+	rInactive := rs == zInactive || rs == zPartial
+	switch {
+	case rs == zReset:
+		switch {
+		case os == zSynSent || os == zSynAckSent || os == zReset && c.Bytes[Client] == 0 && c.Bytes[Server] == 0:
+			return "REJ"
+		case oInactive:
+			return "RSTRH"
+		}
+		return "RSTR"
+	case os == zReset:
+		if rInactive {
+			if rstOS0(c.History()) {
+				return "RSTOS0"
+			}
+			return "OTH"
+		}
+		return "RSTO"
+	case rs == zClosed && os == zClosed:
+		return "SF"
+	case os == zClosed:
+		if rInactive {
+			return "SH"
+		}
+		return "S2"
+	case rs == zClosed:
+		if oInactive {
+			return "SHR"
+		}
+		return "S3"
+	case os == zSynSent && rs == zInactive:
+		return "S0"
+	case os == zEstablished && rs == zEstablished:
+		return "S1"
+	}
+	return "OTH"
+}
+
+// rstOS0 matches Zeek's /^\^?S[^HAFGIQ]*R.*/.
+func rstOS0(h string) bool {
+	if len(h) > 0 && h[0] == '^' {
+		h = h[1:]
+	}
+	if len(h) == 0 || h[0] != 'S' {
+		return false
+	}
+	for i := 1; i < len(h); i++ {
+		switch h[i] {
+		case 'H', 'A', 'F', 'G', 'I', 'Q':
+			return false
+		case 'R':
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"testing"
+
+	"synack/decode"
+)
+
+// TestZeekConnStateAndHistory checks conn_state and history for each
+// fixture. Zeek is not packaged here, so the expected values were worked
+// out by hand from Zeek's rules — conn_state() in
+// base/protocols/conn/main.zeek, update_history() and the endpoint state
+// machine in TCPSessionAdapter.cc — packet by packet:
+//   - the greeting: S (SYN), h (SYN-ACK), A (ACK), d (the greeting), f (the
+//     server's FIN), F (the client's FIN-ACK; A was already recorded), a
+//     (the last ACK); both endpoints CLOSED: SF;
+//   - refused: S, then the responder's RST r; responder RESET while the
+//     originator is SYN_SENT: REJ;
+//   - reset: the responder aborts an established connection: RSTR;
+//   - SYNs only: the repeats carry the same sequence number, so one S: S0;
+//   - no SYN seen: both endpoints PARTIAL, then both CLOSED: SF;
+//   - SYN, SYN-ACK, ACK and no close: S1;
+//   - 18 retransmissions by the responder: t at the 1st and 10th (Zeek's
+//     logarithmic letters); a zero window from the originator: W.
+func TestZeekConnStateAndHistory(t *testing.T) {
+	type zeek struct{ state, history string }
+	for _, tc := range []struct {
+		file string
+		want []zeek
+	}{
+		{"greeting.pcap", []zeek{{"SF", "ShAdfFa"}}},
+		{"refused.pcap", []zeek{{"REJ", "Sr"}}},
+		{"reset.pcap", []zeek{{"RSTR", "ShAdr"}}},
+		{"half-close.pcap", []zeek{{"SF", "ShADaFdf"}}},
+		{"http-curl.pcap", []zeek{{"SF", "ShADadFf"}}},
+		{"syn-no-answer.pcap", []zeek{{"S0", "S"}}},
+		{"syn-timeout.pcap", []zeek{{"S0", "S"}}},
+		{"partial.pcap", []zeek{{"SF", "DdFfA"}}},
+		{"port-reuse.pcap", []zeek{{"SF", "ShAdfFa"}, {"SF", "ShAdfFa"}, {"S0", "S"}, {"S1", "ShA"}}},
+		{"loss.pcap", []zeek{{"SF", "ShADadttfF"}}},
+		{"zero-window.pcap", []zeek{{"SF", "ShAdWafF"}}},
+		{"keepalive.pcap", []zeek{{"SF", "ShAaDFf"}}},
+		{"demo-client-closes.pcap", []zeek{{"SF", "ShAdFf"}}}, // the server sends no pure ACK: no a
+		{"demo-reset.pcap", []zeek{{"RSTR", "ShAdr"}}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			rep, err := readCapture("fixtures/"+tc.file, "", decode.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Conns) != len(tc.want) {
+				t.Fatalf("%d connections, want %d", len(rep.Conns), len(tc.want))
+			}
+			for i, w := range tc.want {
+				c := rep.Conns[i]
+				if got := (zeek{c.ConnState(), c.History()}); got != w {
+					t.Errorf("connection %d: conn_state %s history %s, want %s %s", c.ID, got.state, got.history, w.state, w.history)
+				}
+			}
+		})
+	}
+}
