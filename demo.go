@@ -21,10 +21,11 @@ import (
 const closeWait = 2 * time.Second
 
 type demoFlags struct {
-	port                   int
-	message, write, format string
-	scenario, iface        string
-	timeout                time.Duration
+	port            int
+	out             output
+	message, write  string
+	scenario, iface string
+	timeout         time.Duration
 }
 
 func cmdDemo(args []string, stdout, stderr io.Writer) int {
@@ -35,7 +36,7 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.message, "message", greet.DefaultMessage, "the server's greeting (a newline is added)")
 	fs.StringVar(&f.scenario, "scenario", string(greet.Greeting), "greeting, client-closes, refused, reset, half-close, udp")
 	fs.StringVarP(&f.write, "write", "w", "", "also write the captured packets to this pcap file")
-	fs.StringVar(&f.format, "format", "text", "output format: text or json")
+	f.out.flags(fs)
 	fs.StringVarP(&f.iface, "interface", "i", "", "loopback interface (default: found from libpcap's device flags)")
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Second, "the client's connect and read timeout")
 	fs.Usage = func() {
@@ -49,7 +50,7 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "synack demo: %v\n", err)
 		return exitUsage
 	}
-	if !formatOK("demo", f.format, stderr) {
+	if !formatOK("demo", f.out.format, stderr) {
 		return exitUsage
 	}
 	if f.port <= 0 || f.port > 65535 {
@@ -98,13 +99,9 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 		loopErr = err
 	}
 	lc.rep.Programs = programs
-	if f.format == "json" {
-		report.JSON(stdout, lc.rep)
-	} else {
-		report.Text(stdout, lc.rep, report.TextOptions{})
-		if scenario == greet.UDP {
-			report.Contrast(stdout, lc.rep.Conns)
-		}
+	f.out.write(stdout, lc.rep)
+	if scenario == greet.UDP && f.out.format == "text" && !f.out.summary {
+		report.Contrast(stdout, lc.rep.Conns)
 	}
 	if loopErr != nil {
 		fmt.Fprintf(stderr, "synack: %v\n", loopErr)

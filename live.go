@@ -152,11 +152,12 @@ func stopOnSignal() (<-chan struct{}, func()) {
 }
 
 type liveFlags struct {
-	iface, filter, write, format string
-	count                        uint64
-	duration                     time.Duration
-	snaplen, buffer              int
-	promisc, udp                 bool
+	iface, filter, write string
+	out                  output
+	count                uint64
+	duration             time.Duration
+	snaplen, buffer      int
+	promisc, udp         bool
 }
 
 func cmdLive(args []string, stdout, stderr io.Writer) int {
@@ -171,7 +172,7 @@ func cmdLive(args []string, stdout, stderr io.Writer) int {
 	fs.IntVarP(&f.buffer, "buffer-size", "B", 0, "kernel capture buffer in KiB (0: libpcap's default)")
 	fs.BoolVar(&f.promisc, "promisc", false, "put the interface in promiscuous mode")
 	fs.StringVarP(&f.write, "write", "w", "", "also write every captured packet to this pcap file")
-	fs.StringVar(&f.format, "format", "text", "text: lines as packets arrive, then a summary; json: one synack/v1 document at the end")
+	f.out.flags(fs)
 	fs.BoolVar(&f.udp, "udp", false, "follow UDP flows too")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: synack live [flags] [FILTER]\n\nStops on -c, --duration, or Ctrl-C; packets already captured are always reported.\n\nflags:\n%s", fs.FlagUsages())
@@ -186,11 +187,11 @@ func cmdLive(args []string, stdout, stderr io.Writer) int {
 		}
 		f.filter = trailing
 	}
-	if !formatOK("live", f.format, stderr) {
+	if !formatOK("live", f.out.format, stderr) {
 		return exitUsage
 	}
 	cfg := decode.Config{UDP: f.udp}
-	if f.format == "text" {
+	if f.out.format == "text" && !f.out.summary {
 		cfg.OnEvent = func(c *decode.Conn, e decode.Event) { printLive(stdout, c, &e) }
 	}
 	lc, err := openLiveCapture(capture.LiveConfig{Interface: f.iface, Filter: f.filter, Snaplen: f.snaplen, Promisc: f.promisc, BufferSize: f.buffer * 1024}, cfg, f.write)
@@ -212,10 +213,11 @@ func cmdLive(args []string, stdout, stderr io.Writer) int {
 	if err := lc.finish(); err != nil && loopErr == nil {
 		loopErr = err
 	}
-	if f.format == "json" {
-		report.JSON(stdout, lc.rep)
-	} else {
+	if cfg.OnEvent != nil {
+		// The packets were printed as they came: the table and totals.
 		report.Text(stdout, lc.rep, report.TextOptions{SummaryOnly: true})
+	} else {
+		f.out.write(stdout, lc.rep)
 	}
 	if loopErr != nil {
 		fmt.Fprintf(stderr, "synack: %v\n", loopErr)

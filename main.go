@@ -9,6 +9,8 @@ import (
 	"os"
 
 	"github.com/spf13/pflag"
+
+	"synack/report"
 )
 
 // Exit codes, documented in the README.
@@ -86,9 +88,38 @@ func parseFlags(fs *pflag.FlagSet, args []string) (int, bool) {
 
 // formatOK checks a --format value, saying what is wrong when it is not.
 func formatOK(cmd, format string, stderr io.Writer) bool {
-	if format == "text" || format == "json" {
+	switch format {
+	case "text", "json", "zeek":
 		return true
 	}
-	fmt.Fprintf(stderr, "synack %s: unknown --format %q (want text or json)\n", cmd, format)
+	fmt.Fprintf(stderr, "synack %s: unknown --format %q (want text, json or zeek)\n", cmd, format)
 	return false
+}
+
+// output holds the flags that choose how a capture is reported.
+type output struct {
+	format     string
+	summary    bool
+	noTimeline bool
+}
+
+func (o *output) flags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.format, "format", "text", "output format: text, json (synack/v1) or zeek (a Zeek conn.log)")
+	fs.BoolVar(&o.summary, "summary", false, "only the aggregate: verdicts, conn_states, handshake percentiles, anomalies, top ports")
+	fs.BoolVar(&o.noTimeline, "no-timeline", false, "leave out the per-packet lines")
+}
+
+// write renders one capture as the flags say.
+func (o *output) write(w io.Writer, rep *report.Capture) error {
+	switch {
+	case o.format == "zeek":
+		return report.Zeek(w, rep)
+	case o.summary && o.format == "json":
+		return report.SummaryJSON(w, rep)
+	case o.summary:
+		return report.Summary(w, rep)
+	case o.format == "json":
+		return report.JSON(w, rep)
+	}
+	return report.Text(w, rep, report.TextOptions{NoTimeline: o.noTimeline})
 }

@@ -22,10 +22,10 @@ const maxWarnings = 100
 type readFlags struct {
 	files     []string
 	filter    string
-	format    string
+	out       output
 	maxEvents int
 	allEvents bool
-	summary   bool
+	udp       bool
 }
 
 func cmdRead(args []string, stdout, stderr io.Writer) int {
@@ -34,10 +34,10 @@ func cmdRead(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.StringArrayVarP(&f.files, "read", "r", nil, "capture file to read (pcap or pcapng, - for stdin); repeatable")
 	fs.StringVarP(&f.filter, "filter", "f", "", "BPF filter in tcpdump syntax, e.g. 'tcp port 80'")
-	fs.StringVar(&f.format, "format", "text", "output format: text or json")
+	f.out.flags(fs)
+	fs.BoolVar(&f.udp, "udp", false, "follow UDP flows too")
 	fs.IntVar(&f.maxEvents, "max-events", decode.DefaultMaxEvents, "packets kept per connection for the timeline")
 	fs.BoolVar(&f.allEvents, "all-events", false, "keep every packet of every connection (memory grows with the file)")
-	fs.BoolVar(&f.summary, "no-timeline", false, "leave out the per-packet lines")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: synack read [flags] FILE... [FILTER]\n\nA trailing FILTER (tcpdump syntax) may follow the files, as with tcpdump.\n\nflags:\n%s", fs.FlagUsages())
 	}
@@ -57,10 +57,10 @@ func cmdRead(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
-	if !formatOK("read", f.format, stderr) {
+	if !formatOK("read", f.out.format, stderr) {
 		return exitUsage
 	}
-	cfg := decode.Config{MaxEvents: f.maxEvents}
+	cfg := decode.Config{MaxEvents: f.maxEvents, UDP: f.udp}
 	if f.allEvents || f.maxEvents < 0 {
 		cfg.MaxEvents = -1
 	}
@@ -86,12 +86,7 @@ func cmdRead(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "synack: %s: reading stopped at %s; the report covers the frames before it\n", rep.Source, rep.Error)
 			code = exitInput
 		}
-		if f.format == "json" {
-			err = report.JSON(stdout, rep)
-		} else {
-			err = report.Text(stdout, rep, report.TextOptions{NoTimeline: f.summary})
-		}
-		if err != nil {
+		if err := f.out.write(stdout, rep); err != nil {
 			fmt.Fprintf(stderr, "synack: write report: %v\n", err)
 			return exitInput
 		}

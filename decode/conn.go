@@ -35,6 +35,9 @@ type Event struct {
 	// ClientState and ServerState are each side's RFC 9293 state after
 	// the segment.
 	ClientState, ServerState State
+	// Backoff is, for a retransmitted SYN or SYN-ACK, the time since the
+	// previous one (Linux doubles it: 1 s, 2 s, 4 s…).
+	Backoff time.Duration
 
 	previewLen uint8
 	preview    [PreviewLen]byte
@@ -97,7 +100,8 @@ type Conn struct {
 	Handshake           Handshake
 
 	Packets [2]uint64
-	Bytes   [2]uint64 // payload bytes
+	Bytes   [2]uint64 // payload bytes, retransmissions included
+	IPBytes [2]uint64 // IP packet bytes, headers included
 	FINs    [2]uint32
 	RSTs    [2]uint32
 	// ClosedBy is the side that sent the first FIN or RST.
@@ -113,6 +117,18 @@ type Conn struct {
 	Events        []Event
 	EventsOmitted uint64
 
+	// FirstData is when each side first sent payload (zero if never).
+	FirstData [2]time.Time
+	// RTT holds round-trip samples for the data each side sends: the
+	// time from a segment to the peer's ACK covering it, one segment
+	// timed at a time and never a retransmitted one (Karn's rule).
+	RTT [2]RTTStats
+	// ECN is set when the SYN offered ECN (ECE+CWR) and the SYN-ACK
+	// accepted it (ECE), RFC 3168 §6.1.1.
+	ECN bool
+	// HalfClosed is set when a side sent data after the peer's FIN.
+	HalfClosed bool
+
 	// Anomalies counts the segments carrying each analysis flag, indexed
 	// by Anomaly.Index.
 	Anomalies [numAnomalies]uint32
@@ -120,6 +136,9 @@ type Conn struct {
 	state     [2]State
 	z         zeekConn
 	flipped   bool // partial, and the guessed client did not send first
+	rtt       [2]rttTimer
+	ecnOffer  bool
+	lastSYN   [2]time.Time
 
 	isn        [2]uint32
 	haveISN    [2]bool
@@ -203,6 +222,10 @@ func (c *Conn) add(seg *Segment, t time.Time, frame uint64) Event {
 	c.LastSeen = t
 	c.Packets[side]++
 	c.Bytes[side] += uint64(seg.Len)
+	c.IPBytes[side] += uint64(seg.IPLen)
+	if seg.Len > 0 && c.FirstData[side].IsZero() {
+		c.FirstData[side] = t
+	}
 
 	if f&SYN != 0 && !c.HasOptions[side] {
 		c.Options[side], c.HasOptions[side] = seg.Opts, true
@@ -240,6 +263,13 @@ func (c *Conn) add(seg *Segment, t time.Time, frame uint64) Event {
 		}
 	}
 	ev.Note = c.meaning(seg, side, t)
+	if f&SYN != 0 {
+		if ev.Note&(NoteSYNRetransmit|NoteSYNACKRetransmit) != 0 {
+			ev.Backoff = t.Sub(c.lastSYN[side])
+		}
+		c.lastSYN[side] = t
+	}
+	c.timeRTT(seg, side, t, ev.Anomalies)
 	c.transition(seg, side)
 	ev.ClientState, ev.ServerState = c.state[Client], c.state[Server]
 	return ev
@@ -291,6 +321,19 @@ func (c *Conn) meaning(seg *Segment, side Side, t time.Time) Note {
 	}
 	if seg.Len > 0 {
 		n |= NoteData
+		if f&SYN != 0 {
+			n |= NoteDataOnSYN
+		}
+		if c.FINs[peer] > 0 && c.FINs[side] == 0 {
+			n |= NoteHalfClose
+			c.HalfClosed = true
+		}
+	}
+	switch { // RFC 3168 §6.1.1: ECN-setup SYN and SYN-ACK
+	case f&(SYN|ACK|ECE|CWR) == SYN|ECE|CWR && side == Client:
+		c.ecnOffer = true
+	case f&(SYN|ACK|ECE|CWR) == SYN|ACK|ECE && side == Server && c.ecnOffer:
+		c.ECN = true
 	}
 	if f&FIN != 0 {
 		if c.FINs[side] == 0 {
@@ -329,4 +372,63 @@ func closeNote(s Side) Note {
 		return NoteClientCloses
 	}
 	return NoteServerCloses
+}
+
+// RTTStats sums up round-trip samples.
+type RTTStats struct {
+	Count         uint64
+	Min, Max, Sum time.Duration
+}
+
+// Avg is the mean sample, 0 without samples.
+func (r *RTTStats) Avg() time.Duration {
+	if r.Count == 0 {
+		return 0
+	}
+	return r.Sum / time.Duration(r.Count)
+}
+
+func (r *RTTStats) add(d time.Duration) {
+	if r.Count == 0 || d < r.Min {
+		r.Min = d
+	}
+	r.Max = max(r.Max, d)
+	r.Sum += d
+	r.Count++
+}
+
+// rttTimer times one data segment of a side at a time.
+type rttTimer struct {
+	end     uint32 // sequence number just past the timed segment
+	sent    time.Time
+	pending bool
+}
+
+// timeRTT starts timing new data a side sends and takes a sample when the
+// peer's ACK covers it. A retransmission while timing voids the sample.
+func (c *Conn) timeRTT(seg *Segment, side Side, t time.Time, a Anomaly) {
+	if peer := side.Other(); seg.Flags&ACK != 0 && c.rtt[peer].pending && !seqGT(c.rtt[peer].end, seg.Ack) {
+		c.RTT[peer].add(t.Sub(c.rtt[peer].sent))
+		c.rtt[peer].pending = false
+	}
+	r := &c.rtt[side]
+	retrans := a&(Retransmission|FastRetransmission|SpuriousRetransmission|OutOfOrder) != 0
+	switch {
+	case seg.Len == 0:
+	case retrans:
+		r.pending = false
+	case !r.pending:
+		r.end, r.sent, r.pending = seg.Seq+uint32(seg.Len), t, true
+	}
+}
+
+// TTFB is the time from the client's first payload to the server's first
+// payload after it; 0 when there is no such pair (the server spoke first,
+// or one side sent nothing).
+func (c *Conn) TTFB() time.Duration {
+	cl, sv := c.FirstData[Client], c.FirstData[Server]
+	if cl.IsZero() || sv.IsZero() || sv.Before(cl) {
+		return 0
+	}
+	return sv.Sub(cl)
 }

@@ -91,6 +91,9 @@ type Segment struct {
 	Len     int
 	Payload []byte
 	Opts    Options
+	// IPLen is the IP packet's length as its header declares it (header
+	// included), for Zeek's orig_ip_bytes and resp_ip_bytes.
+	IPLen int
 }
 
 type frameKind uint8
@@ -251,10 +254,12 @@ func (p *parser) addresses(seg *Segment, sport, dport uint16) (int, error) {
 		seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.SrcIP)), sport)
 		seg.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.DstIP)), dport)
 		l4len = int(p.ip4.Length) - int(p.ip4.IHL)*4 - p.ext.skipped
+		seg.IPLen = int(p.ip4.Length)
 	case layers.LayerTypeIPv6: // possibly behind extension headers
 		seg.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(p.ip6.SrcIP)), sport)
 		seg.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(p.ip6.DstIP)), dport)
 		l4len = int(p.ip6.Length) - p.ext.skipped
+		seg.IPLen = 40 + int(p.ip6.Length)
 		if p.ip6.HopByHop != nil {
 			l4len -= p.ip6.HopByHop.ActualLength
 			if p.ip6.Length == 0 { // jumbogram: the payload is what the frame holds

@@ -44,7 +44,10 @@ func (c *Conn) initialStates() {
 // transition applies RFC 9293's state diagram (Figure 5) to a segment sent
 // by side: first the sender's own transition, then the receiver's, the ACK
 // before the FIN (a FIN-ACK takes FIN-WAIT-1 through FIN-WAIT-2 to
-// TIME-WAIT). It runs after meaning, so FIN sequence numbers are known.
+// TIME-WAIT). A segment is taken as received when it is captured, except a
+// SYN: the receiver's SYN-RECEIVED is shown from its SYN-ACK on, the first
+// sign that the SYN arrived. It runs after meaning, so FIN sequence
+// numbers are known.
 func (c *Conn) transition(seg *Segment, side Side) {
 	f := seg.Flags
 	peer := side.Other()
@@ -58,6 +61,11 @@ func (c *Conn) transition(seg *Segment, side Side) {
 	switch {
 	case f&(SYN|ACK) == SYN && (*s == Closed || *s == Listen):
 		*s = SynSent // active OPEN: send SYN
+	case f&(SYN|ACK) == SYN|ACK && (*s == Listen || *s == SynSent):
+		// A SYN-ACK shows that its sender received the peer's SYN: rcv
+		// SYN, snd SYN-ACK. (A SYN alone does not show it arrived: a
+		// server whose SYNs are dropped stays in LISTEN.)
+		*s = SynReceived
 	case f&FIN != 0 && (*s == Established || *s == SynReceived):
 		*s = FinWait1 // CLOSE: send FIN
 	case f&FIN != 0 && *s == CloseWait:
@@ -65,8 +73,6 @@ func (c *Conn) transition(seg *Segment, side Side) {
 	}
 	if f&SYN != 0 {
 		switch {
-		case f&ACK == 0 && (*r == Listen || *r == SynSent):
-			*r = SynReceived // rcv SYN (in SYN-SENT: simultaneous open)
 		case f&ACK != 0 && *r == SynSent:
 			*r = Established // rcv SYN-ACK, snd ACK
 		case f&ACK != 0 && *r == SynReceived:

@@ -182,12 +182,15 @@ const (
 	NoteServerResets // RST from the server on an established connection
 	NoteAck          // a bare acknowledgement
 	NoteDatagram     // a UDP datagram
+	NoteDataOnSYN    // payload on a SYN: TCP Fast Open (RFC 7413)
+	NoteHalfClose    // data after the peer's FIN: the peer half-closed
 )
 
 var noteNames = [...]string{
 	"handshake 1/3", "handshake 2/3", "handshake complete", "SYN retransmitted", "SYN-ACK retransmitted",
 	"simultaneous open", "data", "client closes", "server closes", "FIN acknowledged", "connection closed",
-	"refused", "client resets", "server resets", "ack", "datagram",
+	"refused", "client aborts (RST)", "server aborts (RST)", "ack", "datagram", "data on SYN (Fast Open)",
+	"half-close: sent after the peer's FIN",
 }
 
 // String joins the meanings with ", ", for example "data, server closes".

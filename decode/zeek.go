@@ -41,7 +41,8 @@ const tooLargeSeqDelta = 1 << 20
 
 type zeekEndpoint struct {
 	state, prev                      zeekState
-	startSeq, lastSeq                uint32
+	startSeq, lastSeq, ackSeq        uint32
+	fins                             uint32
 	histSeen                         uint8
 	lastSYN, lastFIN, lastRST        uint32
 	rxmit, rxmitNext, win0, win0Next uint32
@@ -119,15 +120,24 @@ func (c *Conn) zeek(seg *Segment, side Side) {
 		} else {
 			e.startSeq, e.lastSeq = seq-1, seq
 		}
+		e.ackSeq = e.startSeq
+	}
+	if f&FIN != 0 {
+		e.fins++
 	}
 	rel := seq - e.startSeq
 	z.history1(side, f, rel, ln)
 	if seg.Window == 0 && f&RST == 0 && p.state != zClosed && e.state != zReset {
 		z.scaled(side, 'W', &e.win0, &e.win0Next)
 	}
-	if f&ACK != 0 && p.state == zInactive && !p.inited { // init_peer
-		p.inited = true
-		p.startSeq, p.lastSeq = seg.Ack-1, seg.Ack-1
+	if f&ACK != 0 {
+		switch {
+		case p.state == zInactive && !p.inited: // init_peer
+			p.inited = true
+			p.startSeq, p.lastSeq, p.ackSeq = seg.Ack-1, seg.Ack-1, seg.Ack-1
+		case f&RST == 0 && seqGT(seg.Ack, p.ackSeq): // update_ack_seq; ACKs on RSTs are not trusted
+			p.ackSeq = seg.Ack
+		}
 	}
 	delta := int32(last - e.lastSeq)
 	switch {
@@ -329,4 +339,32 @@ func rstOS0(h string) bool {
 		}
 	}
 	return false
+}
+
+// ZeekBytes is Zeek's orig_bytes / resp_bytes for a side: the payload in
+// sequence space (the highest of the last sequence number sent and the
+// peer's ACK, less the SYN and FIN octets), so retransmissions count once.
+func (c *Conn) ZeekBytes(s Side) uint64 {
+	e := &c.z.ep[s]
+	if !e.inited {
+		return 0
+	}
+	if c.Proto == UDP {
+		return c.Bytes[s]
+	}
+	if e.prev == zSynSent && e.state == zReset && c.z.ep[s.Other()].state == zInactive {
+		return 0 // a half-open connection discovered and aborted
+	}
+	end := e.lastSeq
+	if seqGT(e.ackSeq, end) {
+		end = e.ackSeq
+	}
+	size := uint64(end - e.startSeq)
+	if size > 0 {
+		size-- // the SYN octet (or, without a SYN, the one Zeek pretends)
+	}
+	if e.fins > 0 && size > 0 {
+		size--
+	}
+	return size
 }

@@ -89,6 +89,9 @@ type jsonEvent struct {
 	// segment (TCP only).
 	ClientState string `json:"client_state,omitempty"`
 	ServerState string `json:"server_state,omitempty"`
+	// BackoffUs is, for a retransmitted SYN or SYN-ACK, the time since the
+	// previous one.
+	BackoffUs int64 `json:"backoff_us,omitempty"`
 }
 
 type jsonConn struct {
@@ -108,6 +111,9 @@ type jsonConn struct {
 	RST          jsonPair      `json:"rst"`
 	ClosedBy     string        `json:"closed_by"`
 	ConnState    string        `json:"conn_state"`
+	Timing       jsonTiming    `json:"timing"`
+	ECN          bool          `json:"ecn"`
+	HalfClosed   bool          `json:"half_closed"`
 	History      string        `json:"history"`
 	Options      struct {
 		Client *jsonOptions `json:"client"`
@@ -185,6 +191,9 @@ func connJSON(c *decode.Conn) jsonConn {
 		ClosedBy: c.ClosedBy.String(), ConnState: c.ConnState(), History: c.History(), Events: make([]jsonEvent, len(c.Events)), EventsOmitted: c.EventsOmitted,
 	}
 	j.Options.Client, j.Options.Server = options(c, decode.Client), options(c, decode.Server)
+	j.Timing = jsonTiming{IRTTus: us(h.Total()), TTFBus: us(c.TTFB()),
+		RTT: jsonRTTPair{Client: rttJSON(&c.RTT[decode.Client]), Server: rttJSON(&c.RTT[decode.Server])}}
+	j.ECN, j.HalfClosed = c.ECN, c.HalfClosed
 	j.Anomalies = &orderedCounts{}
 	for _, a := range decode.Anomalies() {
 		j.Anomalies.add(a.String(), uint64(c.Anomalies[a.Index()]))
@@ -198,6 +207,9 @@ func connJSON(c *decode.Conn) jsonConn {
 		j.Events[i] = jsonEvent{Frame: e.Frame, Tus: us(e.T), Dir: e.Dir.String(), Flags: flags,
 			Seq: e.Seq, Ack: e.Ack, Len: e.Len, Win: e.Win, Note: e.Note.String(), Preview: preview(e),
 			Anomalies: anomalyNames(e.Anomalies), DupAck: e.DupAck}
+		if e.Backoff > 0 {
+			j.Events[i].BackoffUs = us(e.Backoff)
+		}
 		if c.Proto == decode.TCP {
 			j.Events[i].ClientState, j.Events[i].ServerState = e.ClientState.String(), e.ServerState.String()
 		}
@@ -207,17 +219,12 @@ func connJSON(c *decode.Conn) jsonConn {
 
 // JSON writes the capture as one synack/v1 document followed by a newline.
 func JSON(w io.Writer, c *Capture) error {
-	t := &c.Totals
-	v := &t.ByVerdict
 	doc := jsonDoc{
 		Schema:      Schema,
-		Source:      jsonSource{Name: c.Source, Format: c.Format, LinkType: c.LinkType, Filter: c.Filter},
+		Source:      sourceJSON(c),
 		Connections: make([]jsonConn, len(c.Conns)),
-		Totals: jsonTotals{Frames: t.Packets, TCP: t.TCP, UDP: t.UDP, NonTCP: t.NonTCP, Malformed: t.Malformed,
-			Connections: t.Connections, Evicted: t.Evicted, Verdicts: jsonVerdicts{
-				Complete: v[decode.Complete], Refused: v[decode.Refused], Reset: v[decode.Reset], NoAnswer: v[decode.NoAnswer],
-				Incomplete: v[decode.Incomplete], Open: v[decode.Open], Partial: v[decode.Partial], UDP: v[decode.UDPFlow]}},
-		Warnings: c.Warnings, WarningsOmitted: c.WarningsOmitted, Error: c.Error,
+		Totals:      totalsJSON(c),
+		Warnings:    c.Warnings, WarningsOmitted: c.WarningsOmitted, Error: c.Error,
 		Capture: c.Stats, Programs: c.Programs,
 	}
 	if doc.Warnings == nil {
@@ -268,4 +275,43 @@ func (o *orderedCounts) MarshalJSON() ([]byte, error) {
 		b = strconv.AppendUint(b, o.vals[i], 10)
 	}
 	return append(b, '}'), nil
+}
+
+func sourceJSON(c *Capture) jsonSource {
+	return jsonSource{Name: c.Source, Format: c.Format, LinkType: c.LinkType, Filter: c.Filter}
+}
+
+func totalsJSON(c *Capture) jsonTotals {
+	t := &c.Totals
+	v := &t.ByVerdict
+	return jsonTotals{Frames: t.Packets, TCP: t.TCP, UDP: t.UDP, NonTCP: t.NonTCP, Malformed: t.Malformed,
+		Connections: t.Connections, Evicted: t.Evicted, Verdicts: jsonVerdicts{
+			Complete: v[decode.Complete], Refused: v[decode.Refused], Reset: v[decode.Reset], NoAnswer: v[decode.NoAnswer],
+			Incomplete: v[decode.Incomplete], Open: v[decode.Open], Partial: v[decode.Partial], UDP: v[decode.UDPFlow]}}
+}
+
+// jsonTiming: iRTT as tshark computes it (tcp.analysis.initial_rtt: first
+// SYN to the handshake's ACK), time to first byte (the client's first
+// payload to the server's first payload after it), and RTT samples of the
+// data each side sent (one segment timed at a time, no retransmissions).
+type jsonTiming struct {
+	IRTTus int64       `json:"irtt_us"`
+	TTFBus int64       `json:"ttfb_us"`
+	RTT    jsonRTTPair `json:"rtt"`
+}
+
+type jsonRTTPair struct {
+	Client jsonRTT `json:"client"`
+	Server jsonRTT `json:"server"`
+}
+
+type jsonRTT struct {
+	Samples uint64 `json:"samples"`
+	MinUs   int64  `json:"min_us"`
+	AvgUs   int64  `json:"avg_us"`
+	MaxUs   int64  `json:"max_us"`
+}
+
+func rttJSON(r *decode.RTTStats) jsonRTT {
+	return jsonRTT{Samples: r.Count, MinUs: us(r.Min), AvgUs: us(r.Avg()), MaxUs: us(r.Max)}
 }

@@ -141,6 +141,9 @@ func stateCols(c *decode.Conn, e, prev *decode.Event) (client, server string) {
 func EventLine(c *decode.Conn, e, prev *decode.Event) string {
 	cs, ss := stateCols(c, e, prev)
 	meaning := e.Note.String()
+	if e.Backoff > 0 {
+		meaning += " (+" + Duration(e.Backoff) + ")"
+	}
 	if a := anomalyText(e); a != "" {
 		meaning += " " + a
 	}
@@ -171,6 +174,9 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 			plural(c.Packets[s], "packet", "packets"), plural(c.Bytes[s], "byte", "bytes"), c.FINs[s], c.RSTs[s])
 	}
 	fmt.Fprintf(w, "  zeek: conn_state %s, history %s\n", c.ConnState(), c.History())
+	if t := timingText(c); t != "" {
+		fmt.Fprintf(w, "  timing: %s\n", t)
+	}
 	if a := anomalyCounts(c); a != "" {
 		fmt.Fprintf(w, "  anomalies: %s\n", a)
 	}
@@ -281,6 +287,12 @@ func summary(w io.Writer, c *Capture) {
 				hs, Duration(conn.Duration()))
 		}
 	}
+	summaryTotals(w, c)
+}
+
+// summaryTotals writes the totals line, libpcap's counters and where
+// reading stopped.
+func summaryTotals(w io.Writer, c *Capture) {
 	t := &c.Totals
 	fmt.Fprintf(w, "\ntotals: %s", plural(t.Connections, "connection", "connections"))
 	var parts []string
@@ -356,4 +368,28 @@ func anomalyCounts(c *decode.Conn) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// timingText: iRTT, TTFB, RTT samples per direction, ECN, half-close.
+func timingText(c *decode.Conn) string {
+	var parts []string
+	if irtt := c.Handshake.Total(); irtt > 0 {
+		parts = append(parts, "iRTT "+Duration(irtt))
+	}
+	if ttfb := c.TTFB(); ttfb > 0 {
+		parts = append(parts, "time to first byte "+Duration(ttfb))
+	}
+	for _, s := range []decode.Side{decode.Client, decode.Server} {
+		if r := &c.RTT[s]; r.Count > 0 {
+			parts = append(parts, fmt.Sprintf("RTT of %s data %s/%s/%s min/avg/max (%d samples)", s,
+				Duration(r.Min), Duration(r.Avg()), Duration(r.Max), r.Count))
+		}
+	}
+	if c.ECN {
+		parts = append(parts, "ECN negotiated")
+	}
+	if c.HalfClosed {
+		parts = append(parts, "half-closed")
+	}
+	return strings.Join(parts, " · ")
 }

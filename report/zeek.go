@@ -1,0 +1,90 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"time"
+
+	"synack/decode"
+)
+
+// zeekFields are conn.log's columns, in Zeek's order, with their types.
+var zeekFields = [][2]string{
+	{"ts", "time"}, {"uid", "string"}, {"id.orig_h", "addr"}, {"id.orig_p", "port"}, {"id.resp_h", "addr"},
+	{"id.resp_p", "port"}, {"proto", "enum"}, {"service", "string"}, {"duration", "interval"},
+	{"orig_bytes", "count"}, {"resp_bytes", "count"}, {"conn_state", "string"}, {"local_orig", "bool"},
+	{"local_resp", "bool"}, {"missed_bytes", "count"}, {"history", "string"}, {"orig_pkts", "count"},
+	{"orig_ip_bytes", "count"}, {"resp_pkts", "count"}, {"resp_ip_bytes", "count"}, {"tunnel_parents", "set[string]"},
+}
+
+const zeekTimeFormat = "2006-01-02-15-04-05"
+
+// Zeek writes the connections as a Zeek conn.log (TSV with Zeek's header
+// lines), which zeek-cut and Zeek's log readers take. Fields synack does
+// not know (service, local_orig, local_resp, tunnel_parents) are unset
+// ("-"); missed_bytes is 0 since synack does not reassemble. #open and
+// #close carry the capture's first and last packet times so that the log
+// is reproducible.
+func Zeek(w io.Writer, c *Capture) error {
+	bw := bufio.NewWriter(w)
+	first, last := captureSpan(c.Conns)
+	fmt.Fprintf(bw, "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n")
+	fmt.Fprintf(bw, "#open\t%s\n#fields", first.UTC().Format(zeekTimeFormat))
+	for _, f := range zeekFields {
+		fmt.Fprintf(bw, "\t%s", f[0])
+	}
+	fmt.Fprintf(bw, "\n#types")
+	for _, f := range zeekFields {
+		fmt.Fprintf(bw, "\t%s", f[1])
+	}
+	bw.WriteByte('\n')
+	for _, conn := range c.Conns {
+		zeekRow(bw, conn)
+	}
+	fmt.Fprintf(bw, "#close\t%s\n", last.UTC().Format(zeekTimeFormat))
+	return bw.Flush()
+}
+
+func captureSpan(conns []*decode.Conn) (first, last time.Time) {
+	for i, c := range conns {
+		if i == 0 || c.FirstSeen.Before(first) {
+			first = c.FirstSeen
+		}
+		if c.LastSeen.After(last) {
+			last = c.LastSeen
+		}
+	}
+	return first, last
+}
+
+// zeekUID makes a connection's uid: 'C' and 17 base62 characters, as
+// Zeek's look, derived from the connection so that it is reproducible.
+func zeekUID(c *decode.Conn) string {
+	h := fnv.New128a()
+	fmt.Fprintf(h, "%d %s %s %d", c.FirstSeen.UnixNano(), c.Client, c.Server, c.ID)
+	sum := h.Sum(nil)
+	const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	b := []byte("C00000000000000000")
+	for i := 1; i < len(b); i++ {
+		b[i] = digits[int(sum[i-1])%62]
+	}
+	return string(b)
+}
+
+func zeekRow(w io.Writer, c *decode.Conn) {
+	duration := "-"
+	if d := c.Duration(); d > 0 {
+		duration = fmt.Sprintf("%.6f", d.Seconds())
+	}
+	history := c.History()
+	if history == "" {
+		history = "-"
+	}
+	fmt.Fprintf(w, "%d.%06d\t%s\t%s\t%d\t%s\t%d\t%s\t-\t%s\t%d\t%d\t%s\t-\t-\t0\t%s\t%d\t%d\t%d\t%d\t-\n",
+		c.FirstSeen.Unix(), c.FirstSeen.Nanosecond()/1000, zeekUID(c),
+		c.Client.Addr().Unmap(), c.Client.Port(), c.Server.Addr().Unmap(), c.Server.Port(), c.Proto,
+		duration, c.ZeekBytes(decode.Client), c.ZeekBytes(decode.Server), c.ConnState(), history,
+		c.Packets[decode.Client], c.IPBytes[decode.Client], c.Packets[decode.Server], c.IPBytes[decode.Server])
+}
