@@ -72,9 +72,13 @@ func TestGoldenReports(t *testing.T) {
 		}
 		n++
 		base := filepath.Base(f)
-		for _, format := range []string{"text", "json"} {
+		for _, format := range []string{"text", "json", "zeek", "summary"} {
 			t.Run(base+"/"+format, func(t *testing.T) {
-				code, out, stderr := runCLI("read", "--format", format, f)
+				args := []string{"read", "--format", format, f}
+				if format == "summary" {
+					args = []string{"read", "--summary", f}
+				}
+				code, out, stderr := runCLI(args...)
 				wantCode := 0
 				if base == "truncated.pcap" {
 					wantCode = exitInput
@@ -85,7 +89,7 @@ func TestGoldenReports(t *testing.T) {
 				if format == "json" && !json.Valid([]byte(out)) {
 					t.Fatalf("invalid JSON:\n%s", out)
 				}
-				ext := map[string]string{"text": ".txt", "json": ".json"}[format]
+				ext := map[string]string{"text": ".txt", "json": ".json", "zeek": ".conn.log", "summary": ".summary.txt"}[format]
 				golden(t, base+ext, out)
 			})
 		}

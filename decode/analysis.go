@@ -161,7 +161,7 @@ func (c *Conn) analyse(seg *Segment, side Side, t time.Time) (Anomaly, uint32) {
 	}
 
 	if seglen > 0 || f&(SYN|FIN) != 0 {
-		a |= c.retransmissionKind(fwd, rev, seq, seglen, a, t)
+		a |= c.retransmissionKind(fwd, rev, seq, seglen, f, a, t)
 	}
 
 	next := seq + seglen
@@ -183,7 +183,7 @@ func (c *Conn) analyse(seg *Segment, side Side, t time.Time) (Anomaly, uint32) {
 
 // retransmissionKind tells a segment that does not advance the sequence
 // number apart: spurious, fast, out-of-order, or plain retransmission.
-func (c *Conn) retransmissionKind(fwd, rev *flowState, seq, seglen uint32, a Anomaly, t time.Time) Anomaly {
+func (c *Conn) retransmissionKind(fwd, rev *flowState, seq, seglen uint32, f Flags, a Anomaly, t time.Time) Anomaly {
 	if a&KeepAlive != 0 {
 		return 0
 	}
@@ -204,10 +204,16 @@ func (c *Conn) retransmissionKind(fwd, rev *flowState, seq, seglen uint32, a Ano
 		return FastRetransmission | Retransmission
 	}
 	threshold := oooThreshold
-	if rtt := c.Handshake.Total(); rtt > 0 {
-		threshold = rtt
+	if c.IRTT > 0 {
+		threshold = c.IRTT
 	}
-	if t.Sub(fwd.nextSeqTime) < threshold && fwd.nextSeq != seq+seglen {
+	// A SYN or FIN occupies a sequence number: one that ends at the next
+	// expected number resends the last segment, it is not out of order.
+	end := seq + seglen
+	if f&(SYN|FIN) != 0 {
+		end++
+	}
+	if t.Sub(fwd.nextSeqTime) < threshold && fwd.nextSeq != end {
 		return OutOfOrder
 	}
 	return Retransmission

@@ -117,6 +117,10 @@ type Conn struct {
 	Events        []Event
 	EventsOmitted uint64
 
+	// IRTT is tshark's initial RTT (tcp.analysis.initial_rtt): from the
+	// first SYN to the first segment with ACK and without SYN, whoever
+	// sends it (the handshake's ACK; for a refused connection, the RST).
+	IRTT time.Duration
 	// FirstData is when each side first sent payload (zero if never).
 	FirstData [2]time.Time
 	// RTT holds round-trip samples for the data each side sends: the
@@ -263,6 +267,9 @@ func (c *Conn) add(seg *Segment, t time.Time, frame uint64) Event {
 		}
 	}
 	ev.Note = c.meaning(seg, side, t)
+	if c.IRTT == 0 && c.Handshake.SYN && f&(SYN|ACK) == ACK {
+		c.IRTT = t.Sub(c.Handshake.SYNTime)
+	}
 	if f&SYN != 0 {
 		if ev.Note&(NoteSYNRetransmit|NoteSYNACKRetransmit) != 0 {
 			ev.Backoff = t.Sub(c.lastSYN[side])
@@ -308,6 +315,11 @@ func (c *Conn) meaning(seg *Segment, side Side, t time.Time) Note {
 	case f&SYN != 0: // SYN-ACK
 		if side == Client { // simultaneous open: both sides answer SYN-ACK
 			n = NoteSimultaneousOpen
+			if h.SYNACK && !h.ACK {
+				// It acknowledges the server's SYN: the open is done.
+				h.ACK, h.ACKTime = true, t
+				n |= NoteHandshakeDone
+			}
 			break
 		}
 		h.SYNACKCount++

@@ -191,7 +191,7 @@ func connJSON(c *decode.Conn) jsonConn {
 		ClosedBy: c.ClosedBy.String(), ConnState: c.ConnState(), History: c.History(), Events: make([]jsonEvent, len(c.Events)), EventsOmitted: c.EventsOmitted,
 	}
 	j.Options.Client, j.Options.Server = options(c, decode.Client), options(c, decode.Server)
-	j.Timing = jsonTiming{IRTTus: us(h.Total()), TTFBus: us(c.TTFB()),
+	j.Timing = jsonTiming{IRTTus: us(c.IRTT), TTFBus: us(c.TTFB()),
 		RTT: jsonRTTPair{Client: rttJSON(&c.RTT[decode.Client]), Server: rttJSON(&c.RTT[decode.Server])}}
 	j.ECN, j.HalfClosed = c.ECN, c.HalfClosed
 	j.Anomalies = &orderedCounts{}
@@ -291,7 +291,7 @@ func totalsJSON(c *Capture) jsonTotals {
 }
 
 // jsonTiming: iRTT as tshark computes it (tcp.analysis.initial_rtt: first
-// SYN to the handshake's ACK), time to first byte (the client's first
+// SYN to the first segment with ACK and without SYN), time to first byte (the client's first
 // payload to the server's first payload after it), and RTT samples of the
 // data each side sent (one segment timed at a time, no retransmissions).
 type jsonTiming struct {

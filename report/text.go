@@ -373,8 +373,8 @@ func anomalyCounts(c *decode.Conn) string {
 // timingText: iRTT, TTFB, RTT samples per direction, ECN, half-close.
 func timingText(c *decode.Conn) string {
 	var parts []string
-	if irtt := c.Handshake.Total(); irtt > 0 {
-		parts = append(parts, "iRTT "+Duration(irtt))
+	if c.IRTT > 0 {
+		parts = append(parts, "iRTT "+Duration(c.IRTT))
 	}
 	if ttfb := c.TTFB(); ttfb > 0 {
 		parts = append(parts, "time to first byte "+Duration(ttfb))
