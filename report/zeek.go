@@ -67,8 +67,8 @@ func zeekUID(c *decode.Conn) string {
 	sum := h.Sum(nil)
 	const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	b := []byte("C00000000000000000")
-	for i := 1; i < len(b); i++ {
-		b[i] = digits[int(sum[i-1])%62]
+	for i := 1; i < len(b); i++ { // 17 characters from 16 bytes: the first byte serves twice
+		b[i] = digits[(int(sum[(i-1)%len(sum)])+i)%62]
 	}
 	return string(b)
 }
