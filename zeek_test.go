@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 
 	"synack/decode"
@@ -58,5 +60,62 @@ func TestZeekConnStateAndHistory(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestZeekConnLogParses reads `--format zeek` output the way zeek-cut does:
+// by the names in #fields. Every row has one column per field and type,
+// and the columns hold what the connections say.
+func TestZeekConnLogParses(t *testing.T) {
+	code, out, stderr := runCLI("read", "--format", "zeek", "fixtures/parallel.pcap")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var fields, types []string
+	var rows [][]string
+	for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(line, "#fields\t"):
+			fields = strings.Split(line, "\t")[1:]
+		case strings.HasPrefix(line, "#types\t"):
+			types = strings.Split(line, "\t")[1:]
+		case strings.HasPrefix(line, "#"):
+		default:
+			rows = append(rows, strings.Split(line, "\t"))
+		}
+	}
+	if !strings.HasPrefix(out, "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n#open\t") {
+		t.Errorf("header lines differ from Zeek's:\n%s", out[:min(len(out), 200)])
+	}
+	if len(fields) != 21 || len(types) != len(fields) {
+		t.Fatalf("%d fields, %d types", len(fields), len(types))
+	}
+	col := map[string]int{}
+	for i, f := range fields {
+		col[f] = i
+	}
+	rep, err := readCapture("fixtures/parallel.pcap", "", decode.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(rep.Conns) || len(rows) != 40 {
+		t.Fatalf("%d rows for %d connections", len(rows), len(rep.Conns))
+	}
+	uids := map[string]bool{}
+	for i, r := range rows {
+		c := rep.Conns[i]
+		if len(r) != len(fields) {
+			t.Fatalf("row %d has %d columns", i, len(r))
+		}
+		if r[col["conn_state"]] != c.ConnState() || r[col["history"]] != c.History() ||
+			r[col["id.orig_p"]] != strconv.Itoa(int(c.Client.Port())) || r[col["proto"]] != "tcp" ||
+			r[col["resp_bytes"]] != "14" || r[col["orig_pkts"]] != strconv.FormatUint(c.Packets[0], 10) {
+			t.Errorf("row %d: %v", i, r)
+		}
+		if uid := r[col["uid"]]; len(uid) != 18 || uid[0] != 'C' || uids[uid] {
+			t.Errorf("row %d: bad or repeated uid %q", i, uid)
+		} else {
+			uids[uid] = true
+		}
 	}
 }
