@@ -381,8 +381,8 @@ func timingText(c *decode.Conn) string {
 	}
 	for _, s := range []decode.Side{decode.Client, decode.Server} {
 		if r := &c.RTT[s]; r.Count > 0 {
-			parts = append(parts, fmt.Sprintf("RTT of %s data %s/%s/%s min/avg/max (%d samples)", s,
-				Duration(r.Min), Duration(r.Avg()), Duration(r.Max), r.Count))
+			parts = append(parts, fmt.Sprintf("RTT of %s data %s/%s/%s min/avg/max (%s)", s,
+				Duration(r.Min), Duration(r.Avg()), Duration(r.Max), plural(r.Count, "sample", "samples")))
 		}
 	}
 	if c.ECN {
