@@ -47,9 +47,14 @@ bench: deps
 
 # Rewrite the fixtures: real ones recorded on loopback (needs root, tcpdump,
 # dumpcap, curl, python3), synthetic ones built with gopacket.
+# tshark's view of each fixture is regenerated when tshark is installed.
 fixtures: build
 	$(SUDO) fixtures/record.sh
+	$(SUDO) fixtures/record-analysis.sh
 	$(GO) run ./fixtures/synth fixtures
+	@if command -v tshark >/dev/null; then cd fixtures && \
+		python3 ../../shared/tools/tshark-oracle.py *.pcap *.pcapng && python3 tshark-flags.py *.pcap *.pcapng; \
+	else echo "tshark not installed: fixtures/*.oracle.json and *.flags.json left as they are"; fi
 
 clean:
 	rm -f $(BIN)
