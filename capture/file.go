@@ -158,9 +158,6 @@ func (f *File) Next(fr *Frame) error {
 	}
 }
 
-// Frames is the number of frames read so far, filtered or not.
-func (f *File) Frames() uint64 { return f.n }
-
 // Close closes the underlying file.
 func (f *File) Close() error {
 	if f.closer == nil {

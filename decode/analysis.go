@@ -1,9 +1,6 @@
 package decode
 
-import (
-	"strings"
-	"time"
-)
+import "time"
 
 // Anomaly is a set of tshark's TCP analysis flags (tcp.analysis.*) for one
 // segment. Each is computed with Wireshark 4.x's rules
@@ -56,19 +53,7 @@ func (a Anomaly) Index() int {
 }
 
 // String joins the flags' names with ", ".
-func (a Anomaly) String() string {
-	var b strings.Builder
-	for i, name := range anomalyNames {
-		if a&(1<<i) == 0 {
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(name)
-	}
-	return b.String()
-}
+func (a Anomaly) String() string { return joinBits(uint64(a), anomalyNames[:]) }
 
 // flowState is tshark's per-direction analysis state (tcp_analyze_seq_info
 // and its neighbours) for the segments one side sends.

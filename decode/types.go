@@ -194,10 +194,14 @@ var noteNames = [...]string{
 }
 
 // String joins the meanings with ", ", for example "data, server closes".
-func (n Note) String() string {
+func (n Note) String() string { return joinBits(uint64(n), noteNames[:]) }
+
+// joinBits joins, with ", ", the names of the bits set in bits (bit i is
+// names[i]).
+func joinBits(bits uint64, names []string) string {
 	var b strings.Builder
-	for i, name := range noteNames {
-		if n&(1<<i) == 0 {
+	for i, name := range names {
+		if bits&(1<<i) == 0 {
 			continue
 		}
 		if b.Len() > 0 {

@@ -186,8 +186,8 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 	timeline(w, c, opt)
 }
 
-// TimelineHeader is the column header of timeline lines.
-func TimelineHeader() string {
+// timelineHeader is the column header of timeline lines.
+func timelineHeader() string {
 	return fmt.Sprintf("%10s  %-12s %-*s  %-12s  %-12s %10s %10s %6s %8s  %s", "time", "client", arrowWidth, "", "server",
 		"flags", "seq", "ack", "len", "win", "meaning")
 }
@@ -196,7 +196,7 @@ func timeline(w io.Writer, c *decode.Conn, opt TextOptions) {
 	if opt.NoTimeline {
 		return
 	}
-	fmt.Fprintf(w, "\n  %s\n", TimelineHeader())
+	fmt.Fprintf(w, "\n  %s\n", timelineHeader())
 	var prev *decode.Event
 	for i := range c.Events {
 		fmt.Fprintf(w, "  %s\n", EventLine(c, &c.Events[i], prev))
