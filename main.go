@@ -34,6 +34,7 @@ usage:
   synack demo [--scenario NAME]          watch the built-in server and client talk over loopback (root or CAP_NET_RAW)
   synack read [flags] FILE... [FILTER]   rebuild the TCP connections of pcap/pcapng files
   synack -r FILE [flags] [FILTER]        the same, tcpdump style
+  synack check FILE... --expect EXPR     check expectations over the connections of captures (CI)
   synack live [-i IFACE] [FILTER]        capture live and print each packet as it arrives (root or CAP_NET_RAW)
   synack interfaces                      list capture interfaces, like tcpdump -D
   synack serve [--addr A] [--once]       the built-in greeting server
@@ -55,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRead(args[1:], stdout, stderr)
 	case "-r", "--read":
 		return cmdRead(args, stdout, stderr)
+	case "check":
+		return cmdCheck(args[1:], stdout, stderr)
 	case "live":
 		return cmdLive(args[1:], stdout, stderr)
 	case "demo":
