@@ -50,7 +50,7 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "synack demo: %v\n", err)
 		return exitUsage
 	}
-	if !formatOK("demo", f.out.format, stderr) {
+	if !f.out.prepare("demo", stdout, stderr) {
 		return exitUsage
 	}
 	if f.port <= 0 || f.port > 65535 {
@@ -77,7 +77,8 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 	}}
 	// Capture first, so that permission problems stop the demo before any
 	// socket is opened and the handle is live before the first SYN.
-	lc, err := openLiveCapture(capture.LiveConfig{Interface: f.iface, Filter: filter}, cfg, f.write)
+	f.out.configure(&cfg)
+	lc, err := openLiveCapture(capture.LiveConfig{Interface: f.iface, Filter: filter}, cfg, f.write, &f.out)
 	if err != nil {
 		return captureExit(stderr, err)
 	}

@@ -28,7 +28,7 @@ type liveCapture struct {
 
 // openLiveCapture opens the handle (and the -w file) and prepares the
 // report. cfg.OnEvent is called from the goroutine that runs loop.
-func openLiveCapture(lc capture.LiveConfig, cfg decode.Config, writeTo string) (*liveCapture, error) {
+func openLiveCapture(lc capture.LiveConfig, cfg decode.Config, writeTo string, out *output) (*liveCapture, error) {
 	live, err := capture.OpenLive(lc)
 	if err != nil {
 		return nil, err
@@ -36,7 +36,7 @@ func openLiveCapture(lc capture.LiveConfig, cfg decode.Config, writeTo string) (
 	c := &liveCapture{live: live}
 	lt := decode.LinkType(live.LinkType())
 	c.rep = &report.Capture{Source: live.Interface(), Format: "live", LinkType: lt.String(), Filter: lc.Filter}
-	c.dec = decode.New(cfg, decode.SinkFunc(func(conn *decode.Conn) { c.rep.Conns = append(c.rep.Conns, conn) }))
+	c.dec = decode.New(cfg, decode.SinkFunc(out.keep(c.rep)))
 	if writeTo != "" {
 		snap := lc.Snaplen
 		if snap <= 0 {
@@ -187,14 +187,19 @@ func cmdLive(args []string, stdout, stderr io.Writer) int {
 		}
 		f.filter = trailing
 	}
-	if !formatOK("live", f.out.format, stderr) {
+	if !f.out.prepare("live", stdout, stderr) {
 		return exitUsage
 	}
 	cfg := decode.Config{UDP: f.udp}
+	f.out.configure(&cfg)
 	if f.out.format == "text" && !f.out.summary {
-		cfg.OnEvent = func(c *decode.Conn, e decode.Event) { printLive(stdout, c, &e) }
+		cfg.OnEvent = func(c *decode.Conn, e decode.Event) {
+			if f.out.selected(c) {
+				printLive(stdout, c, &e)
+			}
+		}
 	}
-	lc, err := openLiveCapture(capture.LiveConfig{Interface: f.iface, Filter: f.filter, Snaplen: f.snaplen, Promisc: f.promisc, BufferSize: f.buffer * 1024}, cfg, f.write)
+	lc, err := openLiveCapture(capture.LiveConfig{Interface: f.iface, Filter: f.filter, Snaplen: f.snaplen, Promisc: f.promisc, BufferSize: f.buffer * 1024}, cfg, f.write, &f.out)
 	if err != nil {
 		return captureExit(stderr, err)
 	}

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/spf13/pflag"
 
+	"synack/decode"
+	"synack/expect"
 	"synack/report"
 )
 
@@ -89,34 +92,102 @@ func parseFlags(fs *pflag.FlagSet, args []string) (int, bool) {
 	return exitOK, true
 }
 
-// formatOK checks a --format value, saying what is wrong when it is not.
-func formatOK(cmd, format string, stderr io.Writer) bool {
-	switch format {
-	case "text", "json", "zeek":
-		return true
-	}
-	fmt.Fprintf(stderr, "synack %s: unknown --format %q (want text, json or zeek)\n", cmd, format)
-	return false
-}
-
-// output holds the flags that choose how a capture is reported.
+// output holds the flags that choose how a capture is reported and which
+// connections are.
 type output struct {
 	format     string
 	summary    bool
 	noTimeline bool
+	events     bool
+	where      []string
+	ids        []uint
+	selectors  []*expect.Expr
+	nd         *report.NDJSON
 }
 
 func (o *output) flags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.format, "format", "text", "output format: text, json (synack/v1) or zeek (a Zeek conn.log)")
+	fs.StringVar(&o.format, "format", "text", "output format: text, json (synack/v1), ndjson (streamed), zeek (a Zeek conn.log), svg, html or mermaid")
 	fs.BoolVar(&o.summary, "summary", false, "only the aggregate: verdicts, conn_states, handshake percentiles, anomalies, top ports")
 	fs.BoolVar(&o.noTimeline, "no-timeline", false, "leave out the per-packet lines")
+	fs.BoolVar(&o.events, "events", false, "ndjson: add one object per packet")
+	fs.StringArrayVar(&o.where, "where", nil, "report only the connections where this holds, e.g. 'server.port=443' (repeatable)")
+	fs.UintSliceVar(&o.ids, "conn", nil, "report only these connection IDs (repeatable, or comma-separated)")
+}
+
+// prepare checks the flags; cmd names the command in messages.
+func (o *output) prepare(cmd string, stdout, stderr io.Writer) bool {
+	switch o.format {
+	case "text", "json", "ndjson", "zeek", "svg", "html", "mermaid":
+	default:
+		fmt.Fprintf(stderr, "synack %s: unknown --format %q (want text, json, ndjson, zeek, svg, html or mermaid)\n", cmd, o.format)
+		return false
+	}
+	var err error
+	if o.selectors, err = parseWhere(o.where); err != nil {
+		fmt.Fprintf(stderr, "synack %s: %v\n", cmd, err)
+		return false
+	}
+	if o.format == "ndjson" {
+		o.nd = report.NewNDJSON(stdout)
+	}
+	return true
+}
+
+// selected reports whether --where and --conn let c through.
+func (o *output) selected(c *decode.Conn) bool {
+	if len(o.ids) > 0 && !slices.Contains(o.ids, uint(c.ID)) {
+		return false
+	}
+	return expect.Match(c, o.selectors)
+}
+
+// configure sets what the decoder must keep: NDJSON streams events as
+// they come and keeps none.
+func (o *output) configure(cfg *decode.Config) {
+	if o.nd == nil {
+		return
+	}
+	cfg.DropEvents = true
+	if o.events {
+		prev := cfg.OnEvent
+		cfg.OnEvent = func(c *decode.Conn, e decode.Event) {
+			if prev != nil {
+				prev(c, e)
+			}
+			if o.selected(c) {
+				o.nd.Event(c, &e)
+			}
+		}
+	}
+}
+
+// keep is the decoder's sink: NDJSON writes each selected connection as it
+// is handed over; the other formats collect them for the end.
+func (o *output) keep(rep *report.Capture) func(*decode.Conn) {
+	return func(c *decode.Conn) {
+		switch {
+		case !o.selected(c):
+		case o.nd != nil:
+			o.nd.Conn(c)
+		default:
+			rep.Conns = append(rep.Conns, c)
+		}
+	}
 }
 
 // write renders one capture as the flags say.
 func (o *output) write(w io.Writer, rep *report.Capture) error {
 	switch {
+	case o.nd != nil:
+		return o.nd.Totals(rep)
 	case o.format == "zeek":
 		return report.Zeek(w, rep)
+	case o.format == "svg":
+		return report.SVG(w, rep)
+	case o.format == "html":
+		return report.HTML(w, rep)
+	case o.format == "mermaid":
+		return report.Mermaid(w, rep)
 	case o.summary && o.format == "json":
 		return report.SummaryJSON(w, rep)
 	case o.summary:

@@ -57,7 +57,7 @@ func cmdRead(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
-	if !formatOK("read", f.out.format, stderr) {
+	if !f.out.prepare("read", stdout, stderr) {
 		return exitUsage
 	}
 	cfg := decode.Config{MaxEvents: f.maxEvents, UDP: f.udp}
@@ -65,8 +65,9 @@ func cmdRead(args []string, stdout, stderr io.Writer) int {
 		cfg.MaxEvents = -1
 	}
 	code := exitOK
+	f.out.configure(&cfg)
 	for _, name := range files {
-		rep, err := readCapture(name, filter, cfg)
+		rep, err := readCaptureTo(name, filter, cfg, f.out.keep)
 		if err != nil {
 			fmt.Fprintf(stderr, "synack: %s: %v\n", name, err)
 			var bad *badFilterError
@@ -124,9 +125,15 @@ func (e *badFilterError) Error() string { return e.err.Error() }
 func (e *badFilterError) Unwrap() error { return e.err }
 
 // readCapture runs one capture file through the decoder and returns its
-// report. The error is for a file that could not be opened at all; damage
-// later in the file is in the report's Error.
+// report with every connection. The error is for a file that could not be
+// opened at all; damage later in the file is in the report's Error.
 func readCapture(name, filter string, cfg decode.Config) (*report.Capture, error) {
+	return readCaptureTo(name, filter, cfg, nil)
+}
+
+// readCaptureTo is readCapture handing each finished connection to
+// keep(rep) instead of collecting them all (keep nil collects).
+func readCaptureTo(name, filter string, cfg decode.Config, keep func(*report.Capture) func(*decode.Conn)) (*report.Capture, error) {
 	file, err := capture.Open(name)
 	if err != nil {
 		return nil, err
@@ -144,7 +151,11 @@ func readCapture(name, filter string, cfg decode.Config) (*report.Capture, error
 		}
 		file.SetFilter(flt)
 	}
-	d := decode.New(cfg, decode.SinkFunc(func(c *decode.Conn) { rep.Conns = append(rep.Conns, c) }))
+	sink := func(c *decode.Conn) { rep.Conns = append(rep.Conns, c) }
+	if keep != nil {
+		sink = keep(rep)
+	}
+	d := decode.New(cfg, decode.SinkFunc(sink))
 	var cf capture.Frame
 	for {
 		err := file.Next(&cf)

@@ -53,6 +53,9 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	// IdleTimeout applies to established connections. 0 means 1 hour.
 	IdleTimeout time.Duration
+	// DropEvents keeps no events at all, only the counters: for outputs
+	// that stream (NDJSON) or need no timeline (check, summaries).
+	DropEvents bool
 	// UDP makes the decoder follow UDP flows (client = first sender) as
 	// well; without it UDP datagrams are counted as non-TCP.
 	UDP bool
@@ -160,7 +163,9 @@ func (d *Decoder) Packet(f *Frame) error {
 		d.conns[key] = c
 	}
 	ev := c.add(seg, f.Time, f.Number)
-	if d.cfg.MaxEvents < 0 || len(c.Events) < d.cfg.MaxEvents {
+	if d.cfg.DropEvents {
+		c.EventsOmitted++
+	} else if d.cfg.MaxEvents < 0 || len(c.Events) < d.cfg.MaxEvents {
 		c.Events = append(c.Events, ev)
 	} else {
 		c.EventsOmitted++

@@ -120,7 +120,7 @@ type jsonConn struct {
 		Server *jsonOptions `json:"server"`
 	} `json:"options"`
 	Anomalies     *orderedCounts `json:"anomalies"`
-	Events        []jsonEvent    `json:"events"`
+	Events        []jsonEvent    `json:"events,omitempty"`
 	EventsOmitted uint64         `json:"events_omitted"`
 }
 
@@ -199,20 +199,19 @@ func connJSON(c *decode.Conn) jsonConn {
 		j.Anomalies.add(a.String(), uint64(c.Anomalies[a.Index()]))
 	}
 	for i := range c.Events {
-		e := &c.Events[i]
-		flags := e.Flags.Tcpdump()
-		if c.Proto == decode.UDP {
-			flags = ""
-		}
-		j.Events[i] = jsonEvent{Frame: e.Frame, Tus: us(e.T), Dir: e.Dir.String(), Flags: flags,
-			Seq: e.Seq, Ack: e.Ack, Len: e.Len, Win: e.Win, Note: e.Note.String(), Preview: preview(e),
-			Anomalies: anomalyNames(e.Anomalies), DupAck: e.DupAck}
-		if e.Backoff > 0 {
-			j.Events[i].BackoffUs = us(e.Backoff)
-		}
-		if c.Proto == decode.TCP {
-			j.Events[i].ClientState, j.Events[i].ServerState = e.ClientState.String(), e.ServerState.String()
-		}
+		j.Events[i] = eventJSON(c, &c.Events[i])
+	}
+	return j
+}
+
+func eventJSON(c *decode.Conn, e *decode.Event) jsonEvent {
+	j := jsonEvent{Frame: e.Frame, Tus: us(e.T), Dir: e.Dir.String(), Flags: e.Flags.Tcpdump(),
+		Seq: e.Seq, Ack: e.Ack, Len: e.Len, Win: e.Win, Note: e.Note.String(), Preview: preview(e),
+		Anomalies: anomalyNames(e.Anomalies), DupAck: e.DupAck, BackoffUs: us(e.Backoff)}
+	if c.Proto == decode.UDP {
+		j.Flags = ""
+	} else {
+		j.ClientState, j.ServerState = e.ClientState.String(), e.ServerState.String()
 	}
 	return j
 }

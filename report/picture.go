@@ -1,0 +1,256 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"html"
+	"io"
+	"strings"
+
+	"synack/decode"
+)
+
+// Ladder geometry, in SVG user units.
+const (
+	ladderWidth  = 980
+	clientX      = 250
+	serverX      = 730
+	rowHeight    = 34
+	slant        = 22 // how far an arrow falls between the two lines
+	headerHeight = 92
+	footHeight   = 24
+)
+
+// maxDrawn bounds the segments drawn per connection: a picture of
+// thousands of rows helps nobody, and the count of the rest is shown.
+const maxDrawn = 400
+
+// drawn returns the events a picture shows and how many it leaves out.
+func drawn(c *decode.Conn) ([]decode.Event, uint64) {
+	if len(c.Events) <= maxDrawn {
+		return c.Events, c.EventsOmitted
+	}
+	return c.Events[:maxDrawn], c.EventsOmitted + uint64(len(c.Events)-maxDrawn)
+}
+
+// xmlText escapes text for SVG and HTML: our own labels only, never
+// payload bytes, but escaped all the same.
+func xmlText(s string) string { return html.EscapeString(s) }
+
+// ladderHeight is the height of one connection's diagram.
+func ladderHeight(c *decode.Conn) int {
+	events, omitted := drawn(c)
+	rows := len(events)
+	if omitted > 0 {
+		rows++
+	}
+	return headerHeight + rows*rowHeight + footHeight
+}
+
+// arrowLabel is the text on a segment's arrow: flags, seq/ack, length.
+func arrowLabel(c *decode.Conn, e *decode.Event) string {
+	if c.Proto == decode.UDP {
+		return fmt.Sprintf("datagram len %d", e.Len)
+	}
+	s := fmt.Sprintf("[%s] seq %d", e.Flags.Tcpdump(), e.Seq)
+	if e.Flags&decode.ACK != 0 {
+		s += fmt.Sprintf(" ack %d", e.Ack)
+	}
+	if e.Len > 0 {
+		s += fmt.Sprintf(" len %d", e.Len)
+	}
+	return s
+}
+
+// ladder draws one connection at vertical offset y0: the client and
+// server as vertical lines, one slanted arrow per segment from the
+// sender's line down to the receiver's (the capture gives one time per
+// packet; the slant is drawn for legibility, and the time on the left is
+// the capture time), each side's state where it changes, anomalies in red.
+func ladder(w io.Writer, c *decode.Conn, y0 int) {
+	h := ladderHeight(c)
+	fmt.Fprintf(w, `<g class="conn" transform="translate(0,%d)">`+"\n", y0)
+	fmt.Fprintf(w, `<text x="20" y="24" class="title">connection %d · %s %s → %s · %s</text>`+"\n",
+		c.ID, c.Proto, xmlText(c.Client.String()), xmlText(c.Server.String()), c.Verdict())
+	sub := handshakeText(c) + " · duration " + Duration(c.Duration())
+	if c.Proto == decode.UDP {
+		sub = "datagrams only · duration " + Duration(c.Duration())
+	} else {
+		sub += " · zeek " + c.ConnState() + " " + c.History()
+	}
+	fmt.Fprintf(w, `<text x="20" y="44" class="sub">%s</text>`+"\n", xmlText(sub))
+	fmt.Fprintf(w, `<text x="%d" y="72" class="end">client</text><text x="%d" y="72" class="end">server</text>`+"\n", clientX, serverX)
+	top, bottom := headerHeight-10, h-footHeight/2
+	fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="life"/><line x1="%d" y1="%d" x2="%d" y2="%d" class="life"/>`+"\n",
+		clientX, top, clientX, bottom, serverX, top, serverX, bottom)
+	events, omitted := drawn(c)
+	var prev *decode.Event
+	for i := range events {
+		e := &events[i]
+		y := headerHeight + i*rowHeight
+		x1, x2 := clientX, serverX
+		if e.Dir == decode.ServerToClient {
+			x1, x2 = serverX, clientX
+		}
+		class := "seg"
+		if e.Anomalies != 0 {
+			class = "seg bad"
+		}
+		fmt.Fprintf(w, `<text x="20" y="%d" class="t">%.6f</text>`+"\n", y+4, e.T.Seconds())
+		fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="%s" marker-end="url(#head)"/>`+"\n", x1, y, x2, y+slant, class)
+		label := arrowLabel(c, e)
+		if a := anomalyText(e); a != "" {
+			label += " " + a
+		}
+		fmt.Fprintf(w, `<text x="%d" y="%d" class="label%s">%s</text>`+"\n", (clientX+serverX)/2, y+slant/2-3,
+			map[bool]string{true: " bad", false: ""}[e.Anomalies != 0], xmlText(label))
+		fmt.Fprintf(w, `<text x="%d" y="%d" class="note">%s</text>`+"\n", (clientX+serverX)/2, y+slant/2+11, xmlText(e.Note.String()))
+		cs, ss := stateCols(c, e, prev)
+		if cs != "" {
+			fmt.Fprintf(w, `<text x="%d" y="%d" class="state" text-anchor="end">%s</text>`+"\n", clientX-8, y+slant, cs)
+		}
+		if ss != "" {
+			fmt.Fprintf(w, `<text x="%d" y="%d" class="state">%s</text>`+"\n", serverX+8, y+slant, ss)
+		}
+		prev = e
+	}
+	if omitted > 0 {
+		fmt.Fprintf(w, `<text x="%d" y="%d" class="note">… %s more not drawn …</text>`+"\n", (clientX+serverX)/2,
+			headerHeight+len(events)*rowHeight+10, plural(omitted, "packet", "packets"))
+	}
+	fmt.Fprintln(w, "</g>")
+}
+
+const svgStyle = `<style>
+text { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; fill: #222; }
+.title { font-size: 15px; font-weight: bold; }
+.sub, .t { fill: #555; }
+.end { font-size: 14px; font-weight: bold; text-anchor: middle; }
+.life { stroke: #888; stroke-width: 2; }
+.seg { stroke: #1f5fbf; stroke-width: 1.6; }
+.seg.bad { stroke: #c62828; stroke-width: 2.2; }
+.label, .note { text-anchor: middle; paint-order: stroke; stroke: #fff; stroke-width: 4px; stroke-linejoin: round; }
+.label.bad { fill: #c62828; font-weight: bold; }
+.note { fill: #666; font-size: 11px; }
+.state { fill: #2e7d32; font-size: 11px; }
+</style>
+<defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#1f5fbf"/></marker></defs>
+`
+
+// svgDoc writes one standalone SVG holding every connection's ladder.
+func svgDoc(w io.Writer, c *Capture) {
+	total := 40
+	for _, conn := range c.Conns {
+		total += ladderHeight(conn)
+	}
+	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">`+"\n", ladderWidth, total, ladderWidth, total)
+	fmt.Fprintf(w, "<title>synack: %s</title>\n%s", xmlText(c.Source), svgStyle)
+	fmt.Fprintf(w, `<rect width="100%%" height="100%%" fill="#fff"/>`+"\n")
+	fmt.Fprintf(w, `<text x="20" y="22" class="sub">synack · %s · %s</text>`+"\n", xmlText(c.Source), plural(uint64(len(c.Conns)), "connection", "connections"))
+	y := 40
+	for _, conn := range c.Conns {
+		ladder(w, conn, y)
+		y += ladderHeight(conn)
+	}
+	fmt.Fprintln(w, "</svg>")
+}
+
+// SVG writes the ladder (sequence) diagrams of the capture's connections
+// as one SVG document.
+func SVG(w io.Writer, c *Capture) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintln(bw, `<?xml version="1.0" encoding="UTF-8"?>`)
+	svgDoc(bw, c)
+	return bw.Flush()
+}
+
+// HTML writes one self-contained page (no external assets): the summary
+// table and every connection's ladder diagram.
+func HTML(w io.Writer, c *Capture) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>synack: %s</title>\n", xmlText(c.Source))
+	fmt.Fprint(bw, `<style>
+body { font-family: system-ui, sans-serif; margin: 24px; color: #222; background: #fafafa; }
+table { border-collapse: collapse; margin: 12px 0 24px; font-size: 14px; }
+th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: left; }
+th { background: #eee; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.verdict-complete { color: #2e7d32; } .verdict-refused, .verdict-reset { color: #c62828; }
+svg { background: #fff; border: 1px solid #ddd; max-width: 100%; height: auto; }
+</style>
+</head>
+<body>
+`)
+	t := &c.Totals
+	fmt.Fprintf(bw, "<h1>synack · %s</h1>\n<p>%s, %s · %s: %d TCP, %d non-TCP, %d malformed</p>\n", xmlText(c.Source),
+		xmlText(c.Format), xmlText(c.LinkType), plural(t.Packets, "frame", "frames"), t.TCP, t.NonTCP, t.Malformed)
+	fmt.Fprint(bw, "<table>\n<tr><th>id</th><th>client</th><th>server</th><th>verdict</th><th>conn_state</th><th>history</th><th>packets</th><th>bytes c→s</th><th>bytes s→c</th><th>handshake</th><th>duration</th></tr>\n")
+	for _, conn := range c.Conns {
+		hs := "-"
+		if conn.Handshake.Complete() {
+			hs = Duration(conn.Handshake.Total())
+		}
+		fmt.Fprintf(bw, "<tr><td class=\"num\"><a href=\"#conn-%d\">%d</a></td><td>%s</td><td>%s</td><td class=\"verdict-%s\">%s</td><td>%s</td><td>%s</td><td class=\"num\">%d</td><td class=\"num\">%d</td><td class=\"num\">%d</td><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>\n",
+			conn.ID, conn.ID, xmlText(conn.Client.String()), xmlText(conn.Server.String()), conn.Verdict(), conn.Verdict(),
+			conn.ConnState(), xmlText(conn.History()), conn.Packets[0]+conn.Packets[1], conn.Bytes[decode.Client], conn.Bytes[decode.Server], hs, Duration(conn.Duration()))
+	}
+	fmt.Fprint(bw, "</table>\n")
+	for _, conn := range c.Conns {
+		h := ladderHeight(conn)
+		fmt.Fprintf(bw, "<h2 id=\"conn-%d\">connection %d</h2>\n", conn.ID, conn.ID)
+		fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">`+"\n%s", ladderWidth, h, ladderWidth, h, svgStyle)
+		ladder(bw, conn, 0)
+		fmt.Fprint(bw, "</svg>\n")
+	}
+	fmt.Fprint(bw, "</body>\n</html>\n")
+	return bw.Flush()
+}
+
+// mermaidText keeps a label safe inside a Mermaid message: no line
+// breaks, no ';' (a statement separator) and no '#' (an entity escape).
+func mermaidText(s string) string {
+	return strings.NewReplacer("\n", " ", "\r", " ", ";", ",", "#", "no. ").Replace(s)
+}
+
+// Mermaid writes a Markdown fenced Mermaid sequenceDiagram per connection,
+// ready for a README or a pull-request comment.
+func Mermaid(w io.Writer, c *Capture) error {
+	bw := bufio.NewWriter(w)
+	for i, conn := range c.Conns {
+		if i > 0 {
+			bw.WriteString("\n")
+		}
+		fmt.Fprintf(bw, "**connection %d** · %s %s → %s · %s\n\n```mermaid\nsequenceDiagram\n", conn.ID, conn.Proto,
+			mermaidText(conn.Client.String()), mermaidText(conn.Server.String()), conn.Verdict())
+		fmt.Fprintf(bw, "    participant C as client %s\n    participant S as server %s\n",
+			mermaidText(conn.Client.String()), mermaidText(conn.Server.String()))
+		events, omitted := drawn(conn)
+		var prev *decode.Event
+		for j := range events {
+			e := &events[j]
+			from, to := "C", "S"
+			if e.Dir == decode.ServerToClient {
+				from, to = "S", "C"
+			}
+			label := arrowLabel(conn, e) + " · " + e.Note.String()
+			if a := anomalyText(e); a != "" {
+				label += " " + a
+			}
+			fmt.Fprintf(bw, "    %s->>%s: %.6fs %s\n", from, to, e.T.Seconds(), mermaidText(label))
+			if cs, ss := stateCols(conn, e, prev); cs != "" || ss != "" {
+				if cs != "" {
+					fmt.Fprintf(bw, "    Note left of C: %s\n", cs)
+				}
+				if ss != "" {
+					fmt.Fprintf(bw, "    Note right of S: %s\n", ss)
+				}
+			}
+			prev = e
+		}
+		if omitted > 0 {
+			fmt.Fprintf(bw, "    Note over C,S: %s more not shown\n", plural(omitted, "packet", "packets"))
+		}
+		fmt.Fprint(bw, "```\n")
+	}
+	return bw.Flush()
+}
