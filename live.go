@@ -195,7 +195,7 @@ func cmdLive(args []string, stdout, stderr io.Writer) int {
 	if f.out.format == "text" && !f.out.summary {
 		cfg.OnEvent = func(c *decode.Conn, e decode.Event) {
 			if f.out.selected(c) {
-				printLive(stdout, c, &e)
+				printLive(stdout, c, &e, f.out.style)
 			}
 		}
 	}
@@ -220,7 +220,7 @@ func cmdLive(args []string, stdout, stderr io.Writer) int {
 	}
 	if cfg.OnEvent != nil {
 		// The packets were printed as they came: the table and totals.
-		report.Text(stdout, lc.rep, report.TextOptions{SummaryOnly: true})
+		report.Text(stdout, lc.rep, report.TextOptions{SummaryOnly: true, Style: f.out.style})
 	} else {
 		f.out.write(stdout, lc.rep)
 	}
@@ -238,7 +238,7 @@ func cmdLive(args []string, stdout, stderr io.Writer) int {
 
 // printLive prints one packet as it arrives, tagged with its connection,
 // and the connection's summary once it has closed.
-func printLive(w io.Writer, c *decode.Conn, e *decode.Event) {
+func printLive(w io.Writer, c *decode.Conn, e *decode.Event, st report.Style) {
 	if c.Packets[0]+c.Packets[1] == 1 {
 		fmt.Fprintf(w, "#%-4d %s %s → %s\n", c.ID, c.Proto, c.Client, c.Server)
 	}
@@ -246,7 +246,7 @@ func printLive(w io.Writer, c *decode.Conn, e *decode.Event) {
 	if n := len(c.Events); n >= 2 && c.Events[n-1].Frame == e.Frame {
 		prev = &c.Events[n-2]
 	}
-	fmt.Fprintf(w, "#%-4d %s\n", c.ID, report.EventLine(c, e, prev))
+	fmt.Fprintf(w, "#%-4d %s\n", c.ID, report.EventLine(c, e, prev, st))
 	if e.Note&decode.NoteClosed != 0 || e.Flags&decode.RST != 0 {
 		fmt.Fprintf(w, "#%-4d %s\n", c.ID, report.ConnLine(c))
 	}

@@ -101,8 +101,11 @@ type output struct {
 	events     bool
 	where      []string
 	ids        []uint
+	color      string
+	style      report.Style
 	selectors  []*expect.Expr
 	nd         *report.NDJSON
+	stderr     io.Writer // for the progress line
 }
 
 func (o *output) flags(fs *pflag.FlagSet) {
@@ -112,6 +115,7 @@ func (o *output) flags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.events, "events", false, "ndjson: add one object per packet")
 	fs.StringArrayVar(&o.where, "where", nil, "report only the connections where this holds, e.g. 'server.port=443' (repeatable)")
 	fs.UintSliceVar(&o.ids, "conn", nil, "report only these connection IDs (repeatable, or comma-separated)")
+	fs.StringVar(&o.color, "color", "auto", "colour text output: auto (on a terminal, unless NO_COLOR is set), always or never")
 }
 
 // prepare checks the flags; cmd names the command in messages.
@@ -123,10 +127,14 @@ func (o *output) prepare(cmd string, stdout, stderr io.Writer) bool {
 		return false
 	}
 	var err error
-	if o.selectors, err = parseWhere(o.where); err != nil {
+	if o.selectors, err = parseWhere(o.where); err == nil {
+		o.style, err = styleFor(stdout, o.color)
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "synack %s: %v\n", cmd, err)
 		return false
 	}
+	o.stderr = stderr
 	if o.format == "ndjson" {
 		o.nd = report.NewNDJSON(stdout)
 	}
@@ -195,5 +203,5 @@ func (o *output) write(w io.Writer, rep *report.Capture) error {
 	case o.format == "json":
 		return report.JSON(w, rep)
 	}
-	return report.Text(w, rep, report.TextOptions{NoTimeline: o.noTimeline})
+	return report.Text(w, rep, report.TextOptions{NoTimeline: o.noTimeline, Style: o.style})
 }

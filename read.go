@@ -67,7 +67,7 @@ func cmdRead(args []string, stdout, stderr io.Writer) int {
 	code := exitOK
 	f.out.configure(&cfg)
 	for _, name := range files {
-		rep, err := readCaptureTo(name, filter, cfg, f.out.keep)
+		rep, err := readCaptureTo(name, filter, cfg, &f.out)
 		if err != nil {
 			fmt.Fprintf(stderr, "synack: %s: %v\n", name, err)
 			var bad *badFilterError
@@ -131,9 +131,10 @@ func readCapture(name, filter string, cfg decode.Config) (*report.Capture, error
 	return readCaptureTo(name, filter, cfg, nil)
 }
 
-// readCaptureTo is readCapture handing each finished connection to
-// keep(rep) instead of collecting them all (keep nil collects).
-func readCaptureTo(name, filter string, cfg decode.Config, keep func(*report.Capture) func(*decode.Conn)) (*report.Capture, error) {
+// readCaptureTo is readCapture reporting through out: its sink takes each
+// finished connection (streaming or selecting), and a large file read on
+// a terminal gets a progress line. out nil collects every connection.
+func readCaptureTo(name, filter string, cfg decode.Config, out *output) (*report.Capture, error) {
 	file, err := capture.Open(name)
 	if err != nil {
 		return nil, err
@@ -152,12 +153,17 @@ func readCaptureTo(name, filter string, cfg decode.Config, keep func(*report.Cap
 		file.SetFilter(flt)
 	}
 	sink := func(c *decode.Conn) { rep.Conns = append(rep.Conns, c) }
-	if keep != nil {
-		sink = keep(rep)
+	var prog *progress
+	if out != nil {
+		sink = out.keep(rep)
+		prog = newProgress(out.stderr, file.Name(), file.Size())
 	}
 	d := decode.New(cfg, decode.SinkFunc(sink))
 	var cf capture.Frame
 	for {
+		if prog != nil && cf.Number%4096 == 0 {
+			prog.update(file.Offset(), cf.Number)
+		}
 		err := file.Next(&cf)
 		if err == io.EOF {
 			break
@@ -167,6 +173,9 @@ func readCaptureTo(name, filter string, cfg decode.Config, keep func(*report.Cap
 			break
 		}
 		decodeFrame(d, &cf, rep)
+	}
+	if prog != nil {
+		prog.done()
 	}
 	d.Flush()
 	sortByID(rep.Conns)

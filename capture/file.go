@@ -59,12 +59,14 @@ type recordReader interface {
 
 // File is an open capture file.
 type File struct {
-	name   string
-	closer io.Closer
-	br     *countingReader
-	rr     recordReader
-	n      uint64
-	filter *Filter
+	size    int64 // bytes on disk, 0 when unknown (stdin, compressed)
+	name    string
+	closer  io.Closer
+	br      *countingReader
+	rr      recordReader
+	gzipped bool
+	n       uint64
+	filter  *Filter
 }
 
 // Open opens a pcap or pcapng file (gzip-compressed too); "-" reads
@@ -89,13 +91,20 @@ func Open(path string) (*File, error) {
 		return nil, err
 	}
 	file.closer = rc
+	if f, ok := rc.(*os.File); ok && path != "-" && !file.gzipped {
+		if st, err := f.Stat(); err == nil {
+			file.size = st.Size()
+		}
+	}
 	return file, nil
 }
 
 // NewReader reads a capture from r; name is used in messages.
 func NewReader(r io.Reader, name string) (*File, error) {
 	br := bufio.NewReaderSize(r, bufSize)
+	gzipped := false
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		gzipped = true
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("gzip: %w", err)
@@ -122,7 +131,7 @@ func NewReader(r io.Reader, name string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &File{name: name, br: cr, rr: rr}, nil
+	return &File{name: name, br: cr, rr: rr, gzipped: gzipped}, nil
 }
 
 // Name is the file's path, or "stdin".
@@ -157,6 +166,13 @@ func (f *File) Next(fr *Frame) error {
 		}
 	}
 }
+
+// Size is the file's size in bytes; 0 when unknown (standard input, a
+// compressed file).
+func (f *File) Size() int64 { return f.size }
+
+// Offset is how many bytes of the (decompressed) file have been read.
+func (f *File) Offset() int64 { return f.br.n }
 
 // Close closes the underlying file.
 func (f *File) Close() error {

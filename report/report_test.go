@@ -1,6 +1,8 @@
 package report
 
 import (
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,3 +64,26 @@ func TestArrow(t *testing.T) {
 		}
 	}
 }
+
+func TestStyle(t *testing.T) {
+	c := &decode.Conn{ID: 1}
+	e := &decode.Event{Dir: decode.ServerToClient, Flags: decode.PSH | decode.ACK, Len: 400, Note: decode.NoteData,
+		Anomalies: decode.Retransmission, ClientState: decode.Established, ServerState: decode.Established}
+	plain := EventLine(c, e, nil, Style{})
+	if strings.Contains(plain, "\x1b") || !strings.Contains(plain, "data [retransmission]") {
+		t.Fatalf("plain line: %q", plain)
+	}
+	colored := EventLine(c, e, nil, Style{Color: true})
+	if !strings.Contains(colored, "\x1b[1;31m[retransmission]\x1b[0m") || !strings.Contains(colored, "\x1b[35m◀") {
+		t.Errorf("colour line: %q", colored)
+	}
+	if stripped := ansi.ReplaceAllString(colored, ""); stripped != plain {
+		t.Errorf("colour changes the text:\n%q\n%q", stripped, plain)
+	}
+	narrow := EventLine(c, e, nil, Style{Width: 140})
+	if width(narrow)+2 > 140 || !strings.HasSuffix(narrow, "…") {
+		t.Errorf("a 140-column line is %d wide: %q", width(narrow)+2, narrow)
+	}
+}
+
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")

@@ -16,6 +16,7 @@ type TextOptions struct {
 	// SummaryOnly prints only the summary table and totals (for live
 	// capture, whose packets were printed as they came).
 	SummaryOnly bool
+	Style       Style
 }
 
 // arrowWidth is the width of the direction column.
@@ -34,7 +35,7 @@ func Text(w io.Writer, c *Capture, opt TextOptions) error {
 			connection(bw, conn, opt)
 		}
 	}
-	summary(bw, c)
+	summary(bw, c, opt.Style)
 	return bw.Flush()
 }
 
@@ -138,20 +139,30 @@ func stateCols(c *decode.Conn, e, prev *decode.Event) (client, server string) {
 // EventLine formats one event as a timeline line (without a newline); prev
 // is the connection's previous event (nil for the first), so that states
 // are shown where they change.
-func EventLine(c *decode.Conn, e, prev *decode.Event) string {
+func EventLine(c *decode.Conn, e, prev *decode.Event, st Style) string {
 	cs, ss := stateCols(c, e, prev)
-	meaning := e.Note.String()
-	if e.Backoff > 0 {
-		meaning += " (+" + Duration(e.Backoff) + ")"
+	head := fmt.Sprintf("%10.6f  %-12s %s  %-12s  %-12s %10d %10d %6d %8d  ", e.T.Seconds(), cs, eventArrow(c, e), ss,
+		eventFlags(c, e), e.Seq, e.Ack, e.Len, e.Win)
+	room := 0
+	if st.Width > 0 {
+		room = max(st.Width-width(head)-2, 12) // the 2 columns of the timeline's indent
 	}
-	if a := anomalyText(e); a != "" {
-		meaning += " " + a
+	meaning := meaningText(e, st, room)
+	if !st.Color {
+		return head + meaning
 	}
-	if p := preview(e); p != "" {
-		meaning += ` "` + p + `"`
+	arrowColor := sgrCyan
+	if e.Dir == decode.ServerToClient {
+		arrowColor = sgrMagenta
 	}
-	return fmt.Sprintf("%10.6f  %-12s %s  %-12s  %-12s %10d %10d %6d %8d  %s", e.T.Seconds(), cs, eventArrow(c, e), ss,
-		eventFlags(c, e), e.Seq, e.Ack, e.Len, e.Win, meaning)
+	state := func(s string) string {
+		if s == "" {
+			return pad("", 12)
+		}
+		return st.paint(sgrGreen, pad(s, 12))
+	}
+	return fmt.Sprintf("%10.6f  %s %s  %s  %-12s %10d %10d %6d %8d  %s", e.T.Seconds(), state(cs),
+		st.paint(arrowColor, eventArrow(c, e)), state(ss), eventFlags(c, e), e.Seq, e.Ack, e.Len, e.Win, meaning)
 }
 
 func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
@@ -160,7 +171,9 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 		timeline(w, c, opt)
 		return
 	}
-	fmt.Fprintf(w, "\nconnection %d  %s → %s  %s\n", c.ID, c.Client, c.Server, c.Verdict())
+	st := opt.Style
+	fmt.Fprintf(w, "\n%s  %s → %s  %s\n", st.paint(sgrBold, fmt.Sprintf("connection %d", c.ID)), c.Client, c.Server,
+		st.paint(verdictColor(c.Verdict()), c.Verdict().String()))
 	if c.Partial {
 		fmt.Fprintf(w, "  began before the capture: roles guessed from the ports\n")
 	}
@@ -199,7 +212,7 @@ func timeline(w io.Writer, c *decode.Conn, opt TextOptions) {
 	fmt.Fprintf(w, "\n  %s\n", timelineHeader())
 	var prev *decode.Event
 	for i := range c.Events {
-		fmt.Fprintf(w, "  %s\n", EventLine(c, &c.Events[i], prev))
+		fmt.Fprintf(w, "  %s\n", EventLine(c, &c.Events[i], prev, opt.Style))
 		prev = &c.Events[i]
 	}
 	if c.EventsOmitted > 0 {
@@ -268,7 +281,7 @@ func optionsText(c *decode.Conn, s decode.Side) string {
 	return strings.Join(parts, " ")
 }
 
-func summary(w io.Writer, c *Capture) {
+func summary(w io.Writer, c *Capture, st Style) {
 	if len(c.Conns) > 0 {
 		cw, sw := len("client"), len("server")
 		for _, conn := range c.Conns {
@@ -282,9 +295,9 @@ func summary(w io.Writer, c *Capture) {
 			if conn.Handshake.Complete() {
 				hs = Duration(conn.Handshake.Total())
 			}
-			fmt.Fprintf(w, "  %4d  %-*s  %-*s  %-10s %7d %10d %10d %10s %10s\n", conn.ID, cw, conn.Client, sw, conn.Server,
-				conn.Verdict(), conn.Packets[0]+conn.Packets[1], conn.Bytes[decode.Client], conn.Bytes[decode.Server],
-				hs, Duration(conn.Duration()))
+			fmt.Fprintf(w, "  %4d  %-*s  %-*s  %s %7d %10d %10d %10s %10s\n", conn.ID, cw, conn.Client, sw, conn.Server,
+				st.paint(verdictColor(conn.Verdict()), pad(conn.Verdict().String(), 10)), conn.Packets[0]+conn.Packets[1],
+				conn.Bytes[decode.Client], conn.Bytes[decode.Server], hs, Duration(conn.Duration()))
 		}
 	}
 	summaryTotals(w, c)
