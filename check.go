@@ -61,7 +61,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	var results []checkResult
 	for _, name := range fs.Args() {
 		start := time.Now()
-		rep, err := readCapture(name, filter, decode.Config{MaxEvents: 1})
+		rep, err := readCapture(name, filter, decode.Config{DropEvents: true})
 		if err == nil && rep.Error != "" {
 			err = fmt.Errorf("reading stopped at %s", rep.Error)
 		}

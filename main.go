@@ -149,9 +149,12 @@ func (o *output) selected(c *decode.Conn) bool {
 	return expect.Match(c, o.selectors)
 }
 
-// configure sets what the decoder must keep: NDJSON streams events as
-// they come and keeps none.
+// configure sets what the decoder must keep: summaries and conn.logs need
+// no events; NDJSON streams them as they come and keeps none.
 func (o *output) configure(cfg *decode.Config) {
+	if o.summary || o.format == "zeek" {
+		cfg.DropEvents = true // these outputs show no packets
+	}
 	if o.nd == nil {
 		return
 	}
