@@ -111,10 +111,10 @@ type jsonConn struct {
 	RST          jsonPair      `json:"rst"`
 	ClosedBy     string        `json:"closed_by"`
 	ConnState    string        `json:"conn_state"`
+	History      string        `json:"history"`
 	Timing       jsonTiming    `json:"timing"`
 	ECN          bool          `json:"ecn"`
 	HalfClosed   bool          `json:"half_closed"`
-	History      string        `json:"history"`
 	Options      struct {
 		Client *jsonOptions `json:"client"`
 		Server *jsonOptions `json:"server"`
