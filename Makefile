@@ -42,8 +42,13 @@ fuzz: deps
 	$(GO) test ./decode -run '^$$' -fuzz '^FuzzPacket$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./decode -run '^$$' -fuzz '^FuzzReaderAndDecoder$$' -fuzztime $(FUZZTIME)
 
+# Decoder benchmarks (ns/op is per packet, allocs/op must be 0 in steady
+# state), the whole-file benchmark, then synack against tshark, tcptrace
+# and tcpdump on the generated 40,000-connection capture (SIZE=5: 5x larger).
 bench: deps
 	$(GO) test ./decode -run '^$$' -bench . -benchtime 2s
+	$(GO) test . -run '^$$' -bench BenchmarkReadSummary -benchtime 5x
+	fixtures/bench.sh
 
 # Rewrite the fixtures: real ones recorded on loopback (needs root, tcpdump,
 # dumpcap, curl, python3), synthetic ones built with gopacket.

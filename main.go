@@ -105,7 +105,8 @@ type output struct {
 	style      report.Style
 	selectors  []*expect.Expr
 	nd         *report.NDJSON
-	stderr     io.Writer // for the progress line
+	agg        *report.Aggregator // --summary folds connections as they come
+	stderr     io.Writer          // for the progress line
 }
 
 func (o *output) flags(fs *pflag.FlagSet) {
@@ -135,8 +136,11 @@ func (o *output) prepare(cmd string, stdout, stderr io.Writer) bool {
 		return false
 	}
 	o.stderr = stderr
-	if o.format == "ndjson" {
+	switch {
+	case o.format == "ndjson":
 		o.nd = report.NewNDJSON(stdout)
+	case o.summary:
+		o.agg = report.NewAggregator()
 	}
 	return true
 }
@@ -155,6 +159,7 @@ func (o *output) configure(cfg *decode.Config) {
 	if o.summary || o.format == "zeek" {
 		cfg.DropEvents = true // these outputs show no packets
 	}
+	cfg.Recycle = o.nd != nil || o.agg != nil // their sinks keep nothing
 	if o.nd == nil {
 		return
 	}
@@ -180,6 +185,8 @@ func (o *output) keep(rep *report.Capture) func(*decode.Conn) {
 		case !o.selected(c):
 		case o.nd != nil:
 			o.nd.Conn(c)
+		case o.agg != nil:
+			o.agg.Add(c)
 		default:
 			rep.Conns = append(rep.Conns, c)
 		}
@@ -200,11 +207,19 @@ func (o *output) write(w io.Writer, rep *report.Capture) error {
 	case o.format == "mermaid":
 		return report.Mermaid(w, rep)
 	case o.summary && o.format == "json":
-		return report.SummaryJSON(w, rep)
+		return report.SummaryJSON(w, rep, o.takeAggregate())
 	case o.summary:
-		return report.Summary(w, rep)
+		return report.Summary(w, rep, o.takeAggregate())
 	case o.format == "json":
 		return report.JSON(w, rep)
 	}
 	return report.Text(w, rep, report.TextOptions{NoTimeline: o.noTimeline, Style: o.style})
+}
+
+// takeAggregate hands over the summary folded so far and starts a new one
+// for the next capture.
+func (o *output) takeAggregate() *report.Aggregator {
+	a := o.agg
+	o.agg = report.NewAggregator()
+	return a
 }

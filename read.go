@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -159,20 +160,35 @@ func readCaptureTo(name, filter string, cfg decode.Config, out *output) (*report
 		prog = newProgress(out.stderr, file.Name(), file.Size())
 	}
 	d := decode.New(cfg, decode.SinkFunc(sink))
-	var cf capture.Frame
-	for {
-		if prog != nil && cf.Number%4096 == 0 {
-			prog.update(file.Offset(), cf.Number)
+	// The file may be mapped into memory: if it shrinks under us, reading
+	// faults. Report that as damage instead of crashing.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if !capture.MapFault(r) {
+				panic(r)
+			}
+			rep.Error = fmt.Sprintf("byte %d: the file shrank while it was read (%v)", file.Offset(), r)
 		}
-		err := file.Next(&cf)
-		if err == io.EOF {
-			break
+	}()
+	if file.Mapped() {
+		readPipelined(file, d, rep, prog)
+	} else {
+		var cf capture.Frame
+		for {
+			if prog != nil && cf.Number%4096 == 0 {
+				prog.update(file.Offset(), cf.Number)
+			}
+			err := file.Next(&cf)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				rep.Error = err.Error()
+				break
+			}
+			decodeFrame(d, &cf, rep)
 		}
-		if err != nil {
-			rep.Error = err.Error()
-			break
-		}
-		decodeFrame(d, &cf, rep)
 	}
 	if prog != nil {
 		prog.done()
@@ -186,13 +202,92 @@ func readCaptureTo(name, filter string, cfg decode.Config, out *output) (*report
 // decodeFrame hands a captured frame to the decoder and keeps the warning
 // it may give.
 func decodeFrame(d *decode.Decoder, cf *capture.Frame, rep *report.Capture) {
-	df := decode.Frame{Number: cf.Number, Time: cf.Time, Data: cf.Data, Length: cf.Length, LinkType: decode.LinkType(cf.LinkType)}
-	if err := d.Packet(&df); err != nil {
-		if len(rep.Warnings) < maxWarnings {
-			rep.Warnings = append(rep.Warnings, err.Error())
-		} else {
-			rep.WarningsOmitted++
+	df := toDecode(cf)
+	warn(rep, d.Packet(&df))
+}
+
+func toDecode(cf *capture.Frame) decode.Frame {
+	return decode.Frame{Number: cf.Number, Time: cf.Time, Data: cf.Data, Length: cf.Length, LinkType: decode.LinkType(cf.LinkType)}
+}
+
+// warn keeps a per-frame warning, up to maxWarnings.
+func warn(rep *report.Capture, err error) {
+	if err == nil {
+		return
+	}
+	if len(rep.Warnings) < maxWarnings {
+		rep.Warnings = append(rep.Warnings, err.Error())
+	} else {
+		rep.WarningsOmitted++
+	}
+}
+
+// batchSize is how many frames the reading goroutine parses before handing
+// them over, and batches how many batches are in flight.
+const (
+	batchSize = 512
+	batches   = 4
+)
+
+type batch struct {
+	items  [batchSize]decode.Parsed
+	n      int
+	offset int64 // file offset after the batch, for the progress line
+	frames uint64
+	err    error // what ended reading (io.EOF at the end), in the last batch
+}
+
+// readPipelined reads a mapped file on two cores: a goroutine reads and
+// parses frames (their bytes stay valid in the mapping) while this one
+// runs them through the connection table in order. Batches go round
+// between the two, so nothing is allocated per frame.
+func readPipelined(file *capture.File, d *decode.Decoder, rep *report.Capture, prog *progress) {
+	free, full := make(chan *batch, batches), make(chan *batch, batches)
+	for range batches {
+		free <- new(batch)
+	}
+	go func() {
+		defer close(full)
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		p := decode.NewParser()
+		var cf capture.Frame
+		b := <-free
+		defer func() { // a fault in the mapping ends the file here too
+			if r := recover(); r != nil {
+				if !capture.MapFault(r) {
+					panic(r)
+				}
+				b.err = fmt.Errorf("byte %d: the file shrank while it was read (%v)", file.Offset(), r)
+				full <- b
+			}
+		}()
+		for {
+			if err := file.Next(&cf); err != nil {
+				b.err = err
+				full <- b
+				return
+			}
+			df := toDecode(&cf)
+			p.Parse(&df, &b.items[b.n])
+			if b.n++; b.n == batchSize {
+				b.offset, b.frames = file.Offset(), cf.Number
+				full <- b
+				b = <-free
+				b.n, b.err = 0, nil
+			}
 		}
+	}()
+	for b := range full {
+		for i := range b.n {
+			warn(rep, d.Apply(&b.items[i]))
+		}
+		if prog != nil && b.err == nil {
+			prog.update(b.offset, b.frames)
+		}
+		if b.err != nil && b.err != io.EOF {
+			rep.Error = b.err.Error()
+		}
+		free <- b
 	}
 }
 

@@ -10,8 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Frame is one captured frame. Data is valid until the next call to Next.
@@ -70,33 +73,90 @@ type File struct {
 }
 
 // Open opens a pcap or pcapng file (gzip-compressed too); "-" reads
-// standard input.
+// standard input. A regular file is mapped into memory and read without
+// copies; see MapFault for what that asks of the caller.
 func Open(path string) (*File, error) {
-	var rc io.ReadCloser = os.Stdin
-	name := "stdin"
-	if path != "-" {
-		f, err := os.Open(path)
+	if path == "-" {
+		file, err := NewReader(os.Stdin, "stdin")
 		if err != nil {
 			return nil, err
 		}
-		if st, err := f.Stat(); err == nil && st.IsDir() {
-			f.Close()
-			return nil, fmt.Errorf("%s is a directory", path)
-		}
-		rc, name = f, path
+		file.closer = os.Stdin
+		return file, nil
 	}
-	file, err := NewReader(rc, name)
+	f, err := os.Open(path)
 	if err != nil {
-		rc.Close()
 		return nil, err
 	}
-	file.closer = rc
-	if f, ok := rc.(*os.File); ok && path != "-" && !file.gzipped {
-		if st, err := f.Stat(); err == nil {
-			file.size = st.Size()
+	st, err := f.Stat()
+	if err == nil && st.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("%s is a directory", path)
+	}
+	if err == nil && st.Mode().IsRegular() && st.Size() > 0 {
+		if file, ok := openMapped(f, path, st.Size()); ok {
+			return file, nil
 		}
 	}
+	file, err := NewReader(f, path)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	file.closer = f
+	if !file.gzipped && err == nil {
+		file.size = st.Size()
+	}
 	return file, nil
+}
+
+// openMapped maps an uncompressed capture into memory. It reports false
+// (and leaves f open) when the file is compressed or cannot be mapped, so
+// that it is read the ordinary way.
+func openMapped(f *os.File, path string, size int64) (*File, bool) {
+	if size > math.MaxInt || int64(int(size)) != size {
+		return nil, false
+	}
+	var magic [2]byte
+	if n, _ := f.ReadAt(magic[:], 0); n == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		return nil, false
+	}
+	mem, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return nil, false
+	}
+	_ = unix.Madvise(mem, unix.MADV_SEQUENTIAL)
+	file, err := newFile(&countingReader{mem: mem}, path, false)
+	if err != nil {
+		unix.Munmap(mem)
+		return nil, false
+	}
+	file.closer = &mapping{f: f, mem: mem}
+	file.size = size
+	return file, true
+}
+
+// mapping closes a mapped file.
+type mapping struct {
+	f   *os.File
+	mem []byte
+}
+
+func (m *mapping) Close() error {
+	err := unix.Munmap(m.mem)
+	if cerr := m.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// MapFault reports whether a recovered panic value is a memory fault, as a
+// mapped file that shrinks while it is read raises once the caller has
+// called debug.SetPanicOnFault(true): the caller reports the file as
+// damaged instead of crashing.
+func MapFault(r any) bool {
+	_, ok := r.(interface{ Addr() uintptr })
+	return ok
 }
 
 // NewReader reads a capture from r; name is used in messages.
@@ -111,8 +171,12 @@ func NewReader(r io.Reader, name string) (*File, error) {
 		}
 		br = bufio.NewReaderSize(zr, bufSize)
 	}
-	cr := &countingReader{r: br}
-	magic, err := br.Peek(4)
+	return newFile(&countingReader{r: br}, name, gzipped)
+}
+
+// newFile recognises the format and reads the file header.
+func newFile(cr *countingReader, name string, gzipped bool) (*File, error) {
+	magic, err := cr.peek(4)
 	switch {
 	case len(magic) == 0:
 		return nil, fmt.Errorf("%w: the file is empty", ErrNotCapture)
@@ -167,6 +231,10 @@ func (f *File) Next(fr *Frame) error {
 	}
 }
 
+// Mapped reports whether the file is mapped into memory: then a frame's
+// Data stays valid after the next call to Next, until Close.
+func (f *File) Mapped() bool { return f.br.mem != nil }
+
 // Size is the file's size in bytes; 0 when unknown (standard input, a
 // compressed file).
 func (f *File) Size() int64 { return f.size }
@@ -183,11 +251,46 @@ func (f *File) Close() error {
 }
 
 // countingReader tracks the offset for messages and hands out frames
-// straight from bufio's buffer when they fit.
+// straight from the mapped file, or from bufio's buffer when they fit.
 type countingReader struct {
-	r   *bufio.Reader
-	n   int64
-	big []byte // for records larger than the bufio buffer
+	mem      []byte // the whole file, when mapped
+	released int64  // mem before this offset has been given back
+	r        *bufio.Reader
+	n        int64
+	big      []byte // for records larger than the bufio buffer
+}
+
+// peek returns the next n bytes without consuming them (fewer at the end
+// of the file, with an error).
+func (c *countingReader) peek(n int) ([]byte, error) {
+	if c.mem != nil {
+		rest := c.mem[c.n:]
+		if len(rest) < n {
+			return rest, io.EOF
+		}
+		return rest[:n], nil
+	}
+	return c.r.Peek(n)
+}
+
+// releaseStep is how much of a mapped file is read before the pages
+// behind are handed back, and releaseLag how far behind the read offset
+// they must be: frames already handed out stay valid.
+const (
+	releaseStep = 8 << 20
+	releaseLag  = 1 << 20
+)
+
+// release drops the pages of a mapped file that have been read, so that
+// memory does not grow with the file: they stay in the page cache, not in
+// this process.
+func (c *countingReader) release() {
+	end := (c.n - releaseLag) &^ (int64(os.Getpagesize()) - 1)
+	if end-c.released < releaseStep {
+		return
+	}
+	_ = unix.Madvise(c.mem[c.released:end], unix.MADV_DONTNEED)
+	c.released = end
 }
 
 // read returns the next n bytes. The slice is valid until the next read.
@@ -197,11 +300,19 @@ func (c *countingReader) read(n int, what string) ([]byte, error) {
 	var b []byte
 	var got int
 	var err error
-	if n <= bufSize {
+	switch {
+	case c.mem != nil:
+		got = min(n, len(c.mem)-int(c.n))
+		b = c.mem[c.n : c.n+int64(got)]
+		if got < n {
+			err = io.EOF
+		}
+		c.release()
+	case n <= bufSize:
 		b, err = c.r.Peek(n)
 		got = len(b)
 		c.r.Discard(got)
-	} else {
+	default:
 		if cap(c.big) < n {
 			c.big = make([]byte, n)
 		}

@@ -89,7 +89,7 @@ func (p *pcapngReader) block() (uint32, []byte, error) {
 	typ := p.order.Uint32(h[:])
 	if binary.LittleEndian.Uint32(h[:]) == pcapngBlockSHB {
 		typ = pcapngBlockSHB
-		bom, err := p.r.r.Peek(4)
+		bom, err := p.r.peek(4)
 		if err != nil {
 			return 0, nil, fmt.Errorf("truncated section header (%d of 4 byte-order bytes): %w", len(bom), io.ErrUnexpectedEOF)
 		}

@@ -143,6 +143,7 @@ type Conn struct {
 	rtt       [2]rttTimer
 	ecnOffer  bool
 	lastSYN   [2]time.Time
+	key       connKey // its entry in the decoder's table
 
 	isn        [2]uint32
 	haveISN    [2]bool
@@ -214,8 +215,9 @@ func guessRoles(seg *Segment) (client, server netip.AddrPort) {
 // seqGT reports a > b in 32-bit sequence space (RFC 9293 §3.4).
 func seqGT(a, b uint32) bool { return int32(a-b) > 0 }
 
-// add accounts one segment to the connection and returns the event for it.
-func (c *Conn) add(seg *Segment, t time.Time, frame uint64) Event {
+// add accounts one segment to the connection and returns the event for
+// it, with a payload preview when preview is set (someone will see it).
+func (c *Conn) add(seg *Segment, t time.Time, frame uint64, preview bool) Event {
 	dir := ClientToServer
 	if seg.Src != c.Client {
 		dir = ServerToClient
@@ -254,7 +256,9 @@ func (c *Conn) add(seg *Segment, t time.Time, frame uint64) Event {
 	if f&SYN == 0 && c.Options[Client].HasWScale && c.Options[Server].HasWScale {
 		ev.Win <<= c.Options[side].WScale
 	}
-	ev.previewLen = uint8(copy(ev.preview[:], seg.Payload))
+	if preview {
+		ev.previewLen = uint8(copy(ev.preview[:], seg.Payload))
+	}
 	c.zeek(seg, side)
 	if c.Proto == UDP {
 		ev.Seq, ev.Ack, ev.Win, ev.Note = 0, 0, 0, NoteDatagram

@@ -2,8 +2,8 @@ package decode
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
-	"net/netip"
 	"slices"
 	"time"
 )
@@ -45,7 +45,10 @@ type Config struct {
 	MaxEvents int
 	// ClosedTimeout is how long, in capture time, a closed connection (FINs
 	// both ways, or a RST) is kept for late segments before it is handed
-	// to the sink. 0 means 2 minutes: longer than Linux's 60 s TIME-WAIT.
+	// to the sink. 0 means 10 s (Zeek waits 5 s, tcp_close_delay): long
+	// enough for the last ACK and a retransmitted FIN, short enough that
+	// memory follows the connections open at once. A segment later than
+	// that starts a new, partial connection.
 	ClosedTimeout time.Duration
 	// HandshakeTimeout applies to connections whose handshake did not
 	// complete. 0 means 3 minutes: Linux gives up on a SYN after about
@@ -53,6 +56,10 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	// IdleTimeout applies to established connections. 0 means 1 hour.
 	IdleTimeout time.Duration
+	// Recycle lets the decoder reuse a Conn once the sink has returned
+	// from it: set it only when the sink keeps no reference (a streaming
+	// writer, an aggregator). It spares an allocation per connection.
+	Recycle bool
 	// DropEvents keeps no events at all, only the counters: for outputs
 	// that stream (NDJSON) or need no timeline (check, summaries).
 	DropEvents bool
@@ -77,21 +84,32 @@ type Totals struct {
 	ByVerdict   [numVerdicts]uint64
 }
 
-// endpoints is a 4-tuple, lower endpoint first so that both directions
-// find the same entry.
-type endpoints struct{ lo, hi netip.AddrPort }
+// connKey identifies a flow: both endpoints (address as 16 bytes, port),
+// the lower one first so that both directions find the same entry, then
+// the protocol. A plain byte array hashes fastest: netip.AddrPort holds a
+// pointer, which makes the map hash field by field.
+type connKey [2*18 + 1]byte
 
-func keyOf(a, b netip.AddrPort) endpoints {
-	if a.Compare(b) < 0 {
-		return endpoints{a, b}
+func keyOf(x, y *[18]byte, proto Proto) connKey {
+	if keyLess(y, x) {
+		x, y = y, x
 	}
-	return endpoints{b, a}
+	var k connKey
+	copy(k[:18], x[:])
+	copy(k[18:36], y[:])
+	k[36] = byte(proto)
+	return k
 }
 
-// connKey identifies a flow: its 4-tuple and protocol.
-type connKey struct {
-	endpoints
-	proto Proto
+// keyLess orders key halves as bytes.Compare would, eight bytes at a time.
+func keyLess(a, b *[18]byte) bool {
+	if x, y := binary.BigEndian.Uint64(a[0:8]), binary.BigEndian.Uint64(b[0:8]); x != y {
+		return x < y
+	}
+	if x, y := binary.BigEndian.Uint64(a[8:16]), binary.BigEndian.Uint64(b[8:16]); x != y {
+		return x < y
+	}
+	return binary.BigEndian.Uint16(a[16:]) < binary.BigEndian.Uint16(b[16:])
 }
 
 // sweepEvery is how often, in capture time, idle connections are looked for.
@@ -102,12 +120,14 @@ const sweepEvery = 10 * time.Second
 type Decoder struct {
 	cfg       Config
 	sink      Sink
-	p         *parser
-	seg       Segment
+	own       *Parser // for Packet
+	parsed    Parsed
 	conns     map[connKey]*Conn
 	nextID    uint64
 	totals    Totals
 	nextSweep time.Time
+	free      []*Conn // handed-over connections to reuse (Config.Recycle)
+	expired   []*Conn // reused by sweep
 }
 
 // New returns a Decoder that hands finished connections to sink.
@@ -116,7 +136,7 @@ func New(cfg Config, sink Sink) *Decoder {
 		cfg.MaxEvents = DefaultMaxEvents
 	}
 	if cfg.ClosedTimeout == 0 {
-		cfg.ClosedTimeout = 2 * time.Minute
+		cfg.ClosedTimeout = 10 * time.Second
 	}
 	if cfg.HandshakeTimeout == 0 {
 		cfg.HandshakeTimeout = 3 * time.Minute
@@ -124,45 +144,76 @@ func New(cfg Config, sink Sink) *Decoder {
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = time.Hour
 	}
-	return &Decoder{cfg: cfg, sink: sink, p: newParser(), conns: make(map[connKey]*Conn)}
+	return &Decoder{cfg: cfg, sink: sink, own: NewParser(), conns: make(map[connKey]*Conn)}
 }
 
 // Packet decodes one frame. A frame that is not TCP is counted and
 // ignored; a frame with damaged headers is counted and reported in the
 // returned error, which names the frame. Decoding goes on either way.
 func (d *Decoder) Packet(f *Frame) error {
+	d.own.Parse(f, &d.parsed)
+	return d.Apply(&d.parsed)
+}
+
+// Parsed is a frame as a Parser decoded it, ready for Decoder.Apply. Its
+// segment's payload still points into the frame's bytes.
+type Parsed struct {
+	number uint64
+	time   time.Time
+	kind   frameKind
+	seg    Segment
+	err    error
+}
+
+// Parser decodes frames into Parsed values. Parsing is the half of the
+// work that needs no connection table, so it can run in a goroutine of its
+// own ahead of Apply (one Parser per goroutine).
+type Parser struct{ p *parser }
+
+// NewParser returns a Parser with its layers allocated.
+func NewParser() *Parser { return &Parser{newParser()} }
+
+// Parse decodes f into out.
+func (p *Parser) Parse(f *Frame, out *Parsed) {
+	out.number, out.time = f.Number, f.Time
+	out.kind, out.err = p.p.parse(f.Data, f.LinkType, &out.seg)
+}
+
+// Apply runs a parsed frame through the connection table and analysis, as
+// Packet does. Frames must be applied in capture order.
+func (d *Decoder) Apply(pf *Parsed) error {
 	d.totals.Packets++
-	if !f.Time.Before(d.nextSweep) {
-		d.sweep(f.Time)
+	if !pf.time.Before(d.nextSweep) {
+		d.sweep(pf.time)
 	}
-	kind, err := d.p.parse(f.Data, f.LinkType, &d.seg)
-	if err != nil {
+	if pf.err != nil {
 		d.totals.Malformed++
-		return fmt.Errorf("frame %d: %w", f.Number, err)
+		return fmt.Errorf("frame %d: %w", pf.number, pf.err)
 	}
 	proto := TCP
 	switch {
-	case kind == frameTCP:
+	case pf.kind == frameTCP:
 		d.totals.TCP++
-	case kind == frameUDP && d.cfg.UDP:
+	case pf.kind == frameUDP && d.cfg.UDP:
 		d.totals.UDP++
 		proto = UDP
 	default:
 		d.totals.NonTCP++
 		return nil
 	}
-	seg := &d.seg
-	key := connKey{keyOf(seg.Src, seg.Dst), proto}
+	seg := &pf.seg
+	key := keyOf(&seg.srcKey, &seg.dstKey, proto)
 	c := d.conns[key]
 	if c != nil && proto == TCP && startsNew(c, seg) {
 		d.emit(c)
 		c = nil
 	}
 	if c == nil {
-		c = d.open(seg, f.Time, proto)
+		c = d.open(seg, pf.time, proto)
+		c.key = key
 		d.conns[key] = c
 	}
-	ev := c.add(seg, f.Time, f.Number)
+	ev := c.add(seg, pf.time, pf.number, !d.cfg.DropEvents || d.cfg.OnEvent != nil)
 	if d.cfg.DropEvents {
 		c.EventsOmitted++
 	} else if d.cfg.MaxEvents < 0 || len(c.Events) < d.cfg.MaxEvents {
@@ -191,7 +242,15 @@ func startsNew(c *Conn, seg *Segment) bool {
 
 func (d *Decoder) open(seg *Segment, t time.Time, proto Proto) *Conn {
 	d.nextID++
-	c := &Conn{ID: d.nextID, Proto: proto, FirstSeen: t, LastSeen: t, ClosedBy: NoSide}
+	var c *Conn
+	if n := len(d.free); n > 0 {
+		c, d.free = d.free[n-1], d.free[:n-1]
+		events := c.Events[:0]
+		*c = Conn{Events: events}
+	} else {
+		c = new(Conn)
+	}
+	c.ID, c.Proto, c.FirstSeen, c.LastSeen, c.ClosedBy = d.nextID, proto, t, t, NoSide
 	if seg.Flags&(SYN|ACK) == SYN || proto == UDP {
 		c.Client, c.Server = seg.Src, seg.Dst
 	} else {
@@ -205,15 +264,20 @@ func (d *Decoder) open(seg *Segment, t time.Time, proto Proto) *Conn {
 
 // emit hands c to the sink and forgets it.
 func (d *Decoder) emit(c *Conn) {
-	delete(d.conns, connKey{keyOf(c.Client, c.Server), c.Proto})
+	delete(d.conns, c.key)
 	d.totals.Connections++
 	d.totals.ByVerdict[c.Verdict()]++
 	d.sink.Conn(c)
+	if d.cfg.Recycle {
+		d.free = append(d.free, c)
+	}
 }
 
-// sweep hands over connections idle past their timeout at capture time now.
+// sweep hands over connections idle past their timeout at capture time
+// now, in ID order so that output does not depend on map order.
 func (d *Decoder) sweep(now time.Time) {
 	d.nextSweep = now.Add(sweepEvery)
+	expired := d.expired[:0]
 	for _, c := range d.conns {
 		limit := d.cfg.IdleTimeout
 		switch {
@@ -223,10 +287,16 @@ func (d *Decoder) sweep(now time.Time) {
 			limit = d.cfg.HandshakeTimeout
 		}
 		if now.Sub(c.LastSeen) > limit {
-			d.totals.Evicted++
-			d.emit(c)
+			expired = append(expired, c)
 		}
 	}
+	slices.SortFunc(expired, func(a, b *Conn) int { return cmp.Compare(a.ID, b.ID) })
+	for _, c := range expired {
+		d.totals.Evicted++
+		d.emit(c)
+	}
+	clear(expired)
+	d.expired = expired[:0]
 }
 
 // Flush hands every connection still open to the sink, in ID order. Call it

@@ -94,6 +94,10 @@ type Segment struct {
 	// IPLen is the IP packet's length as its header declares it (header
 	// included), for Zeek's orig_ip_bytes and resp_ip_bytes.
 	IPLen int
+
+	// srcKey and dstKey are the endpoints as connection-table key halves:
+	// 16 address bytes (IPv4 mapped) and the port.
+	srcKey, dstKey [18]byte
 }
 
 type frameKind uint8
@@ -131,7 +135,14 @@ func newParser() *parser {
 	})
 	all := []gopacket.DecodingLayer{&p.eth, &p.dot1q, &p.sll, &p.sll2, &p.loop, &p.ip4, &p.ip6, &p.ext, &p.tcp, &p.udp}
 	mk := func(first gopacket.LayerType) *gopacket.DecodingLayerParser {
-		dlp := gopacket.NewDecodingLayerParser(first, all...)
+		dlp := gopacket.NewDecodingLayerParser(first)
+		// A sparse array indexed by layer type: the default map costs a
+		// hash lookup per layer per frame.
+		dlc := gopacket.DecodingLayerContainer(gopacket.DecodingLayerSparse(nil))
+		for _, d := range all {
+			dlc = dlc.Put(d)
+		}
+		dlp.SetDecodingLayerContainer(dlc)
 		// Any layer we have no decoder for (ARP, UDP, ICMP, fragments)
 		// simply ends the frame: it is not TCP and is counted as such.
 		dlp.IgnoreUnsupported = true
@@ -253,11 +264,15 @@ func (p *parser) addresses(seg *Segment, sport, dport uint16) (int, error) {
 	case layers.LayerTypeIPv4:
 		seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.SrcIP)), sport)
 		seg.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.DstIP)), dport)
+		keyHalf(&seg.srcKey, p.ip4.SrcIP, sport)
+		keyHalf(&seg.dstKey, p.ip4.DstIP, dport)
 		l4len = int(p.ip4.Length) - int(p.ip4.IHL)*4 - p.ext.skipped
 		seg.IPLen = int(p.ip4.Length)
 	case layers.LayerTypeIPv6: // possibly behind extension headers
 		seg.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(p.ip6.SrcIP)), sport)
 		seg.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(p.ip6.DstIP)), dport)
+		keyHalf(&seg.srcKey, p.ip6.SrcIP, sport)
+		keyHalf(&seg.dstKey, p.ip6.DstIP, dport)
 		l4len = int(p.ip6.Length) - p.ext.skipped
 		seg.IPLen = 40 + int(p.ip6.Length)
 		if p.ip6.HopByHop != nil {
@@ -461,3 +476,15 @@ func (e *ipv6Ext) NextLayerType() gopacket.LayerType {
 	return e.next.LayerType()
 }
 func (e *ipv6Ext) LayerPayload() []byte { return e.payload }
+
+// keyHalf writes an endpoint as 16 address bytes (an IPv4 address mapped
+// into IPv6, RFC 4291 §2.5.5.2) and the port, big-endian.
+func keyHalf(k *[18]byte, ip []byte, port uint16) {
+	if len(ip) == 4 {
+		*k = [18]byte{10: 0xff, 11: 0xff}
+		copy(k[12:16], ip)
+	} else {
+		copy(k[:16], ip)
+	}
+	k[16], k[17] = byte(port>>8), byte(port)
+}

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,58 +64,99 @@ func top(m map[string]uint64) []count {
 	return out[:min(len(out), topN)]
 }
 
-func summarize(c *Capture) *aggregate {
-	a := &aggregate{Verdicts: &orderedCounts{}, ConnStates: &orderedCounts{}, Anomalies: &orderedCounts{}}
-	var verdicts [16]uint64
-	states := map[string]uint64{}
-	var anomalies [16]uint64
-	ports, refused, noAnswer := map[string]uint64{}, map[string]uint64{}, map[string]uint64{}
-	var hs []time.Duration
-	for _, conn := range c.Conns {
-		a.Connections++
-		verdicts[conn.Verdict()]++
-		states[conn.ConnState()]++
-		for _, x := range decode.Anomalies() {
-			anomalies[x.Index()] += uint64(conn.Anomalies[x.Index()])
-		}
-		if conn.Handshake.Complete() {
-			hs = append(hs, conn.Handshake.Total())
-		}
-		if conn.Proto == decode.TCP && !conn.Partial {
-			ports[fmt.Sprint(conn.Server.Port())]++
-		}
-		switch conn.Verdict() {
-		case decode.Refused:
-			refused[conn.Server.String()]++
-		case decode.NoAnswer:
-			noAnswer[conn.Server.String()]++
-		}
+// Aggregator folds connections into the summary one at a time, so that a
+// capture of any size is summed up without keeping its connections.
+type Aggregator struct {
+	connections         uint64
+	verdicts            [16]uint64
+	states              map[string]uint64
+	anomalies           [16]uint64
+	handshakes          []time.Duration
+	ports               map[uint16]uint64
+	refused, unanswered map[netip.AddrPort]uint64
+}
+
+// NewAggregator returns an empty aggregator.
+func NewAggregator() *Aggregator {
+	return &Aggregator{states: map[string]uint64{}, ports: map[uint16]uint64{},
+		refused: map[netip.AddrPort]uint64{}, unanswered: map[netip.AddrPort]uint64{}}
+}
+
+// Add counts one connection; it keeps nothing of c.
+func (a *Aggregator) Add(c *decode.Conn) {
+	a.connections++
+	v := c.Verdict()
+	a.verdicts[v]++
+	a.states[c.ConnState()]++
+	for i, n := range c.Anomalies {
+		a.anomalies[i] += uint64(n)
 	}
+	if c.Handshake.Complete() {
+		a.handshakes = append(a.handshakes, c.Handshake.Total())
+	}
+	if c.Proto == decode.TCP && !c.Partial {
+		a.ports[c.Server.Port()]++
+	}
+	switch v {
+	case decode.Refused:
+		a.refused[c.Server]++
+	case decode.NoAnswer:
+		a.unanswered[c.Server]++
+	}
+}
+
+func topOf[K comparable](m map[K]uint64, name func(K) string) []count {
+	s := make(map[string]uint64, len(m))
+	for k, v := range m {
+		s[name(k)] = v
+	}
+	return top(s)
+}
+
+// aggregate is the summary as reported.
+func (a *Aggregator) aggregate() *aggregate {
+	out := &aggregate{Connections: a.connections, Verdicts: &orderedCounts{}, ConnStates: &orderedCounts{}, Anomalies: &orderedCounts{}}
 	for _, v := range decode.Verdicts() {
-		a.Verdicts.add(v.String(), verdicts[v])
+		out.Verdicts.add(v.String(), a.verdicts[v])
 	}
 	for _, s := range zeekStates {
-		a.ConnStates.add(s, states[s])
+		out.ConnStates.add(s, a.states[s])
 	}
 	for _, x := range decode.Anomalies() {
-		a.Anomalies.add(x.String(), anomalies[x.Index()])
+		out.Anomalies.add(x.String(), a.anomalies[x.Index()])
 	}
+	hs := slices.Clone(a.handshakes)
 	slices.Sort(hs)
-	a.Handshakes = uint64(len(hs))
-	a.HandshakeUs = map[string]int64{}
+	out.Handshakes = uint64(len(hs))
+	out.HandshakeUs = map[string]int64{}
 	for _, p := range []struct {
 		name string
 		p    float64
 	}{{"p50", 50}, {"p90", 90}, {"p99", 99}, {"max", 100}} {
-		a.HandshakeUs[p.name] = us(percentile(hs, p.p))
+		out.HandshakeUs[p.name] = us(percentile(hs, p.p))
 	}
-	a.ServerPorts, a.Refused, a.NoAnswer = top(ports), top(refused), top(noAnswer)
+	out.ServerPorts = topOf(a.ports, func(p uint16) string { return strconv.Itoa(int(p)) })
+	out.Refused = topOf(a.refused, netip.AddrPort.String)
+	out.NoAnswer = topOf(a.unanswered, netip.AddrPort.String)
+	return out
+}
+
+// aggregatorOf folds a capture's collected connections.
+func aggregatorOf(c *Capture) *Aggregator {
+	a := NewAggregator()
+	for _, conn := range c.Conns {
+		a.Add(conn)
+	}
 	return a
 }
 
-// Summary writes only the aggregate of a capture, for people.
-func Summary(w io.Writer, c *Capture) error {
-	a := summarize(c)
+// Summary writes only the aggregate of a capture, for people: of agg when
+// the connections were folded as they came, else of c.Conns.
+func Summary(w io.Writer, c *Capture, agg *Aggregator) error {
+	if agg == nil {
+		agg = aggregatorOf(c)
+	}
+	a := agg.aggregate()
 	bw := bufio.NewWriter(w)
 	header(bw, c)
 	fmt.Fprintf(bw, "\n%s\n", plural(a.Connections, "connection", "connections"))
@@ -156,14 +199,17 @@ func Summary(w io.Writer, c *Capture) error {
 
 // SummaryJSON writes the aggregate as a synack/v1 document whose
 // "summary" replaces "connections".
-func SummaryJSON(w io.Writer, c *Capture) error {
+func SummaryJSON(w io.Writer, c *Capture, agg *Aggregator) error {
+	if agg == nil {
+		agg = aggregatorOf(c)
+	}
 	doc := struct {
 		Schema  string     `json:"schema"`
 		Source  jsonSource `json:"source"`
 		Summary *aggregate `json:"summary"`
 		Totals  jsonTotals `json:"totals"`
 		Error   string     `json:"error"`
-	}{Schema, sourceJSON(c), summarize(c), totalsJSON(c), c.Error}
+	}{Schema, sourceJSON(c), agg.aggregate(), totalsJSON(c), c.Error}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(&doc)
