@@ -152,3 +152,21 @@ func TestSyntheticFixturesAreReproducible(t *testing.T) {
 		}
 	}
 }
+
+// TestParallelReadKeepsOrder reads several files with -j and expects the
+// very same output and messages as one at a time.
+func TestParallelReadKeepsOrder(t *testing.T) {
+	files, _ := filepath.Glob("fixtures/*.pcap")
+	for _, format := range []string{"text", "json", "ndjson", "summary", "zeek"} {
+		args := []string{"read", "--format", format}
+		if format == "summary" {
+			args = []string{"read", "--summary"}
+		}
+		args = append(args, files...)
+		code1, out1, err1 := runCLI(args...)
+		codeN, outN, errN := runCLI(append(args, "-j", "3")...)
+		if code1 != codeN || out1 != outN || err1 != errN {
+			t.Errorf("%s: -j 3 differs from one at a time (exit %d/%d, %d/%d bytes)", format, code1, codeN, len(out1), len(outN))
+		}
+	}
+}

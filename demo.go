@@ -78,7 +78,7 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 	// Capture first, so that permission problems stop the demo before any
 	// socket is opened and the handle is live before the first SYN.
 	f.out.configure(&cfg)
-	lc, err := openLiveCapture(capture.LiveConfig{Interface: f.iface, Filter: filter}, cfg, f.write, &f.out)
+	lc, err := openLiveCapture(capture.LiveConfig{Interface: f.iface, Filter: filter, Snaplen: liveSnaplen(f.write), BufferSize: 16 << 20}, cfg, f.write, &f.out)
 	if err != nil {
 		return captureExit(stderr, err)
 	}

@@ -223,3 +223,16 @@ func (o *output) takeAggregate() *report.Aggregator {
 	o.agg = report.NewAggregator()
 	return a
 }
+
+// forFile returns a copy of the output settings writing to w, with its own
+// streaming writer and aggregator, for a file read alongside others.
+func (o *output) forFile(w io.Writer) *output {
+	c := *o
+	if o.nd != nil {
+		c.nd = report.NewNDJSON(w)
+	}
+	if o.agg != nil {
+		c.agg = report.NewAggregator()
+	}
+	return &c
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -27,6 +28,7 @@ type readFlags struct {
 	maxEvents int
 	allEvents bool
 	udp       bool
+	jobs      int
 }
 
 func cmdRead(args []string, stdout, stderr io.Writer) int {
@@ -37,6 +39,7 @@ func cmdRead(args []string, stdout, stderr io.Writer) int {
 	fs.StringVarP(&f.filter, "filter", "f", "", "BPF filter in tcpdump syntax, e.g. 'tcp port 80'")
 	f.out.flags(fs)
 	fs.BoolVar(&f.udp, "udp", false, "follow UDP flows too")
+	fs.IntVarP(&f.jobs, "jobs", "j", 1, "read this many files at once (reports still in the order given)")
 	fs.IntVar(&f.maxEvents, "max-events", decode.DefaultMaxEvents, "packets kept per connection for the timeline")
 	fs.BoolVar(&f.allEvents, "all-events", false, "keep every packet of every connection (memory grows with the file)")
 	fs.Usage = func() {
@@ -65,33 +68,92 @@ func cmdRead(args []string, stdout, stderr io.Writer) int {
 	if f.allEvents || f.maxEvents < 0 {
 		cfg.MaxEvents = -1
 	}
+	if f.jobs > 1 && len(files) > 1 {
+		return readParallel(files, filter, cfg, &f.out, f.jobs, stdout, stderr)
+	}
 	code := exitOK
-	f.out.configure(&cfg)
 	for _, name := range files {
-		rep, err := readCaptureTo(name, filter, cfg, &f.out)
-		if err != nil {
-			fmt.Fprintf(stderr, "synack: %s: %v\n", name, err)
-			var bad *badFilterError
-			if errors.As(err, &bad) {
-				return exitUsage
+		c, fatal := readOne(name, filter, cfg, &f.out, stdout, stderr)
+		code = max(code, c)
+		if fatal {
+			return c
+		}
+	}
+	return code
+}
+
+// readOne reads one capture and writes its report; fatal means the other
+// files are not worth reading (a bad filter).
+func readOne(name, filter string, cfg decode.Config, out *output, stdout, stderr io.Writer) (code int, fatal bool) {
+	out.configure(&cfg)
+	rep, err := readCaptureTo(name, filter, cfg, out)
+	if err != nil {
+		fmt.Fprintf(stderr, "synack: %s: %v\n", name, err)
+		var bad *badFilterError
+		if errors.As(err, &bad) {
+			return exitUsage, true
+		}
+		return exitInput, false
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(stderr, "synack: %s: warning: %s\n", rep.Source, w)
+	}
+	if rep.WarningsOmitted > 0 {
+		fmt.Fprintf(stderr, "synack: %s: %d more warnings not shown\n", rep.Source, rep.WarningsOmitted)
+	}
+	if rep.Error != "" {
+		fmt.Fprintf(stderr, "synack: %s: reading stopped at %s; the report covers the frames before it\n", rep.Source, rep.Error)
+		code = exitInput
+	}
+	if err := out.write(stdout, rep); err != nil {
+		fmt.Fprintf(stderr, "synack: write report: %v\n", err)
+		return exitInput, true
+	}
+	return code, false
+}
+
+// readParallel reads up to jobs files at once, each into a spool file,
+// and writes the reports (and messages) in the order the files were given.
+func readParallel(files []string, filter string, cfg decode.Config, out *output, jobs int, stdout, stderr io.Writer) int {
+	type result struct {
+		spool *os.File
+		msgs  bytes.Buffer
+		code  int
+		fatal bool
+	}
+	results := make([]*result, len(files))
+	done := make([]chan struct{}, len(files))
+	slots := make(chan struct{}, jobs)
+	for i, name := range files {
+		done[i] = make(chan struct{})
+		r := &result{}
+		results[i] = r
+		go func() {
+			defer close(done[i])
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			spool, err := os.CreateTemp("", "synack-*.out")
+			if err != nil {
+				fmt.Fprintf(&r.msgs, "synack: %s: spool: %v\n", name, err)
+				r.code, r.fatal = exitInput, true
+				return
 			}
-			code = exitInput
-			continue
+			os.Remove(spool.Name()) // it lives as long as it is open
+			r.spool = spool
+			r.code, r.fatal = readOne(name, filter, cfg, out.forFile(spool), spool, &r.msgs)
+		}()
+	}
+	code := exitOK
+	for i, r := range results {
+		<-done[i]
+		stderr.Write(r.msgs.Bytes())
+		if r.spool != nil {
+			if _, err := r.spool.Seek(0, io.SeekStart); err == nil {
+				io.Copy(stdout, r.spool)
+			}
+			r.spool.Close()
 		}
-		for _, w := range rep.Warnings {
-			fmt.Fprintf(stderr, "synack: %s: warning: %s\n", rep.Source, w)
-		}
-		if rep.WarningsOmitted > 0 {
-			fmt.Fprintf(stderr, "synack: %s: %d more warnings not shown\n", rep.Source, rep.WarningsOmitted)
-		}
-		if rep.Error != "" {
-			fmt.Fprintf(stderr, "synack: %s: reading stopped at %s; the report covers the frames before it\n", rep.Source, rep.Error)
-			code = exitInput
-		}
-		if err := f.out.write(stdout, rep); err != nil {
-			fmt.Fprintf(stderr, "synack: write report: %v\n", err)
-			return exitInput
-		}
+		code = max(code, r.code)
 	}
 	return code
 }

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestLiveKeepsUp makes 5,000 short loopback connections as fast as 8
+// clients can while `synack live` captures them, and checks that every
+// connection is in the report, or that libpcap's counters account for the
+// packets that are not.
+func TestLiveKeepsUp(t *testing.T) {
+	needCapture(t)
+	const conns, workers = 5000, 8
+	bin := filepath.Join(t.TempDir(), "synack")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { c.Write([]byte("Hello, Client!\n")); c.Close() }()
+		}
+	}()
+
+	cmd := exec.Command(bin, "live", "--format", "json", "tcp", "port", port)
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	errPipe, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stderr := bufio.NewReader(errPipe)
+	if line, err := stderr.ReadString('\n'); !strings.Contains(line, "capturing on") {
+		t.Fatalf("live: %q %v", line, err)
+	}
+
+	start := time.Now()
+	var wg sync.WaitGroup
+	var failed sync.Map
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range conns / workers {
+				c, err := net.Dial("tcp", ln.Addr().String())
+				if err != nil {
+					failed.Store(w, err)
+					return
+				}
+				io.Copy(io.Discard, c)
+				c.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	failed.Range(func(k, v any) bool { t.Fatalf("client %v: %v", k, v); return false })
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	rest, _ := io.ReadAll(stderr)
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+		t.Fatalf("live: %v\n%s", err, rest)
+	}
+	var doc struct {
+		Totals struct {
+			Frames, Connections uint64
+			Verdicts            map[string]uint64
+		}
+		Capture *struct {
+			Received           uint64
+			DroppedByKernel    uint64 `json:"dropped_by_kernel"`
+			DroppedByInterface uint64 `json:"dropped_by_interface"`
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout.String()), &doc); err != nil {
+		t.Fatalf("%v\n%.400s", err, stdout.String())
+	}
+	if doc.Capture == nil {
+		t.Fatal("no libpcap counters in the report")
+	}
+	t.Logf("%d connections in %v (%.0f/s): %d frames, %d complete; libpcap: %d received, %d dropped by kernel",
+		conns, elapsed.Round(time.Millisecond), conns/elapsed.Seconds(), doc.Totals.Frames, doc.Totals.Verdicts["complete"],
+		doc.Capture.Received, doc.Capture.DroppedByKernel)
+	if drops := doc.Capture.DroppedByKernel + doc.Capture.DroppedByInterface; drops == 0 {
+		if doc.Totals.Verdicts["complete"] != conns || doc.Totals.Connections != conns {
+			t.Errorf("%d connections, %d complete; want %d, all complete (no drops reported)",
+				doc.Totals.Connections, doc.Totals.Verdicts["complete"], conns)
+		}
+	} else if missing := conns - int(doc.Totals.Connections); missing > int(drops) {
+		t.Errorf("%d connections missing with %d packets dropped: more are missing than the drops explain", missing, drops)
+	}
+}
