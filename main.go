@@ -102,6 +102,7 @@ type output struct {
 	where      []string
 	ids        []uint
 	color      string
+	maxConns   int
 	style      report.Style
 	selectors  []*expect.Expr
 	nd         *report.NDJSON
@@ -117,6 +118,7 @@ func (o *output) flags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&o.where, "where", nil, "report only the connections where this holds, e.g. 'server.port=443' (repeatable)")
 	fs.UintSliceVar(&o.ids, "conn", nil, "report only these connection IDs (repeatable, or comma-separated)")
 	fs.StringVar(&o.color, "color", "auto", "colour text output: auto (on a terminal, unless NO_COLOR is set), always or never")
+	fs.IntVar(&o.maxConns, "max-conns", decode.DefaultMaxConns, "connections held at once; past it the least recently active are handed over early (-1: no cap)")
 }
 
 // prepare checks the flags; cmd names the command in messages.
@@ -156,6 +158,7 @@ func (o *output) selected(c *decode.Conn) bool {
 // configure sets what the decoder must keep: summaries and conn.logs need
 // no events; NDJSON streams them as they come and keeps none.
 func (o *output) configure(cfg *decode.Config) {
+	cfg.MaxConns = o.maxConns
 	if o.summary || o.format == "zeek" {
 		cfg.DropEvents = true // these outputs show no packets
 	}

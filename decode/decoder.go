@@ -34,6 +34,10 @@ type SinkFunc func(c *Conn)
 // Conn calls f(c).
 func (f SinkFunc) Conn(c *Conn) { f(c) }
 
+// DefaultMaxConns is the default cap on connections held at once, about
+// 120 MB of records.
+const DefaultMaxConns = 100000
+
 // DefaultMaxEvents bounds the events kept per connection so that memory
 // stays bounded whatever a capture holds; counters stay exact beyond it.
 const DefaultMaxEvents = 10000
@@ -56,6 +60,11 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	// IdleTimeout applies to established connections. 0 means 1 hour.
 	IdleTimeout time.Duration
+	// MaxConns caps the connections held at once: past it, the least
+	// recently active quarter is handed over early (and counted), so that
+	// a SYN flood from a million sources cannot exhaust memory. 0 means
+	// DefaultMaxConns, a negative value no cap.
+	MaxConns int
 	// Recycle lets the decoder reuse a Conn once the sink has returned
 	// from it: set it only when the sink keeps no reference (a streaming
 	// writer, an aggregator). It spares an allocation per connection.
@@ -81,7 +90,10 @@ type Totals struct {
 	// them handed over because they were idle past their timeout.
 	Connections uint64
 	Evicted     uint64
-	ByVerdict   [numVerdicts]uint64
+	// Shed counts connections handed over early because MaxConns
+	// connections were held at once.
+	Shed      uint64
+	ByVerdict [numVerdicts]uint64
 }
 
 // connKey identifies a flow: both endpoints (address as 16 bytes, port),
@@ -143,6 +155,9 @@ func New(cfg Config, sink Sink) *Decoder {
 	}
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = time.Hour
+	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = DefaultMaxConns
 	}
 	return &Decoder{cfg: cfg, sink: sink, own: NewParser(), conns: make(map[connKey]*Conn)}
 }
@@ -208,7 +223,15 @@ func (d *Decoder) Apply(pf *Parsed) error {
 		d.emit(c)
 		c = nil
 	}
+	var warning error
 	if c == nil {
+		if d.cfg.MaxConns > 0 && len(d.conns) >= d.cfg.MaxConns {
+			if d.totals.Shed == 0 {
+				warning = fmt.Errorf("frame %d: %d connections held at once: the least recently active are handed over early (--max-conns)",
+					pf.number, len(d.conns))
+			}
+			d.shed()
+		}
 		c = d.open(seg, pf.time, proto)
 		c.key = key
 		d.conns[key] = c
@@ -224,7 +247,25 @@ func (d *Decoder) Apply(pf *Parsed) error {
 	if d.cfg.OnEvent != nil {
 		d.cfg.OnEvent(c, ev)
 	}
-	return nil
+	return warning
+}
+
+// shed hands over the least recently active quarter of the connections
+// held, in ID order.
+func (d *Decoder) shed() {
+	all := d.expired[:0]
+	for _, c := range d.conns {
+		all = append(all, c)
+	}
+	slices.SortFunc(all, func(a, b *Conn) int { return a.LastSeen.Compare(b.LastSeen) })
+	oldest := all[:max(len(all)/4, 1)]
+	slices.SortFunc(oldest, func(a, b *Conn) int { return cmp.Compare(a.ID, b.ID) })
+	for _, c := range oldest {
+		d.totals.Shed++
+		d.emit(c)
+	}
+	clear(all)
+	d.expired = all[:0]
 }
 
 // startsNew reports whether a SYN begins a new connection on the 4-tuple of

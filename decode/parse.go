@@ -200,7 +200,9 @@ func (p *parser) parse(data []byte, lt LinkType, seg *Segment) (frameKind, error
 		failed := p.failedLayer(dlp)
 		// A snaplen that cuts into the TCP options still leaves the fixed
 		// header: keep the segment (without options), as Wireshark does.
-		if failed == layers.LayerTypeTCP && dlp.Truncated && len(p.tcp.Contents) >= 20 && p.tcp.DataOffset >= 5 {
+		captured := len(p.tcp.Contents) + len(p.tcp.Payload)
+		if failed == layers.LayerTypeTCP && dlp.Truncated && captured >= 20 && p.tcp.DataOffset >= 5 &&
+			captured < int(p.tcp.DataOffset)*4 && p.declaredL4() > captured {
 			p.tcp.Options = p.tcp.Options[:0]
 			p.decoded = append(p.decoded, layers.LayerTypeTCP)
 			err := p.fill(seg)
@@ -259,32 +261,39 @@ func (p *parser) failedLayer(dlp *gopacket.DecodingLayerParser) gopacket.LayerTy
 // addresses sets seg's endpoints from the IP layer and the given ports and
 // returns the transport length the IP header declares.
 func (p *parser) addresses(seg *Segment, sport, dport uint16) (int, error) {
-	var l4len int
 	switch p.network() {
 	case layers.LayerTypeIPv4:
 		seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.SrcIP)), sport)
 		seg.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.DstIP)), dport)
 		keyHalf(&seg.srcKey, p.ip4.SrcIP, sport)
 		keyHalf(&seg.dstKey, p.ip4.DstIP, dport)
-		l4len = int(p.ip4.Length) - int(p.ip4.IHL)*4 - p.ext.skipped
 		seg.IPLen = int(p.ip4.Length)
 	case layers.LayerTypeIPv6: // possibly behind extension headers
 		seg.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(p.ip6.SrcIP)), sport)
 		seg.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(p.ip6.DstIP)), dport)
 		keyHalf(&seg.srcKey, p.ip6.SrcIP, sport)
 		keyHalf(&seg.dstKey, p.ip6.DstIP, dport)
-		l4len = int(p.ip6.Length) - p.ext.skipped
 		seg.IPLen = 40 + int(p.ip6.Length)
-		if p.ip6.HopByHop != nil {
-			l4len -= p.ip6.HopByHop.ActualLength
-			if p.ip6.Length == 0 { // jumbogram: the payload is what the frame holds
-				l4len = len(p.ip6.Payload) - p.ext.skipped
-			}
-		}
 	default:
 		return 0, errors.New("transport header without an IP header")
 	}
-	return l4len, nil
+	return p.declaredL4(), nil
+}
+
+// declaredL4 is the transport length (header and payload) the IP header
+// declares, whatever the capture kept of it.
+func (p *parser) declaredL4() int {
+	if p.network() == layers.LayerTypeIPv4 {
+		return int(p.ip4.Length) - int(p.ip4.IHL)*4 - p.ext.skipped
+	}
+	l4len := int(p.ip6.Length) - p.ext.skipped
+	if p.ip6.HopByHop != nil {
+		l4len -= p.ip6.HopByHop.ActualLength
+		if p.ip6.Length == 0 { // jumbogram: the payload is what the frame holds
+			l4len = len(p.ip6.Payload) - p.ext.skipped
+		}
+	}
+	return l4len
 }
 
 // fillUDP describes a UDP datagram in seg: endpoints, length, payload.

@@ -143,6 +143,7 @@ type jsonTotals struct {
 	Malformed   uint64       `json:"malformed"`
 	Connections uint64       `json:"connections"`
 	Evicted     uint64       `json:"evicted"`
+	Shed        uint64       `json:"shed"`
 	Verdicts    jsonVerdicts `json:"verdicts"`
 }
 
@@ -284,7 +285,7 @@ func totalsJSON(c *Capture) jsonTotals {
 	t := &c.Totals
 	v := &t.ByVerdict
 	return jsonTotals{Frames: t.Packets, TCP: t.TCP, UDP: t.UDP, NonTCP: t.NonTCP, Malformed: t.Malformed,
-		Connections: t.Connections, Evicted: t.Evicted, Verdicts: jsonVerdicts{
+		Connections: t.Connections, Evicted: t.Evicted, Shed: t.Shed, Verdicts: jsonVerdicts{
 			Complete: v[decode.Complete], Refused: v[decode.Refused], Reset: v[decode.Reset], NoAnswer: v[decode.NoAnswer],
 			Incomplete: v[decode.Incomplete], Open: v[decode.Open], Partial: v[decode.Partial], UDP: v[decode.UDPFlow]}}
 }

@@ -99,9 +99,20 @@ func (a *Aggregator) Add(c *decode.Conn) {
 	}
 	switch v {
 	case decode.Refused:
-		a.refused[c.Server]++
+		countCapped(a.refused, c.Server)
 	case decode.NoAnswer:
-		a.unanswered[c.Server]++
+		countCapped(a.unanswered, c.Server)
+	}
+}
+
+// maxDestinations bounds the destinations counted for the top lists: a
+// scan of a million addresses must not grow the summary without end.
+// Past it, only destinations already counted go on counting.
+const maxDestinations = 1 << 16
+
+func countCapped(m map[netip.AddrPort]uint64, k netip.AddrPort) {
+	if _, ok := m[k]; ok || len(m) < maxDestinations {
+		m[k]++
 	}
 }
 

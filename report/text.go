@@ -323,7 +323,10 @@ func summaryTotals(w io.Writer, c *Capture) {
 	}
 	fmt.Fprintf(w, ", %d non-TCP, %d malformed", t.NonTCP, t.Malformed)
 	if t.Evicted > 0 {
-		fmt.Fprintf(w, " · %d idle connections flushed early", t.Evicted)
+		fmt.Fprintf(w, " · %d handed over before the end (closed, or idle past their timeout)", t.Evicted)
+	}
+	if t.Shed > 0 {
+		fmt.Fprintf(w, " · %d handed over early at the --max-conns cap", t.Shed)
 	}
 	fmt.Fprintln(w)
 	if st := c.Stats; st != nil {
