@@ -86,12 +86,18 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 	loopDone := make(chan error, 1)
 	go func() { loopDone <- lc.loop(stop, 0, time.Time{}) }()
 
+	st := stopOnSignal()
+	defer st.release()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { <-st.C; cancel() }()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(f.port))
-	programs, code := runScenario(scenario, addr, f.message, f.timeout)
+	programs, code := runScenario(ctx, scenario, addr, f.message, f.timeout)
 	if code == exitOK || code == exitRefused || code == exitIO {
 		select { // the exchange happened: wait for its last packets
 		case <-finished:
 		case <-time.After(closeWait):
+		case <-st.C:
 		}
 	}
 	close(stop)
@@ -108,6 +114,9 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "synack: %v\n", loopErr)
 		return exitCapture
 	}
+	if s := st.stopped(); s != 0 {
+		return s
+	}
 	if code == exitRefused && scenario == greet.Refused || code == exitIO && scenario == greet.Reset {
 		return exitOK // the failure is the point of the scenario
 	}
@@ -117,19 +126,19 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 // runScenario plays the scenario with the built-in server and client and
 // returns what they said, one line each, and the exit code of the first
 // failure.
-func runScenario(scenario greet.Scenario, addr, message string, timeout time.Duration) ([]string, int) {
+func runScenario(ctx context.Context, scenario greet.Scenario, addr, message string, timeout time.Duration) ([]string, int) {
 	var lines []string
 	if scenario == greet.UDP {
 		// First the TCP greeting, then the same greeting over UDP.
-		tcp, code := playOnce(greet.Greeting, addr, message, timeout)
+		tcp, code := playOnce(ctx, greet.Greeting, addr, message, timeout)
 		lines = append(lines, prefixed("tcp ", tcp)...)
 		if code != exitOK {
 			return lines, code
 		}
-		udp, code := playOnce(greet.UDP, addr, message, timeout)
+		udp, code := playOnce(ctx, greet.UDP, addr, message, timeout)
 		return append(lines, prefixed("udp ", udp)...), code
 	}
-	return playOnce(scenario, addr, message, timeout)
+	return playOnce(ctx, scenario, addr, message, timeout)
 }
 
 func prefixed(p string, lines []string) []string {
@@ -140,9 +149,9 @@ func prefixed(p string, lines []string) []string {
 }
 
 // playOnce runs one server (unless the scenario has none) and one client.
-func playOnce(scenario greet.Scenario, addr, message string, timeout time.Duration) ([]string, int) {
+func playOnce(ctx context.Context, scenario greet.Scenario, addr, message string, timeout time.Duration) ([]string, int) {
 	var lines []string
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	served := make(chan string, 1)
 	if scenario == greet.Refused {

@@ -99,15 +99,15 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	}
 	defer srv.Close()
 	fmt.Fprintf(stdout, "server: listening on %s (%s)\n", srv.Addr(), scenario.Network())
-	stop, release := stopOnSignal()
-	defer release()
+	st := stopOnSignal()
+	defer st.release()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() { <-stop; cancel() }()
+	go func() { <-st.C; cancel() }()
 	for {
 		what, err := srv.ServeOne(ctx)
 		if ctx.Err() != nil {
-			return 130
+			return st.stopped()
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "synack serve: %v\n", err)

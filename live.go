@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -124,32 +125,50 @@ func captureExit(stderr io.Writer, err error) int {
 	return exitCapture
 }
 
-// stopOnSignal returns a channel closed at the first SIGINT or SIGTERM,
-// and a function that stops listening. A second signal exits at once.
-func stopOnSignal() (<-chan struct{}, func()) {
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+// stopper turns the first SIGINT or SIGTERM into a request to stop (the
+// work in hand finishes, the report is written) and a second one into an
+// immediate exit.
+type stopper struct {
+	C    <-chan struct{} // closed at the first signal
+	code atomic.Int32    // 130 for SIGINT, 143 for SIGTERM, once stopped
+	sig  chan os.Signal
+	done chan struct{}
+}
+
+// exitCodeFor is the shell's code for death by signal s: 128 + its number.
+func exitCodeFor(s os.Signal) int32 {
+	if s == syscall.SIGTERM {
+		return 143
+	}
+	return 130
+}
+
+func stopOnSignal() *stopper {
 	stop := make(chan struct{})
-	done := make(chan struct{})
+	st := &stopper{C: stop, sig: make(chan os.Signal, 2), done: make(chan struct{})}
+	signal.Notify(st.sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		select {
-		case <-sig:
+		case s := <-st.sig:
+			st.code.Store(exitCodeFor(s))
 			close(stop)
-		case <-done:
+		case <-st.done:
 			return
 		}
 		select {
-		case s := <-sig:
-			code := 130
-			if s == syscall.SIGTERM {
-				code = 143
-			}
-			os.Exit(code)
-		case <-done:
+		case s := <-st.sig:
+			os.Exit(int(exitCodeFor(s)))
+		case <-st.done:
 		}
 	}()
-	return stop, func() { signal.Stop(sig); close(done) }
+	return st
 }
+
+// stopped is the exit code for the signal that stopped the work, or 0.
+func (st *stopper) stopped() int { return int(st.code.Load()) }
+
+// release stops listening for signals.
+func (st *stopper) release() { signal.Stop(st.sig); close(st.done) }
 
 type liveFlags struct {
 	iface, filter, write string
@@ -211,13 +230,13 @@ func cmdLive(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, ", filter %q", f.filter)
 	}
 	fmt.Fprintf(stderr, "; Ctrl-C stops\n")
-	stop, release := stopOnSignal()
-	defer release()
+	st := stopOnSignal()
+	defer st.release()
 	var until time.Time
 	if f.duration > 0 {
 		until = time.Now().Add(f.duration)
 	}
-	loopErr := lc.loop(stop, f.count, until)
+	loopErr := lc.loop(st.C, f.count, until)
 	if err := lc.finish(); err != nil && loopErr == nil {
 		loopErr = err
 	}
@@ -231,10 +250,8 @@ func cmdLive(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "synack: %v\n", loopErr)
 		return exitCapture
 	}
-	select {
-	case <-stop:
-		return 130
-	default:
+	if code := st.stopped(); code != 0 {
+		return code
 	}
 	return exitOK
 }

@@ -108,6 +108,7 @@ type output struct {
 	nd         *report.NDJSON
 	agg        *report.Aggregator // --summary folds connections as they come
 	stderr     io.Writer          // for the progress line
+	stop       <-chan struct{}    // closed when a signal asks reading to stop
 }
 
 func (o *output) flags(fs *pflag.FlagSet) {

@@ -68,13 +68,20 @@ func cmdRead(args []string, stdout, stderr io.Writer) int {
 	if f.allEvents || f.maxEvents < 0 {
 		cfg.MaxEvents = -1
 	}
+	st := stopOnSignal()
+	defer st.release()
+	f.out.stop = st.C
 	if f.jobs > 1 && len(files) > 1 {
-		return readParallel(files, filter, cfg, &f.out, f.jobs, stdout, stderr)
+		code := readParallel(files, filter, cfg, &f.out, f.jobs, stdout, stderr)
+		return max(code, st.stopped())
 	}
 	code := exitOK
 	for _, name := range files {
 		c, fatal := readOne(name, filter, cfg, &f.out, stdout, stderr)
 		code = max(code, c)
+		if s := st.stopped(); s != 0 {
+			return s // the report so far is written; the other files are not read
+		}
 		if fatal {
 			return c
 		}
@@ -234,12 +241,18 @@ func readCaptureTo(name, filter string, cfg decode.Config, out *output) (*report
 		}
 	}()
 	if file.Mapped() {
-		readPipelined(file, d, rep, prog)
+		readPipelined(file, d, rep, prog, out)
 	} else {
 		var cf capture.Frame
 		for {
-			if prog != nil && cf.Number%4096 == 0 {
-				prog.update(file.Offset(), cf.Number)
+			if cf.Number%4096 == 0 {
+				if prog != nil {
+					prog.update(file.Offset(), cf.Number)
+				}
+				if out.interrupted() {
+					rep.Error = fmt.Sprintf("frame %d: interrupted by a signal", cf.Number+1)
+					break
+				}
 			}
 			err := file.Next(&cf)
 			if err == io.EOF {
@@ -303,7 +316,7 @@ type batch struct {
 // parses frames (their bytes stay valid in the mapping) while this one
 // runs them through the connection table in order. Batches go round
 // between the two, so nothing is allocated per frame.
-func readPipelined(file *capture.File, d *decode.Decoder, rep *report.Capture, prog *progress) {
+func readPipelined(file *capture.File, d *decode.Decoder, rep *report.Capture, prog *progress, out *output) {
 	free, full := make(chan *batch, batches), make(chan *batch, batches)
 	for range batches {
 		free <- new(batch)
@@ -336,6 +349,11 @@ func readPipelined(file *capture.File, d *decode.Decoder, rep *report.Capture, p
 				full <- b
 				b = <-free
 				b.n, b.err = 0, nil
+				if out.interrupted() {
+					b.err = fmt.Errorf("frame %d: interrupted by a signal", cf.Number+1)
+					full <- b
+					return
+				}
 			}
 		}
 	}()
@@ -356,4 +374,17 @@ func readPipelined(file *capture.File, d *decode.Decoder, rep *report.Capture, p
 // sortByID orders connections as they began.
 func sortByID(conns []*decode.Conn) {
 	slices.SortFunc(conns, func(a, b *decode.Conn) int { return cmp.Compare(a.ID, b.ID) })
+}
+
+// interrupted reports whether a signal has asked reading to stop.
+func (o *output) interrupted() bool {
+	if o == nil || o.stop == nil {
+		return false
+	}
+	select {
+	case <-o.stop:
+		return true
+	default:
+		return false
+	}
 }

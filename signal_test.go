@@ -1,0 +1,76 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestSignalDuringRead interrupts a long read with SIGTERM: the report of
+// what was read is still written, says where reading stopped, and the
+// exit code is 143.
+func TestSignalDuringRead(t *testing.T) {
+	dir := t.TempDir()
+	pcap := filepath.Join(dir, "big.pcap")
+	if out, err := exec.Command("go", "run", "./fixtures/gen", "-conns", "100000", "-o", pcap).CombinedOutput(); err != nil {
+		t.Fatalf("gen: %v\n%s", err, out)
+	}
+	bin := filepath.Join(dir, "synack")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGTERM, 143}, {syscall.SIGINT, 130}} {
+		// The signal must land while the file is being read: after the
+		// handlers are set up, before the end. Adjust the delay until it
+		// does (a busy machine may need it).
+		var stdout, stderr strings.Builder
+		var err error
+		delay := 60 * time.Millisecond
+		for try := 0; ; try++ {
+			cmd := exec.Command(bin, "read", "--summary", "--format", "json", pcap)
+			stdout.Reset()
+			stderr.Reset()
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(delay)
+			cmd.Process.Signal(tc.sig)
+			err = cmd.Wait()
+			code := cmd.ProcessState.ExitCode()
+			switch {
+			case code == tc.code || try == 5:
+			case code == 0: // finished first
+				delay /= 2
+				continue
+			case code == -1: // killed before the handlers were set
+				delay *= 2
+				continue
+			}
+			break
+		}
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != tc.code {
+			t.Fatalf("%v: exit %v, want %d\n%s", tc.sig, err, tc.code, stderr.String())
+		}
+		var doc struct {
+			Error  string
+			Totals struct{ Frames, Connections uint64 }
+		}
+		if err := json.Unmarshal([]byte(stdout.String()), &doc); err != nil {
+			t.Fatalf("%v: the report is not whole JSON: %v", tc.sig, err)
+		}
+		if !strings.Contains(doc.Error, "interrupted by a signal") || doc.Totals.Frames == 0 || doc.Totals.Frames >= 1_400_000 {
+			t.Errorf("%v: error %q after %d frames, %d connections", tc.sig, doc.Error, doc.Totals.Frames, doc.Totals.Connections)
+		}
+		t.Logf("%v: %d frames, %d connections reported; %s", tc.sig, doc.Totals.Frames, doc.Totals.Connections, doc.Error)
+	}
+}
