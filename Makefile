@@ -34,13 +34,20 @@ vet: deps
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 
+# The tests, then a short pass of every fuzz target (7 s each, under 30 s).
 test: vet
 	$(GO) test ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=7s
 
-# Each fuzz target for FUZZTIME (default 60s).
+# Every fuzz target for FUZZTIME each (default 60s); crashers land in
+# the package's testdata/fuzz and stay there as regression cases.
+FUZZ_TARGETS = ./decode:FuzzPacket ./decode:FuzzReaderAndDecoder ./capture:FuzzReader ./expect:FuzzParse
 fuzz: deps
-	$(GO) test ./decode -run '^$$' -fuzz '^FuzzPacket$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./decode -run '^$$' -fuzz '^FuzzReaderAndDecoder$$' -fuzztime $(FUZZTIME)
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+		$(GO) test $$pkg -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
 
 # Decoder benchmarks (ns/op is per packet, allocs/op must be 0 in steady
 # state), the whole-file benchmark, then synack against tshark, tcptrace

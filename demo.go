@@ -26,6 +26,7 @@ type demoFlags struct {
 	message, write  string
 	scenario, iface string
 	timeout         time.Duration
+	user            string
 }
 
 func cmdDemo(args []string, stdout, stderr io.Writer) int {
@@ -39,6 +40,7 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 	f.out.flags(fs)
 	fs.StringVarP(&f.iface, "interface", "i", "", "loopback interface (default: found from libpcap's device flags)")
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Second, "the client's connect and read timeout")
+	fs.StringVarP(&f.user, "relinquish-privileges", "Z", "", "once capturing, become this user (default under sudo: the user who ran sudo; root keeps root)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: synack demo [flags]\n\nRuns the built-in server and client on 127.0.0.1 while capturing their packets, then shows the connection.\nNeeds root or CAP_NET_RAW.\n\nflags:\n%s", fs.FlagUsages())
 	}
@@ -81,6 +83,11 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 	lc, err := openLiveCapture(capture.LiveConfig{Interface: f.iface, Filter: filter, Snaplen: liveSnaplen(f.write), BufferSize: 16 << 20}, cfg, f.write, &f.out)
 	if err != nil {
 		return captureExit(stderr, err)
+	}
+	if err := lc.dropPrivileges(f.user, stderr); err != nil {
+		lc.finish()
+		fmt.Fprintf(stderr, "synack: %v\n", err)
+		return exitCapture
 	}
 	stop := make(chan struct{})
 	loopDone := make(chan error, 1)

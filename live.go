@@ -51,6 +51,24 @@ func openLiveCapture(lc capture.LiveConfig, cfg decode.Config, writeTo string, o
 	return c, nil
 }
 
+// dropPrivileges becomes the -Z user once the handle (and the -w file) are
+// open: capturing needs root, nothing after that does.
+func (c *liveCapture) dropPrivileges(flag string, stderr io.Writer) error {
+	t, err := dropTarget(flag)
+	if err != nil || t == nil {
+		return err
+	}
+	var w *os.File
+	if c.out != nil {
+		w = c.out.File()
+	}
+	if err := t.drop(w); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "synack: capturing as %s (uid %d, gid %d) from here on; -Z root keeps root\n", t.name, t.uid, t.gid)
+	return nil
+}
+
 // loop reads frames until stop is closed, count frames were read (0: no
 // limit) or until has passed (zero: no limit). After a stop by signal or
 // time it drains what the kernel already holds, so that nothing captured
@@ -172,6 +190,7 @@ func (st *stopper) release() { signal.Stop(st.sig); close(st.done) }
 
 type liveFlags struct {
 	iface, filter, write string
+	user                 string
 	out                  output
 	count                uint64
 	duration             time.Duration
@@ -193,6 +212,7 @@ func cmdLive(args []string, stdout, stderr io.Writer) int {
 	fs.StringVarP(&f.write, "write", "w", "", "also write every captured packet to this pcap file")
 	f.out.flags(fs)
 	fs.BoolVar(&f.udp, "udp", false, "follow UDP flows too")
+	fs.StringVarP(&f.user, "relinquish-privileges", "Z", "", "once capturing, become this user (default under sudo: the user who ran sudo; root keeps root)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: synack live [flags] [FILTER]\n\nStops on -c, --duration, or Ctrl-C; packets already captured are always reported.\n\nflags:\n%s", fs.FlagUsages())
 	}
@@ -224,6 +244,11 @@ func cmdLive(args []string, stdout, stderr io.Writer) int {
 	lc, err := openLiveCapture(capture.LiveConfig{Interface: f.iface, Filter: f.filter, Snaplen: f.snaplen, Promisc: f.promisc, BufferSize: f.buffer * 1024}, cfg, f.write, &f.out)
 	if err != nil {
 		return captureExit(stderr, err)
+	}
+	if err := lc.dropPrivileges(f.user, stderr); err != nil {
+		lc.finish()
+		fmt.Fprintf(stderr, "synack: %v\n", err)
+		return exitCapture
 	}
 	fmt.Fprintf(stderr, "synack: capturing on %s (%s)", lc.live.Interface(), lc.rep.LinkType)
 	if f.filter != "" {

@@ -278,3 +278,57 @@ func TestLiveErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestPrivilegeDrop runs `synack live -w` as root under a pretend sudo
+// (SUDO_UID 65534): once capturing, the process runs as uid 65534 and the
+// -w file belongs to it; with -Z root it stays root.
+func TestPrivilegeDrop(t *testing.T) {
+	needCapture(t)
+	if os.Geteuid() != 0 {
+		t.Skip("dropping privileges needs root to start from")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "synack")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	for _, tc := range []struct {
+		name  string
+		extra []string
+		uid   int
+	}{{"default under sudo", nil, 65534}, {"-Z root", []string{"-Z", "root"}, 0}} {
+		t.Run(tc.name, func(t *testing.T) {
+			pcap := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".pcap")
+			args := append([]string{"live", "--duration", "1s", "-w", pcap}, tc.extra...)
+			cmd := exec.Command(bin, append(args, "tcp", "port", demoPort())...)
+			cmd.Env = append(os.Environ(), "SUDO_UID=65534", "SUDO_GID=65534", "SUDO_USER=nobody")
+			errPipe, _ := cmd.StderrPipe()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			sc := bufio.NewScanner(errPipe)
+			for sc.Scan() && !strings.Contains(sc.Text(), "capturing on") {
+			}
+			status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf("Uid:\t%d\t%d\t%d\t%d", tc.uid, tc.uid, tc.uid, tc.uid)
+			if !strings.Contains(string(status), want) {
+				t.Errorf("while capturing, /proc status lacks %q:\n%s", want, status)
+			}
+			io.Copy(io.Discard, errPipe)
+			cmd.Wait()
+			st, err := os.Stat(pcap)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if owner := int(st.Sys().(*syscall.Stat_t).Uid); owner != tc.uid {
+				t.Errorf("the -w file belongs to uid %d, want %d", owner, tc.uid)
+			}
+			if code, _, stderr := runCLI("read", pcap); code != exitOK {
+				t.Errorf("the -w file does not read back: %s", stderr)
+			}
+		})
+	}
+}

@@ -61,6 +61,9 @@ func (w *Writer) Flush() error {
 	return nil
 }
 
+// File is the underlying file (to change its owner).
+func (w *Writer) File() *os.File { return w.f }
+
 // Close flushes and closes the file.
 func (w *Writer) Close() error {
 	ferr := w.Flush()
