@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -110,5 +113,105 @@ func TestLiveKeepsUp(t *testing.T) {
 		}
 	} else if missing := conns - int(doc.Totals.Connections); missing > int(drops) {
 		t.Errorf("%d connections missing with %d packets dropped: more are missing than the drops explain", missing, drops)
+	}
+}
+
+// vmRSS reads a process's resident set size in KiB from /proc.
+func vmRSS(t *testing.T, pid int) int {
+	t.Helper()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+			return kb
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
+}
+
+// TestLiveSoak runs 20,000 loopback connections, in four rounds, under
+// `synack live --summary`: it must not crash, its memory must stay flat
+// from round to round, and every connection must be counted (or the
+// missing ones covered by libpcap's drops).
+func TestLiveSoak(t *testing.T) {
+	needCapture(t)
+	const rounds, perRound, workers = 4, 5000, 8
+	bin := filepath.Join(t.TempDir(), "synack")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { c.Write([]byte("Hello, Client!\n")); c.Close() }()
+		}
+	}()
+	cmd := exec.Command(bin, "live", "--summary", "--format", "json", "tcp", "port", port)
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	errPipe, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stderr := bufio.NewReader(errPipe)
+	if line, err := stderr.ReadString('\n'); !strings.Contains(line, "capturing on") {
+		t.Fatalf("live: %q %v", line, err)
+	}
+	var rss []int
+	start := time.Now()
+	for range rounds {
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range perRound / workers {
+					if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+						io.Copy(io.Discard, c)
+						c.Close()
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		time.Sleep(200 * time.Millisecond)
+		rss = append(rss, vmRSS(t, cmd.Process.Pid))
+	}
+	elapsed := time.Since(start)
+	cmd.Process.Signal(syscall.SIGTERM)
+	rest, _ := io.ReadAll(stderr)
+	if err := cmd.Wait(); cmd.ProcessState.ExitCode() != 143 {
+		t.Fatalf("live: %v\n%s", err, rest)
+	}
+	var doc struct {
+		Summary struct{ Connections uint64 }
+		Capture struct {
+			Received        uint64
+			DroppedByKernel uint64 `json:"dropped_by_kernel"`
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout.String()), &doc); err != nil {
+		t.Fatalf("%v\n%.300s", err, stdout.String())
+	}
+	t.Logf("%d connections in %v; RSS after each round %v KiB; %d connections reported, %d packets dropped by the kernel",
+		rounds*perRound, elapsed.Round(time.Millisecond), rss, doc.Summary.Connections, doc.Capture.DroppedByKernel)
+	if last, first := rss[len(rss)-1], rss[0]; last > first*3/2+8<<10 {
+		t.Errorf("memory grew from %d to %d KiB over the rounds", first, last)
+	}
+	if missing := rounds*perRound - int(doc.Summary.Connections); missing > int(doc.Capture.DroppedByKernel) {
+		t.Errorf("%d connections missing, %d packets dropped", missing, doc.Capture.DroppedByKernel)
 	}
 }
