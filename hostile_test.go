@@ -2,10 +2,10 @@ package main
 
 import (
 	"encoding/binary"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"synack/capture"
 )
@@ -77,24 +77,21 @@ func TestHostileFrames(t *testing.T) {
 	}
 }
 
-// writePcap writes Ethernet frames as a pcap file, 1 ms apart.
+// writePcap writes Ethernet frames as a pcap file, 1 ms apart, with
+// synack's own writer.
 func writePcap(t *testing.T, path string, frames [][]byte) {
 	t.Helper()
-	b := make([]byte, 24)
-	binary.LittleEndian.PutUint32(b, 0xa1b2c3d4)
-	binary.LittleEndian.PutUint16(b[4:], 2)
-	binary.LittleEndian.PutUint16(b[6:], 4)
-	binary.LittleEndian.PutUint32(b[16:], 65535)
-	binary.LittleEndian.PutUint32(b[20:], 1)
-	for i, f := range frames {
-		rec := make([]byte, 16)
-		binary.LittleEndian.PutUint32(rec[0:], 1700000000)
-		binary.LittleEndian.PutUint32(rec[4:], uint32(i*1000))
-		binary.LittleEndian.PutUint32(rec[8:], uint32(len(f)))
-		binary.LittleEndian.PutUint32(rec[12:], uint32(len(f)))
-		b = append(append(b, rec...), f...)
+	w, err := capture.Create(path, 1, 65535)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
+	for i, f := range frames {
+		fr := capture.Frame{Time: time.Unix(1700000000, int64(i)*int64(time.Millisecond)), Data: f, Length: len(f)}
+		if err := w.Write(&fr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -201,27 +201,11 @@ func TestDemoWriteRoundTrip(t *testing.T) {
 func TestLiveStopsOnSIGINT(t *testing.T) {
 	needCapture(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "synack")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := synackBinary(t)
 	port := demoPort()
 	pcap := filepath.Join(dir, "live.pcap")
-	cmd := exec.Command(bin, "live", "-w", pcap, "tcp", "port", port)
 	var stdout strings.Builder
-	cmd.Stdout = &stdout
-	errPipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// The capture is live once synack says "capturing on …".
-	stderr := bufio.NewReader(errPipe)
-	if line, err := stderr.ReadString('\n'); !strings.Contains(line, "capturing on") {
-		t.Fatalf("live: %q %v", line, err)
-	}
+	cmd, stderr := startLive(t, &stdout, "live", "-w", pcap, "tcp", "port", port)
 	srv := exec.Command(bin, "serve", "--once", "--port", port)
 	srvOut, err := srv.StdoutPipe()
 	if err != nil {
@@ -288,10 +272,7 @@ func TestPrivilegeDrop(t *testing.T) {
 		t.Skip("dropping privileges needs root to start from")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "synack")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := synackBinary(t)
 	for _, tc := range []struct {
 		name  string
 		extra []string

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,37 +23,10 @@ import (
 func TestLiveKeepsUp(t *testing.T) {
 	needCapture(t)
 	const conns, workers = 5000, 8
-	bin := filepath.Join(t.TempDir(), "synack")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { c.Write([]byte("Hello, Client!\n")); c.Close() }()
-		}
-	}()
-
-	cmd := exec.Command(bin, "live", "--format", "json", "tcp", "port", port)
+	addr := greetingListener(t)
+	_, port, _ := net.SplitHostPort(addr)
 	var stdout strings.Builder
-	cmd.Stdout = &stdout
-	errPipe, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stderr := bufio.NewReader(errPipe)
-	if line, err := stderr.ReadString('\n'); !strings.Contains(line, "capturing on") {
-		t.Fatalf("live: %q %v", line, err)
-	}
+	cmd, stderr := startLive(t, &stdout, "live", "--format", "json", "tcp", "port", port)
 
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -65,7 +36,7 @@ func TestLiveKeepsUp(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range conns / workers {
-				c, err := net.Dial("tcp", ln.Addr().String())
+				c, err := net.Dial("tcp", addr)
 				if err != nil {
 					failed.Store(w, err)
 					return
@@ -81,7 +52,7 @@ func TestLiveKeepsUp(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGINT)
 	rest, _ := io.ReadAll(stderr)
-	err = cmd.Wait()
+	err := cmd.Wait()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
 		t.Fatalf("live: %v\n%s", err, rest)
@@ -140,36 +111,10 @@ func vmRSS(t *testing.T, pid int) int {
 func TestLiveSoak(t *testing.T) {
 	needCapture(t)
 	const rounds, perRound, workers = 4, 5000, 8
-	bin := filepath.Join(t.TempDir(), "synack")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { c.Write([]byte("Hello, Client!\n")); c.Close() }()
-		}
-	}()
-	cmd := exec.Command(bin, "live", "--summary", "--format", "json", "tcp", "port", port)
+	addr := greetingListener(t)
+	_, port, _ := net.SplitHostPort(addr)
 	var stdout strings.Builder
-	cmd.Stdout = &stdout
-	errPipe, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stderr := bufio.NewReader(errPipe)
-	if line, err := stderr.ReadString('\n'); !strings.Contains(line, "capturing on") {
-		t.Fatalf("live: %q %v", line, err)
-	}
+	cmd, stderr := startLive(t, &stdout, "live", "--summary", "--format", "json", "tcp", "port", port)
 	var rss []int
 	start := time.Now()
 	for range rounds {
@@ -179,7 +124,7 @@ func TestLiveSoak(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for range perRound / workers {
-					if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+					if c, err := net.Dial("tcp", addr); err == nil {
 						io.Copy(io.Discard, c)
 						c.Close()
 					}

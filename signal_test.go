@@ -20,10 +20,7 @@ func TestSignalDuringRead(t *testing.T) {
 	if out, err := exec.Command("go", "run", "./fixtures/gen", "-conns", "100000", "-o", pcap).CombinedOutput(); err != nil {
 		t.Fatalf("gen: %v\n%s", err, out)
 	}
-	bin := filepath.Join(dir, "synack")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := synackBinary(t)
 	for _, tc := range []struct {
 		sig  syscall.Signal
 		code int
