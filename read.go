@@ -229,8 +229,20 @@ func readCaptureTo(name, filter string, cfg decode.Config, out *output) (*report
 		prog = newProgress(out.stderr, file.Name(), file.Size())
 	}
 	d := decode.New(cfg, decode.SinkFunc(sink))
-	// The file may be mapped into memory: if it shrinks under us, reading
-	// faults. Report that as damage instead of crashing.
+	readFrames(file, d, rep, prog, out)
+	if prog != nil {
+		prog.done()
+	}
+	d.Flush()
+	sortByID(rep.Conns)
+	rep.Totals = d.Totals()
+	return rep, nil
+}
+
+// readFrames runs the file's frames through the decoder. A mapped file
+// that shrinks under us makes reading fault: that is reported as damage,
+// not a crash, and the report of what was read stands.
+func readFrames(file *capture.File, d *decode.Decoder, rep *report.Capture, prog *progress, out *output) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
@@ -242,36 +254,29 @@ func readCaptureTo(name, filter string, cfg decode.Config, out *output) (*report
 	}()
 	if file.Mapped() {
 		readPipelined(file, d, rep, prog, out)
-	} else {
-		var cf capture.Frame
-		for {
-			if cf.Number%4096 == 0 {
-				if prog != nil {
-					prog.update(file.Offset(), cf.Number)
-				}
-				if out.interrupted() {
-					rep.Error = fmt.Sprintf("frame %d: interrupted by a signal", cf.Number+1)
-					break
-				}
+		return
+	}
+	var cf capture.Frame
+	for {
+		if cf.Number%4096 == 0 {
+			if prog != nil {
+				prog.update(file.Offset(), cf.Number)
 			}
-			err := file.Next(&cf)
-			if err == io.EOF {
-				break
+			if out.interrupted() {
+				rep.Error = fmt.Sprintf("frame %d: interrupted by a signal", cf.Number+1)
+				return
 			}
-			if err != nil {
-				rep.Error = err.Error()
-				break
-			}
-			decodeFrame(d, &cf, rep)
 		}
+		err := file.Next(&cf)
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			rep.Error = err.Error()
+			return
+		}
+		decodeFrame(d, &cf, rep)
 	}
-	if prog != nil {
-		prog.done()
-	}
-	d.Flush()
-	sortByID(rep.Conns)
-	rep.Totals = d.Totals()
-	return rep, nil
 }
 
 // decodeFrame hands a captured frame to the decoder and keeps the warning

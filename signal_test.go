@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -69,5 +70,47 @@ func TestSignalDuringRead(t *testing.T) {
 			t.Errorf("%v: error %q after %d frames, %d connections", tc.sig, doc.Error, doc.Totals.Frames, doc.Totals.Connections)
 		}
 		t.Logf("%v: %d frames, %d connections reported; %s", tc.sig, doc.Totals.Frames, doc.Totals.Connections, doc.Error)
+	}
+}
+
+// TestFileShrinksWhileRead truncates a capture while synack reads it from
+// its memory mapping: reading faults, and synack must report the damage
+// (exit 3, the report of what it read) instead of crashing.
+func TestFileShrinksWhileRead(t *testing.T) {
+	dir := t.TempDir()
+	pcap := filepath.Join(dir, "big.pcap")
+	if out, err := exec.Command("go", "run", "./fixtures/gen", "-conns", "60000", "-o", pcap).CombinedOutput(); err != nil {
+		t.Fatalf("gen: %v\n%s", err, out)
+	}
+	shrank := false
+	for _, delay := range []time.Duration{20, 40, 60, 80, 30, 50, 70} {
+		if err := exec.Command("go", "run", "./fixtures/gen", "-conns", "60000", "-o", pcap).Run(); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(synackBinary(t), "read", "--summary", pcap)
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay * time.Millisecond)
+		if err := os.Truncate(pcap, 1<<20); err != nil {
+			t.Fatal(err)
+		}
+		cmd.Wait()
+		code := cmd.ProcessState.ExitCode()
+		if code != exitOK && code != exitInput || strings.Contains(stderr.String(), "panic") {
+			t.Fatalf("exit %d after %v:\n%s", code, delay, stderr.String())
+		}
+		if strings.Contains(stderr.String(), "the file shrank while it was read") {
+			if !strings.Contains(stdout.String(), "totals:") || code != exitInput {
+				t.Fatalf("no report after the fault (exit %d):\n%s", code, stdout.String())
+			}
+			shrank = true
+			break
+		}
+	}
+	if !shrank {
+		t.Error("never caught the file shrinking mid-read")
 	}
 }
