@@ -85,8 +85,6 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 		return captureExit(stderr, err)
 	}
 	if err := lc.dropPrivileges(f.user, stderr); err != nil {
-		lc.finish()
-		fmt.Fprintf(stderr, "synack: %v\n", err)
 		return exitCapture
 	}
 	stop := make(chan struct{})

@@ -52,8 +52,18 @@ func openLiveCapture(lc capture.LiveConfig, cfg decode.Config, writeTo string, o
 }
 
 // dropPrivileges becomes the -Z user once the handle (and the -w file) are
-// open: capturing needs root, nothing after that does.
+// open: capturing needs root, nothing after that does. On failure it
+// closes the capture and says why.
 func (c *liveCapture) dropPrivileges(flag string, stderr io.Writer) error {
+	err := c.becomeUser(flag, stderr)
+	if err != nil {
+		c.finish()
+		fmt.Fprintf(stderr, "synack: %v\n", err)
+	}
+	return err
+}
+
+func (c *liveCapture) becomeUser(flag string, stderr io.Writer) error {
 	t, err := dropTarget(flag)
 	if err != nil || t == nil {
 		return err
@@ -246,8 +256,6 @@ func cmdLive(args []string, stdout, stderr io.Writer) int {
 		return captureExit(stderr, err)
 	}
 	if err := lc.dropPrivileges(f.user, stderr); err != nil {
-		lc.finish()
-		fmt.Fprintf(stderr, "synack: %v\n", err)
 		return exitCapture
 	}
 	fmt.Fprintf(stderr, "synack: capturing on %s (%s)", lc.live.Interface(), lc.rep.LinkType)

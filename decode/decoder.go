@@ -258,14 +258,19 @@ func (d *Decoder) shed() {
 		all = append(all, c)
 	}
 	slices.SortFunc(all, func(a, b *Conn) int { return a.LastSeen.Compare(b.LastSeen) })
-	oldest := all[:max(len(all)/4, 1)]
-	slices.SortFunc(oldest, func(a, b *Conn) int { return cmp.Compare(a.ID, b.ID) })
-	for _, c := range oldest {
-		d.totals.Shed++
-		d.emit(c)
-	}
+	d.emitInOrder(all[:max(len(all)/4, 1)], &d.totals.Shed)
 	clear(all)
 	d.expired = all[:0]
+}
+
+// emitInOrder hands conns to the sink in ID order, so that output does not
+// depend on map order, counting them in *counter.
+func (d *Decoder) emitInOrder(conns []*Conn, counter *uint64) {
+	slices.SortFunc(conns, func(a, b *Conn) int { return cmp.Compare(a.ID, b.ID) })
+	for _, c := range conns {
+		*counter++
+		d.emit(c)
+	}
 }
 
 // startsNew reports whether a SYN begins a new connection on the 4-tuple of
@@ -331,11 +336,7 @@ func (d *Decoder) sweep(now time.Time) {
 			expired = append(expired, c)
 		}
 	}
-	slices.SortFunc(expired, func(a, b *Conn) int { return cmp.Compare(a.ID, b.ID) })
-	for _, c := range expired {
-		d.totals.Evicted++
-		d.emit(c)
-	}
+	d.emitInOrder(expired, &d.totals.Evicted)
 	clear(expired)
 	d.expired = expired[:0]
 }
