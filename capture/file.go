@@ -88,12 +88,13 @@ func Open(path string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := f.Stat()
-	if err == nil && st.IsDir() {
+	st, statErr := f.Stat()
+	regular := statErr == nil && st.Mode().IsRegular()
+	if statErr == nil && st.IsDir() {
 		f.Close()
 		return nil, fmt.Errorf("%s is a directory", path)
 	}
-	if err == nil && st.Mode().IsRegular() && st.Size() > 0 {
+	if regular && st.Size() > 0 {
 		if file, ok := openMapped(f, path, st.Size()); ok {
 			return file, nil
 		}
@@ -104,7 +105,7 @@ func Open(path string) (*File, error) {
 		return nil, err
 	}
 	file.closer = f
-	if !file.gzipped && err == nil {
+	if regular && !file.gzipped {
 		file.size = st.Size()
 	}
 	return file, nil
