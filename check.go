@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +14,7 @@ import (
 
 	"synack/decode"
 	"synack/expect"
+	"synack/pipeline"
 	"synack/report"
 )
 
@@ -23,51 +26,71 @@ type checkResult struct {
 	elapsed  time.Duration
 }
 
-func cmdCheck(args []string, stdout, stderr io.Writer) int {
-	var expects, wheres []string
-	var junit, filter string
-	var verbose bool
+type checkFlags struct {
+	files   []string
+	expects []string
+	where   []string
+	junit   string
+	filter  string
+	verbose bool
+}
+
+func checkFlagSet(f *checkFlags) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("check", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringArrayVarP(&expects, "expect", "e", nil, "an expectation, e.g. 'verdict=complete' or 'syn_to_synack<5ms'; repeatable")
-	fs.StringArrayVar(&wheres, "where", nil, "check only the connections where this holds, e.g. 'server.port=443'; repeatable")
-	fs.StringVar(&junit, "junit", "", "also write the results as JUnit XML to this file")
-	fs.StringVarP(&filter, "filter", "f", "", "BPF filter in tcpdump syntax")
-	fs.BoolVarP(&verbose, "verbose", "v", false, "list the expectations that hold too")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: synack check FILE... --expect EXPR... [--where EXPR...] [--junit FILE]\n\n"+
-			"EXPR is FIELD OP VALUE with OP one of = != < <= > >=, or a yes/no FIELD alone.\nFields: %s\n\n"+
-			"Exit codes: 0 all hold, 1 some failed, 2 usage error, 3 input error.\n\nflags:\n%s",
-			strings.Join(expect.Fields(), ", "), fs.FlagUsages())
+	fs.StringArrayVarP(&f.expects, "expect", "e", nil, "an expectation, e.g. 'verdict=complete' or 'syn_to_synack<5ms'; repeatable")
+	fs.StringArrayVar(&f.where, "where", nil, "check only the connections where this holds, e.g. 'server.port=443'; repeatable")
+	fs.StringVar(&f.junit, "junit", "", "also write the results as JUnit XML to this file")
+	fs.StringVarP(&f.filter, "filter", "f", "", "BPF filter in tcpdump syntax")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "list the expectations that hold too")
+	return fs
+}
+
+func checkHelp() string {
+	return helpText(fmt.Sprintf("usage: synack check FILE... --expect EXPR... [--where EXPR...] [--junit FILE]\n\n"+
+		"EXPR is FIELD OP VALUE with OP one of = != < <= > >=, or a yes/no FIELD alone.\nFields: %s\n\n"+
+		"Exit codes: 0 all hold, 1 some failed, 2 usage error, 3 input error.\n",
+		strings.Join(expect.Fields(), ", ")), checkFlagSet(new(checkFlags)))
+}
+
+func parseCheckFlags(args []string) (checkFlags, error) {
+	var f checkFlags
+	fs := checkFlagSet(&f)
+	if err := parseFlags(fs, args); err != nil {
+		return f, err
 	}
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+	f.files = fs.Args()
+	if len(f.files) == 0 || len(f.expects) == 0 {
+		return f, usagef("give at least one capture file and one --expect")
 	}
-	if fs.NArg() == 0 || len(expects) == 0 {
-		fmt.Fprintf(stderr, "synack check: give at least one capture file and one --expect\n")
-		fs.Usage()
-		return exitUsage
+	if _, err := parseExprs("--expect", f.expects, true); err != nil {
+		return f, err
 	}
-	exprs, err := parseExprs("--expect", expects, true)
-	if err == nil {
-		_, err = parseWhere(wheres)
-	}
+	_, err := parseWhere(f.where)
+	return f, err
+}
+
+func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error {
+	exprs, err := parseExprs("--expect", f.expects, true)
 	if err != nil {
-		fmt.Fprintf(stderr, "synack check: %v\n", err)
-		return exitUsage
+		return err
 	}
-	where, _ := parseWhere(wheres)
-	code := exitOK
+	where, err := parseWhere(f.where)
+	if err != nil {
+		return err
+	}
+	var errs []error
 	var results []checkResult
-	for _, name := range fs.Args() {
+	for _, name := range f.files {
 		start := time.Now()
-		rep, err := readCapture(name, filter, decode.Config{DropEvents: true})
-		if err == nil && rep.Error != "" {
-			err = fmt.Errorf("reading stopped at %s", rep.Error)
+		rep, err := pipeline.ReadFile(ctx, name, pipeline.Options{Filter: f.filter, Decode: decode.Config{DropEvents: true}})
+		if err == nil && rep.Err != nil {
+			err = &damaged{rep.Source, rep.Err}
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "synack check: %s: %v\n", name, err)
-			code = exitInput
+			errs = append(errs, err)
+			if fatal(err) || ctx.Err() != nil {
+				break
+			}
 			continue
 		}
 		conns := expect.Select(rep.Conns, where)
@@ -75,10 +98,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 			r := evaluate(name, e, conns)
 			r.elapsed = time.Since(start)
 			results = append(results, r)
-			printResult(stdout, &r, verbose)
-			if len(r.failures) > 0 && code == exitOK {
-				code = exitCheck
-			}
+			printResult(stdout, &r, f.verbose)
 		}
 	}
 	failed := 0
@@ -88,33 +108,16 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintf(stdout, "%d passed, %d failed\n", len(results)-failed, failed)
-	if junit != "" {
-		if err := writeJUnit(junit, results); err != nil {
-			fmt.Fprintf(stderr, "synack check: %v\n", err)
-			return exitInput
+	if f.junit != "" {
+		if err := writeJUnit(f.junit, results); err != nil {
+			errs = append(errs, err)
 		}
 	}
-	return code
-}
-
-// parseExprs parses expressions given with flag; capture-level fields
-// (connections) are allowed only where allowCapture says.
-func parseExprs(flag string, texts []string, allowCapture bool) ([]*expect.Expr, error) {
-	var out []*expect.Expr
-	for _, t := range texts {
-		e, err := expect.Parse(t)
-		if err != nil {
-			return nil, fmt.Errorf("%s %q: %w", flag, t, err)
-		}
-		if e.Capture() && !allowCapture {
-			return nil, fmt.Errorf("%s %q: %s counts connections: use it with --expect, not %s", flag, t, e.Field, flag)
-		}
-		out = append(out, e)
+	if failed > 0 {
+		errs = append(errs, &checkFailed{failed})
 	}
-	return out, nil
+	return errors.Join(errs...)
 }
-
-func parseWhere(texts []string) ([]*expect.Expr, error) { return parseExprs("--where", texts, false) }
 
 func evaluate(file string, e *expect.Expr, conns []*decode.Conn) checkResult {
 	r := checkResult{file: file, expr: e}

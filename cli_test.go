@@ -38,7 +38,7 @@ func TestReadErrors(t *testing.T) {
 			"reading stopped at frame 6 (byte 424): truncated packet data (20 of 60 bytes); the report covers the frames before it",
 			"totals: 1 connection (1 open) · 5 frames"},
 		{"one bad file among good ones", []string{"read", "--no-timeline", "fixtures/greeting.pcap", notCapture}, exitInput, "not a pcap", "1 complete"},
-		{"help", []string{"read", "--help"}, exitOK, "usage: synack read", ""},
+		{"help", []string{"read", "--help"}, exitOK, "", "usage: synack read"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, stderr := runCLI(tc.args...)

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -21,49 +23,65 @@ import (
 const closeWait = 2 * time.Second
 
 type demoFlags struct {
-	port            int
-	out             output
-	message, write  string
-	scenario, iface string
-	timeout         time.Duration
-	user            string
+	port           int
+	report         reportFlags
+	message, write string
+	scenario       greet.Scenario
+	iface          string
+	timeout        time.Duration
+	user           string
 }
 
-func cmdDemo(args []string, stdout, stderr io.Writer) int {
-	var f demoFlags
+func demoFlagSet(f *demoFlags, scenario *string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("demo", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.IntVar(&f.port, "port", 12345, "port of the demo server on 127.0.0.1")
 	fs.StringVar(&f.message, "message", greet.DefaultMessage, "the server's greeting (a newline is added)")
-	fs.StringVar(&f.scenario, "scenario", string(greet.Greeting), "greeting, client-closes, refused, reset, half-close, udp")
+	fs.StringVar(scenario, "scenario", string(greet.Greeting), "greeting, client-closes, refused, reset, half-close, udp")
 	fs.StringVarP(&f.write, "write", "w", "", "also write the captured packets to this pcap file")
-	f.out.flags(fs)
+	f.report.register(fs)
 	fs.StringVarP(&f.iface, "interface", "i", "", "loopback interface (default: found from libpcap's device flags)")
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Second, "the client's connect and read timeout")
 	fs.StringVarP(&f.user, "relinquish-privileges", "Z", "", "once capturing, become this user (default under sudo: the user who ran sudo; root keeps root)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: synack demo [flags]\n\nRuns the built-in server and client on 127.0.0.1 while capturing their packets, then shows the connection.\nNeeds root or CAP_NET_RAW.\n\nflags:\n%s", fs.FlagUsages())
+	return fs
+}
+
+func demoHelp() string {
+	return helpText("usage: synack demo [flags]\n\nRuns the built-in server and client on 127.0.0.1 while capturing their packets, then shows the connection.\nNeeds root or CAP_NET_RAW.\n",
+		demoFlagSet(new(demoFlags), new(string)))
+}
+
+func parseDemoFlags(args []string) (demoFlags, error) {
+	var f demoFlags
+	var scenario string
+	fs := demoFlagSet(&f, &scenario)
+	if err := parseFlags(fs, args); err != nil {
+		return f, err
 	}
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+	if fs.NArg() > 0 {
+		return f, usagef("takes no arguments (got %q)", strings.Join(fs.Args(), " "))
 	}
-	scenario, err := greet.ParseScenario(f.scenario)
-	if err != nil {
-		fmt.Fprintf(stderr, "synack demo: %v\n", err)
-		return exitUsage
+	var err error
+	if f.scenario, err = greet.ParseScenario(scenario); err != nil {
+		return f, &usageError{err.Error()}
 	}
-	if !f.out.prepare("demo", stdout, stderr) {
-		return exitUsage
+	if err := f.report.check(); err != nil {
+		return f, err
 	}
 	if f.port <= 0 || f.port > 65535 {
-		fmt.Fprintf(stderr, "synack demo: --port %d is not a port\n", f.port)
-		return exitUsage
+		return f, usagef("--port %d is not a port", f.port)
 	}
+	return f, nil
+}
 
+func runDemo(ctx context.Context, f demoFlags, stdout, stderr io.Writer) error {
+	r, err := newRenderer(f.report, stdout)
+	if err != nil {
+		return err
+	}
 	// The udp scenario runs the TCP greeting first, to contrast the two.
 	flows := 1
 	filter := fmt.Sprintf("tcp port %d", f.port)
-	if scenario == greet.UDP {
+	if f.scenario == greet.UDP {
 		flows, filter = 2, fmt.Sprintf("port %d", f.port)
 	}
 	finished := make(chan struct{})
@@ -79,69 +97,86 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 	}}
 	// Capture first, so that permission problems stop the demo before any
 	// socket is opened and the handle is live before the first SYN.
-	f.out.configure(&cfg)
-	lc, err := openLiveCapture(capture.LiveConfig{Interface: f.iface, Filter: filter, Snaplen: liveSnaplen(f.write), BufferSize: 16 << 20}, cfg, f.write, &f.out)
+	lc := capture.LiveConfig{Interface: f.iface, Filter: filter, Snaplen: liveSnaplen(f.write), BufferSize: 16 << 20}
+	live, err := openLive(lc, f.write, f.user, r.options(cfg), stderr)
 	if err != nil {
-		return captureExit(stderr, err)
+		return err
 	}
-	if err := lc.dropPrivileges(f.user, stderr); err != nil {
-		return exitCapture
-	}
-	stop := make(chan struct{})
+	loopCtx, stopLoop := context.WithCancel(context.Background())
+	defer stopLoop()
 	loopDone := make(chan error, 1)
-	go func() { loopDone <- lc.loop(stop, 0, time.Time{}) }()
+	go func() { loopDone <- live.Loop(loopCtx, 0) }()
 
-	st := stopOnSignal()
-	defer st.release()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() { <-st.C; cancel() }()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(f.port))
-	programs, code := runScenario(ctx, scenario, addr, f.message, f.timeout)
-	if code == exitOK || code == exitRefused || code == exitIO {
+	programs, playErr := runScenario(ctx, f.scenario, addr, f.message, f.timeout)
+	if exchanged(playErr) {
 		select { // the exchange happened: wait for its last packets
 		case <-finished:
 		case <-time.After(closeWait):
-		case <-st.C:
+		case <-ctx.Done():
 		}
 	}
-	close(stop)
+	stopLoop()
 	loopErr := <-loopDone
-	if err := lc.finish(); err != nil && loopErr == nil {
-		loopErr = err
+	rep, err := live.Finish()
+	rep.Programs = programs
+	err = errors.Join(err, r.write(stdout, rep))
+	if f.scenario == greet.UDP && f.report.format == "text" && !f.report.summary {
+		report.Contrast(stdout, rep.Conns)
 	}
-	lc.rep.Programs = programs
-	f.out.write(stdout, lc.rep)
-	if scenario == greet.UDP && f.out.format == "text" && !f.out.summary {
-		report.Contrast(stdout, lc.rep.Conns)
+	if err = errors.Join(loopErr, err); err != nil {
+		return &captureError{err}
 	}
-	if loopErr != nil {
-		fmt.Fprintf(stderr, "synack: %v\n", loopErr)
-		return exitCapture
+	if intended(f.scenario, playErr) {
+		return nil // the failure is the point of the scenario
 	}
-	if s := st.stopped(); s != 0 {
-		return s
+	if playErr != nil {
+		return &shown{playErr} // the programs' lines above say what went wrong
 	}
-	if code == exitRefused && scenario == greet.Refused || code == exitIO && scenario == greet.Reset {
-		return exitOK // the failure is the point of the scenario
+	return nil
+}
+
+// exchanged reports whether the client and server got as far as talking
+// (or being refused), so that their last packets are worth waiting for.
+func exchanged(err error) bool {
+	var se *greet.StepError
+	if err == nil {
+		return true
 	}
-	return code
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch stepExit(se) {
+	case exitRefused, exitIO:
+		return true
+	}
+	return false
+}
+
+// intended reports whether err is the failure the scenario shows on
+// purpose: refused by nothing listening, reset by the server.
+func intended(s greet.Scenario, err error) bool {
+	var se *greet.StepError
+	if !errors.As(err, &se) {
+		return false
+	}
+	code := stepExit(se)
+	return code == exitRefused && s == greet.Refused || code == exitIO && s == greet.Reset
 }
 
 // runScenario plays the scenario with the built-in server and client and
-// returns what they said, one line each, and the exit code of the first
-// failure.
-func runScenario(ctx context.Context, scenario greet.Scenario, addr, message string, timeout time.Duration) ([]string, int) {
+// returns what they said, one line each, and the first failure.
+func runScenario(ctx context.Context, scenario greet.Scenario, addr, message string, timeout time.Duration) ([]string, error) {
 	var lines []string
 	if scenario == greet.UDP {
 		// First the TCP greeting, then the same greeting over UDP.
-		tcp, code := playOnce(ctx, greet.Greeting, addr, message, timeout)
+		tcp, err := playOnce(ctx, greet.Greeting, addr, message, timeout)
 		lines = append(lines, prefixed("tcp ", tcp)...)
-		if code != exitOK {
-			return lines, code
+		if err != nil {
+			return lines, err
 		}
-		udp, code := playOnce(ctx, greet.UDP, addr, message, timeout)
-		return append(lines, prefixed("udp ", udp)...), code
+		udp, err := playOnce(ctx, greet.UDP, addr, message, timeout)
+		return append(lines, prefixed("udp ", udp)...), err
 	}
 	return playOnce(ctx, scenario, addr, message, timeout)
 }
@@ -154,7 +189,7 @@ func prefixed(p string, lines []string) []string {
 }
 
 // playOnce runs one server (unless the scenario has none) and one client.
-func playOnce(ctx context.Context, scenario greet.Scenario, addr, message string, timeout time.Duration) ([]string, int) {
+func playOnce(ctx context.Context, scenario greet.Scenario, addr, message string, timeout time.Duration) ([]string, error) {
 	var lines []string
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -165,7 +200,7 @@ func playOnce(ctx context.Context, scenario greet.Scenario, addr, message string
 	} else {
 		srv, err := greet.Listen(scenario, addr, message)
 		if err != nil {
-			return append(lines, "server: "+err.Error()), greetExit(err)
+			return append(lines, "server: "+err.Error()), err
 		}
 		defer srv.Close()
 		lines = append(lines, fmt.Sprintf("server: listening on %s (%s: socket, bind, listen)", srv.Addr(), scenario.Network()))
@@ -178,20 +213,18 @@ func playOnce(ctx context.Context, scenario greet.Scenario, addr, message string
 		}()
 	}
 	res, err := greet.Connect(ctx, scenario, addr, timeout)
-	code := exitOK
 	switch {
 	case err != nil:
 		lines = append(lines, "client: "+err.Error())
-		code = greetExit(err)
 		cancel() // the server will see no client
 	case res.Err != nil:
-		lines = append(lines, fmt.Sprintf("client: %s received %s, then %v", res.Local, shown(res.Received), res.Err))
-		code = greetExit(res.Err)
+		lines = append(lines, fmt.Sprintf("client: %s received %s, then %v", res.Local, quoted(res.Received), res.Err))
+		err = res.Err
 	default:
-		lines = append(lines, fmt.Sprintf("client: %s received %s and closed", res.Local, shown(res.Received)))
+		lines = append(lines, fmt.Sprintf("client: %s received %s and closed", res.Local, quoted(res.Received)))
 	}
 	if s := <-served; s != "" {
 		lines = append(lines, s)
 	}
-	return lines, code
+	return lines, err
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -16,135 +15,144 @@ import (
 	"synack/report"
 )
 
-// greetExit maps a server or client failure to its exit code.
-func greetExit(err error) int {
-	var se *greet.StepError
-	if !errors.As(err, &se) {
-		return exitIO
-	}
-	switch {
-	case se.Step == greet.StepBind || se.Step == greet.StepListen:
-		return exitBind
-	case se.Cause == greet.CauseRefused:
-		return exitRefused
-	case se.Cause == greet.CauseTimeout:
-		return exitTimeout
-	}
-	return exitIO
-}
+// quoted renders what a peer sent for the terminal: escaped, without the
+// final newline, in double quotes.
+func quoted(s string) string { return `"` + report.Escape([]byte(strings.TrimSuffix(s, "\n"))) + `"` }
 
-// withPort replaces the port of addr when port is set.
-func withPort(addr string, port int) (string, error) {
-	if port == 0 {
-		return addr, nil
-	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", fmt.Errorf("bad --addr %q: %w", addr, err)
-	}
-	return net.JoinHostPort(host, strconv.Itoa(port)), nil
-}
-
-// shown renders what a peer sent for the terminal: escaped, without the
-// final newline.
-func shown(s string) string { return `"` + report.Escape([]byte(strings.TrimSuffix(s, "\n"))) + `"` }
-
-// greetTarget holds the flags serve and connect share.
+// greetTarget holds the flags serve and connect share, resolved.
 type greetTarget struct {
-	addr, scenario string
-	port           int
+	addr     string
+	scenario greet.Scenario
 }
 
-func greetFlags(name string, stderr io.Writer, g *greetTarget) *pflag.FlagSet {
+// greetFlagSet declares the flags serve and connect share; parseTarget
+// resolves them.
+func greetFlagSet(name string, addr, scenario *string, port *int) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&g.addr, "addr", greet.DefaultAddr, "address to "+map[string]string{"serve": "listen on", "connect": "connect to"}[name])
-	fs.IntVar(&g.port, "port", 0, "port, overriding the one in --addr")
-	fs.StringVar(&g.scenario, "scenario", string(greet.Greeting), "greeting, client-closes, reset, half-close, udp")
+	fs.StringVar(addr, "addr", greet.DefaultAddr, "address to "+map[string]string{"serve": "listen on", "connect": "connect to"}[name])
+	fs.IntVar(port, "port", 0, "port, overriding the one in --addr")
+	fs.StringVar(scenario, "scenario", string(greet.Greeting), "greeting, client-closes, reset, half-close, udp")
 	return fs
 }
 
-// resolve checks the scenario and applies --port to --addr.
-func (g *greetTarget) resolve() (greet.Scenario, string, error) {
-	scenario, err := greet.ParseScenario(g.scenario)
+// parseTarget checks the scenario and applies --port to --addr.
+func parseTarget(addr, scenario string, port int) (greetTarget, error) {
+	s, err := greet.ParseScenario(scenario)
 	if err != nil {
-		return "", "", err
+		return greetTarget{}, &usageError{err.Error()}
 	}
-	addr, err := withPort(g.addr, g.port)
-	return scenario, addr, err
+	if port != 0 {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return greetTarget{}, usagef("bad --addr %q: %v", addr, err)
+		}
+		addr = net.JoinHostPort(host, strconv.Itoa(port))
+	}
+	return greetTarget{addr: addr, scenario: s}, nil
 }
 
-func cmdServe(args []string, stdout, stderr io.Writer) int {
-	var target greetTarget
-	var message string
-	var once bool
-	fs := greetFlags("serve", stderr, &target)
-	fs.StringVar(&message, "message", greet.DefaultMessage, "the greeting (a newline is added)")
-	fs.BoolVar(&once, "once", false, "serve one client, then exit")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+type serveFlags struct {
+	target  greetTarget
+	message string
+	once    bool
+}
+
+func serveFlagSet(f *serveFlags, addr, scenario *string, port *int) *pflag.FlagSet {
+	fs := greetFlagSet("serve", addr, scenario, port)
+	fs.StringVar(&f.message, "message", greet.DefaultMessage, "the greeting (a newline is added)")
+	fs.BoolVar(&f.once, "once", false, "serve one client, then exit")
+	return fs
+}
+
+func serveHelp() string {
+	return helpText("usage: synack serve [flags]\n\nThe built-in greeting server: socket, bind, listen, then accept, write, close for each client.\n",
+		serveFlagSet(new(serveFlags), new(string), new(string), new(int)))
+}
+
+func parseServeFlags(args []string) (serveFlags, error) {
+	var f serveFlags
+	var addr, scenario string
+	var port int
+	fs := serveFlagSet(&f, &addr, &scenario, &port)
+	if err := parseFlags(fs, args); err != nil {
+		return f, err
 	}
-	scenario, addr, err := target.resolve()
-	if err != nil || scenario == greet.Refused {
-		if err == nil {
-			err = errors.New("the refused scenario has no server")
-		}
-		fmt.Fprintf(stderr, "synack serve: %v\n", err)
-		return exitUsage
+	if fs.NArg() > 0 {
+		return f, usagef("takes no arguments (got %q)", strings.Join(fs.Args(), " "))
 	}
-	srv, err := greet.Listen(scenario, addr, message)
+	var err error
+	if f.target, err = parseTarget(addr, scenario, port); err != nil {
+		return f, err
+	}
+	if f.target.scenario == greet.Refused {
+		return f, usagef("the refused scenario has no server")
+	}
+	return f, nil
+}
+
+func runServe(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
+	srv, err := greet.Listen(f.target.scenario, f.target.addr, f.message)
 	if err != nil {
-		fmt.Fprintf(stderr, "synack serve: %v\n", err)
-		return greetExit(err)
+		return err
 	}
 	defer srv.Close()
-	fmt.Fprintf(stdout, "server: listening on %s (%s)\n", srv.Addr(), scenario.Network())
-	st := stopOnSignal()
-	defer st.release()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() { <-st.C; cancel() }()
+	fmt.Fprintf(stdout, "server: listening on %s (%s)\n", srv.Addr(), f.target.scenario.Network())
 	for {
 		what, err := srv.ServeOne(ctx)
 		if ctx.Err() != nil {
-			return st.stopped()
+			return nil // stopped by a signal: run reports it
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "synack serve: %v\n", err)
-			if once {
-				return greetExit(err)
+			if f.once {
+				return err
 			}
+			fmt.Fprintf(stderr, "synack serve: %v\n", err) // one client failed; serve the next
 			continue
 		}
 		fmt.Fprintf(stdout, "server: %s\n", report.Escape([]byte(what)))
-		if once {
-			return exitOK
+		if f.once {
+			return nil
 		}
 	}
 }
 
-func cmdConnect(args []string, stdout, stderr io.Writer) int {
-	var target greetTarget
-	var timeout time.Duration
-	fs := greetFlags("connect", stderr, &target)
-	fs.DurationVar(&timeout, "timeout", 5*time.Second, "give up connecting and reading after this long")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+type connectFlags struct {
+	target  greetTarget
+	timeout time.Duration
+}
+
+func connectFlagSet(f *connectFlags, addr, scenario *string, port *int) *pflag.FlagSet {
+	fs := greetFlagSet("connect", addr, scenario, port)
+	fs.DurationVar(&f.timeout, "timeout", 5*time.Second, "give up connecting and reading after this long")
+	return fs
+}
+
+func connectHelp() string {
+	return helpText("usage: synack connect [flags]\n\nThe built-in greeting client: socket, connect, read, close; prints what the server sent.\n",
+		connectFlagSet(new(connectFlags), new(string), new(string), new(int)))
+}
+
+func parseConnectFlags(args []string) (connectFlags, error) {
+	var f connectFlags
+	var addr, scenario string
+	var port int
+	fs := connectFlagSet(&f, &addr, &scenario, &port)
+	if err := parseFlags(fs, args); err != nil {
+		return f, err
 	}
-	scenario, addr, err := target.resolve()
-	if err != nil {
-		fmt.Fprintf(stderr, "synack connect: %v\n", err)
-		return exitUsage
+	if fs.NArg() > 0 {
+		return f, usagef("takes no arguments (got %q)", strings.Join(fs.Args(), " "))
 	}
-	res, err := greet.Connect(context.Background(), scenario, addr, timeout)
+	var err error
+	f.target, err = parseTarget(addr, scenario, port)
+	return f, err
+}
+
+func runConnect(ctx context.Context, f connectFlags, stdout, _ io.Writer) error {
+	res, err := greet.Connect(ctx, f.target.scenario, f.target.addr, f.timeout)
 	if err != nil {
-		fmt.Fprintf(stderr, "synack connect: %v\n", err)
-		return greetExit(err)
+		return err
 	}
 	fmt.Fprintln(stdout, report.Escape([]byte(strings.TrimSuffix(res.Received, "\n"))))
-	if res.Err != nil {
-		fmt.Fprintf(stderr, "synack connect: %v\n", res.Err)
-		return greetExit(res.Err)
-	}
-	return exitOK
+	return res.Err
 }

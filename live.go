@@ -1,217 +1,33 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"synack/capture"
 	"synack/decode"
+	"synack/pipeline"
 	"synack/report"
 )
-
-// liveCapture is a running live capture: its handle, the decoder its
-// frames go to, the -w file, and the report being built.
-type liveCapture struct {
-	live *capture.Live
-	dec  *decode.Decoder
-	out  *capture.Writer
-	rep  *report.Capture
-}
-
-// openLiveCapture opens the handle (and the -w file) and prepares the
-// report. cfg.OnEvent is called from the goroutine that runs loop.
-func openLiveCapture(lc capture.LiveConfig, cfg decode.Config, writeTo string, out *output) (*liveCapture, error) {
-	live, err := capture.OpenLive(lc)
-	if err != nil {
-		return nil, err
-	}
-	c := &liveCapture{live: live}
-	lt := decode.LinkType(live.LinkType())
-	c.rep = &report.Capture{Source: live.Interface(), Format: "live", LinkType: lt.String(), Filter: lc.Filter}
-	c.dec = decode.New(cfg, decode.SinkFunc(out.keep(c.rep)))
-	if writeTo != "" {
-		snap := lc.Snaplen
-		if snap <= 0 {
-			snap = 262144
-		}
-		if c.out, err = capture.Create(writeTo, live.LinkType(), snap); err != nil {
-			live.Close()
-			return nil, err
-		}
-	}
-	return c, nil
-}
-
-// dropPrivileges becomes the -Z user once the handle (and the -w file) are
-// open: capturing needs root, nothing after that does. On failure it
-// closes the capture and says why.
-func (c *liveCapture) dropPrivileges(flag string, stderr io.Writer) error {
-	err := c.becomeUser(flag, stderr)
-	if err != nil {
-		c.finish()
-		fmt.Fprintf(stderr, "synack: %v\n", err)
-	}
-	return err
-}
-
-func (c *liveCapture) becomeUser(flag string, stderr io.Writer) error {
-	t, err := dropTarget(flag)
-	if err != nil || t == nil {
-		return err
-	}
-	var w *os.File
-	if c.out != nil {
-		w = c.out.File()
-	}
-	if err := t.drop(w); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "synack: capturing as %s (uid %d, gid %d) from here on; -Z root keeps root\n", t.name, t.uid, t.gid)
-	return nil
-}
-
-// loop reads frames until stop is closed, count frames were read (0: no
-// limit) or until has passed (zero: no limit). After a stop by signal or
-// time it drains what the kernel already holds, so that nothing captured
-// is lost; -c stops at exactly count frames, like tcpdump.
-func (c *liveCapture) loop(stop <-chan struct{}, count uint64, until time.Time) error {
-	var f capture.Frame
-	var n uint64
-	stopping := false
-	for {
-		if !stopping {
-			select {
-			case <-stop:
-				stopping = true
-			default:
-				stopping = !until.IsZero() && time.Now().After(until)
-			}
-		}
-		err := c.live.Next(&f)
-		if errors.Is(err, capture.ErrTimeout) {
-			if stopping {
-				return nil // drained: nothing more was pending
-			}
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if c.out != nil {
-			if err := c.out.Write(&f); err != nil {
-				return err
-			}
-		}
-		decodeFrame(c.dec, &f, c.rep)
-		if n++; count > 0 && n >= count {
-			return nil
-		}
-	}
-}
-
-// finish closes the handle and the -w file, flushes the decoder, and
-// completes the report with libpcap's counters.
-func (c *liveCapture) finish() error {
-	st, serr := c.live.Stats()
-	c.live.Close()
-	c.dec.Flush()
-	sortByID(c.rep.Conns)
-	c.rep.Totals = c.dec.Totals()
-	if serr == nil {
-		c.rep.Stats = &report.Stats{Received: st.Received, DroppedByKernel: st.DroppedByKernel, DroppedByIface: st.DroppedByIface}
-	}
-	if c.out != nil {
-		return c.out.Close()
-	}
-	return nil
-}
-
-// captureExit maps a live-capture error to its message and exit code.
-func captureExit(stderr io.Writer, err error) int {
-	fmt.Fprintf(stderr, "synack: %v\n", err)
-	if errors.Is(err, capture.ErrPermission) {
-		self, _ := os.Executable()
-		if self == "" {
-			self = "./synack"
-		}
-		fmt.Fprintf(stderr, "Live capture needs root or CAP_NET_RAW. Either run it with sudo (sudo %s %s),\n"+
-			"or grant the capability once: sudo setcap cap_net_raw,cap_net_admin=eip %s (make setcap does it)\n",
-			self, strings.Join(os.Args[1:], " "), self)
-	}
-	if strings.HasPrefix(err.Error(), "bad filter") {
-		return exitUsage
-	}
-	return exitCapture
-}
-
-// stopper turns the first SIGINT or SIGTERM into a request to stop (the
-// work in hand finishes, the report is written) and a second one into an
-// immediate exit.
-type stopper struct {
-	C    <-chan struct{} // closed at the first signal
-	code atomic.Int32    // 130 for SIGINT, 143 for SIGTERM, once stopped
-	sig  chan os.Signal
-	done chan struct{}
-}
-
-// exitCodeFor is the shell's code for death by signal s: 128 + its number.
-func exitCodeFor(s os.Signal) int32 {
-	if s == syscall.SIGTERM {
-		return 143
-	}
-	return 130
-}
-
-func stopOnSignal() *stopper {
-	stop := make(chan struct{})
-	st := &stopper{C: stop, sig: make(chan os.Signal, 2), done: make(chan struct{})}
-	signal.Notify(st.sig, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		select {
-		case s := <-st.sig:
-			st.code.Store(exitCodeFor(s))
-			close(stop)
-		case <-st.done:
-			return
-		}
-		select {
-		case s := <-st.sig:
-			os.Exit(int(exitCodeFor(s)))
-		case <-st.done:
-		}
-	}()
-	return st
-}
-
-// stopped is the exit code for the signal that stopped the work, or 0.
-func (st *stopper) stopped() int { return int(st.code.Load()) }
-
-// release stops listening for signals.
-func (st *stopper) release() { signal.Stop(st.sig); close(st.done) }
 
 type liveFlags struct {
 	iface, filter, write string
 	user                 string
-	out                  output
+	report               reportFlags
 	count                uint64
 	duration             time.Duration
-	snaplen, buffer      int
+	snaplen, buffer      int // buffer in KiB
 	promisc, udp         bool
 }
 
-func cmdLive(args []string, stdout, stderr io.Writer) int {
-	var f liveFlags
+func liveFlagSet(f *liveFlags) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("live", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVarP(&f.iface, "interface", "i", "", "interface to capture on (default: the loopback interface)")
 	fs.StringVarP(&f.filter, "filter", "f", "", "BPF filter in tcpdump syntax; may also follow the flags")
 	fs.Uint64VarP(&f.count, "count", "c", 0, "stop after this many packets")
@@ -220,73 +36,104 @@ func cmdLive(args []string, stdout, stderr io.Writer) int {
 	fs.IntVarP(&f.buffer, "buffer-size", "B", 16384, "kernel capture buffer in KiB (libpcap's default is 2048; bursts of short connections need more)")
 	fs.BoolVar(&f.promisc, "promisc", false, "put the interface in promiscuous mode")
 	fs.StringVarP(&f.write, "write", "w", "", "also write every captured packet to this pcap file")
-	f.out.flags(fs)
+	f.report.register(fs)
 	fs.BoolVar(&f.udp, "udp", false, "follow UDP flows too")
 	fs.StringVarP(&f.user, "relinquish-privileges", "Z", "", "once capturing, become this user (default under sudo: the user who ran sudo; root keeps root)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: synack live [flags] [FILTER]\n\nStops on -c, --duration, or Ctrl-C; packets already captured are always reported.\n\nflags:\n%s", fs.FlagUsages())
-	}
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+	return fs
+}
+
+func liveHelp() string {
+	return helpText("usage: synack live [flags] [FILTER]\n\nStops on -c, --duration, or Ctrl-C; packets already captured are always reported.\n",
+		liveFlagSet(new(liveFlags)))
+}
+
+func parseLiveFlags(args []string) (liveFlags, error) {
+	var f liveFlags
+	fs := liveFlagSet(&f)
+	if err := parseFlags(fs, args); err != nil {
+		return f, err
 	}
 	if trailing := strings.Join(fs.Args(), " "); trailing != "" {
 		if f.filter != "" {
-			fmt.Fprintf(stderr, "synack: give the filter either with -f or after the flags, not both\n")
-			return exitUsage
+			return f, usagef("give the filter either with -f or after the flags, not both")
 		}
 		f.filter = trailing
-	}
-	if !f.out.prepare("live", stdout, stderr) {
-		return exitUsage
-	}
-	cfg := decode.Config{UDP: f.udp}
-	f.out.configure(&cfg)
-	if f.out.format == "text" && !f.out.summary {
-		cfg.OnEvent = func(c *decode.Conn, e decode.Event) {
-			if f.out.selected(c) {
-				printLive(stdout, c, &e, f.out.style)
-			}
-		}
 	}
 	if f.snaplen <= 0 {
 		f.snaplen = liveSnaplen(f.write)
 	}
-	lc, err := openLiveCapture(capture.LiveConfig{Interface: f.iface, Filter: f.filter, Snaplen: f.snaplen, Promisc: f.promisc, BufferSize: f.buffer * 1024}, cfg, f.write, &f.out)
+	return f, f.report.check()
+}
+
+func runLive(ctx context.Context, f liveFlags, stdout, stderr io.Writer) error {
+	r, err := newRenderer(f.report, stdout)
 	if err != nil {
-		return captureExit(stderr, err)
+		return err
 	}
-	if err := lc.dropPrivileges(f.user, stderr); err != nil {
-		return exitCapture
+	cfg := decode.Config{UDP: f.udp}
+	perPacket := f.report.format == "text" && !f.report.summary
+	if perPacket {
+		cfg.OnEvent = func(c *decode.Conn, e decode.Event) {
+			if r.selected(c) {
+				printLive(stdout, c, &e, r.style)
+			}
+		}
 	}
-	fmt.Fprintf(stderr, "synack: capturing on %s (%s)", lc.live.Interface(), lc.rep.LinkType)
+	lc := capture.LiveConfig{Interface: f.iface, Filter: f.filter, Snaplen: f.snaplen, Promisc: f.promisc, BufferSize: f.buffer * 1024}
+	live, err := openLive(lc, f.write, f.user, r.options(cfg), stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "synack: capturing on %s (%s)", live.Interface(), live.LinkType())
 	if f.filter != "" {
 		fmt.Fprintf(stderr, ", filter %q", f.filter)
 	}
 	fmt.Fprintf(stderr, "; Ctrl-C stops\n")
-	st := stopOnSignal()
-	defer st.release()
-	var until time.Time
+	loopCtx := ctx
 	if f.duration > 0 {
-		until = time.Now().Add(f.duration)
+		var cancel context.CancelFunc
+		loopCtx, cancel = context.WithTimeout(ctx, f.duration)
+		defer cancel()
 	}
-	loopErr := lc.loop(st.C, f.count, until)
-	if err := lc.finish(); err != nil && loopErr == nil {
-		loopErr = err
-	}
-	if cfg.OnEvent != nil {
+	loopErr := live.Loop(loopCtx, f.count)
+	rep, err := live.Finish()
+	if perPacket {
 		// The packets were printed as they came: the table and totals.
-		report.Text(stdout, lc.rep, report.TextOptions{SummaryOnly: true, Style: f.out.style})
+		err = errors.Join(err, report.Text(stdout, rep, report.TextOptions{SummaryOnly: true, Style: r.style}))
 	} else {
-		f.out.write(stdout, lc.rep)
+		err = errors.Join(err, r.write(stdout, rep))
 	}
 	if loopErr != nil {
-		fmt.Fprintf(stderr, "synack: %v\n", loopErr)
-		return exitCapture
+		return errors.Join(&captureError{loopErr}, err)
 	}
-	if code := st.stopped(); code != 0 {
-		return code
+	if err != nil {
+		return &captureError{err}
 	}
-	return exitOK
+	return nil
+}
+
+// openLive opens the capture (and the -w file), then drops privileges as
+// -Z says: capturing needs root, nothing after that does.
+func openLive(lc capture.LiveConfig, writeTo, user string, opt pipeline.Options, stderr io.Writer) (*pipeline.Live, error) {
+	live, err := pipeline.OpenLive(lc, writeTo, opt)
+	if err != nil {
+		var bad *capture.FilterError
+		if errors.As(err, &bad) {
+			return nil, err
+		}
+		return nil, &captureError{err}
+	}
+	t, err := dropTarget(user)
+	if err == nil && t != nil {
+		if err = t.drop(live.WriteFile()); err == nil {
+			fmt.Fprintf(stderr, "synack: capturing as %s (uid %d, gid %d) from here on; -Z root keeps root\n", t.name, t.uid, t.gid)
+		}
+	}
+	if err != nil {
+		live.Finish()
+		return nil, &captureError{err}
+	}
+	return live, nil
 }
 
 // printLive prints one packet as it arrives, tagged with its connection,
@@ -305,15 +152,26 @@ func printLive(w io.Writer, c *decode.Conn, e *decode.Event, st report.Style) {
 	}
 }
 
-func cmdInterfaces(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		fmt.Fprintf(stderr, "usage: synack interfaces\n")
-		return exitUsage
+type interfacesFlags struct{}
+
+func interfacesHelp() string {
+	return "usage: synack interfaces\n\nLists the capture interfaces, like tcpdump -D.\n"
+}
+
+func parseInterfacesFlags(args []string) (interfacesFlags, error) {
+	if len(args) == 1 && (args[0] == "--help" || args[0] == "-h") {
+		return interfacesFlags{}, pflag.ErrHelp
 	}
+	if len(args) > 0 {
+		return interfacesFlags{}, usagef("takes no arguments (got %q)", strings.Join(args, " "))
+	}
+	return interfacesFlags{}, nil
+}
+
+func runInterfaces(_ context.Context, _ interfacesFlags, stdout, _ io.Writer) error {
 	devs, err := capture.Devices()
 	if err != nil {
-		fmt.Fprintf(stderr, "synack: %v\n", err)
-		return exitCapture
+		return &captureError{err}
 	}
 	for i, d := range devs {
 		var tags []string
@@ -337,7 +195,7 @@ func cmdInterfaces(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stdout, line)
 	}
-	return exitOK
+	return nil
 }
 
 // liveSnaplen is the default snapshot length: 512 bytes hold every header

@@ -55,7 +55,7 @@ type demoDoc struct {
 	Programs []string
 }
 
-func runDemo(t *testing.T, args ...string) (demoDoc, string) {
+func demoJSON(t *testing.T, args ...string) (demoDoc, string) {
 	t.Helper()
 	code, out, stderr := runCLI(append([]string{"demo", "--format", "json"}, args...)...)
 	if code != exitOK {
@@ -155,7 +155,7 @@ func TestDemoScenarios(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.scenario, func(t *testing.T) {
-			doc, _ := runDemo(t, "--scenario", tc.scenario, "--port", demoPort())
+			doc, _ := demoJSON(t, "--scenario", tc.scenario, "--port", demoPort())
 			if len(doc.Connections) == 0 || doc.Connections[0].Verdict != tc.verdict {
 				t.Fatalf("want a %s connection first: %+v", tc.verdict, doc.Connections)
 			}
@@ -172,7 +172,7 @@ func TestDemoScenarios(t *testing.T) {
 func TestDemoWriteRoundTrip(t *testing.T) {
 	needCapture(t)
 	path := filepath.Join(t.TempDir(), "demo.pcap")
-	_, live := runDemo(t, "--port", demoPort(), "-w", path)
+	_, live := demoJSON(t, "--port", demoPort(), "-w", path)
 	code, offline, stderr := runCLI("read", "--format", "json", path)
 	if code != exitOK {
 		t.Fatalf("read %s: exit %d: %s", path, code, stderr)

@@ -1,25 +1,33 @@
 // Command synack captures packets and rebuilds each TCP connection into a
 // timeline a person can read and a record a machine can check.
+//
+// The root package holds flags, wiring and the one map from errors to
+// exit codes; each command is a parseXFlags function (no I/O) and a runX
+// function. The frames flow through the packages: capture → pipeline →
+// decode → report.
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"slices"
+	"os/signal"
+	"strings"
+	"syscall"
 
 	"github.com/spf13/pflag"
 
-	"synack/decode"
-	"synack/expect"
-	"synack/report"
+	"synack/capture"
+	"synack/greet"
+	"synack/pipeline"
 )
 
 // Exit codes, documented in the README.
 const (
 	exitOK      = 0
-	exitCheck   = 1 // reserved: an expectation failed
+	exitCheck   = 1 // an expectation failed
 	exitUsage   = 2
 	exitInput   = 3 // a capture file could not be read (the report may be partial)
 	exitCapture = 4 // live capture impossible: no permission, no such interface
@@ -49,194 +57,226 @@ Exit codes: 0 ok, 1 failed check, 2 usage error, 3 input error (report may be pa
 4 capture not possible, 5 bind failed, 6 connection refused, 7 connect timed out, 8 read/write failed.
 `
 
+// command is one subcommand: its flags parsed and run, and its --help.
+type command struct {
+	run  func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	help func() string
+}
+
+// commands binds each parseXFlags to its runX.
+var commands = map[string]command{
+	"read":       {bind(parseReadFlags, runRead), readHelp},
+	"check":      {bind(parseCheckFlags, runCheck), checkHelp},
+	"live":       {bind(parseLiveFlags, runLive), liveHelp},
+	"demo":       {bind(parseDemoFlags, runDemo), demoHelp},
+	"interfaces": {bind(parseInterfacesFlags, runInterfaces), interfacesHelp},
+	"serve":      {bind(parseServeFlags, runServe), serveHelp},
+	"connect":    {bind(parseConnectFlags, runConnect), connectHelp},
+}
+
+func bind[F any](parse func([]string) (F, error), run func(context.Context, F, io.Writer, io.Writer) error) func(context.Context, []string, io.Writer, io.Writer) error {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		f, err := parse(args)
+		if err != nil {
+			return err
+		}
+		return run(ctx, f, stdout, stderr)
+	}
+}
+
+// run runs the command args name and returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
-	switch args[0] {
-	case "read":
-		return cmdRead(args[1:], stdout, stderr)
-	case "-r", "--read":
-		return cmdRead(args, stdout, stderr)
-	case "check":
-		return cmdCheck(args[1:], stdout, stderr)
-	case "live":
-		return cmdLive(args[1:], stdout, stderr)
-	case "demo":
-		return cmdDemo(args[1:], stdout, stderr)
-	case "interfaces":
-		return cmdInterfaces(args[1:], stdout, stderr)
-	case "serve":
-		return cmdServe(args[1:], stdout, stderr)
-	case "connect":
-		return cmdConnect(args[1:], stdout, stderr)
+	name, rest := args[0], args[1:]
+	switch name {
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
+	case "-r", "--read":
+		name, rest = "read", args
 	}
-	fmt.Fprintf(stderr, "synack: unknown command %q\n\n%s", args[0], usage)
-	return exitUsage
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "synack: unknown command %q\n\n%s", name, usage)
+		return exitUsage
+	}
+	ctx, stop, caught := signalContext(context.Background())
+	err := cmd.run(ctx, rest, stdout, stderr)
+	stop()
+	if s := caught(); s != nil {
+		err = errors.Join(err, &signalled{s}) // a second signal killed us before this
+	}
+	if errors.Is(err, pflag.ErrHelp) {
+		fmt.Fprint(stdout, cmd.help())
+		return exitOK
+	}
+	printErrors(stderr, name, err)
+	if errors.As(err, new(*usageError)) || errors.As(err, new(*pflagError)) {
+		fmt.Fprintf(stderr, "Run \"synack %s --help\" for its flags.\n", name)
+	}
+	return exitCode(err)
 }
 
-// parseFlags parses a command's flags. When it returns false the command
-// ends with the returned code: 0 after --help, 2 after a usage error
-// (pflag has printed it).
-func parseFlags(fs *pflag.FlagSet, args []string) (int, bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK, false
+// signalContext is cancelled by the first SIGINT or SIGTERM: the work in
+// hand stops and its report is still written. After that first signal the
+// handlers are released, so a second one kills the process as it would
+// any program. caught says which signal came, if one did.
+func signalContext(parent context.Context) (ctx context.Context, stop func(), caught func() os.Signal) {
+	which := make(chan os.Signal, 1)
+	signal.Notify(which, os.Interrupt, syscall.SIGTERM)
+	ctx, stopCtx := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	released := make(chan struct{})
+	go func() {
+		<-ctx.Done()
+		stopCtx()
+		signal.Stop(which)
+		close(released)
+	}()
+	var sig os.Signal
+	stop = func() { stopCtx(); <-released }
+	caught = func() os.Signal {
+		if sig == nil {
+			select {
+			case sig = <-which:
+			default:
+			}
 		}
-		return exitUsage, false
+		return sig
 	}
-	return exitOK, true
+	return ctx, stop, caught
 }
 
-// output holds the flags that choose how a capture is reported and which
-// connections are.
-type output struct {
-	format     string
-	summary    bool
-	noTimeline bool
-	events     bool
-	where      []string
-	ids        []uint
-	color      string
-	maxConns   int
-	style      report.Style
-	selectors  []*expect.Expr
-	nd         *report.NDJSON
-	agg        *report.Aggregator // --summary folds connections as they come
-	stderr     io.Writer          // for the progress line
-	stop       <-chan struct{}    // closed when a signal asks reading to stop
-}
+// usageError is a mistake in the command line.
+type usageError struct{ msg string }
 
-func (o *output) flags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.format, "format", "text", "output format: text, json (synack/v1), ndjson (streamed), zeek (a Zeek conn.log), svg, html or mermaid")
-	fs.BoolVar(&o.summary, "summary", false, "only the aggregate: verdicts, conn_states, handshake percentiles, anomalies, top ports")
-	fs.BoolVar(&o.noTimeline, "no-timeline", false, "leave out the per-packet lines")
-	fs.BoolVar(&o.events, "events", false, "ndjson: add one object per packet")
-	fs.StringArrayVar(&o.where, "where", nil, "report only the connections where this holds, e.g. 'server.port=443' (repeatable)")
-	fs.UintSliceVar(&o.ids, "conn", nil, "report only these connection IDs (repeatable, or comma-separated)")
-	fs.StringVar(&o.color, "color", "auto", "colour text output: auto (on a terminal, unless NO_COLOR is set), always or never")
-	fs.IntVar(&o.maxConns, "max-conns", decode.DefaultMaxConns, "connections held at once; past it the least recently active are handed over early (-1: no cap)")
-}
+func (e *usageError) Error() string { return e.msg }
 
-// prepare checks the flags; cmd names the command in messages.
-func (o *output) prepare(cmd string, stdout, stderr io.Writer) bool {
-	switch o.format {
-	case "text", "json", "ndjson", "zeek", "svg", "html", "mermaid":
-	default:
-		fmt.Fprintf(stderr, "synack %s: unknown --format %q (want text, json, ndjson, zeek, svg, html or mermaid)\n", cmd, o.format)
-		return false
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// pflagError is a flag pflag could not parse (unknown, or a bad value).
+type pflagError struct{ err error }
+
+func (e *pflagError) Error() string { return e.err.Error() }
+func (e *pflagError) Unwrap() error { return e.err }
+
+// checkFailed is an expectation that did not hold.
+type checkFailed struct{ failed int }
+
+func (e *checkFailed) Error() string { return fmt.Sprintf("%d expectations failed", e.failed) }
+
+// captureError is a live capture that could not be opened or run.
+type captureError struct{ err error }
+
+func (e *captureError) Error() string { return e.err.Error() }
+func (e *captureError) Unwrap() error { return e.err }
+
+// signalled is the signal that stopped the work: the shell's code for
+// death by that signal is the exit code.
+type signalled struct{ sig os.Signal }
+
+func (e *signalled) Error() string { return "stopped by " + e.sig.String() }
+
+// shown wraps an error whose message was already written (beside a
+// report that went on): it keeps its exit code and is not printed again.
+type shown struct{ err error }
+
+func (e *shown) Error() string { return e.err.Error() }
+func (e *shown) Unwrap() error { return e.err }
+
+// exitCode is the one map from errors to the documented exit codes. For
+// several errors (joined) the largest code wins, as a signal's does.
+func exitCode(err error) int {
+	if err == nil {
+		return exitOK
 	}
-	var err error
-	if o.selectors, err = parseWhere(o.where); err == nil {
-		o.style, err = styleFor(stdout, o.color)
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		code := exitOK
+		for _, e := range joined.Unwrap() {
+			code = max(code, exitCode(e))
+		}
+		return code
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "synack %s: %v\n", cmd, err)
-		return false
-	}
-	o.stderr = stderr
+	var (
+		sig  *signalled
+		step *greet.StepError
+	)
 	switch {
-	case o.format == "ndjson":
-		o.nd = report.NewNDJSON(stdout)
-	case o.summary:
-		o.agg = report.NewAggregator()
+	case errors.As(err, &sig):
+		if sig.sig == syscall.SIGTERM {
+			return 128 + int(syscall.SIGTERM)
+		}
+		return 128 + int(syscall.SIGINT)
+	case errors.As(err, new(*usageError)), errors.As(err, new(*pflagError)), errors.As(err, new(*capture.FilterError)):
+		return exitUsage
+	case errors.As(err, new(*checkFailed)):
+		return exitCheck
+	case errors.As(err, new(*captureError)), errors.Is(err, capture.ErrPermission), errors.Is(err, capture.ErrNoInterface):
+		return exitCapture
+	case errors.As(err, &step):
+		return stepExit(step)
+	case errors.As(err, new(*pipeline.InputError)):
+		return exitInput
 	}
-	return true
+	return exitInput
 }
 
-// selected reports whether --where and --conn let c through.
-func (o *output) selected(c *decode.Conn) bool {
-	if len(o.ids) > 0 && !slices.Contains(o.ids, uint(c.ID)) {
-		return false
+// stepExit maps a failed socket step of the built-in server or client.
+func stepExit(se *greet.StepError) int {
+	switch {
+	case se.Step == greet.StepBind || se.Step == greet.StepListen:
+		return exitBind
+	case se.Cause == greet.CauseRefused:
+		return exitRefused
+	case se.Cause == greet.CauseTimeout:
+		return exitTimeout
 	}
-	return expect.Match(c, o.selectors)
+	return exitIO
 }
 
-// configure sets what the decoder must keep: summaries and conn.logs need
-// no events; NDJSON streams them as they come and keeps none.
-func (o *output) configure(cfg *decode.Config) {
-	cfg.MaxConns = o.maxConns
-	if o.summary || o.format == "zeek" {
-		cfg.DropEvents = true // these outputs show no packets
-	}
-	cfg.Recycle = o.nd != nil || o.agg != nil // their sinks keep nothing
-	if o.nd == nil {
+// printErrors writes each error not yet shown, one line each.
+func printErrors(stderr io.Writer, cmd string, err error) {
+	if err == nil {
 		return
 	}
-	cfg.DropEvents = true
-	if o.events {
-		prev := cfg.OnEvent
-		cfg.OnEvent = func(c *decode.Conn, e decode.Event) {
-			if prev != nil {
-				prev(c, e)
-			}
-			if o.selected(c) {
-				o.nd.Event(c, &e)
-			}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			printErrors(stderr, cmd, e)
 		}
+		return
 	}
-}
-
-// keep is the decoder's sink: NDJSON writes each selected connection as it
-// is handed over; the other formats collect them for the end.
-func (o *output) keep(rep *report.Capture) func(*decode.Conn) {
-	return func(c *decode.Conn) {
-		switch {
-		case !o.selected(c):
-		case o.nd != nil:
-			o.nd.Conn(c)
-		case o.agg != nil:
-			o.agg.Add(c)
-		default:
-			rep.Conns = append(rep.Conns, c)
+	if errors.As(err, new(*shown)) || errors.As(err, new(*signalled)) || errors.As(err, new(*checkFailed)) {
+		return
+	}
+	fmt.Fprintf(stderr, "synack %s: %v\n", cmd, err)
+	if errors.Is(err, capture.ErrPermission) {
+		self, _ := os.Executable()
+		if self == "" {
+			self = "./synack"
 		}
+		fmt.Fprintf(stderr, "Live capture needs root or CAP_NET_RAW. Either run it with sudo (sudo %s %s),\n"+
+			"or grant the capability once: sudo setcap cap_net_raw,cap_net_admin=eip %s (make setcap does it)\n",
+			self, strings.Join(os.Args[1:], " "), self)
 	}
 }
 
-// write renders one capture as the flags say.
-func (o *output) write(w io.Writer, rep *report.Capture) error {
-	switch {
-	case o.nd != nil:
-		return o.nd.Totals(rep)
-	case o.format == "zeek":
-		return report.Zeek(w, rep)
-	case o.format == "svg":
-		return report.SVG(w, rep)
-	case o.format == "html":
-		return report.HTML(w, rep)
-	case o.format == "mermaid":
-		return report.Mermaid(w, rep)
-	case o.summary && o.format == "json":
-		return report.SummaryJSON(w, rep, o.takeAggregate())
-	case o.summary:
-		return report.Summary(w, rep, o.takeAggregate())
-	case o.format == "json":
-		return report.JSON(w, rep)
+// parseFlags parses a command's flags; its FlagSet prints nothing (the
+// edge prints the error, and the help on pflag.ErrHelp).
+func parseFlags(fs *pflag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return &pflagError{err}
 	}
-	return report.Text(w, rep, report.TextOptions{NoTimeline: o.noTimeline, Style: o.style})
+	return nil
 }
 
-// takeAggregate hands over the summary folded so far and starts a new one
-// for the next capture.
-func (o *output) takeAggregate() *report.Aggregator {
-	a := o.agg
-	o.agg = report.NewAggregator()
-	return a
-}
-
-// forFile returns a copy of the output settings writing to w, with its own
-// streaming writer and aggregator, for a file read alongside others.
-func (o *output) forFile(w io.Writer) *output {
-	c := *o
-	if o.nd != nil {
-		c.nd = report.NewNDJSON(w)
-	}
-	if o.agg != nil {
-		c.agg = report.NewAggregator()
-	}
-	return &c
+// helpText is a command's --help: its header, then its flags.
+func helpText(header string, fs *pflag.FlagSet) string {
+	return header + "\nflags:\n" + fs.FlagUsages()
 }

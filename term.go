@@ -27,7 +27,7 @@ func terminalWidth(f *os.File) (bool, int) {
 // styleFor decides colour and width for output written to w: colour with
 // --color always, or with auto on a terminal unless NO_COLOR is set
 // (https://no-color.org) or TERM is dumb; the terminal's width when w is one.
-func styleFor(w io.Writer, color string) (report.Style, error) {
+func styleFor(w io.Writer, color string) report.Style {
 	f, isFile := w.(*os.File)
 	tty, cols := false, 0
 	if isFile {
@@ -37,14 +37,11 @@ func styleFor(w io.Writer, color string) (report.Style, error) {
 	switch color {
 	case "always":
 		st.Color = true
-	case "never":
 	case "auto":
 		_, noColor := os.LookupEnv("NO_COLOR")
 		st.Color = tty && !noColor && os.Getenv("TERM") != "dumb"
-	default:
-		return st, fmt.Errorf("unknown --color %q (want auto, always or never)", color)
 	}
-	return st, nil
+	return st
 }
 
 // progressMin is the file size from which a progress line is shown.
@@ -59,13 +56,18 @@ type progress struct {
 	start, last time.Time
 }
 
-// newProgress returns a progress line for a file of size bytes, or nil
-// when it is small or stderr is not a terminal.
-func newProgress(stderr io.Writer, name string, size int64) *progress {
+// newProgress returns a progress line for the capture file name, or nil
+// when it is not a regular file, is small, or stderr is not a terminal.
+func newProgress(stderr io.Writer, name string) *progress {
 	f, ok := stderr.(*os.File)
-	if !ok || size < progressMin {
+	if !ok {
 		return nil
 	}
+	fi, err := os.Stat(name)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() < progressMin {
+		return nil
+	}
+	size := fi.Size()
 	if tty, _ := terminalWidth(f); !tty {
 		return nil
 	}

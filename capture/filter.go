@@ -24,11 +24,22 @@ static int compile_filter(int lt, int snaplen, const char *expr, struct bpf_prog
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"unsafe"
 
 	"golang.org/x/net/bpf"
 )
+
+// FilterError is a filter expression that libpcap could not compile (a
+// user's mistake, not a capture problem).
+type FilterError struct {
+	Expr string
+	Err  error
+}
+
+func (e *FilterError) Error() string { return fmt.Sprintf("bad filter %q: %v", e.Expr, e.Err) }
+func (e *FilterError) Unwrap() error { return e.Err }
 
 // Filter is a compiled BPF program in tcpdump's filter syntax. Matching
 // runs in Go (golang.org/x/net/bpf) and allocates nothing.
@@ -45,7 +56,7 @@ func CompileFilter(expr string, linkType uint32) (*Filter, error) {
 	var prog C.struct_bpf_program
 	var errbuf [C.PCAP_ERRBUF_SIZE]C.char
 	if C.compile_filter(C.int(linkType), C.int(MaxFrame), cexpr, &prog, &errbuf[0], C.int(len(errbuf))) != 0 {
-		return nil, fmt.Errorf("bad filter %q: %s", expr, C.GoString(&errbuf[0]))
+		return nil, &FilterError{Expr: expr, Err: errors.New(C.GoString(&errbuf[0]))}
 	}
 	defer C.pcap_freecode(&prog)
 	insns := unsafe.Slice(prog.bf_insns, int(prog.bf_len))
@@ -55,7 +66,7 @@ func CompileFilter(expr string, linkType uint32) (*Filter, error) {
 	}
 	vm, err := bpf.NewVM(raw)
 	if err != nil {
-		return nil, fmt.Errorf("filter %q: %w", expr, err)
+		return nil, &FilterError{Expr: expr, Err: err}
 	}
 	return &Filter{expr: expr, vm: vm}, nil
 }

@@ -92,7 +92,7 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 	if cfg.Filter != "" {
 		if err := h.SetBPFFilter(cfg.Filter); err != nil {
 			h.Close()
-			return nil, fmt.Errorf("bad filter %q: %w", cfg.Filter, err)
+			return nil, &FilterError{Expr: cfg.Filter, Err: err}
 		}
 	}
 	return &Live{h: h, iface: iface, lt: uint32(h.LinkType())}, nil

@@ -224,11 +224,8 @@ func JSON(w io.Writer, c *Capture) error {
 		Source:      sourceJSON(c),
 		Connections: make([]jsonConn, len(c.Conns)),
 		Totals:      totalsJSON(c),
-		Warnings:    c.Warnings, WarningsOmitted: c.WarningsOmitted, Error: c.Error,
+		Warnings:    c.warningTexts(), WarningsOmitted: c.WarningsOmitted, Error: errText(c.Err),
 		Capture: c.Stats, Programs: c.Programs,
-	}
-	if doc.Warnings == nil {
-		doc.Warnings = []string{}
 	}
 	for i, conn := range c.Conns {
 		doc.Connections[i] = connJSON(conn)

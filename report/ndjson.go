@@ -64,7 +64,7 @@ func (n *NDJSON) Totals(c *Capture) error {
 		Warnings []string   `json:"warnings,omitempty"`
 		Error    string     `json:"error,omitempty"`
 		Capture  *Stats     `json:"capture,omitempty"`
-	}{"totals", Schema, sourceJSON(c), totalsJSON(c), c.Warnings, c.Error, c.Stats})
+	}{"totals", Schema, sourceJSON(c), totalsJSON(c), c.warningTexts(), errText(c.Err), c.Stats})
 	if err := n.bw.Flush(); n.err == nil {
 		n.err = err
 	}

@@ -4,7 +4,9 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,16 +25,40 @@ type Capture struct {
 	Totals   decode.Totals
 	// Warnings are per-frame problems (damaged headers); WarningsOmitted
 	// counts those not kept.
-	Warnings        []string
+	Warnings        []error
 	WarningsOmitted uint64
-	// Error says where and why reading stopped early; empty when the
-	// capture was read to its end.
-	Error string
+	// Err says where and why reading stopped early (a damaged file, a
+	// cancelled read); nil when the capture was read to its end. The
+	// report covers the frames before it.
+	Err error
 	// Stats are libpcap's counters of a live capture (nil for files).
 	Stats *Stats
 	// Programs are lines from the programs whose traffic was captured
 	// (the demo's server and client), shown before the connections.
 	Programs []string
+}
+
+// SortByID orders connections as they began: the order every report
+// lists them in.
+func SortByID(conns []*decode.Conn) {
+	slices.SortFunc(conns, func(a, b *decode.Conn) int { return cmp.Compare(a.ID, b.ID) })
+}
+
+// errText is err's message, or "" for nil: how documents show an error.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// warningTexts are the messages of the warnings, never nil.
+func (c *Capture) warningTexts() []string {
+	out := make([]string, len(c.Warnings))
+	for i, w := range c.Warnings {
+		out[i] = w.Error()
+	}
+	return out
 }
 
 // Stats are a live capture's counters.

@@ -220,7 +220,7 @@ func SummaryJSON(w io.Writer, c *Capture, agg *Aggregator) error {
 		Summary *aggregate `json:"summary"`
 		Totals  jsonTotals `json:"totals"`
 		Error   string     `json:"error"`
-	}{Schema, sourceJSON(c), agg.aggregate(), totalsJSON(c), c.Error}
+	}{Schema, sourceJSON(c), agg.aggregate(), totalsJSON(c), errText(c.Err)}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(&doc)

@@ -333,8 +333,8 @@ func summaryTotals(w io.Writer, c *Capture) {
 		fmt.Fprintf(w, "capture: %d packets received by filter, %d dropped by kernel, %d dropped by interface\n",
 			st.Received, st.DroppedByKernel, st.DroppedByIface)
 	}
-	if c.Error != "" {
-		fmt.Fprintf(w, "incomplete: reading stopped at %s\n", c.Error)
+	if c.Err != nil {
+		fmt.Fprintf(w, "incomplete: reading stopped at %v\n", c.Err)
 	}
 }
 

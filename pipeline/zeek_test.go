@@ -1,11 +1,13 @@
-package main
+package pipeline_test
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"testing"
 
-	"synack/decode"
+	"synack/pipeline"
+	"synack/report"
 )
 
 // TestZeekConnStateAndHistory checks conn_state and history for each
@@ -46,7 +48,7 @@ func TestZeekConnStateAndHistory(t *testing.T) {
 		{"demo-reset.pcap", []zeek{{"RSTR", "ShAdr"}}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			rep, err := readCapture("fixtures/"+tc.file, "", decode.Config{})
+			rep, err := pipeline.ReadFile(context.Background(), "../fixtures/"+tc.file, pipeline.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,10 +69,15 @@ func TestZeekConnStateAndHistory(t *testing.T) {
 // by the names in #fields. Every row has one column per field and type,
 // and the columns hold what the connections say.
 func TestZeekConnLogParses(t *testing.T) {
-	code, out, stderr := runCLI("read", "--format", "zeek", "fixtures/parallel.pcap")
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, stderr)
+	rep, err := pipeline.ReadFile(context.Background(), "../fixtures/parallel.pcap", pipeline.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
+	var buf strings.Builder
+	if err := report.Zeek(&buf, rep); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
 	var fields, types []string
 	var rows [][]string
 	for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
@@ -93,10 +100,6 @@ func TestZeekConnLogParses(t *testing.T) {
 	col := map[string]int{}
 	for i, f := range fields {
 		col[f] = i
-	}
-	rep, err := readCapture("fixtures/parallel.pcap", "", decode.Config{})
-	if err != nil {
-		t.Fatal(err)
 	}
 	if len(rows) != len(rep.Conns) || len(rows) != 40 {
 		t.Fatalf("%d rows for %d connections", len(rows), len(rep.Conns))

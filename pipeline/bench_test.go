@@ -1,32 +1,37 @@
-package main
+package pipeline_test
 
 import (
-	"io"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"synack/decode"
+	"synack/pipeline"
+	"synack/report"
 )
 
-// benchCapture generates a capture with fixtures/gen once per test binary
-// run, or uses SYNACK_BENCH_PCAP when set (make bench sets it to the
-// 40,000-connection capture).
+// benchCapture generates a capture with fixtures/gen, or uses
+// SYNACK_BENCH_PCAP when set (make bench sets it to the 40,000-connection
+// capture).
 func benchCapture(b *testing.B) string {
 	b.Helper()
 	if p := os.Getenv("SYNACK_BENCH_PCAP"); p != "" {
 		return p
 	}
 	p := filepath.Join(b.TempDir(), "bench.pcap")
-	if out, err := exec.Command("go", "run", "./fixtures/gen", "-conns", "4000", "-o", p).CombinedOutput(); err != nil {
+	cmd := exec.Command("go", "run", "./fixtures/gen", "-conns", "4000", "-o", p)
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("gen: %v\n%s", err, out)
 	}
 	return p
 }
 
 // BenchmarkReadSummary is `synack read --summary` without the printing:
-// file reading, decoding, full analysis. One op is one file.
+// file reading, decoding, full analysis, folding into the summary. One op
+// is one file.
 func BenchmarkReadSummary(b *testing.B) {
 	path := benchCapture(b)
 	st, _ := os.Stat(path)
@@ -34,13 +39,12 @@ func BenchmarkReadSummary(b *testing.B) {
 	b.ReportAllocs()
 	var packets uint64
 	for b.Loop() {
-		out := output{summary: true, format: "text", color: "never"}
-		if !out.prepare("read", io.Discard, io.Discard) {
-			b.Fatal("prepare")
+		agg := report.NewAggregator()
+		opt := pipeline.Options{
+			Decode: decode.Config{DropEvents: true, Recycle: true},
+			Sink:   decode.SinkFunc(agg.Add),
 		}
-		cfg := decode.Config{}
-		out.configure(&cfg)
-		rep, err := readCaptureTo(path, "", cfg, &out)
+		rep, err := pipeline.ReadFile(context.Background(), path, opt)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,6 +1,7 @@
-package main
+package pipeline_test
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"net/netip"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"synack/decode"
+	"synack/pipeline"
 )
 
 // oracleStream is one tcp.stream as fixtures/*.oracle.json record it. The
@@ -62,7 +64,7 @@ var disagreements = map[string]map[int]map[string]string{
 }
 
 func TestConnectionsMatchTshark(t *testing.T) {
-	oracles, err := filepath.Glob("fixtures/*.oracle.json")
+	oracles, err := filepath.Glob("../fixtures/*.oracle.json")
 	if err != nil || len(oracles) == 0 {
 		t.Fatalf("no oracle files in fixtures/: %v", err)
 	}
@@ -79,7 +81,7 @@ func TestConnectionsMatchTshark(t *testing.T) {
 			if err := json.Unmarshal(raw, &oracle); err != nil {
 				t.Fatalf("%s: %v", path, err)
 			}
-			rep, err := readCapture(capturePath, "", decode.Config{})
+			rep, err := pipeline.ReadFile(context.Background(), capturePath, pipeline.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

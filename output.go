@@ -1,0 +1,192 @@
+package main
+
+import (
+	"io"
+	"slices"
+
+	"github.com/spf13/pflag"
+
+	"synack/decode"
+	"synack/expect"
+	"synack/pipeline"
+	"synack/report"
+)
+
+// reportFlags are the flags that choose how a capture is reported and
+// which of its connections are.
+type reportFlags struct {
+	format     string
+	summary    bool
+	noTimeline bool
+	events     bool
+	where      []string
+	ids        []uint
+	color      string
+	maxConns   int
+}
+
+func (o *reportFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&o.format, "format", "text", "output format: text, json (synack/v1), ndjson (streamed), zeek (a Zeek conn.log), svg, html or mermaid")
+	fs.BoolVar(&o.summary, "summary", false, "only the aggregate: verdicts, conn_states, handshake percentiles, anomalies, top ports")
+	fs.BoolVar(&o.noTimeline, "no-timeline", false, "leave out the per-packet lines")
+	fs.BoolVar(&o.events, "events", false, "ndjson: add one object per packet")
+	fs.StringArrayVar(&o.where, "where", nil, "report only the connections where this holds, e.g. 'server.port=443' (repeatable)")
+	fs.UintSliceVar(&o.ids, "conn", nil, "report only these connection IDs (repeatable, or comma-separated)")
+	fs.StringVar(&o.color, "color", "auto", "colour text output: auto (on a terminal, unless NO_COLOR is set), always or never")
+	fs.IntVar(&o.maxConns, "max-conns", decode.DefaultMaxConns, "connections held at once; past it the least recently active are handed over early (-1: no cap)")
+}
+
+// check validates the values the flags were given.
+func (o *reportFlags) check() error {
+	switch o.format {
+	case "text", "json", "ndjson", "zeek", "svg", "html", "mermaid":
+	default:
+		return usagef("unknown --format %q (want text, json, ndjson, zeek, svg, html or mermaid)", o.format)
+	}
+	switch o.color {
+	case "auto", "always", "never":
+	default:
+		return usagef("unknown --color %q (want auto, always or never)", o.color)
+	}
+	_, err := parseWhere(o.where)
+	return err
+}
+
+// renderer reports captures as the flags say: it picks the decoder's
+// settings, takes connections as they are handed over, and writes.
+type renderer struct {
+	flags     reportFlags
+	style     report.Style
+	selectors []*expect.Expr
+	nd        *report.NDJSON
+	agg       *report.Aggregator // --summary folds connections as they come
+}
+
+// newRenderer prepares reporting to stdout (its colour and width).
+func newRenderer(f reportFlags, stdout io.Writer) (*renderer, error) {
+	r := &renderer{flags: f}
+	var err error
+	if r.selectors, err = parseWhere(f.where); err != nil {
+		return nil, err
+	}
+	r.style = styleFor(stdout, f.color)
+	switch {
+	case f.format == "ndjson":
+		r.nd = report.NewNDJSON(stdout)
+	case f.summary:
+		r.agg = report.NewAggregator()
+	}
+	return r, nil
+}
+
+// forFile returns a renderer writing to w, with its own streaming writer
+// and aggregator, for a file read alongside others.
+func (r *renderer) forFile(w io.Writer) *renderer {
+	c := *r
+	if r.nd != nil {
+		c.nd = report.NewNDJSON(w)
+	}
+	if r.agg != nil {
+		c.agg = report.NewAggregator()
+	}
+	return &c
+}
+
+// selected reports whether --where and --conn let c through.
+func (r *renderer) selected(c *decode.Conn) bool {
+	if len(r.flags.ids) > 0 && !slices.Contains(r.flags.ids, uint(c.ID)) {
+		return false
+	}
+	return expect.Match(c, r.selectors)
+}
+
+// configure sets what the decoder must keep: summaries and conn.logs need
+// no events; NDJSON streams them as they come and keeps none.
+func (r *renderer) configure(cfg *decode.Config) {
+	cfg.MaxConns = r.flags.maxConns
+	if r.flags.summary || r.flags.format == "zeek" {
+		cfg.DropEvents = true // these outputs show no packets
+	}
+	cfg.Recycle = r.nd != nil || r.agg != nil // their sinks keep nothing
+	if r.nd == nil {
+		return
+	}
+	cfg.DropEvents = true
+	if r.flags.events {
+		prev := cfg.OnEvent
+		cfg.OnEvent = func(c *decode.Conn, e decode.Event) {
+			if prev != nil {
+				prev(c, e)
+			}
+			if r.selected(c) {
+				r.nd.Event(c, &e)
+			}
+		}
+	}
+}
+
+// options are the pipeline options for one capture: which connections
+// reach the report, and where they go as they are handed over (NDJSON
+// writes each, --summary folds each, the other formats keep them).
+func (r *renderer) options(cfg decode.Config) pipeline.Options {
+	r.configure(&cfg)
+	opt := pipeline.Options{Decode: cfg, Select: r.selected}
+	switch {
+	case r.nd != nil:
+		opt.Sink = decode.SinkFunc(r.nd.Conn)
+	case r.agg != nil:
+		opt.Sink = decode.SinkFunc(r.agg.Add)
+	}
+	return opt
+}
+
+// write renders one capture as the flags say.
+func (r *renderer) write(w io.Writer, rep *report.Capture) error {
+	f := r.flags
+	switch {
+	case r.nd != nil:
+		return r.nd.Totals(rep)
+	case f.format == "zeek":
+		return report.Zeek(w, rep)
+	case f.format == "svg":
+		return report.SVG(w, rep)
+	case f.format == "html":
+		return report.HTML(w, rep)
+	case f.format == "mermaid":
+		return report.Mermaid(w, rep)
+	case f.summary && f.format == "json":
+		return report.SummaryJSON(w, rep, r.takeAggregate())
+	case f.summary:
+		return report.Summary(w, rep, r.takeAggregate())
+	case f.format == "json":
+		return report.JSON(w, rep)
+	}
+	return report.Text(w, rep, report.TextOptions{NoTimeline: f.noTimeline, Style: r.style})
+}
+
+// takeAggregate hands over the summary folded so far and starts a new one
+// for the next capture.
+func (r *renderer) takeAggregate() *report.Aggregator {
+	a := r.agg
+	r.agg = report.NewAggregator()
+	return a
+}
+
+// parseExprs parses expressions given with flag; capture-level fields
+// (connections) are allowed only where allowCapture says.
+func parseExprs(flag string, texts []string, allowCapture bool) ([]*expect.Expr, error) {
+	var out []*expect.Expr
+	for _, t := range texts {
+		e, err := expect.Parse(t)
+		if err != nil {
+			return nil, usagef("%s %q: %v", flag, t, err)
+		}
+		if e.Capture() && !allowCapture {
+			return nil, usagef("%s %q: %s counts connections: use it with --expect, not %s", flag, t, e.Field, flag)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func parseWhere(texts []string) ([]*expect.Expr, error) { return parseExprs("--where", texts, false) }

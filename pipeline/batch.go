@@ -1,0 +1,109 @@
+package pipeline
+
+import (
+	"context"
+	"io"
+	"runtime/debug"
+
+	"synack/capture"
+	"synack/decode"
+)
+
+// batchSize is how many frames the reading goroutine parses before handing
+// them over, and batches how many batches are in flight.
+const (
+	batchSize = 512
+	batches   = 4
+)
+
+type batch struct {
+	items  [batchSize]decode.Parsed
+	n      int
+	offset int64  // file offset after the batch, for progress
+	frames uint64 // frames read up to the end of the batch
+	err    error  // what ended reading (io.EOF at the end), in the last batch
+}
+
+// readBatched reads a mapped file on two cores: a goroutine reads and
+// parses frames (their bytes stay valid in the mapping) while this one
+// runs them through the connection table in order. Batches go round
+// between the two, so nothing is allocated per frame.
+//
+// The consumer may stop early (the mapping faults while a frame is
+// applied, and the fault unwinds through here): quit tells the producer,
+// which then returns instead of waiting for a batch forever.
+func (s *session) readBatched(ctx context.Context, file *capture.File) {
+	free, full := make(chan *batch, batches), make(chan *batch, batches)
+	quit := make(chan struct{})
+	defer close(quit)
+	for range batches {
+		free <- new(batch)
+	}
+	go produce(ctx, file, free, full, quit)
+	for b := range full {
+		for i := range b.n {
+			s.warn(s.dec.Apply(&b.items[i]))
+		}
+		if s.progress != nil && b.err == nil {
+			s.progress(b.offset, b.frames)
+		}
+		if b.err != nil && b.err != io.EOF {
+			s.rep.Err = b.err
+		}
+		free <- b
+	}
+}
+
+// produce reads and parses frames into batches until the file ends, it is
+// cancelled, or the consumer quits.
+func produce(ctx context.Context, file *capture.File, free <-chan *batch, full chan<- *batch, quit <-chan struct{}) {
+	defer close(full)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	p := decode.NewParser()
+	var cf capture.Frame
+	b := <-free
+	send := func() bool {
+		select {
+		case full <- b:
+			return true
+		case <-quit:
+			return false
+		}
+	}
+	defer func() { // a fault in the mapping ends the file here too
+		if r := recover(); r != nil {
+			if !capture.MapFault(r) {
+				panic(r)
+			}
+			b.err = &ShrinkError{Offset: file.Offset(), Fault: r}
+			send()
+		}
+	}()
+	for {
+		if err := file.Next(&cf); err != nil {
+			b.err = err
+			send()
+			return
+		}
+		df := toDecode(&cf)
+		p.Parse(&df, &b.items[b.n])
+		if b.n++; b.n < batchSize {
+			continue
+		}
+		b.offset, b.frames = file.Offset(), cf.Number
+		if !send() {
+			return
+		}
+		select {
+		case b = <-free:
+		case <-quit:
+			return
+		}
+		b.n, b.err = 0, nil
+		if ctx.Err() != nil {
+			b.err = &StopError{Frame: cf.Number + 1, Cause: context.Cause(ctx)}
+			send()
+			return
+		}
+	}
+}

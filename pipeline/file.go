@@ -1,0 +1,206 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime/debug"
+
+	"synack/capture"
+	"synack/decode"
+	"synack/report"
+)
+
+// DefaultMaxWarnings bounds the per-frame warnings kept for one capture.
+const DefaultMaxWarnings = 100
+
+// progressEvery is how many frames pass between calls of the progress
+// callback and checks of the context in the unbatched frame loop.
+const progressEvery = 4096
+
+// Options say how one source is read.
+type Options struct {
+	// Filter is a BPF filter in tcpdump syntax; empty lets every frame in.
+	Filter string
+	// Decode configures the decoder.
+	Decode decode.Config
+	// Select, if set, says which connections are reported: the others
+	// are counted in the totals and go nowhere.
+	Select func(*decode.Conn) bool
+	// Sink takes each selected connection as the decoder hands it over.
+	// Nil keeps them in the report's Conns, ordered by ID.
+	Sink decode.Sink
+	// Progress, if set, is called now and then while a file is read with
+	// the byte offset reached and the frames read so far.
+	Progress func(offset int64, frames uint64)
+	// MaxWarnings bounds the per-frame warnings kept (0: DefaultMaxWarnings).
+	MaxWarnings int
+}
+
+// InputError is a source that could not be read at all.
+type InputError struct {
+	Source string
+	Err    error
+}
+
+func (e *InputError) Error() string { return e.Source + ": " + e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// StopError says that reading was cancelled before the end of the source.
+type StopError struct {
+	Frame uint64 // the first frame not read
+	Cause error  // context.Cause of the cancelled context
+}
+
+func (e *StopError) Error() string {
+	return fmt.Sprintf("frame %d: interrupted (%v)", e.Frame, e.Cause)
+}
+func (e *StopError) Unwrap() error { return e.Cause }
+
+// ShrinkError says that a mapped file became shorter while it was read.
+type ShrinkError struct {
+	Offset int64
+	Fault  any // the recovered fault
+}
+
+func (e *ShrinkError) Error() string {
+	return fmt.Sprintf("byte %d: the file shrank while it was read (%v)", e.Offset, e.Fault)
+}
+
+// ReadFile reads the capture file at path ("-" for standard input) to its
+// end or until ctx is cancelled. The error is for a file that could not
+// be read at all, an *InputError (wrapping a *capture.FilterError for a
+// bad filter);
+// damage later in the file, or a cancellation, is the report's Err, and
+// the report covers the frames before it.
+func ReadFile(ctx context.Context, path string, opt Options) (*report.Capture, error) {
+	file, err := capture.Open(path)
+	if err != nil {
+		return nil, &InputError{Source: path, Err: err}
+	}
+	defer file.Close()
+	return Read(ctx, file, opt)
+}
+
+// Read is ReadFile for a file already open.
+func Read(ctx context.Context, file *capture.File, opt Options) (*report.Capture, error) {
+	lt := decode.LinkType(file.LinkType())
+	if !decode.SupportsLinkType(lt) {
+		return nil, &InputError{Source: file.Name(), Err: fmt.Errorf("%w %d (%s): synack reads Ethernet, Linux cooked (SLL, SLL2), BSD loopback and raw IP",
+			decode.ErrUnsupportedLinkType, uint32(lt), lt)}
+	}
+	if opt.Filter != "" {
+		flt, err := capture.CompileFilter(opt.Filter, uint32(lt))
+		if err != nil {
+			return nil, &InputError{Source: file.Name(), Err: err}
+		}
+		file.SetFilter(flt)
+	}
+	rep := &report.Capture{Source: file.Name(), Format: file.Format(), LinkType: lt.String(), Filter: opt.Filter}
+	s := newSession(rep, opt)
+	s.readFile(ctx, file)
+	s.finish()
+	return rep, nil
+}
+
+// session is one source being decoded into one report.
+type session struct {
+	rep         *report.Capture
+	dec         *decode.Decoder
+	progress    func(int64, uint64)
+	maxWarnings int
+	collect     bool
+}
+
+func newSession(rep *report.Capture, opt Options) *session {
+	s := &session{rep: rep, progress: opt.Progress, maxWarnings: opt.MaxWarnings}
+	if s.maxWarnings <= 0 {
+		s.maxWarnings = DefaultMaxWarnings
+	}
+	sink := opt.Sink
+	if sink == nil {
+		s.collect = true
+		sink = decode.SinkFunc(func(c *decode.Conn) { rep.Conns = append(rep.Conns, c) })
+	}
+	if sel := opt.Select; sel != nil {
+		all := sink
+		sink = decode.SinkFunc(func(c *decode.Conn) {
+			if sel(c) {
+				all.Conn(c)
+			}
+		})
+	}
+	s.dec = decode.New(opt.Decode, sink)
+	return s
+}
+
+// finish hands over the connections still open and completes the report.
+func (s *session) finish() {
+	s.dec.Flush()
+	if s.collect {
+		report.SortByID(s.rep.Conns)
+	}
+	s.rep.Totals = s.dec.Totals()
+}
+
+// warn keeps a per-frame warning, up to the bound.
+func (s *session) warn(err error) {
+	if err == nil {
+		return
+	}
+	if len(s.rep.Warnings) < s.maxWarnings {
+		s.rep.Warnings = append(s.rep.Warnings, err)
+	} else {
+		s.rep.WarningsOmitted++
+	}
+}
+
+// decode hands a captured frame to the decoder.
+func (s *session) decode(cf *capture.Frame) {
+	df := toDecode(cf)
+	s.warn(s.dec.Packet(&df))
+}
+
+func toDecode(cf *capture.Frame) decode.Frame {
+	return decode.Frame{Number: cf.Number, Time: cf.Time, Data: cf.Data, Length: cf.Length, LinkType: decode.LinkType(cf.LinkType)}
+}
+
+// readFile runs the file's frames through the decoder. A mapped file that
+// shrinks under us makes reading fault: that is reported as damage, not a
+// crash, and the report of what was read stands.
+func (s *session) readFile(ctx context.Context, file *capture.File) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if !capture.MapFault(r) {
+				panic(r)
+			}
+			s.rep.Err = &ShrinkError{Offset: file.Offset(), Fault: r}
+		}
+	}()
+	if file.Mapped() {
+		s.readBatched(ctx, file)
+		return
+	}
+	var cf capture.Frame
+	for {
+		if cf.Number%progressEvery == 0 {
+			if s.progress != nil {
+				s.progress(file.Offset(), cf.Number)
+			}
+			if ctx.Err() != nil {
+				s.rep.Err = &StopError{Frame: cf.Number + 1, Cause: context.Cause(ctx)}
+				return
+			}
+		}
+		err := file.Next(&cf)
+		if err == io.EOF { // the end, not damage: exactly io.EOF
+			return
+		}
+		if err != nil {
+			s.rep.Err = err
+			return
+		}
+		s.decode(&cf)
+	}
+}

@@ -1,0 +1,103 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"synack/capture"
+	"synack/decode"
+	"synack/report"
+)
+
+// Live is a running live capture: its handle, the decoder its frames go
+// to, the -w copy, and the report being built. Open it, run Loop (in one
+// goroutine), then Finish.
+type Live struct {
+	src   *capture.Live
+	write *capture.Writer
+	s     *session
+}
+
+// OpenLive opens the capture handle and, when writeTo is set, the pcap
+// file every captured frame is copied to. opt.Decode.OnEvent is called
+// from the goroutine that runs Loop.
+func OpenLive(lc capture.LiveConfig, writeTo string, opt Options) (*Live, error) {
+	src, err := capture.OpenLive(lc)
+	if err != nil {
+		return nil, err
+	}
+	lt := decode.LinkType(src.LinkType())
+	rep := &report.Capture{Source: src.Interface(), Format: "live", LinkType: lt.String(), Filter: lc.Filter}
+	l := &Live{src: src, s: newSession(rep, opt)}
+	if writeTo != "" {
+		snap := lc.Snaplen
+		if snap <= 0 {
+			snap = 262144
+		}
+		if l.write, err = capture.Create(writeTo, src.LinkType(), snap); err != nil {
+			src.Close()
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// Interface is the captured interface's name.
+func (l *Live) Interface() string { return l.src.Interface() }
+
+// LinkType names the interface's link type.
+func (l *Live) LinkType() string { return l.s.rep.LinkType }
+
+// WriteFile is the -w file, or nil.
+func (l *Live) WriteFile() *os.File {
+	if l.write == nil {
+		return nil
+	}
+	return l.write.File()
+}
+
+// Loop reads frames until ctx is done or count frames were read (0: no
+// limit). Once ctx is done it drains what the kernel already holds, so
+// that nothing captured is lost; count stops at exactly count frames, as
+// tcpdump's -c does.
+func (l *Live) Loop(ctx context.Context, count uint64) error {
+	var f capture.Frame
+	var n uint64
+	for {
+		err := l.src.Next(&f)
+		if errors.Is(err, capture.ErrTimeout) {
+			if ctx.Err() != nil {
+				return nil // drained: nothing more was pending
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if l.write != nil {
+			if err := l.write.Write(&f); err != nil {
+				return err
+			}
+		}
+		l.s.decode(&f)
+		if n++; count > 0 && n >= count {
+			return nil
+		}
+	}
+}
+
+// Finish closes the handle and the -w file, hands over every connection
+// still open, and returns the report with libpcap's counters.
+func (l *Live) Finish() (*report.Capture, error) {
+	st, serr := l.src.Stats()
+	l.src.Close()
+	l.s.finish()
+	if serr == nil {
+		l.s.rep.Stats = &report.Stats{Received: st.Received, DroppedByKernel: st.DroppedByKernel, DroppedByIface: st.DroppedByIface}
+	}
+	if l.write != nil {
+		return l.s.rep, l.write.Close()
+	}
+	return l.s.rep, nil
+}
