@@ -39,6 +39,8 @@ func TestReadErrors(t *testing.T) {
 			"totals: 1 connection (1 open) · 5 frames"},
 		{"one bad file among good ones", []string{"read", "--no-timeline", "fixtures/greeting.pcap", notCapture}, exitInput, "not a pcap", "1 complete"},
 		{"help", []string{"read", "--help"}, exitOK, "", "usage: synack read"},
+		{"unknown flag", []string{"read", "--bogus", "fixtures/greeting.pcap"}, exitUsage, "synack read: unknown flag: --bogus\nRun \"synack read --help\" for its flags.", ""},
+		{"bad value", []string{"live", "-c", "abc"}, exitUsage, `synack live: invalid argument "abc" for "-c, --count" flag`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, stderr := runCLI(tc.args...)

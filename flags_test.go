@@ -1,0 +1,217 @@
+package main
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"synack/decode"
+	"synack/greet"
+)
+
+// defaultReport is reportFlags as no flag sets them.
+var defaultReport = reportFlags{format: "text", color: "auto", maxConns: decode.DefaultMaxConns}
+
+// withReport returns the defaults changed by set.
+func withReport(set func(*reportFlags)) reportFlags {
+	r := defaultReport
+	set(&r)
+	return r
+}
+
+// flagCase is one command line and what parsing it must give: the flags,
+// or an error of the wanted kind whose message holds errText.
+type flagCase[F any] struct {
+	name    string
+	args    []string
+	want    F
+	errKind string // "usage", "flag", "help" or "" (no error)
+	errText string
+}
+
+func checkParse[F any](t *testing.T, parse func([]string) (F, error), cases []flagCase[F]) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parse(tc.args)
+			kind := ""
+			switch {
+			case err == nil:
+			case errors.Is(err, pflag.ErrHelp):
+				kind = "help"
+			case errors.As(err, new(*usageError)):
+				kind = "usage"
+			case errors.As(err, new(*pflagError)):
+				kind = "flag"
+			default:
+				t.Fatalf("%v: untyped error %v", tc.args, err)
+			}
+			if kind != tc.errKind || err != nil && !strings.Contains(err.Error(), tc.errText) {
+				t.Fatalf("%v: error %v (%s), want %s error with %q", tc.args, err, kind, tc.errKind, tc.errText)
+			}
+			if err == nil && !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%v:\n got  %+v\n want %+v", tc.args, got, tc.want)
+			}
+			if err != nil && kind != "help" && exitCode(err) != exitUsage {
+				t.Errorf("%v: exit code %d for a %s error", tc.args, exitCode(err), kind)
+			}
+		})
+	}
+}
+
+func TestParseReadFlags(t *testing.T) {
+	base := readFlags{report: defaultReport, maxEvents: decode.DefaultMaxEvents, jobs: 1}
+	with := func(set func(*readFlags)) readFlags { f := base; set(&f); return f }
+	checkParse(t, parseReadFlags, []flagCase[readFlags]{
+		{name: "one file", args: []string{"a.pcap"}, want: with(func(f *readFlags) { f.files = []string{"a.pcap"} })},
+		{name: "files and a trailing filter", args: []string{"a.pcap", "b.pcapng", "tcp", "port", "80"},
+			want: with(func(f *readFlags) { f.files, f.filter = []string{"a.pcap", "b.pcapng"}, "tcp port 80" })},
+		{name: "-r and a trailing filter", args: []string{"-r", "x", "-r", "y", "host", "1.2.3.4"},
+			want: with(func(f *readFlags) { f.files, f.filter = []string{"x", "y"}, "host 1.2.3.4" })},
+		{name: "-f", args: []string{"-f", "tcp", "a.pcap"}, want: with(func(f *readFlags) { f.files, f.filter = []string{"a.pcap"}, "tcp" })},
+		{name: "stdin", args: []string{"-"}, want: with(func(f *readFlags) { f.files = []string{"-"} })},
+		{name: "report flags", args: []string{"--format", "json", "--summary", "--no-timeline", "--where", "server.port=443", "--where", "rst=0",
+			"--conn", "2,3", "--conn", "5", "--color", "never", "--max-conns", "-1", "--events", "a.pcap"},
+			want: with(func(f *readFlags) {
+				f.files = []string{"a.pcap"}
+				f.report = withReport(func(r *reportFlags) {
+					r.format, r.summary, r.noTimeline, r.events, r.color, r.maxConns = "json", true, true, true, "never", -1
+					r.where, r.ids = []string{"server.port=443", "rst=0"}, []uint{2, 3, 5}
+				})
+			})},
+		{name: "all events", args: []string{"--all-events", "a.pcap"}, want: with(func(f *readFlags) { f.files, f.maxEvents = []string{"a.pcap"}, -1 })},
+		{name: "max events", args: []string{"--max-events", "7", "--udp", "-j", "4", "a.pcap"},
+			want: with(func(f *readFlags) { f.files, f.maxEvents, f.udp, f.jobs = []string{"a.pcap"}, 7, true, 4 })},
+		{name: "no file", args: nil, errKind: "usage", errText: "no capture file given"},
+		{name: "filter twice", args: []string{"-f", "tcp", "a.pcap", "port", "80"}, errKind: "usage", errText: "either with -f or after the files"},
+		{name: "bad format", args: []string{"--format", "xml", "a.pcap"}, errKind: "usage", errText: `unknown --format "xml"`},
+		{name: "bad colour", args: []string{"--color", "pink", "a.pcap"}, errKind: "usage", errText: `unknown --color "pink"`},
+		{name: "bad where", args: []string{"--where", "nope=1", "a.pcap"}, errKind: "usage", errText: `--where "nope=1"`},
+		{name: "connections in where", args: []string{"--where", "connections>1", "a.pcap"}, errKind: "usage", errText: "use it with --expect"},
+		{name: "unknown flag", args: []string{"--bogus", "a.pcap"}, errKind: "flag", errText: "unknown flag: --bogus"},
+		{name: "bad number", args: []string{"-j", "many", "a.pcap"}, errKind: "flag", errText: `invalid argument "many"`},
+		{name: "help", args: []string{"--help"}, errKind: "help"},
+	})
+}
+
+func TestParseCheckFlags(t *testing.T) {
+	checkParse(t, parseCheckFlags, []flagCase[checkFlags]{
+		{name: "files and expectations", args: []string{"a.pcap", "b.pcap", "-e", "verdict=complete", "--expect", "connections>=1", "--where", "server.port=80",
+			"--junit", "out.xml", "-f", "tcp", "-v"},
+			want: checkFlags{files: []string{"a.pcap", "b.pcap"}, expects: []string{"verdict=complete", "connections>=1"}, where: []string{"server.port=80"},
+				junit: "out.xml", filter: "tcp", verbose: true}},
+		{name: "no expectation", args: []string{"a.pcap"}, errKind: "usage", errText: "one --expect"},
+		{name: "no file", args: []string{"-e", "rst=0"}, errKind: "usage", errText: "one capture file"},
+		{name: "bad expectation", args: []string{"a.pcap", "-e", "syn_to_synack<5"}, errKind: "usage", errText: "wants a duration with a unit"},
+		{name: "connections in where", args: []string{"a.pcap", "-e", "rst=0", "--where", "connections=1"}, errKind: "usage", errText: "use it with --expect"},
+		{name: "unknown flag", args: []string{"a.pcap", "-e", "rst=0", "-x"}, errKind: "flag", errText: "unknown shorthand flag: 'x'"},
+		{name: "help", args: []string{"-h"}, errKind: "help"},
+	})
+}
+
+func TestParseLiveFlags(t *testing.T) {
+	base := liveFlags{report: defaultReport, buffer: 16384, snaplen: 512}
+	with := func(set func(*liveFlags)) liveFlags { f := base; set(&f); return f }
+	checkParse(t, parseLiveFlags, []flagCase[liveFlags]{
+		{name: "defaults", args: nil, want: base},
+		{name: "interface and trailing filter", args: []string{"-i", "eth0", "tcp", "port", "443"},
+			want: with(func(f *liveFlags) { f.iface, f.filter = "eth0", "tcp port 443" })},
+		{name: "-w takes whole packets", args: []string{"-w", "out.pcap", "-c", "100", "--duration", "30s"},
+			want: with(func(f *liveFlags) { f.write, f.count, f.duration, f.snaplen = "out.pcap", 100, 30*time.Second, 262144 })},
+		{name: "snaplen, buffer, promisc, udp, -Z", args: []string{"-s", "96", "-B", "4096", "--promisc", "--udp", "-Z", "nobody", "--summary"},
+			want: with(func(f *liveFlags) {
+				f.snaplen, f.buffer, f.promisc, f.udp, f.user = 96, 4096, true, true, "nobody"
+				f.report.summary = true
+			})},
+		{name: "filter twice", args: []string{"-f", "tcp", "udp"}, errKind: "usage", errText: "either with -f or after the flags"},
+		{name: "bad count", args: []string{"-c", "abc"}, errKind: "flag", errText: `invalid argument "abc" for "-c, --count"`},
+		{name: "bad duration", args: []string{"--duration", "soon"}, errKind: "flag", errText: `invalid argument "soon"`},
+		{name: "bad format", args: []string{"--format", "pdf"}, errKind: "usage", errText: `unknown --format "pdf"`},
+		{name: "help", args: []string{"--help"}, errKind: "help"},
+	})
+}
+
+func TestParseDemoFlags(t *testing.T) {
+	base := demoFlags{port: 12345, report: defaultReport, message: greet.DefaultMessage, scenario: greet.Greeting, timeout: 5 * time.Second}
+	with := func(set func(*demoFlags)) demoFlags { f := base; set(&f); return f }
+	checkParse(t, parseDemoFlags, []flagCase[demoFlags]{
+		{name: "defaults", args: nil, want: base},
+		{name: "everything", args: []string{"--port", "2000", "--message", "Hi", "-w", "demo.pcap", "--format", "json", "--scenario", "udp",
+			"-i", "lo", "--timeout", "1s", "-Z", "root"},
+			want: with(func(f *demoFlags) {
+				f.port, f.message, f.write, f.scenario, f.iface, f.timeout, f.user = 2000, "Hi", "demo.pcap", greet.UDP, "lo", time.Second, "root"
+				f.report.format = "json"
+			})},
+		{name: "bad scenario", args: []string{"--scenario", "nope"}, errKind: "usage", errText: `unknown scenario "nope"`},
+		{name: "port 0", args: []string{"--port", "0"}, errKind: "usage", errText: "--port 0 is not a port"},
+		{name: "port too big", args: []string{"--port", "70000"}, errKind: "usage", errText: "--port 70000 is not a port"},
+		{name: "stray argument", args: []string{"greeting"}, errKind: "usage", errText: `takes no arguments (got "greeting")`},
+		{name: "help", args: []string{"--help"}, errKind: "help"},
+	})
+}
+
+func TestParseInterfacesFlags(t *testing.T) {
+	checkParse(t, parseInterfacesFlags, []flagCase[interfacesFlags]{
+		{name: "none", args: nil},
+		{name: "stray argument", args: []string{"eth0"}, errKind: "usage", errText: "takes no arguments"},
+		{name: "help", args: []string{"--help"}, errKind: "help"},
+	})
+}
+
+func TestParseServeFlags(t *testing.T) {
+	checkParse(t, parseServeFlags, []flagCase[serveFlags]{
+		{name: "defaults", args: nil, want: serveFlags{target: greetTarget{addr: greet.DefaultAddr, scenario: greet.Greeting}, message: greet.DefaultMessage}},
+		{name: "port overrides addr", args: []string{"--addr", "[::1]:80", "--port", "8080", "--once", "--message", "Hi", "--scenario", "reset"},
+			want: serveFlags{target: greetTarget{addr: "[::1]:8080", scenario: greet.Reset}, message: "Hi", once: true}},
+		{name: "refused has no server", args: []string{"--scenario", "refused"}, errKind: "usage", errText: "the refused scenario has no server"},
+		{name: "bad addr", args: []string{"--addr", "localhost", "--port", "1"}, errKind: "usage", errText: `bad --addr "localhost"`},
+		{name: "bad port", args: []string{"--port", "x"}, errKind: "flag", errText: `invalid argument "x"`},
+		{name: "help", args: []string{"--help"}, errKind: "help"},
+	})
+}
+
+func TestParseConnectFlags(t *testing.T) {
+	checkParse(t, parseConnectFlags, []flagCase[connectFlags]{
+		{name: "defaults", args: nil, want: connectFlags{target: greetTarget{addr: greet.DefaultAddr, scenario: greet.Greeting}, timeout: 5 * time.Second}},
+		{name: "everything", args: []string{"--addr", "10.0.0.1:22", "--timeout", "200ms", "--scenario", "udp"},
+			want: connectFlags{target: greetTarget{addr: "10.0.0.1:22", scenario: greet.UDP}, timeout: 200 * time.Millisecond}},
+		{name: "bad scenario", args: []string{"--scenario", "nope"}, errKind: "usage", errText: `unknown scenario "nope"`},
+		{name: "bad timeout", args: []string{"--timeout", "5"}, errKind: "flag", errText: `invalid argument "5"`},
+		{name: "stray argument", args: []string{"127.0.0.1"}, errKind: "usage", errText: "takes no arguments"},
+		{name: "help", args: []string{"--help"}, errKind: "help"},
+	})
+}
+
+// TestExitCode: the one map from errors to exit codes, joined errors
+// included (the largest code wins).
+func TestExitCode(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"nil", nil, exitOK},
+		{"usage", usagef("no capture file given"), exitUsage},
+		{"check failed", &checkFailed{2}, exitCheck},
+		{"input and check failed", errors.Join(&checkFailed{1}, &damaged{"x.pcap", errors.New("frame 6")}), exitInput},
+		{"bind", &greet.StepError{Step: greet.StepBind}, exitBind},
+		{"refused", &greet.StepError{Step: greet.StepConnect, Cause: greet.CauseRefused}, exitRefused},
+		{"timeout", &greet.StepError{Step: greet.StepRead, Cause: greet.CauseTimeout}, exitTimeout},
+		{"reset", &greet.StepError{Step: greet.StepRead}, exitIO},
+		{"shown keeps its code", &shown{&greet.StepError{Step: greet.StepBind}}, exitBind},
+		{"capture", &captureError{errors.New("no such interface")}, exitCapture},
+		{"SIGINT beats the rest", errors.Join(&damaged{"x", errors.New("y")}, &signalled{syscall.SIGINT}), 130},
+		{"SIGTERM", &signalled{syscall.SIGTERM}, 143},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := exitCode(tc.err); got != tc.want {
+				t.Errorf("exitCode(%v) = %d, want %d", tc.err, got, tc.want)
+			}
+		})
+	}
+}
