@@ -7,7 +7,7 @@ BIN     := ./synack
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZTIME ?= 60s
 
-.PHONY: all deps build demo setcap test vet fuzz bench fixtures clean
+.PHONY: all deps build demo setcap test test-short vet lint fuzz bench fixtures clean
 
 all: build
 
@@ -34,6 +34,17 @@ vet: deps
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 
+# staticcheck, at a fixed version (fetched through the Go module proxy
+# the first time), after vet and gofmt.
+STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
+lint: vet
+	$(GO) run $(STATICCHECK) ./...
+
+# The quick loop while editing: -short skips the load, soak, flood and
+# big-file signal tests (make test runs them).
+test-short: deps
+	$(GO) test -short ./...
+
 # The tests, then a short pass of every fuzz target (7 s each, under 30 s).
 test: vet
 	$(GO) test ./...
@@ -54,7 +65,7 @@ fuzz: deps
 # and tcpdump on the generated 40,000-connection capture (SIZE=5: 5x larger).
 bench: deps
 	$(GO) test ./decode -run '^$$' -bench . -benchtime 2s
-	$(GO) test . -run '^$$' -bench BenchmarkReadSummary -benchtime 5x
+	$(GO) test ./pipeline -run '^$$' -bench BenchmarkReadSummary -benchtime 5x
 	fixtures/bench.sh
 
 # Rewrite the fixtures: real ones recorded on loopback (needs root, tcpdump,
@@ -65,7 +76,7 @@ fixtures: build
 	$(SUDO) fixtures/record-analysis.sh
 	$(GO) run ./fixtures/synth fixtures
 	@if command -v tshark >/dev/null; then cd fixtures && \
-		python3 ../../shared/tools/tshark-oracle.py *.pcap *.pcapng && python3 tshark-flags.py *.pcap *.pcapng; \
+		python3 tshark-oracle.py *.pcap *.pcapng && python3 tshark-flags.py *.pcap *.pcapng; \
 	else echo "tshark not installed: fixtures/*.oracle.json and *.flags.json left as they are"; fi
 
 clean:

@@ -46,6 +46,9 @@ func writeSYNFlood(t *testing.T, path string, n int) {
 // hand-overs are counted and announced, and the process's peak memory
 // stays small.
 func TestSYNFloodStaysBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: flood: a million SYNs")
+	}
 	dir := t.TempDir()
 	pcap := filepath.Join(dir, "flood.pcap")
 	writeSYNFlood(t, pcap, 1_000_000)

@@ -21,6 +21,9 @@ import (
 // connection is in the report, or that libpcap's counters account for the
 // packets that are not.
 func TestLiveKeepsUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: load: 5,000 live connections")
+	}
 	needCapture(t)
 	const conns, workers = 5000, 8
 	addr := greetingListener(t)
@@ -109,6 +112,9 @@ func vmRSS(t *testing.T, pid int) int {
 // from round to round, and every connection must be counted (or the
 // missing ones covered by libpcap's drops).
 func TestLiveSoak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: soak: 20,000 live connections")
+	}
 	needCapture(t)
 	const rounds, perRound, workers = 4, 5000, 8
 	addr := greetingListener(t)

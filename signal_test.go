@@ -17,6 +17,9 @@ import (
 // what was read is still written, says where reading stopped, and the
 // exit code is 143.
 func TestSignalDuringRead(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: generates and reads a 100,000-connection capture")
+	}
 	dir := t.TempDir()
 	pcap := filepath.Join(dir, "big.pcap")
 	if out, err := exec.Command("go", "run", "./fixtures/gen", "-conns", "100000", "-o", pcap).CombinedOutput(); err != nil {
@@ -78,6 +81,9 @@ func TestSignalDuringRead(t *testing.T) {
 // its memory mapping: reading faults, and synack must report the damage
 // (exit 3, the report of what it read) instead of crashing.
 func TestFileShrinksWhileRead(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: generates and reads a 60,000-connection capture")
+	}
 	dir := t.TempDir()
 	pcap := filepath.Join(dir, "big.pcap")
 	if out, err := exec.Command("go", "run", "./fixtures/gen", "-conns", "60000", "-o", pcap).CombinedOutput(); err != nil {

@@ -133,14 +133,6 @@ func pad(s string, n int) string {
 	return s
 }
 
-// lpad left-pads s to n columns.
-func lpad(s string, n int) string {
-	if w := width(s); w < n {
-		return strings.Repeat(" ", n-w) + s
-	}
-	return s
-}
-
 func plural(n uint64, one, many string) string {
 	if n == 1 {
 		return "1 " + one
