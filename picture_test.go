@@ -12,23 +12,6 @@ import (
 	"testing"
 )
 
-// pictureFixtures get golden SVG, HTML and Mermaid files.
-var pictureFixtures = []string{"greeting.pcap", "refused.pcap", "reset.pcap", "half-close.pcap", "handshakes.pcap", "loss.pcap"}
-
-func TestGoldenPictures(t *testing.T) {
-	for _, f := range pictureFixtures {
-		for _, format := range []string{"svg", "html", "mermaid"} {
-			t.Run(f+"/"+format, func(t *testing.T) {
-				code, out, stderr := runCLI("read", "--format", format, "fixtures/"+f)
-				if code != exitOK {
-					t.Fatalf("exit %d: %s", code, stderr)
-				}
-				golden(t, f+"."+map[string]string{"svg": "svg", "html": "html", "mermaid": "md"}[format], out)
-			})
-		}
-	}
-}
-
 // TestSVGIsXML parses the SVG of every fixture, and checks the arrows.
 func TestSVGIsXML(t *testing.T) {
 	fixtures, _ := filepath.Glob("fixtures/*.pcap*")
