@@ -63,17 +63,28 @@ type command struct {
 	help func() string
 }
 
-// commands binds each parseXFlags to its runX.
-var commands = map[string]command{
-	"read":       {bind(parseReadFlags, runRead), readHelp},
-	"check":      {bind(parseCheckFlags, runCheck), checkHelp},
-	"live":       {bind(parseLiveFlags, runLive), liveHelp},
-	"demo":       {bind(parseDemoFlags, runDemo), demoHelp},
-	"interfaces": {bind(parseInterfacesFlags, runInterfaces), interfacesHelp},
-	"serve":      {bind(parseServeFlags, runServe), serveHelp},
-	"connect":    {bind(parseConnectFlags, runConnect), connectHelp},
+// lookup binds each command's parseXFlags to its runX.
+func lookup(name string) (command, bool) {
+	switch name {
+	case "read":
+		return command{bind(parseReadFlags, runRead), readHelp}, true
+	case "check":
+		return command{bind(parseCheckFlags, runCheck), checkHelp}, true
+	case "live":
+		return command{bind(parseLiveFlags, runLive), liveHelp}, true
+	case "demo":
+		return command{bind(parseDemoFlags, runDemo), demoHelp}, true
+	case "interfaces":
+		return command{bind(parseInterfacesFlags, runInterfaces), interfacesHelp}, true
+	case "serve":
+		return command{bind(parseServeFlags, runServe), serveHelp}, true
+	case "connect":
+		return command{bind(parseConnectFlags, runConnect), connectHelp}, true
+	}
+	return command{}, false
 }
 
+// bind makes a command's two functions one: parse, then run.
 func bind[F any](parse func([]string) (F, error), run func(context.Context, F, io.Writer, io.Writer) error) func(context.Context, []string, io.Writer, io.Writer) error {
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		f, err := parse(args)
@@ -98,7 +109,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "-r", "--read":
 		name, rest = "read", args
 	}
-	cmd, ok := commands[name]
+	cmd, ok := lookup(name)
 	if !ok {
 		fmt.Fprintf(stderr, "synack: unknown command %q\n\n%s", name, usage)
 		return exitUsage

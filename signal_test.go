@@ -115,3 +115,33 @@ func TestFileShrinksWhileRead(t *testing.T) {
 		t.Fatalf("no report after the fault:\n%s", stdout.String())
 	}
 }
+
+// TestSecondSignalKills: the first SIGINT asks the work to stop; synack
+// then gives SIGINT back to the system, so a second one kills it even when
+// the work cannot stop (here: opening a FIFO nobody writes to blocks).
+func TestSecondSignalKills(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "stalled")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	cmd := exec.Command(synackBinary(t), "read", fifo)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	time.Sleep(300 * time.Millisecond) // past start-up: the handlers are set
+	cmd.Process.Signal(syscall.SIGINT)
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("still running after two SIGINTs")
+	}
+	ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ws.Signaled() || ws.Signal() != syscall.SIGINT {
+		t.Errorf("ended with %v, want death by SIGINT (the default action)", cmd.ProcessState)
+	}
+}
