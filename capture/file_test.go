@@ -289,3 +289,77 @@ func TestDamageErrorUnwraps(t *testing.T) {
 		t.Fatalf("%#v", err)
 	}
 }
+
+// TestPcapngBigEndian reads a section written big-endian, as a SPARC or
+// PowerPC machine writes it: the section header's byte-order magic sets
+// the order of every block length and field after it.
+func TestPcapngBigEndian(t *testing.T) {
+	be := binary.BigEndian
+	block := func(typ uint32, body []byte) []byte {
+		b := be.AppendUint32(be.AppendUint32(nil, typ), uint32(12+len(body)))
+		return be.AppendUint32(append(b, body...), uint32(12+len(body)))
+	}
+	shb := be.AppendUint64(be.AppendUint32(be.AppendUint32(nil, pcapngByteOrderMagic), 1<<16), ^uint64(0))
+	idb := be.AppendUint32(be.AppendUint32(nil, 1<<16), 0) // LINKTYPE_ETHERNET, no snaplen
+	ts := uint64(1700000000_123456)                        // µs, the default resolution
+	epb := be.AppendUint32(nil, 0)
+	epb = be.AppendUint32(be.AppendUint32(epb, uint32(ts>>32)), uint32(ts))
+	epb = append(be.AppendUint32(be.AppendUint32(epb, 4), 60), "abcd"...)
+	data := bytes.Join([][]byte{block(pcapngBlockSHB, shb), block(pcapngBlockIDB, idb), block(pcapngBlockEPB, epb)}, nil)
+	frames, err := readAll(t, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(frames) != 1 {
+		t.Fatalf("%d frames, want 1", len(frames))
+	}
+	fr := frames[0]
+	if !fr.Time.Equal(time.Unix(1700000000, 123456000)) || string(fr.Data) != "abcd" || fr.Length != 60 || fr.LinkType != 1 {
+		t.Errorf("frame %+v", fr)
+	}
+}
+
+// TestNextDoesNotAllocate holds the readers to decode's rule: nothing is
+// allocated per frame, mapped or streamed, pcap or pcapng.
+func TestNextDoesNotAllocate(t *testing.T) {
+	const frames = 300
+	data := bytes.Repeat([]byte("0123456789abcdef"), 4)
+	var pcapRecs, ngBlocks [][]byte
+	for i := range frames {
+		pcapRecs = append(pcapRecs, data)
+		ngBlocks = append(ngBlocks, epb(0, uint64(i), data))
+	}
+	files := map[string][]byte{
+		"pcap":   pcapFile(1, pcapRecs...),
+		"pcapng": bytes.Join(append([][]byte{shb(), idb(1, 0)}, ngBlocks...), nil),
+	}
+	dir := t.TempDir()
+	for format, content := range files {
+		path := filepath.Join(dir, "f."+format)
+		if err := os.WriteFile(path, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, mapped := range []bool{true, false} {
+			var f *File
+			var err error
+			if mapped {
+				f, err = Open(path)
+			} else {
+				f, err = NewReader(bytes.NewReader(content), path)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fr Frame
+			allocs := testing.AllocsPerRun(frames-10, func() {
+				if err := f.Next(&fr); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if allocs != 0 {
+				t.Errorf("%s (mapped %v): %.1f allocations per frame", format, f.Mapped(), allocs)
+			}
+			f.Close()
+		}
+	}
+}

@@ -84,10 +84,11 @@ func (p *pcapngReader) block() (uint32, []byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var h [8]byte // copied: the next Peek may move bufio's buffer
-	copy(h[:], b)
-	typ := p.order.Uint32(h[:])
-	if binary.LittleEndian.Uint32(h[:]) == pcapngBlockSHB {
+	// Both fields are taken as numbers now: the next peek may move
+	// bufio's buffer, and a copied [8]byte handed to the ByteOrder
+	// interface would escape, one allocation per block.
+	typ, rawTotal := p.order.Uint32(b), binary.LittleEndian.Uint32(b[4:])
+	if binary.LittleEndian.Uint32(b) == pcapngBlockSHB {
 		typ = pcapngBlockSHB
 		bom, err := p.r.peek(4)
 		if err != nil {
@@ -103,7 +104,10 @@ func (p *pcapngReader) block() (uint32, []byte, error) {
 		}
 		p.ifaces = p.ifaces[:0]
 	}
-	total := p.order.Uint32(h[4:])
+	total := rawTotal
+	if p.order == binary.BigEndian {
+		total = bits.ReverseBytes32(rawTotal)
+	}
 	if total < 12 || total%4 != 0 || total > MaxFrame+64 {
 		return 0, nil, fmt.Errorf("block type %#x has invalid length %d", typ, total)
 	}
