@@ -30,6 +30,7 @@ type demoFlags struct {
 	iface          string
 	timeout        time.Duration
 	user           string
+	followSymlinks bool
 }
 
 func demoFlagSet(f *demoFlags, scenario *string) *pflag.FlagSet {
@@ -37,7 +38,8 @@ func demoFlagSet(f *demoFlags, scenario *string) *pflag.FlagSet {
 	fs.IntVar(&f.port, "port", 12345, "port of the demo server on 127.0.0.1")
 	fs.StringVar(&f.message, "message", greet.DefaultMessage, "the server's greeting (a newline is added)")
 	fs.StringVar(scenario, "scenario", string(greet.Greeting), "greeting, client-closes, refused, reset, half-close, udp")
-	fs.StringVarP(&f.write, "write", "w", "", "also write the captured packets to this pcap file")
+	fs.StringVarP(&f.write, "write", "w", "", "also write the captured packets to this pcap file (created as the user -Z names)")
+	fs.BoolVar(&f.followSymlinks, "follow-symlinks", false, "let -w write through a symbolic link (refused by default: synack runs privileged)")
 	f.report.register(fs)
 	fs.StringVarP(&f.iface, "interface", "i", "", "loopback interface (default: found from libpcap's device flags)")
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Second, "the client's connect and read timeout")
@@ -98,7 +100,7 @@ func runDemo(ctx context.Context, f demoFlags, stdout, stderr io.Writer) error {
 	// Capture first, so that permission problems stop the demo before any
 	// socket is opened and the handle is live before the first SYN.
 	lc := capture.LiveConfig{Interface: f.iface, Filter: filter, Snaplen: liveSnaplen(f.write), BufferSize: 16 << 20}
-	live, err := openLive(lc, f.write, f.user, r.options(cfg), stderr)
+	live, err := openLive(lc, output{f.write, f.followSymlinks}, f.user, r.options(cfg), stderr)
 	if err != nil {
 		return err
 	}

@@ -21,8 +21,14 @@ var built struct {
 	out  []byte
 }
 
-// TestMain removes the built binary after the tests.
+// TestMain removes the built binary after the tests. Under sudo, live
+// and demo commands run in this process would drop its privileges to the
+// user who ran sudo for good: the tests that want that run synack as a
+// process with the variables set themselves.
 func TestMain(m *testing.M) {
+	for _, v := range []string{"SUDO_UID", "SUDO_GID", "SUDO_USER"} {
+		os.Unsetenv(v)
+	}
 	code := m.Run()
 	if built.dir != "" {
 		os.RemoveAll(built.dir)

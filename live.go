@@ -24,6 +24,7 @@ type liveFlags struct {
 	duration             time.Duration
 	snaplen, buffer      int // buffer in KiB
 	promisc, udp         bool
+	followSymlinks       bool
 }
 
 func liveFlagSet(f *liveFlags) *pflag.FlagSet {
@@ -35,7 +36,8 @@ func liveFlagSet(f *liveFlags) *pflag.FlagSet {
 	fs.IntVarP(&f.snaplen, "snaplen", "s", 0, "bytes captured per packet (default 512: every header and the payload preview; 262144 with -w)")
 	fs.IntVarP(&f.buffer, "buffer-size", "B", 16384, "kernel capture buffer in KiB (libpcap's default is 2048; bursts of short connections need more)")
 	fs.BoolVar(&f.promisc, "promisc", false, "put the interface in promiscuous mode")
-	fs.StringVarP(&f.write, "write", "w", "", "also write every captured packet to this pcap file")
+	fs.StringVarP(&f.write, "write", "w", "", "also write every captured packet to this pcap file (created as the user -Z names)")
+	fs.BoolVar(&f.followSymlinks, "follow-symlinks", false, "let -w write through a symbolic link (refused by default: synack runs privileged)")
 	f.report.register(fs)
 	fs.BoolVar(&f.udp, "udp", false, "follow UDP flows too")
 	fs.StringVarP(&f.user, "relinquish-privileges", "Z", "", "once capturing, become this user (default under sudo: the user who ran sudo; root keeps root)")
@@ -80,7 +82,7 @@ func runLive(ctx context.Context, f liveFlags, stdout, stderr io.Writer) error {
 		}
 	}
 	lc := capture.LiveConfig{Interface: f.iface, Filter: f.filter, Snaplen: f.snaplen, Promisc: f.promisc, BufferSize: f.buffer * 1024}
-	live, err := openLive(lc, f.write, f.user, r.options(cfg), stderr)
+	live, err := openLive(lc, output{f.write, f.followSymlinks}, f.user, r.options(cfg), stderr)
 	if err != nil {
 		return err
 	}
@@ -112,10 +114,18 @@ func runLive(ctx context.Context, f liveFlags, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// openLive opens the capture (and the -w file), then drops privileges as
-// -Z says: capturing needs root, nothing after that does.
-func openLive(lc capture.LiveConfig, writeTo, user string, opt pipeline.Options, stderr io.Writer) (*pipeline.Live, error) {
-	live, err := pipeline.OpenLive(lc, writeTo, opt)
+// output is where -w copies the captured frames.
+type output struct {
+	path           string // "": nowhere
+	followSymlinks bool
+}
+
+// openLive opens the capture, drops privileges as -Z says (capturing
+// needs root, nothing after that does), then creates the -w file with
+// the rights of the user it is for, as tcpdump does: a user allowed to
+// sudo synack gets no file they could not write themselves.
+func openLive(lc capture.LiveConfig, out output, user string, opt pipeline.Options, stderr io.Writer) (*pipeline.Live, error) {
+	live, err := pipeline.OpenLive(lc, opt)
 	if err != nil {
 		var bad *capture.FilterError
 		if errors.As(err, &bad) {
@@ -125,9 +135,12 @@ func openLive(lc capture.LiveConfig, writeTo, user string, opt pipeline.Options,
 	}
 	t, err := dropTarget(user)
 	if err == nil && t != nil {
-		if err = t.drop(live.WriteFile()); err == nil {
+		if err = t.drop(); err == nil {
 			fmt.Fprintf(stderr, "synack: capturing as %s (uid %d, gid %d) from here on; -Z root keeps root\n", t.name, t.uid, t.gid)
 		}
+	}
+	if err == nil && out.path != "" {
+		err = live.WriteTo(out.path, out.followSymlinks)
 	}
 	if err != nil {
 		live.Finish()

@@ -264,52 +264,108 @@ func TestLiveErrors(t *testing.T) {
 }
 
 // TestPrivilegeDrop runs `synack live -w` as root under a pretend sudo
-// (SUDO_UID 65534): once capturing, the process runs as uid 65534 and the
-// -w file belongs to it; with -Z root it stays root.
+// by the real unprivileged user nobody (SUDO_UID 65534): once capturing,
+// the process runs as nobody and the -w file is created by nobody, so it
+// can be written only where nobody could write, and never through a
+// symbolic link; with -Z root it stays root, and still refuses a link
+// unless --follow-symlinks says otherwise.
 func TestPrivilegeDrop(t *testing.T) {
 	needCapture(t)
 	if os.Geteuid() != 0 {
 		t.Skip("dropping privileges needs root to start from")
 	}
-	dir := t.TempDir()
+	const nobody = 65534
+	// A directory nobody may write to (t.TempDir's parents are root's
+	// and closed), and one only root may.
+	open, err := os.MkdirTemp("", "synack-privdrop-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(open) })
+	if err := os.Chown(open, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	closed := t.TempDir()
+	victim := filepath.Join(closed, "victim") // root's, 0644: nobody may read it, not write it
+	const secret = "root's file\n"
+	if err := os.WriteFile(victim, []byte(secret), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(open, "link.pcap")
+	if err := os.Symlink(victim, link); err != nil {
+		t.Fatal(err)
+	}
 	bin := synackBinary(t)
 	for _, tc := range []struct {
-		name  string
-		extra []string
-		uid   int
-	}{{"default under sudo", nil, 65534}, {"-Z root", []string{"-Z", "root"}, 0}} {
+		name   string
+		path   string
+		extra  []string
+		uid    int    // who runs the capture
+		owner  int    // who owns the -w file; -1: it must not be written
+		stderr string // for a refusal
+	}{
+		{"default under sudo", filepath.Join(open, "nobody.pcap"), nil, nobody, nobody, ""},
+		{"-Z root", filepath.Join(open, "root.pcap"), []string{"-Z", "root"}, 0, 0, ""},
+		{"where nobody may not write", filepath.Join(closed, "x.pcap"), nil, nobody, -1, "permission denied"},
+		{"a symbolic link to root's file", link, nil, nobody, -1, "is a symbolic link"},
+		{"a symbolic link under -Z root", link, []string{"-Z", "root"}, 0, -1, "is a symbolic link (--follow-symlinks writes through it)"},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pcap := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".pcap")
-			args := append([]string{"live", "--duration", "1s", "-w", pcap}, tc.extra...)
+			args := append([]string{"live", "--duration", "1s", "-w", tc.path}, tc.extra...)
 			cmd := exec.Command(bin, append(args, "tcp", "port", demoPort())...)
 			cmd.Env = append(os.Environ(), "SUDO_UID=65534", "SUDO_GID=65534", "SUDO_USER=nobody")
+			var stderr strings.Builder
 			errPipe, _ := cmd.StderrPipe()
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
 			sc := bufio.NewScanner(errPipe)
-			for sc.Scan() && !strings.Contains(sc.Text(), "capturing on") {
+			for sc.Scan() {
+				stderr.WriteString(sc.Text() + "\n")
+				if strings.Contains(sc.Text(), "capturing on") {
+					status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := fmt.Sprintf("Uid:\t%d\t%d\t%d\t%d", tc.uid, tc.uid, tc.uid, tc.uid)
+					if !strings.Contains(string(status), want) {
+						t.Errorf("while capturing, /proc status lacks %q:\n%s", want, status)
+					}
+				}
 			}
-			status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := fmt.Sprintf("Uid:\t%d\t%d\t%d\t%d", tc.uid, tc.uid, tc.uid, tc.uid)
-			if !strings.Contains(string(status), want) {
-				t.Errorf("while capturing, /proc status lacks %q:\n%s", want, status)
-			}
-			io.Copy(io.Discard, errPipe)
 			cmd.Wait()
-			st, err := os.Stat(pcap)
+			code := cmd.ProcessState.ExitCode()
+			if tc.owner < 0 {
+				if code != exitCapture || !strings.Contains(stderr.String(), tc.stderr) {
+					t.Errorf("exit %d, want %d and %q in:\n%s", code, exitCapture, tc.stderr, stderr.String())
+				}
+				if got, _ := os.ReadFile(victim); string(got) != secret {
+					t.Errorf("root's file was changed: %q", got)
+				}
+				if st, _ := os.Stat(victim); st.Sys().(*syscall.Stat_t).Uid != 0 {
+					t.Errorf("root's file changed hands")
+				}
+				return
+			}
+			st, err := os.Stat(tc.path)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("%v (exit %d: %s)", err, code, stderr.String())
 			}
-			if owner := int(st.Sys().(*syscall.Stat_t).Uid); owner != tc.uid {
-				t.Errorf("the -w file belongs to uid %d, want %d", owner, tc.uid)
+			if owner := int(st.Sys().(*syscall.Stat_t).Uid); owner != tc.owner {
+				t.Errorf("the -w file belongs to uid %d, want %d", owner, tc.owner)
 			}
-			if code, _, stderr := runCLI("read", pcap); code != exitOK {
+			if code, _, stderr := runCLI("read", tc.path); code != exitOK {
 				t.Errorf("the -w file does not read back: %s", stderr)
 			}
 		})
 	}
+	t.Run("--follow-symlinks under -Z root", func(t *testing.T) {
+		code, _, stderr := runCLI("live", "--duration", "200ms", "-Z", "root", "--follow-symlinks", "-w", link, "tcp", "port", demoPort())
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		if code, _, stderr := runCLI("read", victim); code != exitOK {
+			t.Errorf("written through the link, the file does not read back: %s", stderr)
+		}
+	})
 }

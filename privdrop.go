@@ -62,14 +62,9 @@ func dropTarget(flag string) (*target, error) {
 	return t, nil
 }
 
-// drop gives the -w file to the target user, then becomes that user:
-// groups, gid, uid, in that order, for every thread of the process.
-func (t *target) drop(writeTo *os.File) error {
-	if writeTo != nil {
-		if err := writeTo.Chown(t.uid, t.gid); err != nil {
-			return fmt.Errorf("give %s to %s: %w", writeTo.Name(), t.name, err)
-		}
-	}
+// drop becomes the target user: groups, gid, uid, in that order, for
+// every thread of the process.
+func (t *target) drop() error {
 	if err := syscall.Setgroups(t.groups); err != nil {
 		return fmt.Errorf("drop privileges to %s: setgroups: %w", t.name, err)
 	}

@@ -3,8 +3,10 @@ package capture
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
+	"syscall"
 )
 
 // Writer writes frames to a pcap file that tcpdump and Wireshark read. It
@@ -34,6 +36,35 @@ func Create(path string, linkType uint32, snaplen int) (*Writer, error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, err
+	}
+	w, err := NewWriter(f, linkType, snaplen)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// ErrSymlink is an output path that is a symbolic link, refused because
+// a privileged process must not write where a link points (a link in
+// /tmp to /etc/passwd, say).
+var ErrSymlink = errors.New("is a symbolic link")
+
+// CreateOutput creates (or truncates) the pcap file at path for a capture:
+// it refuses a symbolic link unless followSymlinks is set (O_NOFOLLOW, as
+// a privileged process must), and writes the file header. Open it with
+// the rights of the user it is for: after dropping privileges.
+func CreateOutput(path string, followSymlinks bool, linkType uint32, snaplen int) (*Writer, error) {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if !followSymlinks {
+		flags |= syscall.O_NOFOLLOW
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("write %s: %w (--follow-symlinks writes through it)", path, ErrSymlink)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("write %w", err)
 	}
 	w, err := NewWriter(f, linkType, snaplen)
 	if err != nil {

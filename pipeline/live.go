@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"os"
 
 	"synack/capture"
 	"synack/decode"
@@ -14,33 +13,39 @@ import (
 // to, the -w copy, and the report being built. Open it, run Loop (in one
 // goroutine), then Finish.
 type Live struct {
-	src   *capture.Live
-	write *capture.Writer
-	s     *session
+	src     *capture.Live
+	write   *capture.Writer
+	s       *session
+	snaplen int
 }
 
-// OpenLive opens the capture handle and, when writeTo is set, the pcap
-// file every captured frame is copied to. opt.Decode.OnEvent is called
-// from the goroutine that runs Loop.
-func OpenLive(lc capture.LiveConfig, writeTo string, opt Options) (*Live, error) {
+// OpenLive opens the capture handle. opt.Decode.OnEvent is called from
+// the goroutine that runs Loop.
+func OpenLive(lc capture.LiveConfig, opt Options) (*Live, error) {
 	src, err := capture.OpenLive(lc)
 	if err != nil {
 		return nil, err
 	}
 	lt := decode.LinkType(src.LinkType())
 	rep := &report.Capture{Source: src.Interface(), Format: "live", LinkType: lt.String(), Filter: lc.Filter}
-	l := &Live{src: src, s: newSession(rep, opt)}
-	if writeTo != "" {
-		snap := lc.Snaplen
-		if snap <= 0 {
-			snap = 262144
-		}
-		if l.write, err = capture.Create(writeTo, src.LinkType(), snap); err != nil {
-			src.Close()
-			return nil, err
-		}
+	return &Live{src: src, s: newSession(rep, opt), snaplen: lc.Snaplen}, nil
+}
+
+// WriteTo copies every frame captured from now on to a new pcap file at
+// path (see capture.CreateOutput). Call it before Loop, once privileges
+// are dropped, so that the file is created with the rights of the user
+// it is for.
+func (l *Live) WriteTo(path string, followSymlinks bool) error {
+	snap := l.snaplen
+	if snap <= 0 {
+		snap = 262144
 	}
-	return l, nil
+	w, err := capture.CreateOutput(path, followSymlinks, l.src.LinkType(), snap)
+	if err != nil {
+		return err
+	}
+	l.write = w
+	return nil
 }
 
 // Interface is the captured interface's name.
@@ -48,14 +53,6 @@ func (l *Live) Interface() string { return l.src.Interface() }
 
 // LinkType names the interface's link type.
 func (l *Live) LinkType() string { return l.s.rep.LinkType }
-
-// WriteFile is the -w file, or nil.
-func (l *Live) WriteFile() *os.File {
-	if l.write == nil {
-		return nil
-	}
-	return l.write.File()
-}
 
 // Loop reads frames until ctx is done or count frames were read (0: no
 // limit). Once ctx is done it drains what the kernel already holds, so
