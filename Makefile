@@ -12,11 +12,12 @@ FUZZTIME ?= 60s
 all: build
 
 # libpcap's headers and library are needed by cgo (gopacket/pcap and the
-# BPF compiler).
+# BPF compiler); setcap (libcap2-bin) by make setcap and the test that
+# checks capabilities are dropped.
 deps:
-	@if ! [ -f /usr/include/pcap/pcap.h ]; then \
-		echo "installing libpcap-dev"; \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libpcap-dev >/dev/null; \
+	@if ! [ -f /usr/include/pcap/pcap.h ] || ! command -v setcap >/dev/null && ! [ -x /usr/sbin/setcap ]; then \
+		echo "installing libpcap-dev libcap2-bin"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libpcap-dev libcap2-bin >/dev/null; \
 	fi
 
 build: deps

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -138,6 +139,12 @@ func openLive(lc capture.LiveConfig, out output, user string, opt pipeline.Optio
 		if err = t.drop(); err == nil {
 			fmt.Fprintf(stderr, "synack: capturing as %s (uid %d, gid %d) from here on; -Z root keeps root\n", t.name, t.uid, t.gid)
 		}
+	}
+	if err == nil && os.Geteuid() != 0 {
+		// Not root (any more): a setcap'd binary still holds CAP_NET_RAW
+		// and CAP_NET_ADMIN; the open handle needs neither. Root, under
+		// -Z root, keeps root.
+		err = capture.DropCapabilities()
 	}
 	if err == nil && out.path != "" {
 		err = live.WriteTo(out.path, out.followSymlinks)

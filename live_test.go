@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -368,4 +369,81 @@ func TestPrivilegeDrop(t *testing.T) {
 			t.Errorf("written through the link, the file does not read back: %s", stderr)
 		}
 	})
+}
+
+// TestCapabilitiesDropped runs a setcap'd copy of synack as the real
+// unprivileged user nobody, as `make setcap` sets it up: CAP_NET_RAW and
+// CAP_NET_ADMIN open the handle, and once it is open no thread of the
+// process holds any capability (/proc/PID/task/*/status), while the
+// capture still sees the traffic.
+func TestCapabilitiesDropped(t *testing.T) {
+	needCapture(t)
+	if os.Geteuid() != 0 {
+		t.Skip("setting file capabilities and becoming nobody need root")
+	}
+	setcap, err := exec.LookPath("setcap")
+	if err != nil {
+		t.Skip("setcap not installed (Debian: libcap2-bin; make deps installs it)")
+	}
+	dir, err := os.MkdirTemp("", "synack-caps-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	bin := filepath.Join(dir, "synack")
+	data, err := os.ReadFile(synackBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755)
+	if out, err := exec.Command(setcap, "cap_net_raw,cap_net_admin=eip", bin).CombinedOutput(); err != nil {
+		t.Skipf("setcap on %s: %v: %s (a file system without extended attributes?)", dir, err, out)
+	}
+	addr := greetingListener(t)
+	_, port, _ := strings.Cut(addr, ":")
+	cmd := exec.Command(bin, "live", "--duration", "2s", "--no-timeline", "tcp", "port", port)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	errPipe, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(errPipe)
+	var stderr strings.Builder
+	for sc.Scan() {
+		stderr.WriteString(sc.Text() + "\n")
+		if !strings.Contains(sc.Text(), "capturing on") {
+			continue
+		}
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", cmd.Process.Pid))
+		for _, task := range tasks {
+			status, err := os.ReadFile(task)
+			if err != nil {
+				continue // the thread ended
+			}
+			for _, set := range []string{"CapEff", "CapPrm", "CapInh"} {
+				if want := set + ":\t0000000000000000"; !strings.Contains(string(status), want) {
+					t.Errorf("%s lacks %q while capturing:\n%s", task, want, status)
+				}
+			}
+		}
+		if len(tasks) < 2 {
+			t.Errorf("only %d threads seen", len(tasks))
+		}
+		if c, err := net.Dial("tcp", addr); err == nil {
+			io.ReadAll(c)
+			c.Close()
+		}
+	}
+	cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "1 complete") {
+		t.Errorf("the greeting was not captured after the capabilities were dropped:\n%s", stdout.String())
+	}
 }
