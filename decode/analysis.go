@@ -58,7 +58,7 @@ func (a Anomaly) String() string { return joinBits(uint64(a), anomalyNames[:]) }
 // flowState is tshark's per-direction analysis state (tcp_analyze_seq_info
 // and its neighbours) for the segments one side sends.
 type flowState struct {
-	nextSeq, maxSeqToBeAcked, lastAck uint32
+	nextSeq, maxSeqToBeAcked, lastAck Seq
 	haveNext, haveMax, haveLastAck    bool
 	nextSeqTime, lastAckTime          time.Time
 	window                            uint16 // raw, as last advertised
@@ -97,7 +97,7 @@ func (c *Conn) analyse(seg *Segment, side Side, t time.Time) (Anomaly, uint32) {
 		if win == 0 && !control {
 			a |= ZeroWindow
 		}
-		if fwd.haveNext && seqGT(seq, fwd.nextSeq) && f&RST == 0 {
+		if fwd.haveNext && fwd.nextSeq.LessThan(seq) && f&RST == 0 {
 			a |= LostSegment
 		}
 		if seglen <= 1 && fwd.haveNext && seq == fwd.nextSeq-1 && !control {
@@ -112,7 +112,7 @@ func (c *Conn) analyse(seg *Segment, side Side, t time.Time) (Anomaly, uint32) {
 			if rev.lastWasSYN || !c.scaled() {
 				shift = 0
 			}
-			if seq+seglen == rev.lastAck+uint32(rev.window)<<shift {
+			if seq.Add(seglen) == rev.lastAck.Add(uint32(rev.window)<<shift) {
 				a |= WindowFull
 			}
 		}
@@ -122,7 +122,7 @@ func (c *Conn) analyse(seg *Segment, side Side, t time.Time) (Anomaly, uint32) {
 			a |= KeepAliveACK
 			return
 		}
-		if sameAck && win == 0 && (ack == fwd.lastAck || ack == fwd.lastAck+1) && rev.lastFlags&ZeroWindowProbe != 0 {
+		if sameAck && win == 0 && (ack == fwd.lastAck || ack == fwd.lastAck.Add(1)) && rev.lastFlags&ZeroWindowProbe != 0 {
 			a |= ZeroWindowProbeACK
 			return
 		}
@@ -140,7 +140,7 @@ func (c *Conn) analyse(seg *Segment, side Side, t time.Time) (Anomaly, uint32) {
 
 	// An ACK beyond everything seen from the peer acknowledges a segment
 	// the capture missed.
-	if f&ACK != 0 && rev.haveMax && seqGT(ack, rev.maxSeqToBeAcked) {
+	if f&ACK != 0 && rev.haveMax && rev.maxSeqToBeAcked.LessThan(ack) {
 		a |= ACKUnseen
 		rev.maxSeqToBeAcked = rev.nextSeq
 	}
@@ -149,12 +149,12 @@ func (c *Conn) analyse(seg *Segment, side Side, t time.Time) (Anomaly, uint32) {
 		a |= c.retransmissionKind(fwd, rev, seq, seglen, f, a, t)
 	}
 
-	next := seq + seglen
+	next := seq.Add(seglen)
 	if f&(SYN|FIN) != 0 {
-		next++
+		next = next.Add(1)
 	}
 	probe := a&ZeroWindowProbe != 0
-	if (!fwd.haveNext || seqGT(next, fwd.nextSeq)) && !probe {
+	if (!fwd.haveNext || fwd.nextSeq.LessThan(next)) && !probe {
 		fwd.nextSeq, fwd.haveNext, fwd.nextSeqTime = next, true, t
 	}
 	if (!fwd.haveMax || seq == fwd.maxSeqToBeAcked) && !probe {
@@ -168,17 +168,17 @@ func (c *Conn) analyse(seg *Segment, side Side, t time.Time) (Anomaly, uint32) {
 
 // retransmissionKind tells a segment that does not advance the sequence
 // number apart: spurious, fast, out-of-order, or plain retransmission.
-func (c *Conn) retransmissionKind(fwd, rev *flowState, seq, seglen uint32, f Flags, a Anomaly, t time.Time) Anomaly {
+func (c *Conn) retransmissionKind(fwd, rev *flowState, seq Seq, seglen uint32, f Flags, a Anomaly, t time.Time) Anomaly {
 	if a&KeepAlive != 0 {
 		return 0
 	}
-	notAdvanced := fwd.haveNext && seqGT(fwd.nextSeq, seq)
+	notAdvanced := fwd.haveNext && seq.LessThan(fwd.nextSeq)
 	// One byte less than expected with more than one byte of data: new
 	// data after a zero window probe.
 	if seglen > 1 && fwd.haveNext && fwd.nextSeq-1 == seq {
 		notAdvanced = false
 	}
-	if seglen > 0 && rev.haveLastAck && rev.lastAck != 0 && !seqGT(seq+seglen, rev.lastAck) {
+	if seglen > 0 && rev.haveLastAck && rev.lastAck != 0 && seq.Add(seglen).LessThanEq(rev.lastAck) {
 		return SpuriousRetransmission
 	}
 	if !notAdvanced {
@@ -194,9 +194,9 @@ func (c *Conn) retransmissionKind(fwd, rev *flowState, seq, seglen uint32, f Fla
 	}
 	// A SYN or FIN occupies a sequence number: one that ends at the next
 	// expected number resends the last segment, it is not out of order.
-	end := seq + seglen
+	end := seq.Add(seglen)
 	if f&(SYN|FIN) != 0 {
-		end++
+		end = end.Add(1)
 	}
 	if t.Sub(fwd.nextSeqTime) < threshold && fwd.nextSeq != end {
 		return OutOfOrder

@@ -145,9 +145,9 @@ type Conn struct {
 	lastSYN   [2]time.Time
 	key       connKey // its entry in the decoder's table
 
-	isn        [2]uint32
+	isn        [2]Seq
 	haveISN    [2]bool
-	finSeq     [2]uint32 // sequence number of each side's FIN
+	finSeq     [2]Seq // sequence number of each side's FIN
 	finAcked   [2]bool
 	finsBefore bool // both FINs were seen before any RST
 }
@@ -212,9 +212,6 @@ func guessRoles(seg *Segment) (client, server netip.AddrPort) {
 	return seg.Src, seg.Dst
 }
 
-// seqGT reports a > b in 32-bit sequence space (RFC 9293 §3.4).
-func seqGT(a, b uint32) bool { return int32(a-b) > 0 }
-
 // add accounts one segment to the connection and returns the event for
 // it, with a payload preview when preview is set (someone will see it).
 func (c *Conn) add(seg *Segment, t time.Time, frame uint64, preview bool) Event {
@@ -248,9 +245,9 @@ func (c *Conn) add(seg *Segment, t time.Time, frame uint64, preview bool) Event 
 	if f&ACK != 0 && !c.haveISN[peer] {
 		c.isn[peer], c.haveISN[peer] = seg.Ack-1, true
 	}
-	ev := Event{Frame: frame, T: t.Sub(c.FirstSeen), Dir: dir, Flags: f, Seq: seg.Seq - c.isn[side], Len: uint32(seg.Len)}
+	ev := Event{Frame: frame, T: t.Sub(c.FirstSeen), Dir: dir, Flags: f, Seq: seg.Seq.Sub(c.isn[side]), Len: uint32(seg.Len)}
 	if f&ACK != 0 {
-		ev.Ack = seg.Ack - c.isn[peer]
+		ev.Ack = seg.Ack.Sub(c.isn[peer])
 	}
 	ev.Win = uint32(seg.Window)
 	if f&SYN == 0 && c.Options[Client].HasWScale && c.Options[Server].HasWScale {
@@ -355,9 +352,9 @@ func (c *Conn) meaning(seg *Segment, side Side, t time.Time) Note {
 		if c.FINs[side] == 0 {
 			// The FIN occupies the sequence number after the data
 			// it carries (RFC 9293 §3.4).
-			c.finSeq[side] = seg.Seq + uint32(seg.Len)
+			c.finSeq[side] = seg.Seq.Add(uint32(seg.Len))
 			if f&SYN != 0 {
-				c.finSeq[side]++
+				c.finSeq[side] = c.finSeq[side].Add(1)
 			}
 			n |= closeNote(side)
 			if c.ClosedBy == NoSide {
@@ -366,7 +363,7 @@ func (c *Conn) meaning(seg *Segment, side Side, t time.Time) Note {
 		}
 		c.FINs[side]++
 	}
-	if f&(ACK|RST) == ACK && c.FINs[peer] > 0 && !c.finAcked[peer] && seqGT(seg.Ack, c.finSeq[peer]) {
+	if f&(ACK|RST) == ACK && c.FINs[peer] > 0 && !c.finAcked[peer] && c.finSeq[peer].LessThan(seg.Ack) {
 		c.finAcked[peer] = true
 		if c.finAcked[side] {
 			n |= NoteClosed
@@ -415,7 +412,7 @@ func (r *RTTStats) add(d time.Duration) {
 
 // rttTimer times one data segment of a side at a time.
 type rttTimer struct {
-	end     uint32 // sequence number just past the timed segment
+	end     Seq // sequence number just past the timed segment
 	sent    time.Time
 	pending bool
 }
@@ -423,7 +420,7 @@ type rttTimer struct {
 // timeRTT starts timing new data a side sends and takes a sample when the
 // peer's ACK covers it. A retransmission while timing voids the sample.
 func (c *Conn) timeRTT(seg *Segment, side Side, t time.Time, a Anomaly) {
-	if peer := side.Other(); seg.Flags&ACK != 0 && c.rtt[peer].pending && !seqGT(c.rtt[peer].end, seg.Ack) {
+	if peer := side.Other(); seg.Flags&ACK != 0 && c.rtt[peer].pending && c.rtt[peer].end.LessThanEq(seg.Ack) {
 		c.RTT[peer].add(t.Sub(c.rtt[peer].sent))
 		c.rtt[peer].pending = false
 	}
@@ -434,7 +431,7 @@ func (c *Conn) timeRTT(seg *Segment, side Side, t time.Time, a Anomaly) {
 	case retrans:
 		r.pending = false
 	case !r.pending:
-		r.end, r.sent, r.pending = seg.Seq+uint32(seg.Len), t, true
+		r.end, r.sent, r.pending = seg.Seq.Add(uint32(seg.Len)), t, true
 	}
 }
 

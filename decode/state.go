@@ -80,10 +80,10 @@ func (c *Conn) transition(seg *Segment, side Side) {
 		}
 	}
 	if f&ACK != 0 && f&SYN == 0 {
-		if *r == SynReceived && c.haveISN[peer] && seqGT(seg.Ack, c.isn[peer]) {
+		if *r == SynReceived && c.haveISN[peer] && c.isn[peer].LessThan(seg.Ack) {
 			*r = Established // rcv ACK of SYN
 		}
-		if c.FINs[peer] > 0 && seqGT(seg.Ack, c.finSeq[peer]) {
+		if c.FINs[peer] > 0 && c.finSeq[peer].LessThan(seg.Ack) {
 			switch *r { // rcv ACK of FIN
 			case FinWait1:
 				*r = FinWait2

@@ -41,7 +41,7 @@ const tooLargeSeqDelta = 1 << 20
 
 type zeekEndpoint struct {
 	state, prev                      zeekState
-	startSeq, lastSeq, ackSeq        uint32
+	startSeq, lastSeq, ackSeq        Seq
 	fins                             uint32
 	histSeen                         uint8
 	lastSYN, lastFIN, lastRST        uint32
@@ -112,7 +112,7 @@ func (c *Conn) zeek(seg *Segment, side Side) {
 	if f&RST != 0 {
 		segLen -= ln
 	}
-	last := seq + segLen
+	last := seq.Add(segLen)
 	if !e.inited { // init_endpoint for an inactive endpoint
 		e.inited = true
 		if f&SYN != 0 {
@@ -125,7 +125,7 @@ func (c *Conn) zeek(seg *Segment, side Side) {
 	if f&FIN != 0 {
 		e.fins++
 	}
-	rel := seq - e.startSeq
+	rel := seq.Sub(e.startSeq)
 	z.history1(side, f, rel, ln)
 	if seg.Window == 0 && f&RST == 0 && p.state != zClosed && e.state != zReset {
 		z.scaled(side, 'W', &e.win0, &e.win0Next)
@@ -135,17 +135,17 @@ func (c *Conn) zeek(seg *Segment, side Side) {
 		case p.state == zInactive && !p.inited: // init_peer
 			p.inited = true
 			p.startSeq, p.lastSeq, p.ackSeq = seg.Ack-1, seg.Ack-1, seg.Ack-1
-		case f&RST == 0 && seqGT(seg.Ack, p.ackSeq): // update_ack_seq; ACKs on RSTs are not trusted
+		case f&RST == 0 && p.ackSeq.LessThan(seg.Ack): // update_ack_seq; ACKs on RSTs are not trusted
 			p.ackSeq = seg.Ack
 		}
 	}
-	delta := int32(last - e.lastSeq)
+	near := last.InWindow(e.lastSeq-tooLargeSeqDelta, 2*tooLargeSeqDelta+1) // within tooLargeSeqDelta either way
 	switch {
-	case f&(SYN|RST) != 0 && (delta > tooLargeSeqDelta || delta < -tooLargeSeqDelta):
-	case f&FIN != 0 && e.lastSeq == e.startSeq+1:
+	case f&(SYN|RST) != 0 && !near:
+	case f&FIN != 0 && e.lastSeq == e.startSeq.Add(1):
 		e.lastSeq = last
 	case e.state == zReset:
-	case delta > 0:
+	case e.lastSeq.LessThan(last):
 		e.lastSeq = last
 	case ln > 0:
 		z.scaled(side, 'T', &e.rxmit, &e.rxmitNext)
@@ -356,10 +356,10 @@ func (c *Conn) ZeekBytes(s Side) uint64 {
 		return 0 // a half-open connection discovered and aborted
 	}
 	end := e.lastSeq
-	if seqGT(e.ackSeq, end) {
+	if end.LessThan(e.ackSeq) {
 		end = e.ackSeq
 	}
-	size := uint64(end - e.startSeq)
+	size := uint64(end.Sub(e.startSeq))
 	if size > 0 {
 		size-- // the SYN octet (or, without a SYN, the one Zeek pretends)
 	}
