@@ -55,6 +55,12 @@ func (a Anomaly) Index() int {
 // String joins the flags' names with ", ".
 func (a Anomaly) String() string { return joinBits(uint64(a), anomalyNames[:]) }
 
+// tsharkFlows is tshark's analysis state for both directions of a
+// connection, indexed by the sending Side.
+type tsharkFlows struct {
+	flow [2]flowState
+}
+
 // flowState is tshark's per-direction analysis state (tcp_analyze_seq_info
 // and its neighbours) for the segments one side sends.
 type flowState struct {
@@ -76,10 +82,29 @@ const oooThreshold = 3 * time.Millisecond
 // second duplicate ACK is a fast retransmission.
 const fastRetransmitWindow = 20 * time.Millisecond
 
-// analyse applies tshark's rules to a segment sent by side and returns its
-// flags and, for a duplicate ACK, its number.
-func (c *Conn) analyse(seg *Segment, side Side, t time.Time) (Anomaly, uint32) {
-	fwd, rev := &c.flow[side], &c.flow[side.Other()]
+// windowScaling is what an observer knows of window scaling (RFC 7323
+// §2.2) so far: whether both SYNs were seen, so the scale in use is known,
+// and the shift each side's windows take (0 unless both SYNs offered the
+// option).
+type windowScaling struct {
+	known bool
+	shift [2]uint8 // by the Side that advertises the window
+}
+
+// windowScaling is the connection's window scaling as its SYNs so far set it.
+func (c *Conn) windowScaling() windowScaling {
+	w := windowScaling{known: c.HasOptions[Client] && c.HasOptions[Server]}
+	if c.Options[Client].HasWScale && c.Options[Server].HasWScale {
+		w.shift = [2]uint8{c.Options[Client].WScale, c.Options[Server].WScale}
+	}
+	return w
+}
+
+// observe applies tshark's rules to a segment sent by side at t and
+// returns its flags and, for a duplicate ACK, its number. irtt is the
+// connection's initial RTT so far (0 while unknown).
+func (ts *tsharkFlows) observe(seg *Segment, side Side, t time.Time, irtt time.Duration, ws windowScaling) (Anomaly, uint32) {
+	fwd, rev := &ts.flow[side], &ts.flow[side.Other()]
 	f := seg.Flags
 	seq, ack, win := seg.Seq, seg.Ack, seg.Window
 	seglen := uint32(seg.Len)
@@ -107,10 +132,10 @@ func (c *Conn) analyse(seg *Segment, side Side, t time.Time) (Anomaly, uint32) {
 			fwd.haveLastAck && ack == fwd.lastAck && !control {
 			a |= WindowUpdate
 		}
-		if seglen > 0 && !control && c.scaleKnown() && rev.haveLastAck && rev.haveWindow {
-			shift := c.Options[side.Other()].WScale
-			if rev.lastWasSYN || !c.scaled() {
-				shift = 0
+		if seglen > 0 && !control && ws.known && rev.haveLastAck && rev.haveWindow {
+			shift := ws.shift[side.Other()]
+			if rev.lastWasSYN {
+				shift = 0 // a SYN's window is never scaled
 			}
 			if seq.Add(seglen) == rev.lastAck.Add(uint32(rev.window)<<shift) {
 				a |= WindowFull
@@ -146,7 +171,7 @@ func (c *Conn) analyse(seg *Segment, side Side, t time.Time) (Anomaly, uint32) {
 	}
 
 	if seglen > 0 || f&(SYN|FIN) != 0 {
-		a |= c.retransmissionKind(fwd, rev, seq, seglen, f, a, t)
+		a |= retransmissionKind(fwd, rev, seg, a, t, irtt)
 	}
 
 	next := seq.Add(seglen)
@@ -168,10 +193,11 @@ func (c *Conn) analyse(seg *Segment, side Side, t time.Time) (Anomaly, uint32) {
 
 // retransmissionKind tells a segment that does not advance the sequence
 // number apart: spurious, fast, out-of-order, or plain retransmission.
-func (c *Conn) retransmissionKind(fwd, rev *flowState, seq Seq, seglen uint32, f Flags, a Anomaly, t time.Time) Anomaly {
+func retransmissionKind(fwd, rev *flowState, seg *Segment, a Anomaly, t time.Time, irtt time.Duration) Anomaly {
 	if a&KeepAlive != 0 {
 		return 0
 	}
+	seq, seglen, f := seg.Seq, uint32(seg.Len), seg.Flags
 	notAdvanced := fwd.haveNext && seq.LessThan(fwd.nextSeq)
 	// One byte less than expected with more than one byte of data: new
 	// data after a zero window probe.
@@ -189,8 +215,8 @@ func (c *Conn) retransmissionKind(fwd, rev *flowState, seq Seq, seglen uint32, f
 		return FastRetransmission | Retransmission
 	}
 	threshold := oooThreshold
-	if c.IRTT > 0 {
-		threshold = c.IRTT
+	if irtt > 0 {
+		threshold = irtt
 	}
 	// A SYN or FIN occupies a sequence number: one that ends at the next
 	// expected number resends the last segment, it is not out of order.
@@ -203,10 +229,3 @@ func (c *Conn) retransmissionKind(fwd, rev *flowState, seq Seq, seglen uint32, f
 	}
 	return Retransmission
 }
-
-// scaleKnown reports whether both SYNs were seen, so the window scale in
-// use is known.
-func (c *Conn) scaleKnown() bool { return c.HasOptions[Client] && c.HasOptions[Server] }
-
-// scaled reports whether window scaling is in effect (both SYNs offered it).
-func (c *Conn) scaled() bool { return c.Options[Client].HasWScale && c.Options[Server].HasWScale }

@@ -136,20 +136,27 @@ type Conn struct {
 	// Anomalies counts the segments carrying each analysis flag, indexed
 	// by Anomaly.Index.
 	Anomalies [numAnomalies]uint32
-	flow      [2]flowState
-	state     [2]State
-	z         zeekConn
-	flipped   bool // partial, and the guessed client did not send first
-	rtt       [2]rttTimer
-	ecnOffer  bool
-	lastSYN   [2]time.Time
-	key       connKey // its entry in the decoder's table
 
-	isn        [2]Seq
-	haveISN    [2]bool
-	finSeq     [2]Seq // sequence number of each side's FIN
+	// The analysers, each with its own state; add runs them in order.
+	zeek   zeekConn    // Zeek's endpoint machine, history and conn_state
+	tshark tsharkFlows // tshark's analysis flags
+	rfc    rfcMachine  // RFC 9293's states
+
+	marks      [2]seqMarks
+	rtt        [2]rttTimer
+	ecnOffer   bool
+	lastSYN    [2]time.Time
 	finAcked   [2]bool
-	finsBefore bool // both FINs were seen before any RST
+	finsBefore bool    // both FINs were seen before any RST
+	key        connKey // its entry in the decoder's table
+}
+
+// seqMarks are the sequence numbers of one side that more than one
+// analysis needs: its initial sequence number, the base of relative
+// numbering, and the number its first FIN occupies.
+type seqMarks struct {
+	isn, fin         Seq
+	haveISN, haveFIN bool
 }
 
 // Established reports whether the three-way handshake completed.
@@ -214,14 +221,47 @@ func guessRoles(seg *Segment) (client, server netip.AddrPort) {
 
 // add accounts one segment to the connection and returns the event for
 // it, with a payload preview when preview is set (someone will see it).
+// The steps run in this order, each reading what those before it left:
+// counters and ISNs, the event's relative numbers, Zeek's endpoint
+// machine, tshark's flags (with the initial RTT as it stood before this
+// segment), the segment's meaning (handshake, teardown, FIN numbers),
+// handshake and round-trip timing, and last RFC 9293's states, which need
+// the FIN numbers.
 func (c *Conn) add(seg *Segment, t time.Time, frame uint64, preview bool) Event {
 	dir := ClientToServer
 	if seg.Src != c.Client {
 		dir = ServerToClient
 	}
 	side := dir.Sender()
-	peer := side.Other()
-	f := seg.Flags
+	c.count(seg, side, t)
+	c.markISNs(seg, side)
+	ws := c.windowScaling()
+	ev := c.event(seg, dir, t, frame, ws)
+	if preview {
+		ev.previewLen = uint8(copy(ev.preview[:], seg.Payload))
+	}
+	c.zeek.observe(seg, side)
+	if c.Proto == UDP {
+		ev.Seq, ev.Ack, ev.Win, ev.Note = 0, 0, 0, NoteDatagram
+		return ev
+	}
+	ev.Anomalies, ev.DupAck = c.tshark.observe(seg, side, t, c.IRTT, ws)
+	for i := range numAnomalies {
+		if ev.Anomalies&(1<<i) != 0 {
+			c.Anomalies[i]++
+		}
+	}
+	ev.Note = c.meaning(seg, side, t)
+	ev.Backoff = c.timeHandshake(seg, side, t, ev.Note)
+	c.timeRTT(seg, side, t, ev.Anomalies)
+	c.rfc.observe(seg, side, c.marks[side.Other()])
+	ev.ClientState, ev.ServerState = c.rfc.state[Client], c.rfc.state[Server]
+	return ev
+}
+
+// count adds the segment to the sender's counters and keeps the options
+// of its first SYN.
+func (c *Conn) count(seg *Segment, side Side, t time.Time) {
 	c.LastSeen = t
 	c.Packets[side]++
 	c.Bytes[side] += uint64(seg.Len)
@@ -229,58 +269,57 @@ func (c *Conn) add(seg *Segment, t time.Time, frame uint64, preview bool) Event 
 	if seg.Len > 0 && c.FirstData[side].IsZero() {
 		c.FirstData[side] = t
 	}
-
-	if f&SYN != 0 && !c.HasOptions[side] {
+	if seg.Flags&SYN != 0 && !c.HasOptions[side] {
 		c.Options[side], c.HasOptions[side] = seg.Opts, true
 	}
-	// Relative numbering: a side's base is its ISN. Without its SYN we
-	// act as if the SYN had been seen just before (base = seq-1, or the
-	// peer's ack-1), so the first data byte is 1 as in Wireshark.
-	if !c.haveISN[side] {
-		c.isn[side], c.haveISN[side] = seg.Seq, true
-		if f&SYN == 0 {
-			c.isn[side]--
+}
+
+// markISNs takes each side's base for relative numbering: its ISN.
+// Without its SYN we act as if the SYN had been seen just before (base =
+// seq-1, or the peer's ack-1), so the first data byte is 1 as in
+// Wireshark.
+func (c *Conn) markISNs(seg *Segment, side Side) {
+	if m := &c.marks[side]; !m.haveISN {
+		m.isn, m.haveISN = seg.Seq, true
+		if seg.Flags&SYN == 0 {
+			m.isn--
 		}
 	}
-	if f&ACK != 0 && !c.haveISN[peer] {
-		c.isn[peer], c.haveISN[peer] = seg.Ack-1, true
+	if m := &c.marks[side.Other()]; seg.Flags&ACK != 0 && !m.haveISN {
+		m.isn, m.haveISN = seg.Ack-1, true
 	}
-	ev := Event{Frame: frame, T: t.Sub(c.FirstSeen), Dir: dir, Flags: f, Seq: seg.Seq.Sub(c.isn[side]), Len: uint32(seg.Len)}
-	if f&ACK != 0 {
-		ev.Ack = seg.Ack.Sub(c.isn[peer])
+}
+
+// event is the segment as an Event: relative numbers and the window as
+// scaled (RFC 7323 §2.2: SYNs themselves are never scaled).
+func (c *Conn) event(seg *Segment, dir Dir, t time.Time, frame uint64, ws windowScaling) Event {
+	side := dir.Sender()
+	ev := Event{Frame: frame, T: t.Sub(c.FirstSeen), Dir: dir, Flags: seg.Flags,
+		Seq: seg.Seq.Sub(c.marks[side].isn), Len: uint32(seg.Len), Win: uint32(seg.Window)}
+	if seg.Flags&ACK != 0 {
+		ev.Ack = seg.Ack.Sub(c.marks[side.Other()].isn)
 	}
-	ev.Win = uint32(seg.Window)
-	if f&SYN == 0 && c.Options[Client].HasWScale && c.Options[Server].HasWScale {
-		ev.Win <<= c.Options[side].WScale
+	if seg.Flags&SYN == 0 {
+		ev.Win <<= ws.shift[side]
 	}
-	if preview {
-		ev.previewLen = uint8(copy(ev.preview[:], seg.Payload))
-	}
-	c.zeek(seg, side)
-	if c.Proto == UDP {
-		ev.Seq, ev.Ack, ev.Win, ev.Note = 0, 0, 0, NoteDatagram
-		return ev
-	}
-	ev.Anomalies, ev.DupAck = c.analyse(seg, side, t)
-	for i := range numAnomalies {
-		if ev.Anomalies&(1<<i) != 0 {
-			c.Anomalies[i]++
-		}
-	}
-	ev.Note = c.meaning(seg, side, t)
+	return ev
+}
+
+// timeHandshake takes tshark's initial RTT from the first segment with ACK
+// and without SYN, and returns, for a retransmitted SYN or SYN-ACK, the
+// time since the previous one.
+func (c *Conn) timeHandshake(seg *Segment, side Side, t time.Time, n Note) (backoff time.Duration) {
+	f := seg.Flags
 	if c.IRTT == 0 && c.Handshake.SYN && f&(SYN|ACK) == ACK {
 		c.IRTT = t.Sub(c.Handshake.SYNTime)
 	}
 	if f&SYN != 0 {
-		if ev.Note&(NoteSYNRetransmit|NoteSYNACKRetransmit) != 0 {
-			ev.Backoff = t.Sub(c.lastSYN[side])
+		if n&(NoteSYNRetransmit|NoteSYNACKRetransmit) != 0 {
+			backoff = t.Sub(c.lastSYN[side])
 		}
 		c.lastSYN[side] = t
 	}
-	c.timeRTT(seg, side, t, ev.Anomalies)
-	c.transition(seg, side)
-	ev.ClientState, ev.ServerState = c.state[Client], c.state[Server]
-	return ev
+	return backoff
 }
 
 // meaning updates handshake and teardown state and says what the segment
@@ -352,9 +391,10 @@ func (c *Conn) meaning(seg *Segment, side Side, t time.Time) Note {
 		if c.FINs[side] == 0 {
 			// The FIN occupies the sequence number after the data
 			// it carries (RFC 9293 §3.4).
-			c.finSeq[side] = seg.Seq.Add(uint32(seg.Len))
+			m := &c.marks[side]
+			m.fin, m.haveFIN = seg.Seq.Add(uint32(seg.Len)), true
 			if f&SYN != 0 {
-				c.finSeq[side] = c.finSeq[side].Add(1)
+				m.fin = m.fin.Add(1)
 			}
 			n |= closeNote(side)
 			if c.ClosedBy == NoSide {
@@ -363,7 +403,7 @@ func (c *Conn) meaning(seg *Segment, side Side, t time.Time) Note {
 		}
 		c.FINs[side]++
 	}
-	if f&(ACK|RST) == ACK && c.FINs[peer] > 0 && !c.finAcked[peer] && c.finSeq[peer].LessThan(seg.Ack) {
+	if f&(ACK|RST) == ACK && c.FINs[peer] > 0 && !c.finAcked[peer] && c.marks[peer].fin.LessThan(seg.Ack) {
 		c.finAcked[peer] = true
 		if c.finAcked[side] {
 			n |= NoteClosed

@@ -283,7 +283,7 @@ func startsNew(c *Conn, seg *Segment) bool {
 	if c.closed() || !c.Handshake.SYN {
 		return true
 	}
-	return seg.Src == c.Client && seg.Seq != c.isn[Client]
+	return seg.Src == c.Client && seg.Seq != c.marks[Client].isn
 }
 
 func (d *Decoder) open(seg *Segment, t time.Time, proto Proto) *Conn {
@@ -302,9 +302,10 @@ func (d *Decoder) open(seg *Segment, t time.Time, proto Proto) *Conn {
 	} else {
 		c.Client, c.Server = guessRoles(seg)
 		c.Partial = true
-		c.flipped = seg.Src != c.Client
 	}
-	c.initialStates()
+	// Zeek marks a connection whose guessed client did not send first.
+	c.zeek.start(proto == UDP, c.Partial && seg.Src != c.Client)
+	c.rfc.start(c.Partial)
 	return c
 }
 

@@ -49,11 +49,19 @@ type zeekEndpoint struct {
 	inited                           bool
 }
 
+// zeekConn is Zeek's model of one connection: an endpoint machine per
+// side (indexed by Side) and the history letters so far.
 type zeekConn struct {
 	ep         [2]zeekEndpoint
 	history    [maxHistory]byte
 	historyLen uint8
+	udp        bool
+	flipped    bool // partial, and the guessed client did not send first
 }
+
+// start readies z for a connection: UDP or TCP, and whether the client is
+// a guess that did not send first.
+func (z *zeekConn) start(udp, flipped bool) { z.udp, z.flipped = udp, flipped }
 
 func (z *zeekConn) add(side Side, code byte) {
 	if side == Server {
@@ -90,10 +98,9 @@ func (z *zeekConn) scaled(side Side, code byte, count, next *uint32) {
 
 func (e *zeekEndpoint) set(s zeekState) { e.prev, e.state = e.state, s }
 
-// zeek runs one segment sent by side through Zeek's model.
-func (c *Conn) zeek(seg *Segment, side Side) {
-	z := &c.z
-	if c.Proto == UDP {
+// observe runs one segment sent by side through Zeek's model.
+func (z *zeekConn) observe(seg *Segment, side Side) {
+	if z.udp {
 		z.check(side, histData, 'D')
 		if z.ep[side].state == zInactive {
 			z.ep[side].set(zEstablished) // UDP_ACTIVE
@@ -260,19 +267,29 @@ func (z *zeekConn) stateMachine(e, p *zeekEndpoint, side Side, f Flags, ln uint3
 
 // History is Zeek's history string for the connection ("ShADadFf" for the
 // greeting; see the README for the letters).
-func (c *Conn) History() string {
-	h := string(c.z.history[:c.z.historyLen])
-	if c.flipped {
+func (c *Conn) History() string { return c.zeek.historyString() }
+
+// ConnState is Zeek's conn_state: S0, S1, SF, REJ, S2, S3, RSTO, RSTR,
+// RSTOS0, RSTRH, SH, SHR or OTH.
+func (c *Conn) ConnState() string { return c.zeek.connState(c.History(), c.Bytes) }
+
+// ZeekBytes is Zeek's orig_bytes / resp_bytes for a side.
+func (c *Conn) ZeekBytes(s Side) uint64 { return c.zeek.bytes(s, c.Bytes) }
+
+// historyString is Zeek's history string, marked '^' when flipped.
+func (z *zeekConn) historyString() string {
+	h := string(z.history[:z.historyLen])
+	if z.flipped {
 		h = "^" + h
 	}
 	return h
 }
 
-// ConnState is Zeek's conn_state: S0, S1, SF, REJ, S2, S3, RSTO, RSTR,
-// RSTOS0, RSTRH, SH, SHR or OTH.
-func (c *Conn) ConnState() string {
-	os, rs := c.z.ep[Client].state, c.z.ep[Server].state
-	if c.Proto == UDP {
+// connState is Zeek's conn_state (conn_state in base/protocols/conn/main.zeek),
+// given the history string and each side's payload bytes.
+func (z *zeekConn) connState(history string, payload [2]uint64) string {
+	os, rs := z.ep[Client].state, z.ep[Server].state
+	if z.udp {
 		switch {
 		case os != zInactive && rs != zInactive:
 			return "SF"
@@ -288,7 +305,7 @@ func (c *Conn) ConnState() string {
 	switch {
 	case rs == zReset:
 		switch {
-		case os == zSynSent || os == zSynAckSent || os == zReset && c.Bytes[Client] == 0 && c.Bytes[Server] == 0:
+		case os == zSynSent || os == zSynAckSent || os == zReset && payload[Client] == 0 && payload[Server] == 0:
 			return "REJ"
 		case oInactive:
 			return "RSTRH"
@@ -296,7 +313,7 @@ func (c *Conn) ConnState() string {
 		return "RSTR"
 	case os == zReset:
 		if rInactive {
-			if rstOS0(c.History()) {
+			if rstOS0(history) {
 				return "RSTOS0"
 			}
 			return "OTH"
@@ -341,18 +358,19 @@ func rstOS0(h string) bool {
 	return false
 }
 
-// ZeekBytes is Zeek's orig_bytes / resp_bytes for a side: the payload in
+// bytes is Zeek's orig_bytes / resp_bytes for a side: the payload in
 // sequence space (the highest of the last sequence number sent and the
 // peer's ACK, less the SYN and FIN octets), so retransmissions count once.
-func (c *Conn) ZeekBytes(s Side) uint64 {
-	e := &c.z.ep[s]
+// payload is each side's payload bytes as captured.
+func (z *zeekConn) bytes(s Side, payload [2]uint64) uint64 {
+	e := &z.ep[s]
 	if !e.inited {
 		return 0
 	}
-	if c.Proto == UDP {
-		return c.Bytes[s]
+	if z.udp {
+		return payload[s]
 	}
-	if e.prev == zSynSent && e.state == zReset && c.z.ep[s.Other()].state == zInactive {
+	if e.prev == zSynSent && e.state == zReset && z.ep[s.Other()].state == zInactive {
 		return 0 // a half-open connection discovered and aborted
 	}
 	end := e.lastSeq
