@@ -24,10 +24,12 @@ const (
 	KeepAlive
 	KeepAliveACK
 	WindowUpdate
-	numAnomalies = iota
+	// NumAnomalies is the number of analysis flags (the length of
+	// Conn.Anomalies), not a flag.
+	NumAnomalies = iota
 )
 
-var anomalyNames = [numAnomalies]string{
+var anomalyNames = [NumAnomalies]string{
 	"retransmission", "fast_retransmission", "spurious_retransmission", "duplicate_ack", "out_of_order",
 	"lost_segment", "ack_unseen", "zero_window", "zero_window_probe", "zero_window_probe_ack",
 	"window_full", "keep_alive", "keep_alive_ack", "window_update",
@@ -35,7 +37,7 @@ var anomalyNames = [numAnomalies]string{
 
 // Anomalies lists every analysis flag in order.
 func Anomalies() []Anomaly {
-	a := make([]Anomaly, numAnomalies)
+	a := make([]Anomaly, NumAnomalies)
 	for i := range a {
 		a[i] = 1 << i
 	}
@@ -44,7 +46,7 @@ func Anomalies() []Anomaly {
 
 // Index is the flag's position in Anomalies (and in Conn.Anomalies).
 func (a Anomaly) Index() int {
-	for i := range numAnomalies {
+	for i := range NumAnomalies {
 		if a == 1<<i {
 			return i
 		}

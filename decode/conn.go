@@ -135,7 +135,7 @@ type Conn struct {
 
 	// Anomalies counts the segments carrying each analysis flag, indexed
 	// by Anomaly.Index.
-	Anomalies [numAnomalies]uint32
+	Anomalies [NumAnomalies]uint32
 
 	// The analysers, each with its own state; add runs them in order.
 	zeek   zeekConn    // Zeek's endpoint machine, history and conn_state
@@ -246,7 +246,7 @@ func (c *Conn) add(seg *Segment, t time.Time, frame uint64, preview bool) Event 
 		return ev
 	}
 	ev.Anomalies, ev.DupAck = c.tshark.observe(seg, side, t, c.IRTT, ws)
-	for i := range numAnomalies {
+	for i := range NumAnomalies {
 		if ev.Anomalies&(1<<i) != 0 {
 			c.Anomalies[i]++
 		}

@@ -93,7 +93,7 @@ type Totals struct {
 	// Shed counts connections handed over early because MaxConns
 	// connections were held at once.
 	Shed      uint64
-	ByVerdict [numVerdicts]uint64
+	ByVerdict [NumVerdicts]uint64
 }
 
 // connKey identifies a flow: both endpoints (address as 16 bytes, port),

@@ -68,9 +68,9 @@ func top(m map[string]uint64) []count {
 // capture of any size is summed up without keeping its connections.
 type Aggregator struct {
 	connections         uint64
-	verdicts            [16]uint64
+	verdicts            [decode.NumVerdicts]uint64
 	states              map[string]uint64
-	anomalies           [16]uint64
+	anomalies           [decode.NumAnomalies]uint64
 	handshakes          []time.Duration
 	ports               map[uint16]uint64
 	refused, unanswered map[netip.AddrPort]uint64
