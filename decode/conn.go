@@ -137,6 +137,23 @@ type Conn struct {
 	// by Anomaly.Index.
 	Anomalies [NumAnomalies]uint32
 
+	// Verdict, ConnState, History and ZeekBytes sum the connection up.
+	// The decoder sets them when it hands the connection to its Sink, and
+	// they are final from then on. Before that they are refreshed just
+	// before each Config.OnEvent call, so a callback sees them as of its
+	// segment: what the record would say if the connection ended there.
+	// At any other time before the hand-over they may lag behind.
+	Verdict Verdict
+	// ConnState is Zeek's conn_state; History is Zeek's history string
+	// ("ShADadFf" for the greeting; see the README for the letters).
+	ConnState ConnState
+	History   string
+	// ZeekBytes is Zeek's orig_bytes and resp_bytes, by Side: the payload
+	// in sequence space (the highest of the last sequence number sent and
+	// the peer's ACK, less the SYN and FIN octets), so that
+	// retransmissions count once.
+	ZeekBytes [2]uint64
+
 	// The analysers, each with its own state; add runs them in order.
 	zeek   zeekConn    // Zeek's endpoint machine, history and conn_state
 	tshark tsharkFlows // tshark's analysis flags
@@ -170,10 +187,21 @@ func (c *Conn) closed() bool {
 	return c.FINs[Client] > 0 && c.FINs[Server] > 0 || c.RSTs[Client]+c.RSTs[Server] > 0
 }
 
-// Verdict sums the connection up. Precedence: a connection that began
+// sumUp sets the fields that sum the connection up (Verdict, ConnState,
+// History, ZeekBytes) from its counters and the analysers' state. It is
+// cheap enough to run for every segment: it allocates only when the
+// history has grown.
+func (c *Conn) sumUp() {
+	c.Verdict = c.verdict()
+	c.History = c.zeek.historyString(c.History)
+	c.ConnState = c.zeek.connState(c.History, c.Bytes)
+	c.ZeekBytes = [2]uint64{c.zeek.bytes(Client, c.Bytes), c.zeek.bytes(Server, c.Bytes)}
+}
+
+// verdict sums the connection up. Precedence: a connection that began
 // before the capture is partial whatever followed; then the handshake
 // decides refused / no-answer / incomplete; then the teardown decides.
-func (c *Conn) Verdict() Verdict {
+func (c *Conn) verdict() Verdict {
 	h := &c.Handshake
 	switch {
 	case c.Proto == UDP:

@@ -9,6 +9,50 @@ package decode
 // reassemble streams or verify checksums, so the letters G and C never
 // appear.
 
+// ConnState is Zeek's conn_state for a connection, named as Zeek names
+// it (base/protocols/conn/main.zeek).
+type ConnState uint8
+
+// Zeek's conn_state values, in the order Zeek documents them; Zeek's
+// originator is our client and its responder our server.
+const (
+	ZeekS0     ConnState = iota // attempt seen, no reply
+	ZeekS1                      // established, not terminated
+	ZeekSF                      // normal establishment and termination
+	ZeekREJ                     // attempt rejected
+	ZeekS2                      // established; the originator's close seen, no reply
+	ZeekS3                      // established; the responder's close seen, no reply
+	ZeekRSTO                    // established; the originator aborted (RST)
+	ZeekRSTR                    // the responder sent a RST
+	ZeekRSTOS0                  // the originator sent a SYN then a RST; no SYN-ACK seen
+	ZeekRSTRH                   // the responder sent a SYN-ACK then a RST; no SYN seen
+	ZeekSH                      // the originator sent a SYN then a FIN; no SYN-ACK seen
+	ZeekSHR                     // the responder sent a SYN-ACK then a FIN; no SYN seen
+	ZeekOTH                     // no SYN seen, just midstream traffic
+	// NumConnStates is the number of conn_state values, not one of them:
+	// the length of arrays indexed by ConnState.
+	NumConnStates
+)
+
+var connStateNames = [NumConnStates]string{"S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH"}
+
+// String returns Zeek's name for the state, e.g. "SF".
+func (s ConnState) String() string {
+	if s < NumConnStates {
+		return connStateNames[s]
+	}
+	return "?"
+}
+
+// ConnStates lists every conn_state value in Zeek's order.
+func ConnStates() []ConnState {
+	s := make([]ConnState, NumConnStates)
+	for i := range s {
+		s[i] = ConnState(i)
+	}
+	return s
+}
+
 type zeekState uint8
 
 const (
@@ -265,40 +309,42 @@ func (z *zeekConn) stateMachine(e, p *zeekEndpoint, side Side, f Flags, ln uint3
 	}
 }
 
-// History is Zeek's history string for the connection ("ShADadFf" for the
-// greeting; see the README for the letters).
-func (c *Conn) History() string { return c.zeek.historyString() }
-
-// ConnState is Zeek's conn_state: S0, S1, SF, REJ, S2, S3, RSTO, RSTR,
-// RSTOS0, RSTRH, SH, SHR or OTH.
-func (c *Conn) ConnState() string { return c.zeek.connState(c.History(), c.Bytes) }
-
-// ZeekBytes is Zeek's orig_bytes / resp_bytes for a side.
-func (c *Conn) ZeekBytes(s Side) uint64 { return c.zeek.bytes(s, c.Bytes) }
-
-// historyString is Zeek's history string, marked '^' when flipped.
-func (z *zeekConn) historyString() string {
-	h := string(z.history[:z.historyLen])
+// historyString is Zeek's history string, '^' first when the connection is
+// flipped. Letters are only ever appended, so when prev, the string made
+// last time, has the length the history has now, it is the history and is
+// returned as is: refreshing it for every segment allocates at most once
+// per letter, maxHistory times per connection.
+func (z *zeekConn) historyString(prev string) string {
+	n := int(z.historyLen)
 	if z.flipped {
-		h = "^" + h
+		n++
 	}
-	return h
+	if len(prev) == n {
+		return prev
+	}
+	var b [1 + maxHistory]byte
+	i := 0
+	if z.flipped {
+		b[0], i = '^', 1
+	}
+	i += copy(b[i:], z.history[:z.historyLen])
+	return string(b[:i])
 }
 
 // connState is Zeek's conn_state (conn_state in base/protocols/conn/main.zeek),
 // given the history string and each side's payload bytes.
-func (z *zeekConn) connState(history string, payload [2]uint64) string {
+func (z *zeekConn) connState(history string, payload [2]uint64) ConnState {
 	os, rs := z.ep[Client].state, z.ep[Server].state
 	if z.udp {
 		switch {
 		case os != zInactive && rs != zInactive:
-			return "SF"
+			return ZeekSF
 		case os != zInactive:
-			return "S0"
+			return ZeekS0
 		case rs != zInactive:
-			return "SHR"
+			return ZeekSHR
 		}
-		return "OTH"
+		return ZeekOTH
 	}
 	oInactive := os == zInactive || os == zPartial
 	rInactive := rs == zInactive || rs == zPartial
@@ -306,37 +352,37 @@ func (z *zeekConn) connState(history string, payload [2]uint64) string {
 	case rs == zReset:
 		switch {
 		case os == zSynSent || os == zSynAckSent || os == zReset && payload[Client] == 0 && payload[Server] == 0:
-			return "REJ"
+			return ZeekREJ
 		case oInactive:
-			return "RSTRH"
+			return ZeekRSTRH
 		}
-		return "RSTR"
+		return ZeekRSTR
 	case os == zReset:
 		if rInactive {
 			if rstOS0(history) {
-				return "RSTOS0"
+				return ZeekRSTOS0
 			}
-			return "OTH"
+			return ZeekOTH
 		}
-		return "RSTO"
+		return ZeekRSTO
 	case rs == zClosed && os == zClosed:
-		return "SF"
+		return ZeekSF
 	case os == zClosed:
 		if rInactive {
-			return "SH"
+			return ZeekSH
 		}
-		return "S2"
+		return ZeekS2
 	case rs == zClosed:
 		if oInactive {
-			return "SHR"
+			return ZeekSHR
 		}
-		return "S3"
+		return ZeekS3
 	case os == zSynSent && rs == zInactive:
-		return "S0"
+		return ZeekS0
 	case os == zEstablished && rs == zEstablished:
-		return "S1"
+		return ZeekS1
 	}
-	return "OTH"
+	return ZeekOTH
 }
 
 // rstOS0 matches Zeek's /^\^?S[^HAFGIQ]*R.*/.
