@@ -142,6 +142,7 @@ type Decoder struct {
 	totals    Totals
 	nextSweep time.Time
 	free      []*Conn // handed-over connections to reuse (Config.Recycle)
+	histories histories
 	expired   []*Conn // reused by sweep
 }
 
@@ -248,7 +249,7 @@ func (d *Decoder) Apply(pf *Parsed) error {
 		c.EventsOmitted++
 	}
 	if d.cfg.OnEvent != nil {
-		c.sumUp() // the callback may print or select on the summing-up
+		c.sumUp(&d.histories) // the callback may print or select on the summing-up
 		d.cfg.OnEvent(c, ev)
 	}
 	return warning
@@ -316,7 +317,7 @@ func (d *Decoder) open(seg *Segment, t time.Time, proto Proto) *Conn {
 // emit sums c up, hands it to the sink and forgets it.
 func (d *Decoder) emit(c *Conn) {
 	delete(d.conns, c.key)
-	c.sumUp()
+	c.sumUp(&d.histories)
 	d.totals.Connections++
 	d.totals.ByVerdict[c.Verdict]++
 	d.sink.Conn(c)

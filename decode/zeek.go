@@ -85,12 +85,12 @@ const tooLargeSeqDelta = 1 << 20
 
 type zeekEndpoint struct {
 	state, prev                      zeekState
+	histSeen                         uint8
+	inited                           bool
 	startSeq, lastSeq, ackSeq        Seq
 	fins                             uint32
-	histSeen                         uint8
 	lastSYN, lastFIN, lastRST        uint32
 	rxmit, rxmitNext, win0, win0Next uint32
-	inited                           bool
 }
 
 // zeekConn is Zeek's model of one connection: an endpoint machine per
@@ -312,9 +312,8 @@ func (z *zeekConn) stateMachine(e, p *zeekEndpoint, side Side, f Flags, ln uint3
 // historyString is Zeek's history string, '^' first when the connection is
 // flipped. Letters are only ever appended, so when prev, the string made
 // last time, has the length the history has now, it is the history and is
-// returned as is: refreshing it for every segment allocates at most once
-// per letter, maxHistory times per connection.
-func (z *zeekConn) historyString(prev string) string {
+// returned as is. Otherwise the string comes from known, when it holds it.
+func (z *zeekConn) historyString(prev string, known *histories) string {
 	n := int(z.historyLen)
 	if z.flipped {
 		n++
@@ -328,7 +327,31 @@ func (z *zeekConn) historyString(prev string) string {
 		b[0], i = '^', 1
 	}
 	i += copy(b[i:], z.history[:z.historyLen])
-	return string(b[:i])
+	return known.intern(b[:i])
+}
+
+// histories interns history strings. A capture holds few distinct ones
+// ("ShADadFf", "S", "ShR"…), so once a history has been seen another
+// connection with it costs no allocation, and a decoder that recycles its
+// connections stays allocation-free per connection too. It stops growing
+// at maxHistories, so a hostile capture cannot make it grow without end.
+type histories map[string]string
+
+const maxHistories = 4096
+
+// intern returns b as a string, the one it already holds if any.
+func (h *histories) intern(b []byte) string {
+	if s, ok := (*h)[string(b)]; ok { // looking up string(b) does not allocate
+		return s
+	}
+	s := string(b)
+	if *h == nil {
+		*h = make(histories)
+	}
+	if len(*h) < maxHistories {
+		(*h)[s] = s
+	}
+	return s
 }
 
 // connState is Zeek's conn_state (conn_state in base/protocols/conn/main.zeek),
