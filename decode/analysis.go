@@ -24,10 +24,12 @@ const (
 	KeepAlive
 	KeepAliveACK
 	WindowUpdate
-	numAnomalies = iota
+	// NumAnomalies is the number of analysis flags (the length of
+	// Conn.Anomalies), not a flag.
+	NumAnomalies = iota
 )
 
-var anomalyNames = [numAnomalies]string{
+var anomalyNames = [NumAnomalies]string{
 	"retransmission", "fast_retransmission", "spurious_retransmission", "duplicate_ack", "out_of_order",
 	"lost_segment", "ack_unseen", "zero_window", "zero_window_probe", "zero_window_probe_ack",
 	"window_full", "keep_alive", "keep_alive_ack", "window_update",
@@ -35,7 +37,7 @@ var anomalyNames = [numAnomalies]string{
 
 // Anomalies lists every analysis flag in order.
 func Anomalies() []Anomaly {
-	a := make([]Anomaly, numAnomalies)
+	a := make([]Anomaly, NumAnomalies)
 	for i := range a {
 		a[i] = 1 << i
 	}
@@ -44,7 +46,7 @@ func Anomalies() []Anomaly {
 
 // Index is the flag's position in Anomalies (and in Conn.Anomalies).
 func (a Anomaly) Index() int {
-	for i := range numAnomalies {
+	for i := range NumAnomalies {
 		if a == 1<<i {
 			return i
 		}
@@ -55,10 +57,16 @@ func (a Anomaly) Index() int {
 // String joins the flags' names with ", ".
 func (a Anomaly) String() string { return joinBits(uint64(a), anomalyNames[:]) }
 
+// tsharkFlows is tshark's analysis state for both directions of a
+// connection, indexed by the sending Side.
+type tsharkFlows struct {
+	flow [2]flowState
+}
+
 // flowState is tshark's per-direction analysis state (tcp_analyze_seq_info
 // and its neighbours) for the segments one side sends.
 type flowState struct {
-	nextSeq, maxSeqToBeAcked, lastAck uint32
+	nextSeq, maxSeqToBeAcked, lastAck Seq
 	haveNext, haveMax, haveLastAck    bool
 	nextSeqTime, lastAckTime          time.Time
 	window                            uint16 // raw, as last advertised
@@ -76,10 +84,29 @@ const oooThreshold = 3 * time.Millisecond
 // second duplicate ACK is a fast retransmission.
 const fastRetransmitWindow = 20 * time.Millisecond
 
-// analyse applies tshark's rules to a segment sent by side and returns its
-// flags and, for a duplicate ACK, its number.
-func (c *Conn) analyse(seg *Segment, side Side, t time.Time) (Anomaly, uint32) {
-	fwd, rev := &c.flow[side], &c.flow[side.Other()]
+// windowScaling is what an observer knows of window scaling (RFC 7323
+// §2.2) so far: whether both SYNs were seen, so the scale in use is known,
+// and the shift each side's windows take (0 unless both SYNs offered the
+// option).
+type windowScaling struct {
+	known bool
+	shift [2]uint8 // by the Side that advertises the window
+}
+
+// windowScaling is the connection's window scaling as its SYNs so far set it.
+func (c *Conn) windowScaling() windowScaling {
+	w := windowScaling{known: c.HasOptions[Client] && c.HasOptions[Server]}
+	if c.Options[Client].HasWScale && c.Options[Server].HasWScale {
+		w.shift = [2]uint8{c.Options[Client].WScale, c.Options[Server].WScale}
+	}
+	return w
+}
+
+// observe applies tshark's rules to a segment sent by side at t and
+// returns its flags and, for a duplicate ACK, its number. irtt is the
+// connection's initial RTT so far (0 while unknown).
+func (ts *tsharkFlows) observe(seg *Segment, side Side, t time.Time, irtt time.Duration, ws windowScaling) (Anomaly, uint32) {
+	fwd, rev := &ts.flow[side], &ts.flow[side.Other()]
 	f := seg.Flags
 	seq, ack, win := seg.Seq, seg.Ack, seg.Window
 	seglen := uint32(seg.Len)
@@ -97,7 +124,7 @@ func (c *Conn) analyse(seg *Segment, side Side, t time.Time) (Anomaly, uint32) {
 		if win == 0 && !control {
 			a |= ZeroWindow
 		}
-		if fwd.haveNext && seqGT(seq, fwd.nextSeq) && f&RST == 0 {
+		if fwd.haveNext && fwd.nextSeq.LessThan(seq) && f&RST == 0 {
 			a |= LostSegment
 		}
 		if seglen <= 1 && fwd.haveNext && seq == fwd.nextSeq-1 && !control {
@@ -107,12 +134,12 @@ func (c *Conn) analyse(seg *Segment, side Side, t time.Time) (Anomaly, uint32) {
 			fwd.haveLastAck && ack == fwd.lastAck && !control {
 			a |= WindowUpdate
 		}
-		if seglen > 0 && !control && c.scaleKnown() && rev.haveLastAck && rev.haveWindow {
-			shift := c.Options[side.Other()].WScale
-			if rev.lastWasSYN || !c.scaled() {
-				shift = 0
+		if seglen > 0 && !control && ws.known && rev.haveLastAck && rev.haveWindow {
+			shift := ws.shift[side.Other()]
+			if rev.lastWasSYN {
+				shift = 0 // a SYN's window is never scaled
 			}
-			if seq+seglen == rev.lastAck+uint32(rev.window)<<shift {
+			if seq.Add(seglen) == rev.lastAck.Add(uint32(rev.window)<<shift) {
 				a |= WindowFull
 			}
 		}
@@ -122,7 +149,7 @@ func (c *Conn) analyse(seg *Segment, side Side, t time.Time) (Anomaly, uint32) {
 			a |= KeepAliveACK
 			return
 		}
-		if sameAck && win == 0 && (ack == fwd.lastAck || ack == fwd.lastAck+1) && rev.lastFlags&ZeroWindowProbe != 0 {
+		if sameAck && win == 0 && (ack == fwd.lastAck || ack == fwd.lastAck.Add(1)) && rev.lastFlags&ZeroWindowProbe != 0 {
 			a |= ZeroWindowProbeACK
 			return
 		}
@@ -140,21 +167,21 @@ func (c *Conn) analyse(seg *Segment, side Side, t time.Time) (Anomaly, uint32) {
 
 	// An ACK beyond everything seen from the peer acknowledges a segment
 	// the capture missed.
-	if f&ACK != 0 && rev.haveMax && seqGT(ack, rev.maxSeqToBeAcked) {
+	if f&ACK != 0 && rev.haveMax && rev.maxSeqToBeAcked.LessThan(ack) {
 		a |= ACKUnseen
 		rev.maxSeqToBeAcked = rev.nextSeq
 	}
 
 	if seglen > 0 || f&(SYN|FIN) != 0 {
-		a |= c.retransmissionKind(fwd, rev, seq, seglen, f, a, t)
+		a |= retransmissionKind(fwd, rev, seg, a, t, irtt)
 	}
 
-	next := seq + seglen
+	next := seq.Add(seglen)
 	if f&(SYN|FIN) != 0 {
-		next++
+		next = next.Add(1)
 	}
 	probe := a&ZeroWindowProbe != 0
-	if (!fwd.haveNext || seqGT(next, fwd.nextSeq)) && !probe {
+	if (!fwd.haveNext || fwd.nextSeq.LessThan(next)) && !probe {
 		fwd.nextSeq, fwd.haveNext, fwd.nextSeqTime = next, true, t
 	}
 	if (!fwd.haveMax || seq == fwd.maxSeqToBeAcked) && !probe {
@@ -168,17 +195,18 @@ func (c *Conn) analyse(seg *Segment, side Side, t time.Time) (Anomaly, uint32) {
 
 // retransmissionKind tells a segment that does not advance the sequence
 // number apart: spurious, fast, out-of-order, or plain retransmission.
-func (c *Conn) retransmissionKind(fwd, rev *flowState, seq, seglen uint32, f Flags, a Anomaly, t time.Time) Anomaly {
+func retransmissionKind(fwd, rev *flowState, seg *Segment, a Anomaly, t time.Time, irtt time.Duration) Anomaly {
 	if a&KeepAlive != 0 {
 		return 0
 	}
-	notAdvanced := fwd.haveNext && seqGT(fwd.nextSeq, seq)
+	seq, seglen, f := seg.Seq, uint32(seg.Len), seg.Flags
+	notAdvanced := fwd.haveNext && seq.LessThan(fwd.nextSeq)
 	// One byte less than expected with more than one byte of data: new
 	// data after a zero window probe.
 	if seglen > 1 && fwd.haveNext && fwd.nextSeq-1 == seq {
 		notAdvanced = false
 	}
-	if seglen > 0 && rev.haveLastAck && rev.lastAck != 0 && !seqGT(seq+seglen, rev.lastAck) {
+	if seglen > 0 && rev.haveLastAck && rev.lastAck != 0 && seq.Add(seglen).LessThanEq(rev.lastAck) {
 		return SpuriousRetransmission
 	}
 	if !notAdvanced {
@@ -189,24 +217,17 @@ func (c *Conn) retransmissionKind(fwd, rev *flowState, seq, seglen uint32, f Fla
 		return FastRetransmission | Retransmission
 	}
 	threshold := oooThreshold
-	if c.IRTT > 0 {
-		threshold = c.IRTT
+	if irtt > 0 {
+		threshold = irtt
 	}
 	// A SYN or FIN occupies a sequence number: one that ends at the next
 	// expected number resends the last segment, it is not out of order.
-	end := seq + seglen
+	end := seq.Add(seglen)
 	if f&(SYN|FIN) != 0 {
-		end++
+		end = end.Add(1)
 	}
 	if t.Sub(fwd.nextSeqTime) < threshold && fwd.nextSeq != end {
 		return OutOfOrder
 	}
 	return Retransmission
 }
-
-// scaleKnown reports whether both SYNs were seen, so the window scale in
-// use is known.
-func (c *Conn) scaleKnown() bool { return c.HasOptions[Client] && c.HasOptions[Server] }
-
-// scaled reports whether window scaling is in effect (both SYNs offered it).
-func (c *Conn) scaled() bool { return c.Options[Client].HasWScale && c.Options[Server].HasWScale }

@@ -76,6 +76,24 @@ func TestSteadyStateDoesNotAllocate(t *testing.T) {
 	}
 }
 
+// TestSteadyStateWithOnEventDoesNotAllocate: refreshing the summing-up
+// fields for an OnEvent callback costs no allocation either.
+func TestSteadyStateWithOnEventDoesNotAllocate(t *testing.T) {
+	d, frames := steady(t)
+	events := 0
+	d.cfg.OnEvent = func(*Conn, Event) { events++ }
+	i := 0
+	allocs := testing.AllocsPerRun(10000, func() {
+		if err := d.Packet(&frames[i%len(frames)]); err != nil {
+			t.Fatal(err)
+		}
+		i++
+	})
+	if allocs != 0 || events == 0 {
+		t.Fatalf("%.2f allocations per packet over %d events, want 0", allocs, events)
+	}
+}
+
 func reportPerPacket(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "packets/s")
 }

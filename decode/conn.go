@@ -135,21 +135,48 @@ type Conn struct {
 
 	// Anomalies counts the segments carrying each analysis flag, indexed
 	// by Anomaly.Index.
-	Anomalies [numAnomalies]uint32
-	flow      [2]flowState
-	state     [2]State
-	z         zeekConn
-	flipped   bool // partial, and the guessed client did not send first
-	rtt       [2]rttTimer
-	ecnOffer  bool
-	lastSYN   [2]time.Time
-	key       connKey // its entry in the decoder's table
+	Anomalies [NumAnomalies]uint32
 
-	isn        [2]uint32
-	haveISN    [2]bool
-	finSeq     [2]uint32 // sequence number of each side's FIN
+	// Verdict, ConnState, History and ZeekBytes sum the connection up.
+	// The decoder sets them when it hands the connection to its Sink, and
+	// they are final from then on. Before that they are refreshed just
+	// before each Config.OnEvent call, so a callback sees them as of its
+	// segment: what the record would say if the connection ended there.
+	// At any other time before the hand-over they may lag behind.
+	Verdict Verdict
+	// ConnState is Zeek's conn_state; History is Zeek's history string
+	// ("ShADadFf" for the greeting; see the README for the letters).
+	ConnState ConnState
+	History   string
+	// ZeekBytes is Zeek's orig_bytes and resp_bytes, by Side: the payload
+	// in sequence space (the highest of the last sequence number sent and
+	// the peer's ACK, less the SYN and FIN octets), so that
+	// retransmissions count once.
+	ZeekBytes [2]uint64
+
+	// The analysers, each with its own state; add runs them in order.
+	// Their fields (and rttTimer's) are ordered to leave little padding:
+	// a Conn is allocated per connection, and at 1144 bytes it fits
+	// Go's 1152-byte size class (BenchmarkConnections).
+	zeek   zeekConn    // Zeek's endpoint machine, history and conn_state
+	tshark tsharkFlows // tshark's analysis flags
+	rfc    rfcMachine  // RFC 9293's states
+
+	marks      [2]seqMarks
+	rtt        [2]rttTimer
+	ecnOffer   bool
+	lastSYN    [2]time.Time
 	finAcked   [2]bool
-	finsBefore bool // both FINs were seen before any RST
+	finsBefore bool    // both FINs were seen before any RST
+	key        connKey // its entry in the decoder's table
+}
+
+// seqMarks are the sequence numbers of one side that more than one
+// analysis needs: its initial sequence number, the base of relative
+// numbering, and the number its first FIN occupies.
+type seqMarks struct {
+	isn, fin         Seq
+	haveISN, haveFIN bool
 }
 
 // Established reports whether the three-way handshake completed.
@@ -163,10 +190,22 @@ func (c *Conn) closed() bool {
 	return c.FINs[Client] > 0 && c.FINs[Server] > 0 || c.RSTs[Client]+c.RSTs[Server] > 0
 }
 
-// Verdict sums the connection up. Precedence: a connection that began
+// sumUp sets the fields that sum the connection up (Verdict, ConnState,
+// History, ZeekBytes) from its counters and the analysers' state, taking
+// history strings from known. It is cheap enough to run for every segment:
+// it looks the history up only when it has grown, and allocates only for a
+// history not seen before.
+func (c *Conn) sumUp(known *histories) {
+	c.Verdict = c.verdict()
+	c.History = c.zeek.historyString(c.History, known)
+	c.ConnState = c.zeek.connState(c.History, c.Bytes)
+	c.ZeekBytes = [2]uint64{c.zeek.bytes(Client, c.Bytes), c.zeek.bytes(Server, c.Bytes)}
+}
+
+// verdict sums the connection up. Precedence: a connection that began
 // before the capture is partial whatever followed; then the handshake
 // decides refused / no-answer / incomplete; then the teardown decides.
-func (c *Conn) Verdict() Verdict {
+func (c *Conn) verdict() Verdict {
 	h := &c.Handshake
 	switch {
 	case c.Proto == UDP:
@@ -212,19 +251,50 @@ func guessRoles(seg *Segment) (client, server netip.AddrPort) {
 	return seg.Src, seg.Dst
 }
 
-// seqGT reports a > b in 32-bit sequence space (RFC 9293 §3.4).
-func seqGT(a, b uint32) bool { return int32(a-b) > 0 }
-
 // add accounts one segment to the connection and returns the event for
 // it, with a payload preview when preview is set (someone will see it).
+// The steps run in this order, each reading what those before it left:
+// counters and ISNs, the event's relative numbers, Zeek's endpoint
+// machine, tshark's flags (with the initial RTT as it stood before this
+// segment), the segment's meaning (handshake, teardown, FIN numbers),
+// handshake and round-trip timing, and last RFC 9293's states, which need
+// the FIN numbers.
 func (c *Conn) add(seg *Segment, t time.Time, frame uint64, preview bool) Event {
 	dir := ClientToServer
 	if seg.Src != c.Client {
 		dir = ServerToClient
 	}
 	side := dir.Sender()
-	peer := side.Other()
-	f := seg.Flags
+	c.count(seg, side, t)
+	c.markISNs(seg, side)
+	ws := c.windowScaling()
+	var ev Event
+	c.fillEvent(&ev, seg, dir, t, frame, ws)
+	if preview {
+		ev.previewLen = uint8(copy(ev.preview[:], seg.Payload))
+	}
+	c.zeek.observe(seg, side)
+	if c.Proto == UDP {
+		ev.Seq, ev.Ack, ev.Win, ev.Note = 0, 0, 0, NoteDatagram
+		return ev
+	}
+	ev.Anomalies, ev.DupAck = c.tshark.observe(seg, side, t, c.IRTT, ws)
+	for i := range NumAnomalies {
+		if ev.Anomalies&(1<<i) != 0 {
+			c.Anomalies[i]++
+		}
+	}
+	ev.Note = c.meaning(seg, side, t)
+	ev.Backoff = c.timeHandshake(seg, side, t, ev.Note)
+	c.timeRTT(seg, side, t, ev.Anomalies)
+	c.rfc.observe(seg, side, c.marks[side.Other()])
+	ev.ClientState, ev.ServerState = c.rfc.state[Client], c.rfc.state[Server]
+	return ev
+}
+
+// count adds the segment to the sender's counters and keeps the options
+// of its first SYN.
+func (c *Conn) count(seg *Segment, side Side, t time.Time) {
 	c.LastSeen = t
 	c.Packets[side]++
 	c.Bytes[side] += uint64(seg.Len)
@@ -232,58 +302,58 @@ func (c *Conn) add(seg *Segment, t time.Time, frame uint64, preview bool) Event 
 	if seg.Len > 0 && c.FirstData[side].IsZero() {
 		c.FirstData[side] = t
 	}
-
-	if f&SYN != 0 && !c.HasOptions[side] {
+	if seg.Flags&SYN != 0 && !c.HasOptions[side] {
 		c.Options[side], c.HasOptions[side] = seg.Opts, true
 	}
-	// Relative numbering: a side's base is its ISN. Without its SYN we
-	// act as if the SYN had been seen just before (base = seq-1, or the
-	// peer's ack-1), so the first data byte is 1 as in Wireshark.
-	if !c.haveISN[side] {
-		c.isn[side], c.haveISN[side] = seg.Seq, true
-		if f&SYN == 0 {
-			c.isn[side]--
+}
+
+// markISNs takes each side's base for relative numbering: its ISN.
+// Without its SYN we act as if the SYN had been seen just before (base =
+// seq-1, or the peer's ack-1), so the first data byte is 1 as in
+// Wireshark.
+func (c *Conn) markISNs(seg *Segment, side Side) {
+	if m := &c.marks[side]; !m.haveISN {
+		m.isn, m.haveISN = seg.Seq, true
+		if seg.Flags&SYN == 0 {
+			m.isn--
 		}
 	}
-	if f&ACK != 0 && !c.haveISN[peer] {
-		c.isn[peer], c.haveISN[peer] = seg.Ack-1, true
+	if m := &c.marks[side.Other()]; seg.Flags&ACK != 0 && !m.haveISN {
+		m.isn, m.haveISN = seg.Ack-1, true
 	}
-	ev := Event{Frame: frame, T: t.Sub(c.FirstSeen), Dir: dir, Flags: f, Seq: seg.Seq - c.isn[side], Len: uint32(seg.Len)}
-	if f&ACK != 0 {
-		ev.Ack = seg.Ack - c.isn[peer]
+}
+
+// fillEvent describes the segment in ev: relative numbers, and the window
+// as scaled (RFC 7323 §2.2: SYNs themselves are never scaled). It fills
+// ev in place because returning an Event by value costs a copy of it on
+// every packet (about 20 ns in BenchmarkPacketSteadyState).
+func (c *Conn) fillEvent(ev *Event, seg *Segment, dir Dir, t time.Time, frame uint64, ws windowScaling) {
+	side := dir.Sender()
+	ev.Frame, ev.T, ev.Dir, ev.Flags = frame, t.Sub(c.FirstSeen), dir, seg.Flags
+	ev.Seq, ev.Len, ev.Win = seg.Seq.Sub(c.marks[side].isn), uint32(seg.Len), uint32(seg.Window)
+	if seg.Flags&ACK != 0 {
+		ev.Ack = seg.Ack.Sub(c.marks[side.Other()].isn)
 	}
-	ev.Win = uint32(seg.Window)
-	if f&SYN == 0 && c.Options[Client].HasWScale && c.Options[Server].HasWScale {
-		ev.Win <<= c.Options[side].WScale
+	if seg.Flags&SYN == 0 {
+		ev.Win <<= ws.shift[side]
 	}
-	if preview {
-		ev.previewLen = uint8(copy(ev.preview[:], seg.Payload))
-	}
-	c.zeek(seg, side)
-	if c.Proto == UDP {
-		ev.Seq, ev.Ack, ev.Win, ev.Note = 0, 0, 0, NoteDatagram
-		return ev
-	}
-	ev.Anomalies, ev.DupAck = c.analyse(seg, side, t)
-	for i := range numAnomalies {
-		if ev.Anomalies&(1<<i) != 0 {
-			c.Anomalies[i]++
-		}
-	}
-	ev.Note = c.meaning(seg, side, t)
+}
+
+// timeHandshake takes tshark's initial RTT from the first segment with ACK
+// and without SYN, and returns, for a retransmitted SYN or SYN-ACK, the
+// time since the previous one.
+func (c *Conn) timeHandshake(seg *Segment, side Side, t time.Time, n Note) (backoff time.Duration) {
+	f := seg.Flags
 	if c.IRTT == 0 && c.Handshake.SYN && f&(SYN|ACK) == ACK {
 		c.IRTT = t.Sub(c.Handshake.SYNTime)
 	}
 	if f&SYN != 0 {
-		if ev.Note&(NoteSYNRetransmit|NoteSYNACKRetransmit) != 0 {
-			ev.Backoff = t.Sub(c.lastSYN[side])
+		if n&(NoteSYNRetransmit|NoteSYNACKRetransmit) != 0 {
+			backoff = t.Sub(c.lastSYN[side])
 		}
 		c.lastSYN[side] = t
 	}
-	c.timeRTT(seg, side, t, ev.Anomalies)
-	c.transition(seg, side)
-	ev.ClientState, ev.ServerState = c.state[Client], c.state[Server]
-	return ev
+	return backoff
 }
 
 // meaning updates handshake and teardown state and says what the segment
@@ -355,9 +425,10 @@ func (c *Conn) meaning(seg *Segment, side Side, t time.Time) Note {
 		if c.FINs[side] == 0 {
 			// The FIN occupies the sequence number after the data
 			// it carries (RFC 9293 §3.4).
-			c.finSeq[side] = seg.Seq + uint32(seg.Len)
+			m := &c.marks[side]
+			m.fin, m.haveFIN = seg.Seq.Add(uint32(seg.Len)), true
 			if f&SYN != 0 {
-				c.finSeq[side]++
+				m.fin = m.fin.Add(1)
 			}
 			n |= closeNote(side)
 			if c.ClosedBy == NoSide {
@@ -366,7 +437,7 @@ func (c *Conn) meaning(seg *Segment, side Side, t time.Time) Note {
 		}
 		c.FINs[side]++
 	}
-	if f&(ACK|RST) == ACK && c.FINs[peer] > 0 && !c.finAcked[peer] && seqGT(seg.Ack, c.finSeq[peer]) {
+	if f&(ACK|RST) == ACK && c.FINs[peer] > 0 && !c.finAcked[peer] && c.marks[peer].fin.LessThan(seg.Ack) {
 		c.finAcked[peer] = true
 		if c.finAcked[side] {
 			n |= NoteClosed
@@ -415,15 +486,15 @@ func (r *RTTStats) add(d time.Duration) {
 
 // rttTimer times one data segment of a side at a time.
 type rttTimer struct {
-	end     uint32 // sequence number just past the timed segment
 	sent    time.Time
+	end     Seq // sequence number just past the timed segment
 	pending bool
 }
 
 // timeRTT starts timing new data a side sends and takes a sample when the
 // peer's ACK covers it. A retransmission while timing voids the sample.
 func (c *Conn) timeRTT(seg *Segment, side Side, t time.Time, a Anomaly) {
-	if peer := side.Other(); seg.Flags&ACK != 0 && c.rtt[peer].pending && !seqGT(c.rtt[peer].end, seg.Ack) {
+	if peer := side.Other(); seg.Flags&ACK != 0 && c.rtt[peer].pending && c.rtt[peer].end.LessThanEq(seg.Ack) {
 		c.RTT[peer].add(t.Sub(c.rtt[peer].sent))
 		c.rtt[peer].pending = false
 	}
@@ -434,7 +505,7 @@ func (c *Conn) timeRTT(seg *Segment, side Side, t time.Time, a Anomaly) {
 	case retrans:
 		r.pending = false
 	case !r.pending:
-		r.end, r.sent, r.pending = seg.Seq+uint32(seg.Len), t, true
+		r.end, r.sent, r.pending = seg.Seq.Add(uint32(seg.Len)), t, true
 	}
 }
 

@@ -22,8 +22,9 @@ type Frame struct {
 
 // Sink receives connections from the decoder once they are finished:
 // replaced by a new connection on the same 4-tuple, idle past their
-// timeout, or flushed at the end of the capture. The decoder does not touch
-// a Conn after handing it over.
+// timeout, or flushed at the end of the capture. A Conn is final when it
+// is handed over, its summing-up (Verdict, ConnState, History, ZeekBytes)
+// included; the decoder does not touch it afterwards.
 type Sink interface {
 	Conn(c *Conn)
 }
@@ -75,7 +76,9 @@ type Config struct {
 	// UDP makes the decoder follow UDP flows (client = first sender) as
 	// well; without it UDP datagrams are counted as non-TCP.
 	UDP bool
-	// OnEvent, if set, is called for every segment as it is decoded.
+	// OnEvent, if set, is called for every segment as it is decoded, with
+	// the connection's summing-up fields (Conn.Verdict and the rest) as
+	// of that segment.
 	OnEvent func(c *Conn, e Event)
 }
 
@@ -93,7 +96,7 @@ type Totals struct {
 	// Shed counts connections handed over early because MaxConns
 	// connections were held at once.
 	Shed      uint64
-	ByVerdict [numVerdicts]uint64
+	ByVerdict [NumVerdicts]uint64
 }
 
 // connKey identifies a flow: both endpoints (address as 16 bytes, port),
@@ -139,6 +142,7 @@ type Decoder struct {
 	totals    Totals
 	nextSweep time.Time
 	free      []*Conn // handed-over connections to reuse (Config.Recycle)
+	histories histories
 	expired   []*Conn // reused by sweep
 }
 
@@ -245,6 +249,7 @@ func (d *Decoder) Apply(pf *Parsed) error {
 		c.EventsOmitted++
 	}
 	if d.cfg.OnEvent != nil {
+		c.sumUp(&d.histories) // the callback may print or select on the summing-up
 		d.cfg.OnEvent(c, ev)
 	}
 	return warning
@@ -283,7 +288,7 @@ func startsNew(c *Conn, seg *Segment) bool {
 	if c.closed() || !c.Handshake.SYN {
 		return true
 	}
-	return seg.Src == c.Client && seg.Seq != c.isn[Client]
+	return seg.Src == c.Client && seg.Seq != c.marks[Client].isn
 }
 
 func (d *Decoder) open(seg *Segment, t time.Time, proto Proto) *Conn {
@@ -302,17 +307,19 @@ func (d *Decoder) open(seg *Segment, t time.Time, proto Proto) *Conn {
 	} else {
 		c.Client, c.Server = guessRoles(seg)
 		c.Partial = true
-		c.flipped = seg.Src != c.Client
 	}
-	c.initialStates()
+	// Zeek marks a connection whose guessed client did not send first.
+	c.zeek.start(proto == UDP, c.Partial && seg.Src != c.Client)
+	c.rfc.start(c.Partial)
 	return c
 }
 
-// emit hands c to the sink and forgets it.
+// emit sums c up, hands it to the sink and forgets it.
 func (d *Decoder) emit(c *Conn) {
 	delete(d.conns, c.key)
+	c.sumUp(&d.histories)
 	d.totals.Connections++
-	d.totals.ByVerdict[c.Verdict()]++
+	d.totals.ByVerdict[c.Verdict]++
 	d.sink.Conn(c)
 	if d.cfg.Recycle {
 		d.free = append(d.free, c)

@@ -46,7 +46,7 @@ func TestVerdicts(t *testing.T) {
 				t.Fatalf("%d connections, want %d", len(conns), len(tc.want))
 			}
 			for i, c := range conns {
-				if got := c.Verdict(); got != tc.want[i] {
+				if got := c.Verdict; got != tc.want[i] {
 					t.Errorf("connection %d: verdict %s, want %s", i+1, got, tc.want[i])
 				}
 			}
@@ -91,6 +91,39 @@ func TestGreetingEvents(t *testing.T) {
 	}
 	if hs := c.Handshake; hs.SYNToSYNACK().Milliseconds() != 1 || hs.SYNACKToACK().Milliseconds() != 1 {
 		t.Errorf("handshake times %v %v", hs.SYNToSYNACK(), hs.SYNACKToACK())
+	}
+}
+
+// TestOnEventSeesSummingUp: while OnEvent runs, the summing-up fields
+// say what the record would say were the capture cut after that segment.
+func TestOnEventSeesSummingUp(t *testing.T) {
+	type summingUp struct {
+		verdict   Verdict
+		connState ConnState
+		history   string
+		zeekBytes [2]uint64
+	}
+	of := func(c *Conn) summingUp { return summingUp{c.Verdict, c.ConnState, c.History, c.ZeekBytes} }
+	for _, tc := range []struct {
+		name string
+		segs []tseg
+	}{
+		{"greeting", greeting},
+		{"refused", []tseg{{'c', "S", 0, 0, ""}, {'s', "R.", 0, 1, ""}}},
+		{"partial, server first (history flipped)", []tseg{{'s', "P.", 5, 5, "x"}, {'c', ".", 5, 6, ""}, {'c', "R", 5, 0, ""}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var seen []summingUp
+			replayWith(t, Config{OnEvent: func(c *Conn, _ Event) { seen = append(seen, of(c)) }}, tc.segs)
+			if len(seen) != len(tc.segs) {
+				t.Fatalf("%d events, want %d", len(seen), len(tc.segs))
+			}
+			for i := range tc.segs {
+				if want := of(replay(t, tc.segs[:i+1])[0]); seen[i] != want {
+					t.Errorf("after segment %d: OnEvent saw %+v, the record cut there says %+v", i+1, seen[i], want)
+				}
+			}
+		})
 	}
 }
 

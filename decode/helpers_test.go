@@ -71,8 +71,14 @@ const cISN, sISN = 1000, 900000
 // connections in ID order.
 func replay(t testing.TB, segs []tseg) []*Conn {
 	t.Helper()
+	return replayWith(t, Config{}, segs)
+}
+
+// replayWith is replay with a decoder configured by cfg.
+func replayWith(t testing.TB, cfg Config, segs []tseg) []*Conn {
+	t.Helper()
 	var conns []*Conn
-	d := New(Config{}, SinkFunc(func(c *Conn) { conns = append(conns, c) }))
+	d := New(cfg, SinkFunc(func(c *Conn) { conns = append(conns, c) }))
 	for i, s := range segs {
 		src, dst, seq, ack := cli, srv, cISN+s.seq, sISN+s.ack
 		if s.from == 's' {

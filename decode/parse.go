@@ -83,7 +83,7 @@ func (o *Options) TFOCookie() []byte { return o.tfoCookie[:o.tfoLen] }
 // is valid only until the next frame is decoded.
 type Segment struct {
 	Src, Dst netip.AddrPort
-	Seq, Ack uint32
+	Seq, Ack Seq
 	Flags    Flags
 	Window   uint16
 	// Len is the payload length the IP header declares, which is the
@@ -318,7 +318,7 @@ func (p *parser) fill(seg *Segment) error {
 		return err
 	}
 	t := &p.tcp
-	seg.Seq, seg.Ack, seg.Window = t.Seq, t.Ack, t.Window
+	seg.Seq, seg.Ack, seg.Window = Seq(t.Seq), Seq(t.Ack), t.Window
 	seg.Flags = flagsOf(t)
 	seg.Payload = t.Payload
 	hdr := int(t.DataOffset) * 4

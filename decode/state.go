@@ -31,27 +31,33 @@ func (s State) String() string {
 	return "?"
 }
 
-// initialStates: a client starts CLOSED and a server LISTEN; for a
-// connection that began before the capture both are taken as ESTABLISHED.
-func (c *Conn) initialStates() {
-	if c.Partial {
-		c.state = [2]State{Established, Established}
-		return
-	}
-	c.state = [2]State{Closed, Listen}
+// rfcMachine is RFC 9293's state machine for both ends of a connection,
+// as far as the capture shows it: each segment is taken as sent by one
+// side and received by the other.
+type rfcMachine struct {
+	state [2]State // by Side
 }
 
-// transition applies RFC 9293's state diagram (Figure 5) to a segment sent
-// by side: first the sender's own transition, then the receiver's, the ACK
-// before the FIN (a FIN-ACK takes FIN-WAIT-1 through FIN-WAIT-2 to
-// TIME-WAIT). A segment is taken as received when it is captured, except a
-// SYN: the receiver's SYN-RECEIVED is shown from its SYN-ACK on, the first
-// sign that the SYN arrived. It runs after meaning, so FIN sequence
-// numbers are known.
-func (c *Conn) transition(seg *Segment, side Side) {
+// start: a client starts CLOSED and a server LISTEN; for a connection that
+// began before the capture both are taken as ESTABLISHED.
+func (m *rfcMachine) start(partial bool) {
+	if partial {
+		m.state = [2]State{Established, Established}
+		return
+	}
+	m.state = [2]State{Closed, Listen}
+}
+
+// observe applies RFC 9293's state diagram (Figure 5) to a segment sent
+// by side; peer holds the receiver's ISN and FIN numbers. First the
+// sender's own transition, then the receiver's, the ACK before the FIN (a
+// FIN-ACK takes FIN-WAIT-1 through FIN-WAIT-2 to TIME-WAIT). A segment is
+// taken as received when it is captured, except a SYN: the receiver's
+// SYN-RECEIVED is shown from its SYN-ACK on, the first sign that the SYN
+// arrived. It runs after Conn.meaning, so peer's FIN number is known.
+func (m *rfcMachine) observe(seg *Segment, side Side, peer seqMarks) {
 	f := seg.Flags
-	peer := side.Other()
-	s, r := &c.state[side], &c.state[peer]
+	s, r := &m.state[side], &m.state[side.Other()]
 	if f&RST != 0 {
 		// An abort closes both ends at once (§3.10.7.4); a refused SYN
 		// never had a listener.
@@ -80,10 +86,10 @@ func (c *Conn) transition(seg *Segment, side Side) {
 		}
 	}
 	if f&ACK != 0 && f&SYN == 0 {
-		if *r == SynReceived && c.haveISN[peer] && seqGT(seg.Ack, c.isn[peer]) {
+		if *r == SynReceived && peer.haveISN && peer.isn.LessThan(seg.Ack) {
 			*r = Established // rcv ACK of SYN
 		}
-		if c.FINs[peer] > 0 && seqGT(seg.Ack, c.finSeq[peer]) {
+		if peer.haveFIN && peer.fin.LessThan(seg.Ack) {
 			switch *r { // rcv ACK of FIN
 			case FinWait1:
 				*r = FinWait2

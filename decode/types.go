@@ -137,23 +137,25 @@ const (
 	// UDPFlow: datagrams between two endpoints; UDP has no handshake and
 	// no teardown to judge.
 	UDPFlow
-	numVerdicts
+	// NumVerdicts is the number of verdicts, not a verdict: the length
+	// of arrays indexed by Verdict.
+	NumVerdicts
 )
 
 // Verdicts lists every verdict in summary order.
 func Verdicts() []Verdict {
-	v := make([]Verdict, numVerdicts)
+	v := make([]Verdict, NumVerdicts)
 	for i := range v {
 		v[i] = Verdict(i)
 	}
 	return v
 }
 
-var verdictNames = [numVerdicts]string{"complete", "refused", "reset", "no-answer", "incomplete", "open", "partial", "udp"}
+var verdictNames = [NumVerdicts]string{"complete", "refused", "reset", "no-answer", "incomplete", "open", "partial", "udp"}
 
 // String returns the verdict's name as used in text and JSON output.
 func (v Verdict) String() string {
-	if v < numVerdicts {
+	if v < NumVerdicts {
 		return verdictNames[v]
 	}
 	return "unknown"

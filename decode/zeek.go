@@ -9,6 +9,50 @@ package decode
 // reassemble streams or verify checksums, so the letters G and C never
 // appear.
 
+// ConnState is Zeek's conn_state for a connection, named as Zeek names
+// it (base/protocols/conn/main.zeek).
+type ConnState uint8
+
+// Zeek's conn_state values, in the order Zeek documents them; Zeek's
+// originator is our client and its responder our server.
+const (
+	ZeekS0     ConnState = iota // attempt seen, no reply
+	ZeekS1                      // established, not terminated
+	ZeekSF                      // normal establishment and termination
+	ZeekREJ                     // attempt rejected
+	ZeekS2                      // established; the originator's close seen, no reply
+	ZeekS3                      // established; the responder's close seen, no reply
+	ZeekRSTO                    // established; the originator aborted (RST)
+	ZeekRSTR                    // the responder sent a RST
+	ZeekRSTOS0                  // the originator sent a SYN then a RST; no SYN-ACK seen
+	ZeekRSTRH                   // the responder sent a SYN-ACK then a RST; no SYN seen
+	ZeekSH                      // the originator sent a SYN then a FIN; no SYN-ACK seen
+	ZeekSHR                     // the responder sent a SYN-ACK then a FIN; no SYN seen
+	ZeekOTH                     // no SYN seen, just midstream traffic
+	// NumConnStates is the number of conn_state values, not one of them:
+	// the length of arrays indexed by ConnState.
+	NumConnStates
+)
+
+var connStateNames = [NumConnStates]string{"S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH"}
+
+// String returns Zeek's name for the state, e.g. "SF".
+func (s ConnState) String() string {
+	if s < NumConnStates {
+		return connStateNames[s]
+	}
+	return "?"
+}
+
+// ConnStates lists every conn_state value in Zeek's order.
+func ConnStates() []ConnState {
+	s := make([]ConnState, NumConnStates)
+	for i := range s {
+		s[i] = ConnState(i)
+	}
+	return s
+}
+
 type zeekState uint8
 
 const (
@@ -41,19 +85,27 @@ const tooLargeSeqDelta = 1 << 20
 
 type zeekEndpoint struct {
 	state, prev                      zeekState
-	startSeq, lastSeq, ackSeq        uint32
-	fins                             uint32
 	histSeen                         uint8
+	inited                           bool
+	startSeq, lastSeq, ackSeq        Seq
+	fins                             uint32
 	lastSYN, lastFIN, lastRST        uint32
 	rxmit, rxmitNext, win0, win0Next uint32
-	inited                           bool
 }
 
+// zeekConn is Zeek's model of one connection: an endpoint machine per
+// side (indexed by Side) and the history letters so far.
 type zeekConn struct {
 	ep         [2]zeekEndpoint
 	history    [maxHistory]byte
 	historyLen uint8
+	udp        bool
+	flipped    bool // partial, and the guessed client did not send first
 }
+
+// start readies z for a connection: UDP or TCP, and whether the client is
+// a guess that did not send first.
+func (z *zeekConn) start(udp, flipped bool) { z.udp, z.flipped = udp, flipped }
 
 func (z *zeekConn) add(side Side, code byte) {
 	if side == Server {
@@ -90,10 +142,9 @@ func (z *zeekConn) scaled(side Side, code byte, count, next *uint32) {
 
 func (e *zeekEndpoint) set(s zeekState) { e.prev, e.state = e.state, s }
 
-// zeek runs one segment sent by side through Zeek's model.
-func (c *Conn) zeek(seg *Segment, side Side) {
-	z := &c.z
-	if c.Proto == UDP {
+// observe runs one segment sent by side through Zeek's model.
+func (z *zeekConn) observe(seg *Segment, side Side) {
+	if z.udp {
 		z.check(side, histData, 'D')
 		if z.ep[side].state == zInactive {
 			z.ep[side].set(zEstablished) // UDP_ACTIVE
@@ -112,7 +163,7 @@ func (c *Conn) zeek(seg *Segment, side Side) {
 	if f&RST != 0 {
 		segLen -= ln
 	}
-	last := seq + segLen
+	last := seq.Add(segLen)
 	if !e.inited { // init_endpoint for an inactive endpoint
 		e.inited = true
 		if f&SYN != 0 {
@@ -125,7 +176,7 @@ func (c *Conn) zeek(seg *Segment, side Side) {
 	if f&FIN != 0 {
 		e.fins++
 	}
-	rel := seq - e.startSeq
+	rel := seq.Sub(e.startSeq)
 	z.history1(side, f, rel, ln)
 	if seg.Window == 0 && f&RST == 0 && p.state != zClosed && e.state != zReset {
 		z.scaled(side, 'W', &e.win0, &e.win0Next)
@@ -135,17 +186,17 @@ func (c *Conn) zeek(seg *Segment, side Side) {
 		case p.state == zInactive && !p.inited: // init_peer
 			p.inited = true
 			p.startSeq, p.lastSeq, p.ackSeq = seg.Ack-1, seg.Ack-1, seg.Ack-1
-		case f&RST == 0 && seqGT(seg.Ack, p.ackSeq): // update_ack_seq; ACKs on RSTs are not trusted
+		case f&RST == 0 && p.ackSeq.LessThan(seg.Ack): // update_ack_seq; ACKs on RSTs are not trusted
 			p.ackSeq = seg.Ack
 		}
 	}
-	delta := int32(last - e.lastSeq)
+	near := last.InWindow(e.lastSeq-tooLargeSeqDelta, 2*tooLargeSeqDelta+1) // within tooLargeSeqDelta either way
 	switch {
-	case f&(SYN|RST) != 0 && (delta > tooLargeSeqDelta || delta < -tooLargeSeqDelta):
-	case f&FIN != 0 && e.lastSeq == e.startSeq+1:
+	case f&(SYN|RST) != 0 && !near:
+	case f&FIN != 0 && e.lastSeq == e.startSeq.Add(1):
 		e.lastSeq = last
 	case e.state == zReset:
-	case delta > 0:
+	case e.lastSeq.LessThan(last):
 		e.lastSeq = last
 	case ln > 0:
 		z.scaled(side, 'T', &e.rxmit, &e.rxmitNext)
@@ -258,68 +309,103 @@ func (z *zeekConn) stateMachine(e, p *zeekEndpoint, side Side, f Flags, ln uint3
 	}
 }
 
-// History is Zeek's history string for the connection ("ShADadFf" for the
-// greeting; see the README for the letters).
-func (c *Conn) History() string {
-	h := string(c.z.history[:c.z.historyLen])
-	if c.flipped {
-		h = "^" + h
+// historyString is Zeek's history string, '^' first when the connection is
+// flipped. Letters are only ever appended, so when prev, the string made
+// last time, has the length the history has now, it is the history and is
+// returned as is. Otherwise the string comes from known, when it holds it.
+func (z *zeekConn) historyString(prev string, known *histories) string {
+	n := int(z.historyLen)
+	if z.flipped {
+		n++
 	}
-	return h
+	if len(prev) == n {
+		return prev
+	}
+	var b [1 + maxHistory]byte
+	i := 0
+	if z.flipped {
+		b[0], i = '^', 1
+	}
+	i += copy(b[i:], z.history[:z.historyLen])
+	return known.intern(b[:i])
 }
 
-// ConnState is Zeek's conn_state: S0, S1, SF, REJ, S2, S3, RSTO, RSTR,
-// RSTOS0, RSTRH, SH, SHR or OTH.
-func (c *Conn) ConnState() string {
-	os, rs := c.z.ep[Client].state, c.z.ep[Server].state
-	if c.Proto == UDP {
+// histories interns history strings. A capture holds few distinct ones
+// ("ShADadFf", "S", "ShR"…), so once a history has been seen another
+// connection with it costs no allocation, and a decoder that recycles its
+// connections stays allocation-free per connection too. It stops growing
+// at maxHistories, so a hostile capture cannot make it grow without end.
+type histories map[string]string
+
+const maxHistories = 4096
+
+// intern returns b as a string, the one it already holds if any.
+func (h *histories) intern(b []byte) string {
+	if s, ok := (*h)[string(b)]; ok { // looking up string(b) does not allocate
+		return s
+	}
+	s := string(b)
+	if *h == nil {
+		*h = make(histories)
+	}
+	if len(*h) < maxHistories {
+		(*h)[s] = s
+	}
+	return s
+}
+
+// connState is Zeek's conn_state (conn_state in base/protocols/conn/main.zeek),
+// given the history string and each side's payload bytes.
+func (z *zeekConn) connState(history string, payload [2]uint64) ConnState {
+	os, rs := z.ep[Client].state, z.ep[Server].state
+	if z.udp {
 		switch {
 		case os != zInactive && rs != zInactive:
-			return "SF"
+			return ZeekSF
 		case os != zInactive:
-			return "S0"
+			return ZeekS0
 		case rs != zInactive:
-			return "SHR"
+			return ZeekSHR
 		}
-		return "OTH"
+		return ZeekOTH
 	}
 	oInactive := os == zInactive || os == zPartial
 	rInactive := rs == zInactive || rs == zPartial
 	switch {
 	case rs == zReset:
 		switch {
-		case os == zSynSent || os == zSynAckSent || os == zReset && c.Bytes[Client] == 0 && c.Bytes[Server] == 0:
-			return "REJ"
+		case os == zSynSent || os == zSynAckSent || os == zReset && payload[Client] == 0 && payload[Server] == 0:
+			return ZeekREJ
 		case oInactive:
-			return "RSTRH"
+			return ZeekRSTRH
 		}
-		return "RSTR"
+		return ZeekRSTR
 	case os == zReset:
 		if rInactive {
-			if rstOS0(c.History()) {
-				return "RSTOS0"
+			if rstOS0(history) {
+				return ZeekRSTOS0
 			}
-			return "OTH"
+			return ZeekOTH
 		}
-		return "RSTO"
+		return ZeekRSTO
 	case rs == zClosed && os == zClosed:
-		return "SF"
+		return ZeekSF
 	case os == zClosed:
 		if rInactive {
-			return "SH"
+			return ZeekSH
 		}
-		return "S2"
+		return ZeekS2
 	case rs == zClosed:
 		if oInactive {
-			return "SHR"
+			return ZeekSHR
 		}
-		return "S3"
+		return ZeekS3
 	case os == zSynSent && rs == zInactive:
-		return "S0"
+		return ZeekS0
 	case os == zEstablished && rs == zEstablished:
-		return "S1"
+		return ZeekS1
 	}
-	return "OTH"
+	return ZeekOTH
 }
 
 // rstOS0 matches Zeek's /^\^?S[^HAFGIQ]*R.*/.
@@ -341,25 +427,26 @@ func rstOS0(h string) bool {
 	return false
 }
 
-// ZeekBytes is Zeek's orig_bytes / resp_bytes for a side: the payload in
+// bytes is Zeek's orig_bytes / resp_bytes for a side: the payload in
 // sequence space (the highest of the last sequence number sent and the
 // peer's ACK, less the SYN and FIN octets), so retransmissions count once.
-func (c *Conn) ZeekBytes(s Side) uint64 {
-	e := &c.z.ep[s]
+// payload is each side's payload bytes as captured.
+func (z *zeekConn) bytes(s Side, payload [2]uint64) uint64 {
+	e := &z.ep[s]
 	if !e.inited {
 		return 0
 	}
-	if c.Proto == UDP {
-		return c.Bytes[s]
+	if z.udp {
+		return payload[s]
 	}
-	if e.prev == zSynSent && e.state == zReset && c.z.ep[s.Other()].state == zInactive {
+	if e.prev == zSynSent && e.state == zReset && z.ep[s.Other()].state == zInactive {
 		return 0 // a half-open connection discovered and aborted
 	}
 	end := e.lastSeq
-	if seqGT(e.ackSeq, end) {
+	if end.LessThan(e.ackSeq) {
 		end = e.ackSeq
 	}
-	size := uint64(end - e.startSeq)
+	size := uint64(end.Sub(e.startSeq))
 	if size > 0 {
 		size-- // the SYN octet (or, without a SYN, the one Zeek pretends)
 	}

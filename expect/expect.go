@@ -76,9 +76,9 @@ func yes(f func(c *decode.Conn) bool) field {
 var fields = func() map[string]field {
 	both := func(a [2]uint64) uint64 { return a[0] + a[1] }
 	m := map[string]field{
-		"verdict":              word(func(c *decode.Conn) string { return c.Verdict().String() }),
-		"conn_state":           word(func(c *decode.Conn) string { return c.ConnState() }),
-		"history":              word(func(c *decode.Conn) string { return c.History() }),
+		"verdict":              word(func(c *decode.Conn) string { return c.Verdict.String() }),
+		"conn_state":           word(func(c *decode.Conn) string { return c.ConnState.String() }),
+		"history":              word(func(c *decode.Conn) string { return c.History }),
 		"proto":                word(func(c *decode.Conn) string { return c.Proto.String() }),
 		"closed_by":            word(func(c *decode.Conn) string { return c.ClosedBy.String() }),
 		"handshake.complete":   yes(func(c *decode.Conn) bool { return c.Handshake.Complete() }),

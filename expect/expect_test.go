@@ -46,6 +46,7 @@ func TestEval(t *testing.T) {
 		Handshake: decode.Handshake{SYN: true, SYNACK: true, ACK: true, SYNTime: time.Unix(0, 0),
 			SYNACKTime: time.Unix(0, int64(3*time.Millisecond)), ACKTime: time.Unix(0, int64(4*time.Millisecond))},
 		RSTs: [2]uint32{0, 1}, Packets: [2]uint64{5, 6}, ClosedBy: decode.Server,
+		Verdict: decode.Reset, // as the decoder would have summed it up
 	}
 	c.Anomalies[decode.Retransmission.Index()] = 2
 	for _, tc := range []struct {

@@ -57,7 +57,7 @@ func TestZeekConnStateAndHistory(t *testing.T) {
 			}
 			for i, w := range tc.want {
 				c := rep.Conns[i]
-				if got := (zeek{c.ConnState(), c.History()}); got != w {
+				if got := (zeek{c.ConnState.String(), c.History}); got != w {
 					t.Errorf("connection %d: conn_state %s history %s, want %s %s", c.ID, got.state, got.history, w.state, w.history)
 				}
 			}
@@ -110,7 +110,7 @@ func TestZeekConnLogParses(t *testing.T) {
 		if len(r) != len(fields) {
 			t.Fatalf("row %d has %d columns", i, len(r))
 		}
-		if r[col["conn_state"]] != c.ConnState() || r[col["history"]] != c.History() ||
+		if r[col["conn_state"]] != c.ConnState.String() || r[col["history"]] != c.History ||
 			r[col["id.orig_p"]] != strconv.Itoa(int(c.Client.Port())) || r[col["proto"]] != "tcp" ||
 			r[col["resp_bytes"]] != "14" || r[col["orig_pkts"]] != strconv.FormatUint(c.Packets[0], 10) {
 			t.Errorf("row %d: %v", i, r)

@@ -182,14 +182,14 @@ func connJSON(c *decode.Conn) jsonConn {
 	h := &c.Handshake
 	j := jsonConn{
 		ID: c.ID, Proto: c.Proto.String(), Client: endpoint(c, decode.Client), Server: endpoint(c, decode.Server),
-		Partial: c.Partial, Verdict: c.Verdict().String(),
+		Partial: c.Partial, Verdict: c.Verdict.String(),
 		FirstSeen: c.FirstSeen.UTC().Format(TimeFormat), LastSeen: c.LastSeen.UTC().Format(TimeFormat),
 		DurationUs: us(c.Duration()),
 		Handshake: jsonHandshake{SYN: h.SYN, SYNACK: h.SYNACK, ACK: h.ACK, Complete: h.Complete(),
 			SYNToSYNACKus: us(h.SYNToSYNACK()), SYNACKToACKus: us(h.SYNACKToACK()),
 			SYNCount: h.SYNCount, SYNACKCount: h.SYNACKCount},
 		Packets: pair(c.Packets), PayloadBytes: pair(c.Bytes), FIN: pair32(c.FINs), RST: pair32(c.RSTs),
-		ClosedBy: c.ClosedBy.String(), ConnState: c.ConnState(), History: c.History(), Events: make([]jsonEvent, len(c.Events)), EventsOmitted: c.EventsOmitted,
+		ClosedBy: c.ClosedBy.String(), ConnState: c.ConnState.String(), History: c.History, Events: make([]jsonEvent, len(c.Events)), EventsOmitted: c.EventsOmitted,
 	}
 	j.Options.Client, j.Options.Server = options(c, decode.Client), options(c, decode.Server)
 	j.Timing = jsonTiming{IRTTus: us(c.IRTT), TTFBus: us(c.TTFB()),

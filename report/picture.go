@@ -71,12 +71,12 @@ func ladder(w io.Writer, c *decode.Conn, y0 int) {
 	h := ladderHeight(c)
 	fmt.Fprintf(w, `<g class="conn" transform="translate(0,%d)">`+"\n", y0)
 	fmt.Fprintf(w, `<text x="20" y="24" class="title">connection %d · %s %s → %s · %s</text>`+"\n",
-		c.ID, c.Proto, xmlText(c.Client.String()), xmlText(c.Server.String()), c.Verdict())
+		c.ID, c.Proto, xmlText(c.Client.String()), xmlText(c.Server.String()), c.Verdict)
 	sub := handshakeText(c) + " · duration " + Duration(c.Duration())
 	if c.Proto == decode.UDP {
 		sub = "datagrams only · duration " + Duration(c.Duration())
 	} else {
-		sub += " · zeek " + c.ConnState() + " " + c.History()
+		sub += " · zeek " + c.ConnState.String() + " " + c.History
 	}
 	fmt.Fprintf(w, `<text x="20" y="44" class="sub">%s</text>`+"\n", xmlText(sub))
 	fmt.Fprintf(w, `<text x="%d" y="72" class="end">client</text><text x="%d" y="72" class="end">server</text>`+"\n", clientX, serverX)
@@ -191,8 +191,8 @@ svg { background: #fff; border: 1px solid #ddd; max-width: 100%; height: auto; }
 			hs = Duration(conn.Handshake.Total())
 		}
 		fmt.Fprintf(bw, "<tr><td class=\"num\"><a href=\"#conn-%d\">%d</a></td><td>%s</td><td>%s</td><td class=\"verdict-%s\">%s</td><td>%s</td><td>%s</td><td class=\"num\">%d</td><td class=\"num\">%d</td><td class=\"num\">%d</td><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>\n",
-			conn.ID, conn.ID, xmlText(conn.Client.String()), xmlText(conn.Server.String()), conn.Verdict(), conn.Verdict(),
-			conn.ConnState(), xmlText(conn.History()), conn.Packets[0]+conn.Packets[1], conn.Bytes[decode.Client], conn.Bytes[decode.Server], hs, Duration(conn.Duration()))
+			conn.ID, conn.ID, xmlText(conn.Client.String()), xmlText(conn.Server.String()), conn.Verdict, conn.Verdict,
+			conn.ConnState, xmlText(conn.History), conn.Packets[0]+conn.Packets[1], conn.Bytes[decode.Client], conn.Bytes[decode.Server], hs, Duration(conn.Duration()))
 	}
 	fmt.Fprint(bw, "</table>\n")
 	for _, conn := range c.Conns {
@@ -221,7 +221,7 @@ func Mermaid(w io.Writer, c *Capture) error {
 			bw.WriteString("\n")
 		}
 		fmt.Fprintf(bw, "**connection %d** · %s %s → %s · %s\n\n```mermaid\nsequenceDiagram\n", conn.ID, conn.Proto,
-			mermaidText(conn.Client.String()), mermaidText(conn.Server.String()), conn.Verdict())
+			mermaidText(conn.Client.String()), mermaidText(conn.Server.String()), conn.Verdict)
 		fmt.Fprintf(bw, "    participant C as client %s\n    participant S as server %s\n",
 			mermaidText(conn.Client.String()), mermaidText(conn.Server.String()))
 		events, omitted := drawn(conn)

@@ -16,9 +16,6 @@ import (
 	"synack/decode"
 )
 
-// zeekStates lists Zeek's conn_state values in the order Zeek documents them.
-var zeekStates = []string{"S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH"}
-
 // topN is how many ports and destinations the summary lists.
 const topN = 10
 
@@ -68,9 +65,9 @@ func top(m map[string]uint64) []count {
 // capture of any size is summed up without keeping its connections.
 type Aggregator struct {
 	connections         uint64
-	verdicts            [16]uint64
-	states              map[string]uint64
-	anomalies           [16]uint64
+	verdicts            [decode.NumVerdicts]uint64
+	states              [decode.NumConnStates]uint64
+	anomalies           [decode.NumAnomalies]uint64
 	handshakes          []time.Duration
 	ports               map[uint16]uint64
 	refused, unanswered map[netip.AddrPort]uint64
@@ -78,16 +75,16 @@ type Aggregator struct {
 
 // NewAggregator returns an empty aggregator.
 func NewAggregator() *Aggregator {
-	return &Aggregator{states: map[string]uint64{}, ports: map[uint16]uint64{},
+	return &Aggregator{ports: map[uint16]uint64{},
 		refused: map[netip.AddrPort]uint64{}, unanswered: map[netip.AddrPort]uint64{}}
 }
 
 // Add counts one connection; it keeps nothing of c.
 func (a *Aggregator) Add(c *decode.Conn) {
 	a.connections++
-	v := c.Verdict()
+	v := c.Verdict
 	a.verdicts[v]++
-	a.states[c.ConnState()]++
+	a.states[c.ConnState]++
 	for i, n := range c.Anomalies {
 		a.anomalies[i] += uint64(n)
 	}
@@ -130,8 +127,8 @@ func (a *Aggregator) aggregate() *aggregate {
 	for _, v := range decode.Verdicts() {
 		out.Verdicts.add(v.String(), a.verdicts[v])
 	}
-	for _, s := range zeekStates {
-		out.ConnStates.add(s, a.states[s])
+	for _, s := range decode.ConnStates() {
+		out.ConnStates.add(s.String(), a.states[s])
 	}
 	for _, x := range decode.Anomalies() {
 		out.Anomalies.add(x.String(), a.anomalies[x.Index()])

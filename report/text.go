@@ -173,7 +173,7 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 	}
 	st := opt.Style
 	fmt.Fprintf(w, "\n%s  %s → %s  %s\n", st.paint(sgrBold, fmt.Sprintf("connection %d", c.ID)), c.Client, c.Server,
-		st.paint(verdictColor(c.Verdict()), c.Verdict().String()))
+		st.paint(verdictColor(c.Verdict), c.Verdict.String()))
 	if c.Partial {
 		fmt.Fprintf(w, "  began before the capture: roles guessed from the ports\n")
 	}
@@ -186,7 +186,7 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 		fmt.Fprintf(w, "  %s → %s: %s, %s payload, FIN %d, RST %d\n", s, s.Other(),
 			plural(c.Packets[s], "packet", "packets"), plural(c.Bytes[s], "byte", "bytes"), c.FINs[s], c.RSTs[s])
 	}
-	fmt.Fprintf(w, "  zeek: conn_state %s, history %s\n", c.ConnState(), c.History())
+	fmt.Fprintf(w, "  zeek: conn_state %s, history %s\n", c.ConnState, c.History)
 	if t := timingText(c); t != "" {
 		fmt.Fprintf(w, "  timing: %s\n", t)
 	}
@@ -222,7 +222,7 @@ func timeline(w io.Writer, c *decode.Conn, opt TextOptions) {
 
 // ConnLine sums a connection up in one line.
 func ConnLine(c *decode.Conn) string {
-	s := fmt.Sprintf("%s %s → %s: %s · %s", c.Proto, c.Client, c.Server, c.Verdict(), plural(c.Packets[0]+c.Packets[1], "packet", "packets"))
+	s := fmt.Sprintf("%s %s → %s: %s · %s", c.Proto, c.Client, c.Server, c.Verdict, plural(c.Packets[0]+c.Packets[1], "packet", "packets"))
 	if c.Handshake.Complete() {
 		s += " · handshake " + Duration(c.Handshake.Total())
 	}
@@ -296,7 +296,7 @@ func summary(w io.Writer, c *Capture, st Style) {
 				hs = Duration(conn.Handshake.Total())
 			}
 			fmt.Fprintf(w, "  %4d  %-*s  %-*s  %s %7d %10d %10d %10s %10s\n", conn.ID, cw, conn.Client, sw, conn.Server,
-				st.paint(verdictColor(conn.Verdict()), pad(conn.Verdict().String(), 10)), conn.Packets[0]+conn.Packets[1],
+				st.paint(verdictColor(conn.Verdict), pad(conn.Verdict.String(), 10)), conn.Packets[0]+conn.Packets[1],
 				conn.Bytes[decode.Client], conn.Bytes[decode.Server], hs, Duration(conn.Duration()))
 		}
 	}

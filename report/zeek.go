@@ -78,13 +78,13 @@ func zeekRow(w io.Writer, c *decode.Conn) {
 	if d := c.Duration(); d > 0 {
 		duration = fmt.Sprintf("%.6f", d.Seconds())
 	}
-	history := c.History()
+	history := c.History
 	if history == "" {
 		history = "-"
 	}
 	fmt.Fprintf(w, "%d.%06d\t%s\t%s\t%d\t%s\t%d\t%s\t-\t%s\t%d\t%d\t%s\t-\t-\t0\t%s\t%d\t%d\t%d\t%d\t-\n",
 		c.FirstSeen.Unix(), c.FirstSeen.Nanosecond()/1000, zeekUID(c),
 		c.Client.Addr().Unmap(), c.Client.Port(), c.Server.Addr().Unmap(), c.Server.Port(), c.Proto,
-		duration, c.ZeekBytes(decode.Client), c.ZeekBytes(decode.Server), c.ConnState(), history,
+		duration, c.ZeekBytes[decode.Client], c.ZeekBytes[decode.Server], c.ConnState, history,
 		c.Packets[decode.Client], c.IPBytes[decode.Client], c.Packets[decode.Server], c.IPBytes[decode.Server])
 }
