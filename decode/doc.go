@@ -9,6 +9,9 @@
 // rendering it runs no analysis. Sequence numbers are Seq, compared in
 // wrapping 32-bit space.
 //
-// The package prints nothing and knows nothing of files or output formats:
-// frames come in through Decoder.Packet, records go out through Sink.
+// The package prints nothing and knows nothing of files or output formats.
+// Frames come in through Decoder.Packet, or split in two so that parsing
+// can run ahead on another goroutine: Parser.Parse fills a Parsed, and
+// Decoder.Apply runs it through the connection table in capture order
+// (the pipeline's batch reader does this). Records go out through Sink.
 package decode
