@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -117,31 +119,135 @@ func TestFileShrinksWhileRead(t *testing.T) {
 }
 
 // TestSecondSignalKills: the first SIGINT asks the work to stop; synack
-// then gives SIGINT back to the system, so a second one kills it even when
-// the work cannot stop (here: opening a FIFO nobody writes to blocks).
+// then gives SIGINT back to the system, so a second one kills it even
+// when the work does not stop. The test binary runs itself as the
+// process: signalContext, then work that ignores the request.
 func TestSecondSignalKills(t *testing.T) {
-	fifo := filepath.Join(t.TempDir(), "stalled")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Skipf("mkfifo: %v", err)
+	if os.Getenv("SYNACK_SECOND_SIGNAL_HELPER") == "1" {
+		ctx, stop, _ := signalContext(context.Background())
+		defer stop()
+		fmt.Println("ready")
+		<-ctx.Done()
+		time.Sleep(10 * time.Second) // work that cannot stop
+		os.Exit(0)
 	}
-	cmd := exec.Command(synackBinary(t), "read", fifo)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSecondSignalKills$")
+	cmd.Env = append(os.Environ(), "SYNACK_SECOND_SIGNAL_HELPER=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	time.Sleep(300 * time.Millisecond) // past start-up: the handlers are set
+	bufio.NewReader(out).ReadString('\n') // "ready": the handlers are set
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
 	cmd.Process.Signal(syscall.SIGINT)
 	time.Sleep(300 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(5 * time.Second):
 		cmd.Process.Kill()
-		t.Fatal("still running after two SIGINTs")
+		<-done
+		t.Fatal("still running 5 s after the second SIGINT")
 	}
 	ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if !ws.Signaled() || ws.Signal() != syscall.SIGINT {
 		t.Errorf("ended with %v, want death by SIGINT (the default action)", cmd.ProcessState)
+	}
+}
+
+// TestSignalStopsStalledPipe: a read waiting on a writer that has gone
+// quiet (a FIFO nobody opened, a FIFO or standard input whose writer
+// stalls after some frames) stops at the first SIGTERM, reports what it
+// read and exits 143 — before, the signal waited for data that never came.
+func TestSignalStopsStalledPipe(t *testing.T) {
+	greeting, err := os.ReadFile("fixtures/greeting.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := synackBinary(t)
+	for _, tc := range []struct {
+		name   string
+		fifo   bool
+		write  bool   // the writer sends the greeting, then stalls
+		frames uint64 // in the report
+	}{
+		{"FIFO without a writer", true, false, 0},
+		{"FIFO whose writer stalls", true, true, 8},
+		{"standard input whose writer stalls", false, true, 8},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cmd := exec.Command(bin, "read", "--format", "json", "-")
+			var writer *os.File
+			if tc.fifo {
+				fifo := filepath.Join(dir, "capture.pcap")
+				if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+					t.Skipf("mkfifo: %v", err)
+				}
+				cmd.Args[len(cmd.Args)-1] = fifo
+				if tc.write {
+					go func() {
+						w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+						if err == nil {
+							w.Write(greeting)
+							writer = w // kept open: the writer stalls
+						}
+					}()
+				}
+			} else {
+				r, w, err := os.Pipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				cmd.Stdin = r
+				w.Write(greeting)
+				writer = w
+				defer r.Close()
+			}
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() { cmd.Wait(); close(done) }()
+			time.Sleep(500 * time.Millisecond)
+			sent := time.Now()
+			cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				cmd.Process.Kill()
+				<-done
+				t.Fatalf("still reading 5 s after SIGTERM; stderr: %s", stderr.String())
+			}
+			if writer != nil {
+				writer.Close()
+			}
+			t.Logf("stopped %v after the signal", time.Since(sent).Round(time.Millisecond))
+			if code := cmd.ProcessState.ExitCode(); code != 143 {
+				t.Errorf("exit %d, want 143; stderr: %s", code, stderr.String())
+			}
+			if tc.frames == 0 {
+				if !strings.Contains(stderr.String(), "interrupted (terminated signal received) before the capture's header was read") {
+					t.Errorf("stderr: %s", stderr.String())
+				}
+				return
+			}
+			var doc struct {
+				Error  string
+				Totals struct{ Frames, Connections uint64 }
+			}
+			if err := json.Unmarshal([]byte(stdout.String()), &doc); err != nil {
+				t.Fatalf("no whole report: %v\n%s", err, stdout.String())
+			}
+			if doc.Totals.Frames != tc.frames || !strings.Contains(doc.Error, "frame 9: interrupted") {
+				t.Errorf("%d frames, error %q; want %d frames and where reading stopped", doc.Totals.Frames, doc.Error, tc.frames)
+			}
+		})
 	}
 }

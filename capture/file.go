@@ -40,6 +40,7 @@ package capture
 import (
 	"bufio"
 	"compress/gzip"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -109,25 +110,35 @@ type File struct {
 // Open opens a pcap or pcapng file (gzip-compressed too); "-" reads
 // standard input. A regular file is mapped into memory and read without
 // copies; see MapFault for what that asks of the caller.
-func Open(path string) (*File, error) {
+func Open(path string) (*File, error) { return OpenContext(context.Background(), path) }
+
+// OpenContext is Open for a source that may keep a reader waiting: a
+// FIFO without a writer, a pipe or standard input whose writer stalls.
+// Once ctx is cancelled, opening and every read that waits end with an
+// error wrapping ErrInterrupted.
+func OpenContext(ctx context.Context, path string) (*File, error) {
 	if path == "-" {
-		file, err := NewReader(os.Stdin, "stdin")
+		return openInterruptible(ctx, os.Stdin, "stdin", true)
+	}
+	st, statErr := os.Stat(path)
+	if statErr == nil && st.IsDir() {
+		return nil, fmt.Errorf("%s is a directory", path)
+	}
+	if statErr == nil && st.Mode()&os.ModeNamedPipe != 0 {
+		f, err := openFIFO(ctx, path)
 		if err != nil {
 			return nil, err
 		}
-		file.closer = os.Stdin
-		return file, nil
+		return openInterruptible(ctx, f, path, false)
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	st, statErr := f.Stat()
-	regular := statErr == nil && st.Mode().IsRegular()
-	if statErr == nil && st.IsDir() {
-		f.Close()
-		return nil, fmt.Errorf("%s is a directory", path)
+	if st, statErr = f.Stat(); statErr == nil && !st.Mode().IsRegular() {
+		return openInterruptible(ctx, f, path, false)
 	}
+	regular := statErr == nil && st.Mode().IsRegular()
 	if regular && st.Size() > 0 {
 		if file, ok := openMapped(f, path, st.Size()); ok {
 			return file, nil
@@ -144,6 +155,31 @@ func Open(path string) (*File, error) {
 	}
 	return file, nil
 }
+
+// openInterruptible reads f through poll(2), so that cancelling ctx ends
+// a read that waits; keep leaves f open on Close (standard input).
+func openInterruptible(ctx context.Context, f *os.File, name string, keep bool) (*File, error) {
+	ir, err := newInterruptible(f)
+	if err != nil {
+		if !keep {
+			f.Close()
+		}
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, ir.interrupt)
+	file, err := NewReader(ir, name)
+	if err != nil {
+		stop()
+		ir.close(keep)
+		return nil, err
+	}
+	file.closer = closerFunc(func() error { stop(); return ir.close(keep) })
+	return file, nil
+}
+
+type closerFunc func() error
+
+func (c closerFunc) Close() error { return c() }
 
 // openMapped maps an uncompressed capture into memory. It reports false
 // (and leaves f open) when the file is compressed or cannot be mapped, so
@@ -213,6 +249,8 @@ func NewReader(r io.Reader, name string) (*File, error) {
 func newFile(cr *countingReader, name string, gzipped bool) (*File, error) {
 	magic, err := cr.peek(4)
 	switch {
+	case errors.Is(err, ErrInterrupted):
+		return nil, err
 	case len(magic) == 0:
 		return nil, fmt.Errorf("%w: the file is empty", ErrNotCapture)
 	case err != nil:

@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime/debug"
+	"sync/atomic"
 
 	"synack/capture"
 	"synack/decode"
@@ -70,11 +72,14 @@ func (e *ShrinkError) Error() string {
 // ReadFile reads the capture file at path ("-" for standard input) to its
 // end or until ctx is cancelled. The error is for a file that could not
 // be read at all, an *InputError (wrapping a *capture.FilterError for a
-// bad filter);
-// damage later in the file, or a cancellation, is the report's Err, and
-// the report covers the frames before it.
+// bad filter); damage later in the file, or a cancellation, is the
+// report's Err, and the report covers the frames before it. A read that
+// waits on a stalled pipe or FIFO ends as soon as ctx is cancelled.
 func ReadFile(ctx context.Context, path string, opt Options) (*report.Capture, error) {
-	file, err := capture.Open(path)
+	file, err := capture.OpenContext(ctx, path)
+	if errors.Is(err, capture.ErrInterrupted) {
+		err = fmt.Errorf("interrupted (%v) before the capture's header was read", context.Cause(ctx))
+	}
 	if err != nil {
 		return nil, &InputError{Source: path, Err: err}
 	}
@@ -182,19 +187,23 @@ func (s *session) readFile(ctx context.Context, file *capture.File) {
 		s.readBatched(ctx, file)
 		return
 	}
+	var stopped atomic.Bool // checked every frame: cheaper than ctx.Err
+	defer context.AfterFunc(ctx, func() { stopped.Store(true) })()
 	var cf capture.Frame
 	for {
-		if cf.Number%progressEvery == 0 {
-			if s.progress != nil {
-				s.progress(file.Offset(), cf.Number)
-			}
-			if ctx.Err() != nil {
-				s.rep.Err = &StopError{Frame: cf.Number + 1, Cause: context.Cause(ctx)}
-				return
-			}
+		if s.progress != nil && cf.Number%progressEvery == 0 {
+			s.progress(file.Offset(), cf.Number)
+		}
+		if stopped.Load() {
+			s.rep.Err = &StopError{Frame: cf.Number + 1, Cause: context.Cause(ctx)}
+			return
 		}
 		err := file.Next(&cf)
 		if err == io.EOF { // the end, not damage: exactly io.EOF
+			return
+		}
+		if errors.Is(err, capture.ErrInterrupted) { // a wait for data ended by ctx
+			s.rep.Err = &StopError{Frame: cf.Number + 1, Cause: context.Cause(ctx)}
 			return
 		}
 		if err != nil {
