@@ -214,7 +214,7 @@ func playOnce(ctx context.Context, scenario greet.Scenario, addr, message string
 			served <- "server: " + what
 		}()
 	}
-	res, err := greet.Connect(ctx, scenario, addr, timeout)
+	res, err := greet.Connect(ctx, scenario, addr, timeout, 0)
 	switch {
 	case err != nil:
 		lines = append(lines, "client: "+err.Error())

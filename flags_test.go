@@ -165,9 +165,10 @@ func TestParseInterfacesFlags(t *testing.T) {
 
 func TestParseServeFlags(t *testing.T) {
 	checkParse(t, parseServeFlags, []flagCase[serveFlags]{
-		{name: "defaults", args: nil, want: serveFlags{target: greetTarget{addr: greet.DefaultAddr, scenario: greet.Greeting}, message: greet.DefaultMessage}},
-		{name: "port overrides addr", args: []string{"--addr", "[::1]:80", "--port", "8080", "--once", "--message", "Hi", "--scenario", "reset"},
-			want: serveFlags{target: greetTarget{addr: "[::1]:8080", scenario: greet.Reset}, message: "Hi", once: true}},
+		{name: "defaults", args: nil, want: serveFlags{target: greetTarget{addr: greet.DefaultAddr, scenario: greet.Greeting}, message: greet.DefaultMessage, maxRead: greet.DefaultMaxRead, timeout: greet.DefaultServeTimeout}},
+		{name: "port overrides addr", args: []string{"--addr", "[::1]:80", "--port", "8080", "--once", "--message", "Hi", "--scenario", "reset", "--max-read", "100", "--timeout", "1s"},
+			want: serveFlags{target: greetTarget{addr: "[::1]:8080", scenario: greet.Reset}, message: "Hi", once: true, maxRead: 100, timeout: time.Second}},
+		{name: "no read limit", args: []string{"--max-read", "0"}, errKind: "usage", errText: "must be positive"},
 		{name: "refused has no server", args: []string{"--scenario", "refused"}, errKind: "usage", errText: "the refused scenario has no server"},
 		{name: "bad addr", args: []string{"--addr", "localhost", "--port", "1"}, errKind: "usage", errText: `bad --addr "localhost"`},
 		{name: "bad port", args: []string{"--port", "x"}, errKind: "flag", errText: `invalid argument "x"`},
@@ -177,9 +178,9 @@ func TestParseServeFlags(t *testing.T) {
 
 func TestParseConnectFlags(t *testing.T) {
 	checkParse(t, parseConnectFlags, []flagCase[connectFlags]{
-		{name: "defaults", args: nil, want: connectFlags{target: greetTarget{addr: greet.DefaultAddr, scenario: greet.Greeting}, timeout: 5 * time.Second}},
-		{name: "everything", args: []string{"--addr", "10.0.0.1:22", "--timeout", "200ms", "--scenario", "udp"},
-			want: connectFlags{target: greetTarget{addr: "10.0.0.1:22", scenario: greet.UDP}, timeout: 200 * time.Millisecond}},
+		{name: "defaults", args: nil, want: connectFlags{target: greetTarget{addr: greet.DefaultAddr, scenario: greet.Greeting}, timeout: 5 * time.Second, maxRead: greet.DefaultMaxRead}},
+		{name: "everything", args: []string{"--addr", "10.0.0.1:22", "--timeout", "200ms", "--scenario", "udp", "--max-read", "64"},
+			want: connectFlags{target: greetTarget{addr: "10.0.0.1:22", scenario: greet.UDP}, timeout: 200 * time.Millisecond, maxRead: 64}},
 		{name: "bad scenario", args: []string{"--scenario", "nope"}, errKind: "usage", errText: `unknown scenario "nope"`},
 		{name: "bad timeout", args: []string{"--timeout", "5"}, errKind: "flag", errText: `invalid argument "5"`},
 		{name: "stray argument", args: []string{"127.0.0.1"}, errKind: "usage", errText: "takes no arguments"},

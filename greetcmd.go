@@ -55,12 +55,16 @@ type serveFlags struct {
 	target  greetTarget
 	message string
 	once    bool
+	maxRead int64
+	timeout time.Duration
 }
 
 func serveFlagSet(f *serveFlags, addr, scenario *string, port *int) *pflag.FlagSet {
 	fs := greetFlagSet("serve", addr, scenario, port)
 	fs.StringVar(&f.message, "message", greet.DefaultMessage, "the greeting (a newline is added)")
 	fs.BoolVar(&f.once, "once", false, "serve one client, then exit")
+	fs.Int64Var(&f.maxRead, "max-read", greet.DefaultMaxRead, "read at most this many bytes from a client")
+	fs.DurationVar(&f.timeout, "timeout", greet.DefaultServeTimeout, "give up on a client after this long")
 	return fs
 }
 
@@ -87,6 +91,9 @@ func parseServeFlags(args []string) (serveFlags, error) {
 	if f.target.scenario == greet.Refused {
 		return f, usagef("the refused scenario has no server")
 	}
+	if f.maxRead <= 0 || f.timeout <= 0 {
+		return f, usagef("--max-read and --timeout must be positive")
+	}
 	return f, nil
 }
 
@@ -96,6 +103,7 @@ func runServe(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error
 		return err
 	}
 	defer srv.Close()
+	srv.MaxRead, srv.Timeout = f.maxRead, f.timeout
 	fmt.Fprintf(stdout, "server: listening on %s (%s)\n", srv.Addr(), f.target.scenario.Network())
 	for {
 		what, err := srv.ServeOne(ctx)
@@ -119,11 +127,13 @@ func runServe(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error
 type connectFlags struct {
 	target  greetTarget
 	timeout time.Duration
+	maxRead int64
 }
 
 func connectFlagSet(f *connectFlags, addr, scenario *string, port *int) *pflag.FlagSet {
 	fs := greetFlagSet("connect", addr, scenario, port)
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Second, "give up connecting and reading after this long")
+	fs.Int64Var(&f.maxRead, "max-read", greet.DefaultMaxRead, "read at most this many bytes from the server")
 	return fs
 }
 
@@ -144,12 +154,17 @@ func parseConnectFlags(args []string) (connectFlags, error) {
 		return f, usagef("takes no arguments (got %q)", strings.Join(fs.Args(), " "))
 	}
 	var err error
-	f.target, err = parseTarget(addr, scenario, port)
-	return f, err
+	if f.target, err = parseTarget(addr, scenario, port); err != nil {
+		return f, err
+	}
+	if f.maxRead <= 0 {
+		return f, usagef("--max-read must be positive")
+	}
+	return f, nil
 }
 
 func runConnect(ctx context.Context, f connectFlags, stdout, _ io.Writer) error {
-	res, err := greet.Connect(ctx, f.target.scenario, f.target.addr, f.timeout)
+	res, err := greet.Connect(ctx, f.target.scenario, f.target.addr, f.timeout, f.maxRead)
 	if err != nil {
 		return err
 	}

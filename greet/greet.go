@@ -96,7 +96,31 @@ const (
 	CauseTimeout
 	CauseReset
 	CausePermission
+	CauseTooMuch // the peer sent more than the read limit
 )
+
+// DefaultMaxRead bounds what the server or client reads from its peer,
+// and DefaultServeTimeout how long the server waits on one client: a
+// hostile peer gets no more of synack's memory or time than that.
+const (
+	DefaultMaxRead      = 1 << 20
+	DefaultServeTimeout = 30 * time.Second
+)
+
+// limitError is a peer that sent more than the read limit.
+type limitError struct{ limit int64 }
+
+func (e *limitError) Error() string { return fmt.Sprintf("more than %d bytes", e.limit) }
+
+// readAtMost reads r to its end, but no more than limit bytes: past that
+// it stops with a *limitError (and the first limit bytes).
+func readAtMost(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if int64(len(data)) > limit {
+		return data[:limit], &limitError{limit}
+	}
+	return data, err
+}
 
 // StepError is a failure at one step, with its cause.
 type StepError struct {
@@ -114,11 +138,17 @@ func (e *StepError) Error() string {
 	case CauseRefused:
 		return msg + ": connection refused (nothing is listening there)"
 	case CauseTimeout:
-		return msg + ": timed out (no answer: a firewall may be dropping the SYNs)"
+		if e.Step == StepConnect {
+			return msg + ": timed out (no answer: a firewall may be dropping the SYNs)"
+		}
+		// The handshake completed: the peer is there, it is just silent.
+		return msg + ": timed out (the connection was up: the peer sent nothing, or did not close, in time)"
 	case CauseReset:
 		return msg + ": connection reset by peer"
 	case CausePermission:
 		return msg + ": permission denied (ports below 1024 need root)"
+	case CauseTooMuch:
+		return fmt.Sprintf("%s: the peer sent %v (--max-read raises the limit)", msg, e.Err)
 	}
 	return fmt.Sprintf("%s: %v", msg, unwrapOp(e.Err))
 }
@@ -138,6 +168,8 @@ func stepError(step Step, addr string, err error) *StepError {
 	e := &StepError{Step: step, Addr: addr, Err: err}
 	var ne net.Error
 	switch {
+	case errors.As(err, new(*limitError)):
+		e.Cause = CauseTooMuch
 	case errors.Is(err, syscall.EADDRINUSE):
 		e.Cause = CauseAddrInUse
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -159,6 +191,11 @@ const resetGrace = 50 * time.Millisecond
 
 // Server is a listening greeting server.
 type Server struct {
+	// MaxRead bounds what is read from one client, and Timeout how long
+	// one client is served; Listen sets DefaultMaxRead and
+	// DefaultServeTimeout.
+	MaxRead  int64
+	Timeout  time.Duration
 	scenario Scenario
 	message  string
 	ln       net.Listener
@@ -167,7 +204,7 @@ type Server struct {
 
 // Listen binds addr: the socket, bind and listen steps.
 func Listen(scenario Scenario, addr, message string) (*Server, error) {
-	s := &Server{scenario: scenario, message: message}
+	s := &Server{scenario: scenario, message: message, MaxRead: DefaultMaxRead, Timeout: DefaultServeTimeout}
 	var err error
 	if scenario == UDP {
 		s.pc, err = net.ListenPacket("udp", addr)
@@ -210,11 +247,12 @@ func (s *Server) ServeOne(ctx context.Context) (string, error) {
 	}
 	c := conn.(*net.TCPConn)
 	defer c.Close()
+	c.SetDeadline(time.Now().Add(s.Timeout))
 	peer := c.RemoteAddr().String()
 	greeting := []byte(s.message + "\n")
 	switch s.scenario {
 	case HalfClose:
-		req, err := io.ReadAll(c)
+		req, err := readAtMost(c, s.MaxRead)
 		if err != nil {
 			return "", stepError(StepRead, peer, err)
 		}
@@ -229,7 +267,11 @@ func (s *Server) ServeOne(ctx context.Context) (string, error) {
 	}
 	switch s.scenario {
 	case ClientCloses:
-		if _, err := io.Copy(io.Discard, c); err != nil {
+		n, err := io.Copy(io.Discard, io.LimitReader(c, s.MaxRead+1))
+		if err == nil && n > s.MaxRead {
+			err = &limitError{s.MaxRead}
+		}
+		if err != nil {
 			return "", stepError(StepRead, peer, err)
 		}
 		return fmt.Sprintf("sent %q to %s, waited for its FIN, closed", s.message, peer), nil
@@ -267,8 +309,12 @@ type Result struct {
 }
 
 // Connect runs the client side of the scenario against addr: socket,
-// connect, read (and write where the scenario says), close.
-func Connect(ctx context.Context, scenario Scenario, addr string, timeout time.Duration) (*Result, error) {
+// connect, read (and write where the scenario says), close. It gives up
+// after timeout, and reads at most maxRead bytes (0: DefaultMaxRead).
+func Connect(ctx context.Context, scenario Scenario, addr string, timeout time.Duration, maxRead int64) (*Result, error) {
+	if maxRead <= 0 {
+		maxRead = DefaultMaxRead
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var d net.Dialer
@@ -293,7 +339,10 @@ func Connect(ctx context.Context, scenario Scenario, addr string, timeout time.D
 		}
 		r.Received = string(buf[:n])
 	case ClientCloses:
-		line, err := bufio.NewReader(conn).ReadString('\n')
+		line, err := bufio.NewReader(io.LimitReader(conn, maxRead)).ReadString('\n')
+		if err == io.EOF && int64(len(line)) == maxRead {
+			err = &limitError{maxRead}
+		}
 		if err != nil {
 			return nil, stepError(StepRead, addr, err)
 		}
@@ -308,7 +357,7 @@ func Connect(ctx context.Context, scenario Scenario, addr string, timeout time.D
 		}
 		fallthrough
 	default:
-		data, err := io.ReadAll(conn)
+		data, err := readAtMost(conn, maxRead)
 		r.Received = string(data)
 		if err != nil {
 			se := stepError(StepRead, addr, err)

@@ -24,7 +24,8 @@ func TestStepErrorCauses(t *testing.T) {
 		{StepBind, wrap("listen", syscall.EADDRINUSE), CauseAddrInUse, "bind 127.0.0.1:1 failed: address already in use"},
 		{StepConnect, wrap("dial", syscall.ECONNREFUSED), CauseRefused, "connect 127.0.0.1:1 failed: connection refused"},
 		{StepRead, wrap("read", syscall.ECONNRESET), CauseReset, "read 127.0.0.1:1 failed: connection reset by peer"},
-		{StepConnect, wrap("dial", syscall.ETIMEDOUT), CauseTimeout, "connect 127.0.0.1:1 failed: timed out"},
+		{StepConnect, wrap("dial", syscall.ETIMEDOUT), CauseTimeout, "connect 127.0.0.1:1 failed: timed out (no answer: a firewall may be dropping the SYNs)"},
+		{StepRead, wrap("read", syscall.ETIMEDOUT), CauseTimeout, "read 127.0.0.1:1 failed: timed out (the connection was up: the peer sent nothing, or did not close, in time)"},
 		{StepBind, wrap("listen", syscall.EACCES), CausePermission, "permission denied"},
 		{StepWrite, wrap("write", syscall.EPIPE), CauseOther, "write 127.0.0.1:1 failed: write: broken pipe"},
 	} {
@@ -73,7 +74,7 @@ func TestExchange(t *testing.T) {
 			defer cancel()
 			served := make(chan error, 1)
 			go func() { _, err := srv.ServeOne(ctx); served <- err }()
-			res, err := Connect(ctx, tc.scenario, srv.Addr(), 5*time.Second)
+			res, err := Connect(ctx, tc.scenario, srv.Addr(), 5*time.Second, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,4 +90,84 @@ func TestExchange(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHostilePeerIsBounded: a server that sends far more than a greeting,
+// and clients that send far more than a hello or never close, get no more
+// than the read limit and the timeout; before, io.ReadAll took all of it
+// (300 MB from a hostile server cost 2.97 GB) and the server waited for
+// the client's FIN forever.
+func TestHostilePeerIsBounded(t *testing.T) {
+	const limit = 64 << 10
+	flood := make([]byte, 1<<20)
+	t.Run("client against a flooding server", func(t *testing.T) {
+		for _, scenario := range []Scenario{Greeting, ClientCloses} {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close()
+				for i := 0; i < 16; i++ { // 16 MiB, no newline, no end
+					if _, err := c.Write(flood); err != nil {
+						return
+					}
+				}
+			}()
+			_, err = Connect(context.Background(), scenario, ln.Addr().String(), 5*time.Second, limit)
+			var se *StepError
+			if !errors.As(err, &se) || se.Cause != CauseTooMuch || !strings.Contains(err.Error(), "the peer sent more than 65536 bytes") {
+				t.Errorf("%s: %v, want the read limit", scenario, err)
+			}
+		}
+	})
+	t.Run("server against a flooding client", func(t *testing.T) {
+		srv, err := Listen(HalfClose, "127.0.0.1:0", DefaultMessage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		srv.MaxRead = limit
+		go func() {
+			c, err := net.Dial("tcp", srv.Addr())
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			for i := 0; i < 16; i++ {
+				if _, err := c.Write(flood); err != nil {
+					return
+				}
+			}
+		}()
+		_, err = srv.ServeOne(context.Background())
+		var se *StepError
+		if !errors.As(err, &se) || se.Cause != CauseTooMuch {
+			t.Errorf("%v, want the read limit", err)
+		}
+	})
+	t.Run("server against a client that never closes", func(t *testing.T) {
+		srv, err := Listen(ClientCloses, "127.0.0.1:0", DefaultMessage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		srv.Timeout = 200 * time.Millisecond
+		c, err := net.Dial("tcp", srv.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		start := time.Now()
+		_, err = srv.ServeOne(context.Background())
+		var se *StepError
+		if !errors.As(err, &se) || se.Cause != CauseTimeout || time.Since(start) > 3*time.Second {
+			t.Errorf("%v after %v, want a timeout after 200ms", err, time.Since(start))
+		}
+	})
 }
