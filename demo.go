@@ -31,6 +31,7 @@ type demoFlags struct {
 	timeout        time.Duration
 	user           string
 	followSymlinks bool
+	portSet        bool // --port given: a port taken is an error, not a reason to pick another
 }
 
 func demoFlagSet(f *demoFlags, scenario *string) *pflag.FlagSet {
@@ -72,6 +73,7 @@ func parseDemoFlags(args []string) (demoFlags, error) {
 	if f.port <= 0 || f.port > 65535 {
 		return f, usagef("--port %d is not a port", f.port)
 	}
+	f.portSet = fs.Changed("port")
 	return f, nil
 }
 
@@ -80,11 +82,32 @@ func runDemo(ctx context.Context, f demoFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if f.iface != "" {
+		if err := checkLoopback(f.iface); err != nil {
+			return err
+		}
+	}
+	if !f.portSet && !portFree(f.scenario, f.port) {
+		// Another demo (or program) holds the default port: take another,
+		// so that two demos at once each have their own.
+		taken := f.port
+		if f.port, err = freePort(f.scenario); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "synack demo: port %d is taken; the server listens on %d instead\n", taken, f.port)
+	}
+	// The client's own port is chosen now, so that the capture sees this
+	// demo's connection alone: not another demo's, nor a straggler of an
+	// earlier one on the same server port.
+	client := greet.Client{Timeout: f.timeout}
+	if client.LocalPort, err = freePort(f.scenario); err != nil {
+		return err
+	}
 	// The udp scenario runs the TCP greeting first, to contrast the two.
 	flows := 1
-	filter := fmt.Sprintf("tcp port %d", f.port)
+	filter := fmt.Sprintf("tcp port %d and tcp port %d", f.port, client.LocalPort)
 	if f.scenario == greet.UDP {
-		flows, filter = 2, fmt.Sprintf("port %d", f.port)
+		flows, filter = 2, fmt.Sprintf("port %d and port %d", f.port, client.LocalPort)
 	}
 	finished := make(chan struct{})
 	ended := map[uint64]bool{}
@@ -110,7 +133,7 @@ func runDemo(ctx context.Context, f demoFlags, stdout, stderr io.Writer) error {
 	go func() { loopDone <- live.Loop(loopCtx, 0) }()
 
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(f.port))
-	programs, playErr := runScenario(ctx, f.scenario, addr, f.message, f.timeout)
+	programs, playErr := runScenario(ctx, f.scenario, addr, f.message, client)
 	if exchanged(playErr) {
 		select { // the exchange happened: wait for its last packets
 		case <-finished:
@@ -168,19 +191,19 @@ func intended(s greet.Scenario, err error) bool {
 
 // runScenario plays the scenario with the built-in server and client and
 // returns what they said, one line each, and the first failure.
-func runScenario(ctx context.Context, scenario greet.Scenario, addr, message string, timeout time.Duration) ([]string, error) {
+func runScenario(ctx context.Context, scenario greet.Scenario, addr, message string, client greet.Client) ([]string, error) {
 	var lines []string
 	if scenario == greet.UDP {
 		// First the TCP greeting, then the same greeting over UDP.
-		tcp, err := playOnce(ctx, greet.Greeting, addr, message, timeout)
+		tcp, err := playOnce(ctx, greet.Greeting, addr, message, client)
 		lines = append(lines, prefixed("tcp ", tcp)...)
 		if err != nil {
 			return lines, err
 		}
-		udp, err := playOnce(ctx, greet.UDP, addr, message, timeout)
+		udp, err := playOnce(ctx, greet.UDP, addr, message, client)
 		return append(lines, prefixed("udp ", udp)...), err
 	}
-	return playOnce(ctx, scenario, addr, message, timeout)
+	return playOnce(ctx, scenario, addr, message, client)
 }
 
 func prefixed(p string, lines []string) []string {
@@ -191,9 +214,9 @@ func prefixed(p string, lines []string) []string {
 }
 
 // playOnce runs one server (unless the scenario has none) and one client.
-func playOnce(ctx context.Context, scenario greet.Scenario, addr, message string, timeout time.Duration) ([]string, error) {
+func playOnce(ctx context.Context, scenario greet.Scenario, addr, message string, client greet.Client) ([]string, error) {
 	var lines []string
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, client.Timeout)
 	defer cancel()
 	served := make(chan string, 1)
 	if scenario == greet.Refused {
@@ -205,6 +228,7 @@ func playOnce(ctx context.Context, scenario greet.Scenario, addr, message string
 			return append(lines, "server: "+err.Error()), err
 		}
 		defer srv.Close()
+		srv.OnlyPort = client.LocalPort
 		lines = append(lines, fmt.Sprintf("server: listening on %s (%s: socket, bind, listen)", srv.Addr(), scenario.Network()))
 		go func() {
 			what, err := srv.ServeOne(ctx)
@@ -214,7 +238,7 @@ func playOnce(ctx context.Context, scenario greet.Scenario, addr, message string
 			served <- "server: " + what
 		}()
 	}
-	res, err := greet.Connect(ctx, scenario, addr, timeout, 0)
+	res, err := client.Connect(ctx, scenario, addr)
 	switch {
 	case err != nil:
 		lines = append(lines, "client: "+err.Error())
@@ -229,4 +253,58 @@ func playOnce(ctx context.Context, scenario greet.Scenario, addr, message string
 		lines = append(lines, s)
 	}
 	return lines, err
+}
+
+// checkLoopback refuses a capture interface that is not a loopback one:
+// the demo's server and client talk over 127.0.0.1, so any other
+// interface would see none of it.
+func checkLoopback(iface string) error {
+	devs, err := capture.Devices()
+	if err != nil {
+		return &captureError{err}
+	}
+	for _, d := range devs {
+		if d.Name == iface {
+			if d.Loopback {
+				return nil
+			}
+			return usagef("-i %s: the demo's server and client talk over loopback (127.0.0.1), which %s does not carry; leave -i out, or name a loopback interface", iface, iface)
+		}
+	}
+	return &captureError{fmt.Errorf("capture on %s: %w (run `synack interfaces` to list them)", iface, capture.ErrNoInterface)}
+}
+
+// portFree reports whether 127.0.0.1:port can be bound for the scenario.
+func portFree(s greet.Scenario, port int) bool {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	if s == greet.UDP {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return false
+		}
+		pc.Close()
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
+}
+
+// freePort is a port of 127.0.0.1 that the kernel says is free (for UDP
+// too, in the udp scenario).
+func freePort(s greet.Scenario) (int, error) {
+	for range 20 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, fmt.Errorf("find a free port: %w", err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if portFree(s, port) {
+			return port, nil
+		}
+	}
+	return 0, errors.New("find a free port: none after 20 tries")
 }

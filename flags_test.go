@@ -145,6 +145,7 @@ func TestParseDemoFlags(t *testing.T) {
 			"-i", "lo", "--timeout", "1s", "-Z", "root"},
 			want: with(func(f *demoFlags) {
 				f.port, f.message, f.write, f.scenario, f.iface, f.timeout, f.user = 2000, "Hi", "demo.pcap", greet.UDP, "lo", time.Second, "root"
+				f.portSet = true
 				f.report.format = "json"
 			})},
 		{name: "bad scenario", args: []string{"--scenario", "nope"}, errKind: "usage", errText: `unknown scenario "nope"`},

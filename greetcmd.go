@@ -164,7 +164,7 @@ func parseConnectFlags(args []string) (connectFlags, error) {
 }
 
 func runConnect(ctx context.Context, f connectFlags, stdout, _ io.Writer) error {
-	res, err := greet.Connect(ctx, f.target.scenario, f.target.addr, f.timeout, f.maxRead)
+	res, err := greet.Client{Timeout: f.timeout, MaxRead: f.maxRead}.Connect(ctx, f.target.scenario, f.target.addr)
 	if err != nil {
 		return err
 	}

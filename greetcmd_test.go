@@ -8,7 +8,7 @@ import (
 )
 
 // freePort returns a loopback port nothing listens on (just now).
-func freePort(t *testing.T) string {
+func freeTestPort(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -20,7 +20,7 @@ func freePort(t *testing.T) string {
 }
 
 func TestServeAndConnect(t *testing.T) {
-	port := freePort(t)
+	port := freeTestPort(t)
 	done := make(chan int)
 	var serveOut string
 	go func() {
@@ -68,7 +68,7 @@ func TestServeAndConnectErrors(t *testing.T) {
 		stderr string
 	}{
 		{"address in use", []string{"serve", "--port", busyPort}, exitBind, "bind 127.0.0.1:" + busyPort + " failed: address already in use (another program is listening there; pick another port with --port)"},
-		{"refused", []string{"connect", "--port", freePort(t)}, exitRefused, "failed: connection refused (nothing is listening there)"},
+		{"refused", []string{"connect", "--port", freeTestPort(t)}, exitRefused, "failed: connection refused (nothing is listening there)"},
 		{"timeout", []string{"connect", "--port", busyPort, "--timeout", "200ms"}, exitTimeout, "read 127.0.0.1:" + busyPort + " failed: timed out"},
 		{"bad scenario", []string{"connect", "--scenario", "nope"}, exitUsage, `unknown scenario "nope"`},
 		{"bad addr", []string{"serve", "--addr", "localhost", "--port", "1"}, exitUsage, `bad --addr "localhost"`},

@@ -148,10 +148,8 @@ func TestDemoScenarios(t *testing.T) {
 				!strings.Contains(udp.Events[1].Preview, "Hello, Client!") {
 				t.Errorf("want two datagrams, request and greeting: %+v", udp.Events)
 			}
-			for _, c := range doc.Connections {
-				if c.Proto == "tcp" && c.Client.Port == udp.Client.Port {
-					t.Errorf("TCP segments on the UDP flow's port")
-				}
+			if tcp := doc.Connections[0]; tcp.Proto != "tcp" || tcp.Client.Port != udp.Client.Port {
+				t.Errorf("want the TCP greeting and the UDP flow from the demo's one client port: %+v", doc.Connections)
 			}
 		}},
 	} {
@@ -446,4 +444,81 @@ func TestCapabilitiesDropped(t *testing.T) {
 	if !strings.Contains(stdout.String(), "1 complete") {
 		t.Errorf("the greeting was not captured after the capabilities were dropped:\n%s", stdout.String())
 	}
+}
+
+// TestDemoIsolation: a demo shows its own connection and nothing else —
+// not other clients of its port (another demo's, a straggler's), not a
+// refused SYN of someone else's; a default port that is taken makes it
+// pick another and say so; a capture interface that cannot see loopback
+// traffic is refused with the reason.
+func TestDemoIsolation(t *testing.T) {
+	needCapture(t)
+	t.Run("others on the same port are not shown", func(t *testing.T) {
+		port := demoPort()
+		stop := make(chan struct{})
+		var others atomic.Int32
+		go func() { // someone else keeps connecting to the demo's port
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if c, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
+					c.Close()
+				}
+				others.Add(1)
+				time.Sleep(2 * time.Millisecond)
+			}
+		}()
+		doc, _ := demoJSON(t, "--port", port)
+		close(stop)
+		if others.Load() < 10 {
+			t.Fatalf("only %d other connections tried", others.Load())
+		}
+		var client string
+		for _, p := range doc.Programs {
+			if rest, ok := strings.CutPrefix(p, "client: 127.0.0.1:"); ok {
+				client, _, _ = strings.Cut(rest, " ")
+			}
+		}
+		if len(doc.Connections) != 1 || fmt.Sprint(doc.Connections[0].Client.Port) != client {
+			t.Errorf("want only the demo's own connection (client port %s), got %d connections: %+v", client, len(doc.Connections), doc.Connections)
+		}
+	})
+	t.Run("a default port that is taken", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:12345")
+		if err != nil {
+			t.Skipf("cannot hold port 12345 for the test: %v", err)
+		}
+		defer ln.Close()
+		code, out, stderr := runCLI("demo", "--format", "json")
+		if code != exitOK || !strings.Contains(stderr, "synack demo: port 12345 is taken; the server listens on ") {
+			t.Fatalf("exit %d, stderr %q", code, stderr)
+		}
+		var doc demoDoc
+		if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Connections) != 1 || doc.Connections[0].Verdict != "complete" {
+			t.Errorf("want the greeting on another port: %v\n%s", err, out)
+		}
+	})
+	t.Run("an interface that does not carry loopback", func(t *testing.T) {
+		devs, err := capture.Devices()
+		if err != nil {
+			t.Fatal(err)
+		}
+		iface := ""
+		for _, d := range devs {
+			if !d.Loopback && d.Name != "any" && !strings.HasPrefix(d.Name, "nf") && !strings.HasPrefix(d.Name, "bluetooth") && !strings.HasPrefix(d.Name, "dbus") {
+				iface = d.Name
+				break
+			}
+		}
+		if iface == "" {
+			t.Skip("no interface here other than loopback")
+		}
+		code, _, stderr := runCLI("demo", "-i", iface, "--port", demoPort())
+		if code != exitUsage || !strings.Contains(stderr, "talk over loopback (127.0.0.1), which "+iface+" does not carry") {
+			t.Errorf("exit %d, stderr %q", code, stderr)
+		}
+	})
 }

@@ -194,8 +194,12 @@ type Server struct {
 	// MaxRead bounds what is read from one client, and Timeout how long
 	// one client is served; Listen sets DefaultMaxRead and
 	// DefaultServeTimeout.
-	MaxRead  int64
-	Timeout  time.Duration
+	MaxRead int64
+	Timeout time.Duration
+	// OnlyPort, if set, is the one client port served: ServeOne closes
+	// connections from any other port at once (the demo's server answers
+	// the demo's client alone).
+	OnlyPort int
 	scenario Scenario
 	message  string
 	ln       net.Listener
@@ -241,11 +245,18 @@ func (s *Server) ServeOne(ctx context.Context) (string, error) {
 	}
 	stop := context.AfterFunc(ctx, func() { s.ln.Close() })
 	defer stop()
-	conn, err := s.ln.Accept()
-	if err != nil {
-		return "", stepError(StepAccept, s.Addr(), err)
+	var c *net.TCPConn
+	for c == nil {
+		conn, err := s.ln.Accept()
+		if err != nil {
+			return "", stepError(StepAccept, s.Addr(), err)
+		}
+		if s.OnlyPort != 0 && conn.RemoteAddr().(*net.TCPAddr).Port != s.OnlyPort {
+			conn.Close()
+			continue
+		}
+		c = conn.(*net.TCPConn)
 	}
-	c := conn.(*net.TCPConn)
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(s.Timeout))
 	peer := c.RemoteAddr().String()
@@ -289,9 +300,17 @@ func (s *Server) serveDatagram(ctx context.Context) (string, error) {
 	stop := context.AfterFunc(ctx, func() { s.pc.SetDeadline(time.Now()) })
 	defer stop()
 	buf := make([]byte, 2048)
-	n, peer, err := s.pc.ReadFrom(buf)
-	if err != nil {
-		return "", stepError(StepRead, s.Addr(), err)
+	var n int
+	var peer net.Addr
+	for peer == nil {
+		var err error
+		n, peer, err = s.pc.ReadFrom(buf)
+		if err != nil {
+			return "", stepError(StepRead, s.Addr(), err)
+		}
+		if s.OnlyPort != 0 && peer.(*net.UDPAddr).Port != s.OnlyPort {
+			peer = nil // another sender's datagram: not this demo's
+		}
 	}
 	if _, err := s.pc.WriteTo([]byte(s.message+"\n"), peer); err != nil {
 		return "", stepError(StepWrite, peer.String(), err)
@@ -308,16 +327,33 @@ type Result struct {
 	Err error
 }
 
+// Client is the built-in client's settings.
+type Client struct {
+	Timeout time.Duration // for connecting and reading, together
+	MaxRead int64         // bytes read at most (0: DefaultMaxRead)
+	// LocalPort, if set, is the client's own port (so that a capture can
+	// be filtered to this client's connection alone).
+	LocalPort int
+}
+
 // Connect runs the client side of the scenario against addr: socket,
-// connect, read (and write where the scenario says), close. It gives up
-// after timeout, and reads at most maxRead bytes (0: DefaultMaxRead).
-func Connect(ctx context.Context, scenario Scenario, addr string, timeout time.Duration, maxRead int64) (*Result, error) {
+// connect, read (and write where the scenario says), close.
+func (cl Client) Connect(ctx context.Context, scenario Scenario, addr string) (*Result, error) {
+	maxRead := cl.MaxRead
 	if maxRead <= 0 {
 		maxRead = DefaultMaxRead
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, cl.Timeout)
 	defer cancel()
 	var d net.Dialer
+	if cl.LocalPort != 0 {
+		ip := net.IPv4(127, 0, 0, 1)
+		if scenario == UDP {
+			d.LocalAddr = &net.UDPAddr{IP: ip, Port: cl.LocalPort}
+		} else {
+			d.LocalAddr = &net.TCPAddr{IP: ip, Port: cl.LocalPort}
+		}
+	}
 	conn, err := d.DialContext(ctx, scenario.Network(), addr)
 	if err != nil {
 		return nil, stepError(StepConnect, addr, err)

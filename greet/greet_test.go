@@ -74,7 +74,7 @@ func TestExchange(t *testing.T) {
 			defer cancel()
 			served := make(chan error, 1)
 			go func() { _, err := srv.ServeOne(ctx); served <- err }()
-			res, err := Connect(ctx, tc.scenario, srv.Addr(), 5*time.Second, 0)
+			res, err := Client{Timeout: 5 * time.Second}.Connect(ctx, tc.scenario, srv.Addr())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -119,7 +119,7 @@ func TestHostilePeerIsBounded(t *testing.T) {
 					}
 				}
 			}()
-			_, err = Connect(context.Background(), scenario, ln.Addr().String(), 5*time.Second, limit)
+			_, err = Client{Timeout: 5 * time.Second, MaxRead: limit}.Connect(context.Background(), scenario, ln.Addr().String())
 			var se *StepError
 			if !errors.As(err, &se) || se.Cause != CauseTooMuch || !strings.Contains(err.Error(), "the peer sent more than 65536 bytes") {
 				t.Errorf("%s: %v, want the read limit", scenario, err)
