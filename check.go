@@ -142,11 +142,11 @@ func evaluate(file string, e *expect.Expr, conns []*decode.Conn) checkResult {
 func printResult(w io.Writer, r *checkResult, verbose bool) {
 	if len(r.failures) == 0 {
 		if verbose {
-			fmt.Fprintf(w, "ok    %s: %s\n", r.file, r.expr.Text)
+			fmt.Fprintf(w, "ok    %s: %s\n", report.Name(r.file), r.expr.Text)
 		}
 		return
 	}
-	fmt.Fprintf(w, "FAIL  %s: %s\n", r.file, r.expr.Text)
+	fmt.Fprintf(w, "FAIL  %s: %s\n", report.Name(r.file), r.expr.Text)
 	for _, f := range r.failures {
 		fmt.Fprintf(w, "        %s\n", f)
 	}

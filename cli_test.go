@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/xml"
+	"io"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -169,6 +171,96 @@ func TestParallelReadKeepsOrder(t *testing.T) {
 		codeN, outN, errN := runCLI(append(args, "-j", "3")...)
 		if code1 != codeN || out1 != outN || err1 != errN {
 			t.Errorf("%s: -j 3 differs from one at a time (exit %d/%d, %d/%d bytes)", format, code1, codeN, len(out1), len(outN))
+		}
+	}
+}
+
+// TestUntrustedNames: a file or interface name is as untrusted as the
+// wire: one made of escape sequences, CR and LF, BEL and a bidi override
+// reaches no terminal raw (text, check, warnings, errors) and keeps the
+// SVG and HTML documents valid.
+func TestUntrustedNames(t *testing.T) {
+	data, err := os.ReadFile("fixtures/greeting.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const evil = "x\x1b]0;pwned\x07\r\n\x1b[2J\u202e.pcap"
+	const shown = `x\x1b]0;pwned\x07\x0d\x0a\x1b[2J\u202e.pcap`
+	path := filepath.Join(t.TempDir(), evil)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(t.TempDir(), evil+"-missing")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // where the name shows, escaped
+	}{
+		{"text", []string{"read", "--no-timeline", path}, shown},
+		{"check", []string{"check", path, "-e", "rst>0"}, "FAIL  " + filepath.Dir(path) + "/" + shown},
+		{"a missing file", []string{"read", missing}, shown + "-missing"},
+		{"a missing interface", []string{"live", "-i", evil}, `x\x1b]0;pwned`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, out, stderr := runCLI(tc.args...)
+			all := out + stderr
+			if strings.ContainsAny(strings.ReplaceAll(all, "\n", ""), "\x1b\x07\r\u202e") {
+				t.Errorf("a raw control character reached the output:\n%q", all)
+			}
+			if !strings.Contains(all, tc.want) {
+				t.Errorf("the name is not shown escaped (%s):\n%s", tc.want, all)
+			}
+		})
+	}
+	for _, format := range []string{"svg", "html"} {
+		t.Run(format, func(t *testing.T) {
+			code, out, stderr := runCLI("read", "--format", format, path)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if strings.ContainsAny(out, "\x1b\x07\r\u202e") {
+				t.Errorf("a raw control character in the %s", format)
+			}
+			if format == "svg" {
+				dec := xml.NewDecoder(strings.NewReader(out))
+				for {
+					_, err := dec.Token()
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						t.Fatalf("the SVG is not XML: %v", err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestOneDocumentPerCapture: pictures of several captures are one
+// document each, written to -o DIR (never one document after another on
+// stdout), in the order and with the names of the captures.
+func TestOneDocumentPerCapture(t *testing.T) {
+	dir := t.TempDir()
+	files := []string{"fixtures/greeting.pcap", "fixtures/refused.pcap", "fixtures/dumpcap.pcapng"}
+	if code, _, stderr := runCLI(append([]string{"read", "--format", "svg"}, files...)...); code != exitUsage || !strings.Contains(stderr, "give -o DIR") {
+		t.Errorf("without -o: exit %d, stderr %q", code, stderr)
+	}
+	for _, jobs := range []string{"1", "3"} {
+		out := filepath.Join(dir, "j"+jobs)
+		code, stdout, stderr := runCLI(append([]string{"read", "--format", "svg", "-j", jobs, "-o", out}, files...)...)
+		if code != exitOK || stdout != "" {
+			t.Fatalf("-j %s: exit %d, stdout %d bytes, stderr %q", jobs, code, len(stdout), stderr)
+		}
+		for _, name := range []string{"greeting.svg", "refused.svg", "dumpcap.svg"} {
+			doc, err := os.ReadFile(filepath.Join(out, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v struct{ XMLName xml.Name }
+			if err := xml.Unmarshal(doc, &v); err != nil || v.XMLName.Local != "svg" || strings.Count(string(doc), "<svg") != 1 {
+				t.Errorf("%s: not one SVG document: %v", name, err)
+			}
 		}
 	}
 }

@@ -87,6 +87,12 @@ func TestParseReadFlags(t *testing.T) {
 		{name: "all events", args: []string{"--all-events", "a.pcap"}, want: with(func(f *readFlags) { f.files, f.maxEvents = []string{"a.pcap"}, -1 })},
 		{name: "max events", args: []string{"--max-events", "7", "--udp", "-j", "4", "a.pcap"},
 			want: with(func(f *readFlags) { f.files, f.maxEvents, f.udp, f.jobs = []string{"a.pcap"}, 7, true, 4 })},
+		{name: "-o for pictures of several files", args: []string{"--format", "svg", "-o", "out", "a.pcap", "b.pcap"},
+			want: with(func(f *readFlags) {
+				f.files, f.outDir = []string{"a.pcap", "b.pcap"}, "out"
+				f.report.format = "svg"
+			})},
+		{name: "pictures of several files need -o", args: []string{"--format", "html", "a.pcap", "b.pcap"}, errKind: "usage", errText: "--format html makes one document per capture: give -o DIR"},
 		{name: "no file", args: nil, errKind: "usage", errText: "no capture file given"},
 		{name: "filter twice", args: []string{"-f", "tcp", "a.pcap", "port", "80"}, errKind: "usage", errText: "either with -f or after the files"},
 		{name: "bad format", args: []string{"--format", "xml", "a.pcap"}, errKind: "usage", errText: `unknown --format "xml"`},

@@ -87,7 +87,7 @@ func runLive(ctx context.Context, f liveFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "synack: capturing on %s (%s)", live.Interface(), live.LinkType())
+	fmt.Fprintf(stderr, "synack: capturing on %s (%s)", report.Name(live.Interface()), live.LinkType())
 	if f.filter != "" {
 		fmt.Fprintf(stderr, ", filter %q", f.filter)
 	}
@@ -137,7 +137,7 @@ func openLive(lc capture.LiveConfig, out output, user string, opt pipeline.Optio
 	t, err := dropTarget(user)
 	if err == nil && t != nil {
 		if err = t.drop(); err == nil {
-			fmt.Fprintf(stderr, "synack: capturing as %s (uid %d, gid %d) from here on; -Z root keeps root\n", t.name, t.uid, t.gid)
+			fmt.Fprintf(stderr, "synack: capturing as %s (uid %d, gid %d) from here on; -Z root keeps root\n", report.Name(t.name), t.uid, t.gid)
 		}
 	}
 	if err == nil && os.Geteuid() != 0 {

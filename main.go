@@ -22,6 +22,7 @@ import (
 	"synack/capture"
 	"synack/greet"
 	"synack/pipeline"
+	"synack/report"
 )
 
 // Exit codes, documented in the README.
@@ -261,7 +262,7 @@ func printErrors(stderr io.Writer, cmd string, err error) {
 	if errors.As(err, new(*shown)) || errors.As(err, new(*signalled)) || errors.As(err, new(*checkFailed)) {
 		return
 	}
-	fmt.Fprintf(stderr, "synack %s: %v\n", cmd, err)
+	fmt.Fprintf(stderr, "synack %s: %s\n", cmd, report.Name(err.Error())) // messages quote file and interface names
 	if errors.Is(err, capture.ErrPermission) {
 		self, _ := os.Executable()
 		if self == "" {
@@ -269,7 +270,7 @@ func printErrors(stderr io.Writer, cmd string, err error) {
 		}
 		fmt.Fprintf(stderr, "Live capture needs root or CAP_NET_RAW. Either run it with sudo (sudo %s %s),\n"+
 			"or grant the capability once: sudo setcap cap_net_raw,cap_net_admin=eip %s (make setcap does it)\n",
-			self, strings.Join(os.Args[1:], " "), self)
+			report.Name(self), report.Name(strings.Join(os.Args[1:], " ")), report.Name(self))
 	}
 }
 

@@ -80,9 +80,14 @@ func newRenderer(f reportFlags, stdout io.Writer) (*renderer, error) {
 }
 
 // forFile returns a renderer writing to w, with its own streaming writer
-// and aggregator, for a file read alongside others.
-func (r *renderer) forFile(w io.Writer) *renderer {
+// and aggregator, for a file read alongside others; restyle decides
+// colour and width for w itself (a document of its own, not a spool
+// copied to stdout later).
+func (r *renderer) forFile(w io.Writer, restyle bool) *renderer {
 	c := *r
+	if restyle {
+		c.style = styleFor(w, r.flags.color)
+	}
 	if r.nd != nil {
 		c.nd = report.NewNDJSON(w)
 	}
@@ -170,6 +175,28 @@ func (r *renderer) takeAggregate() *report.Aggregator {
 	a := r.agg
 	r.agg = report.NewAggregator()
 	return a
+}
+
+// extension names a document of the format, for -o DIR.
+func (o *reportFlags) extension() string {
+	if o.summary && o.format != "json" {
+		return "summary.txt"
+	}
+	if o.summary {
+		return "summary.json"
+	}
+	return map[string]string{"text": "txt", "json": "json", "ndjson": "ndjson", "zeek": "conn.log",
+		"svg": "svg", "html": "html", "mermaid": "md"}[o.format]
+}
+
+// oneDocument reports whether the format makes a document that cannot
+// hold a second capture after the first (a picture).
+func (o *reportFlags) oneDocument() bool {
+	switch o.format {
+	case "svg", "html", "mermaid":
+		return true
+	}
+	return false
 }
 
 // parseExprs parses expressions given with flag; capture-level fields

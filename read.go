@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -14,6 +15,7 @@ import (
 	"synack/capture"
 	"synack/decode"
 	"synack/pipeline"
+	"synack/report"
 )
 
 type readFlags struct {
@@ -23,6 +25,7 @@ type readFlags struct {
 	maxEvents int // -1: every event
 	udp       bool
 	jobs      int
+	outDir    string // -o: one document per capture in this directory
 }
 
 // readFlagSet declares read's flags; -r files and -f go to rfiles and
@@ -36,6 +39,7 @@ func readFlagSet(f *readFlags, rfiles *[]string, allEvents *bool) *pflag.FlagSet
 	fs.IntVarP(&f.jobs, "jobs", "j", 1, "read this many files at once (reports still in the order given)")
 	fs.IntVar(&f.maxEvents, "max-events", decode.DefaultMaxEvents, "packets kept per connection for the timeline")
 	fs.BoolVar(allEvents, "all-events", false, "keep every packet of every connection (memory grows with the file)")
+	fs.StringVarP(&f.outDir, "output-dir", "o", "", "write each capture's report to its own file in this directory (NAME.txt, .json, .svg…)")
 	return fs
 }
 
@@ -72,7 +76,13 @@ func parseReadFlags(args []string) (readFlags, error) {
 	if f.jobs < 1 {
 		f.jobs = 1
 	}
-	return f, f.report.check()
+	if err := f.report.check(); err != nil {
+		return f, err
+	}
+	if len(f.files) > 1 && f.report.oneDocument() && f.outDir == "" {
+		return f, usagef("--format %s makes one document per capture: give -o DIR to write %d of them there", f.report.format, len(f.files))
+	}
+	return f, nil
 }
 
 func runRead(ctx context.Context, f readFlags, stdout, stderr io.Writer) error {
@@ -80,12 +90,20 @@ func runRead(ctx context.Context, f readFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	outputs, err := outputNames(f)
+	if err != nil {
+		return err
+	}
 	if f.jobs > 1 && len(f.files) > 1 {
-		return readParallel(ctx, f, r, stdout, stderr)
+		return readParallel(ctx, f, r, outputs, stdout, stderr)
 	}
 	var errs []error
-	for _, name := range f.files {
-		err := readOne(ctx, name, f, r, stdout, stderr)
+	for i, name := range f.files {
+		if outputs != nil {
+			err = readInto(ctx, name, outputs[i], f, r, stderr)
+		} else {
+			err = readOne(ctx, name, f, r, stdout, stderr)
+		}
 		errs = append(errs, err)
 		if fatal(err) || ctx.Err() != nil {
 			break // a stop request: the report so far is written, the other files are not read
@@ -135,10 +153,10 @@ func readOne(ctx context.Context, name string, f readFlags, r *renderer, stdout,
 		return err
 	}
 	for _, w := range rep.Warnings {
-		fmt.Fprintf(stderr, "synack: %s: warning: %v\n", rep.Source, w)
+		fmt.Fprintf(stderr, "synack: %s: warning: %v\n", report.Name(rep.Source), w)
 	}
 	if rep.WarningsOmitted > 0 {
-		fmt.Fprintf(stderr, "synack: %s: %d more warnings not shown\n", rep.Source, rep.WarningsOmitted)
+		fmt.Fprintf(stderr, "synack: %s: %d more warnings not shown\n", report.Name(rep.Source), rep.WarningsOmitted)
 	}
 	if err := r.write(stdout, rep); err != nil {
 		return &writeError{err}
@@ -149,9 +167,51 @@ func readOne(ctx context.Context, name string, f readFlags, r *renderer, stdout,
 	return nil
 }
 
-// readParallel reads up to jobs files at once, each into a spool file,
-// and writes the reports (and warnings) in the order the files were given.
-func readParallel(ctx context.Context, f readFlags, r *renderer, stdout, stderr io.Writer) error {
+// outputNames are the -o documents, one per capture: DIR/NAME.EXT, NAME
+// the capture's base name without .pcap, .pcapng or .gz, made unique.
+// Nil without -o.
+func outputNames(f readFlags) ([]string, error) {
+	if f.outDir == "" {
+		return nil, nil
+	}
+	if err := os.MkdirAll(f.outDir, 0o755); err != nil {
+		return nil, fmt.Errorf("-o: %w", err)
+	}
+	seen := map[string]int{}
+	names := make([]string, len(f.files))
+	for i, file := range f.files {
+		base := filepath.Base(file)
+		if file == "-" {
+			base = "stdin"
+		}
+		for _, ext := range []string{".gz", ".pcapng", ".pcap"} {
+			base = strings.TrimSuffix(base, ext)
+		}
+		if seen[base]++; seen[base] > 1 {
+			base = fmt.Sprintf("%s-%d", base, seen[base])
+		}
+		names[i] = filepath.Join(f.outDir, base+"."+f.report.extension())
+	}
+	return names, nil
+}
+
+// readInto reads one capture and writes its report to the file at path.
+func readInto(ctx context.Context, name, path string, f readFlags, r *renderer, stderr io.Writer) error {
+	out, err := os.Create(path)
+	if err != nil {
+		return &writeError{err}
+	}
+	err = readOne(ctx, name, f, r.forFile(out, true), out, stderr)
+	if cerr := out.Close(); cerr != nil && err == nil {
+		err = &writeError{cerr}
+	}
+	return err
+}
+
+// readParallel reads up to jobs files at once, each into a spool file
+// (or its -o document), and writes the reports (and warnings) in the
+// order the files were given.
+func readParallel(ctx context.Context, f readFlags, r *renderer, outputs []string, stdout, stderr io.Writer) error {
 	type result struct {
 		spool *os.File
 		msgs  bytes.Buffer
@@ -168,6 +228,10 @@ func readParallel(ctx context.Context, f readFlags, r *renderer, stdout, stderr 
 			defer close(done[i])
 			slots <- struct{}{}
 			defer func() { <-slots }()
+			if outputs != nil {
+				res.err = readInto(ctx, name, outputs[i], f, r, &res.msgs)
+				return
+			}
 			spool, err := os.CreateTemp("", "synack-*.out")
 			if err != nil {
 				res.err = fmt.Errorf("%s: spool: %w", name, err)
@@ -175,7 +239,7 @@ func readParallel(ctx context.Context, f readFlags, r *renderer, stdout, stderr 
 			}
 			os.Remove(spool.Name()) // it lives as long as it is open
 			res.spool = spool
-			res.err = readOne(ctx, name, f, r.forFile(spool), spool, &res.msgs)
+			res.err = readOne(ctx, name, f, r.forFile(spool, false), spool, &res.msgs)
 		}()
 	}
 	var errs []error

@@ -35,7 +35,7 @@ func drawn(c *decode.Conn) ([]decode.Event, uint64) {
 
 // xmlText escapes text for SVG and HTML: our own labels only, never
 // payload bytes, but escaped all the same.
-func xmlText(s string) string { return html.EscapeString(s) }
+func xmlText(s string) string { return html.EscapeString(Name(s)) }
 
 // ladderHeight is the height of one connection's diagram.
 func ladderHeight(c *decode.Conn) int {

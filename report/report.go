@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"synack/decode"
@@ -92,6 +93,41 @@ func Escape(b []byte) string {
 		}
 	}
 	return s.String()
+}
+
+// Name renders a name from outside synack (a file or interface name, a
+// message that quotes one) for a terminal or a document: printable
+// characters stay, and every control character, invalid UTF-8 byte and
+// invisible format character (a bidi override, say) becomes a visible
+// escape (\x1b, \u202e), so that a name can neither drive a terminal nor
+// break a document.
+func Name(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r < 0x80 && unicode.IsControl(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // preview returns the escaped payload preview of e, with "…" when the

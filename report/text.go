@@ -40,7 +40,7 @@ func Text(w io.Writer, c *Capture, opt TextOptions) error {
 }
 
 func header(w io.Writer, c *Capture) {
-	fmt.Fprintf(w, "synack: %s · %s, %s", c.Source, c.Format, c.LinkType)
+	fmt.Fprintf(w, "synack: %s · %s, %s", Name(c.Source), c.Format, c.LinkType)
 	if c.Filter != "" {
 		fmt.Fprintf(w, " · filter %q", c.Filter)
 	}
