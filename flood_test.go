@@ -69,7 +69,9 @@ func TestSYNFloodStaysBounded(t *testing.T) {
 	}
 	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB
 	t.Logf("1,000,000 SYNs, --max-conns 10000: peak RSS %d MiB", rss>>10)
-	if rss > 96<<10 {
+	// About 40 MiB on an idle machine; under `go test -race ./...` on two
+	// busy cores the collector lags and 108 MiB was seen.
+	if rss > 128<<10 {
 		t.Errorf("peak RSS %d MiB under a SYN flood with a 10,000-connection cap", rss>>10)
 	}
 }

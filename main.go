@@ -262,7 +262,18 @@ func printErrors(stderr io.Writer, cmd string, err error) {
 	if errors.As(err, new(*shown)) || errors.As(err, new(*signalled)) || errors.As(err, new(*checkFailed)) {
 		return
 	}
-	fmt.Fprintf(stderr, "synack %s: %s\n", cmd, report.Name(err.Error())) // messages quote file and interface names
+	// Messages quote file and interface names: escaped, so that a name
+	// cannot drive the terminal. A usage error may span lines of synack's
+	// own (an expression, a caret under the bad token): kept as lines.
+	msg := report.Name(err.Error())
+	if errors.As(err, new(*usageError)) {
+		lines := strings.Split(err.Error(), "\n")
+		for i := range lines {
+			lines[i] = report.Name(lines[i])
+		}
+		msg = strings.Join(lines, "\n")
+	}
+	fmt.Fprintf(stderr, "synack %s: %s\n", cmd, msg)
 	if errors.Is(err, capture.ErrPermission) {
 		self, _ := os.Executable()
 		if self == "" {

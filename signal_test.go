@@ -183,6 +183,7 @@ func TestSignalStopsStalledPipe(t *testing.T) {
 			dir := t.TempDir()
 			cmd := exec.Command(bin, "read", "--format", "json", "-")
 			var writer *os.File
+			writerCh := make(chan *os.File, 1)
 			if tc.fifo {
 				fifo := filepath.Join(dir, "capture.pcap")
 				if err := syscall.Mkfifo(fifo, 0o600); err != nil {
@@ -194,8 +195,8 @@ func TestSignalStopsStalledPipe(t *testing.T) {
 						w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
 						if err == nil {
 							w.Write(greeting)
-							writer = w // kept open: the writer stalls
 						}
+						writerCh <- w // kept open: the writer stalls
 					}()
 				}
 			} else {
@@ -224,6 +225,9 @@ func TestSignalStopsStalledPipe(t *testing.T) {
 				cmd.Process.Kill()
 				<-done
 				t.Fatalf("still reading 5 s after SIGTERM; stderr: %s", stderr.String())
+			}
+			if tc.fifo && tc.write {
+				writer = <-writerCh
 			}
 			if writer != nil {
 				writer.Close()
