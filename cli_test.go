@@ -2,9 +2,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"io"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -75,15 +76,21 @@ func runLive(ctx context.Context, f liveFlags, stdout, stderr io.Writer) error {
 	}
 	cfg := decode.Config{UDP: f.udp}
 	perPacket := f.report.format == "text" && !f.report.summary
+	// Packets are printed as they come, through a buffer the loop flushes
+	// when the capture goes idle and at least every 100 ms: one write per
+	// line made printing the bottleneck, and the kernel dropped packets.
+	lines := bufio.NewWriterSize(stdout, 64<<10)
 	if perPacket {
 		cfg.OnEvent = func(c *decode.Conn, e decode.Event) {
 			if r.selected(c) {
-				printLive(stdout, c, &e, r.style)
+				printLive(lines, c, &e, r.style)
 			}
 		}
 	}
+	opt := r.options(cfg)
+	opt.Flush = func() { lines.Flush() }
 	lc := capture.LiveConfig{Interface: f.iface, Filter: f.filter, Snaplen: f.snaplen, Promisc: f.promisc, BufferSize: f.buffer * 1024}
-	live, err := openLive(lc, output{f.write, f.followSymlinks}, f.user, r.options(cfg), stderr)
+	live, err := openLive(lc, output{f.write, f.followSymlinks}, f.user, opt, stderr)
 	if err != nil {
 		return err
 	}

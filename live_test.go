@@ -522,3 +522,36 @@ func TestDemoIsolation(t *testing.T) {
 		}
 	})
 }
+
+// TestLivePrintsPromptly: per-packet lines are buffered (one write for
+// many packets), yet a packet's line shows within a moment of its
+// capture while synack goes on capturing: the buffer is flushed when the
+// capture goes idle.
+func TestLivePrintsPromptly(t *testing.T) {
+	needCapture(t)
+	addr := greetingListener(t)
+	_, port, _ := strings.Cut(addr, ":")
+	pr, pw := io.Pipe()
+	cmd, _ := startLive(t, pw, "live", "--color", "never", "tcp", "port", port)
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	if c, err := net.Dial("tcp", addr); err == nil {
+		io.ReadAll(c)
+		c.Close()
+	}
+	seen := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "Hello, Client!") {
+				seen <- sc.Text()
+				return
+			}
+		}
+	}()
+	select {
+	case line := <-seen:
+		t.Logf("shown while capturing: %s", line)
+	case <-time.After(2 * time.Second):
+		t.Fatal("the greeting's packet was not shown within 2 s while capturing")
+	}
+}

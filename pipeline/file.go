@@ -37,6 +37,12 @@ type Options struct {
 	Progress func(offset int64, frames uint64)
 	// MaxWarnings bounds the per-frame warnings kept (0: DefaultMaxWarnings).
 	MaxWarnings int
+	// Flush, if set, is called by a live capture's Loop (in its goroutine)
+	// when the capture goes idle, at least every FlushInterval while
+	// packets flow, and when Loop returns: output written per packet
+	// (from Decode.OnEvent) can then be buffered, one write for many
+	// packets, and still be seen promptly.
+	Flush func()
 }
 
 // InputError is a source that could not be read at all.

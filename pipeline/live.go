@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"time"
 
 	"synack/capture"
 	"synack/decode"
@@ -17,7 +18,12 @@ type Live struct {
 	write   *capture.Writer
 	s       *session
 	snaplen int
+	flush   func()
 }
+
+// FlushInterval is the longest a live capture holds per-packet output
+// while packets flow (Options.Flush).
+const FlushInterval = 100 * time.Millisecond
 
 // OpenLive opens the capture handle. opt.Decode.OnEvent is called from
 // the goroutine that runs Loop.
@@ -28,7 +34,7 @@ func OpenLive(lc capture.LiveConfig, opt Options) (*Live, error) {
 	}
 	lt := decode.LinkType(src.LinkType())
 	rep := &report.Capture{Source: src.Interface(), Format: "live", LinkType: lt.String(), Filter: lc.Filter}
-	return &Live{src: src, s: newSession(rep, opt), snaplen: lc.Snaplen}, nil
+	return &Live{src: src, s: newSession(rep, opt), snaplen: lc.Snaplen, flush: opt.Flush}, nil
 }
 
 // WriteTo copies every frame captured from now on to a new pcap file at
@@ -59,11 +65,19 @@ func (l *Live) LinkType() string { return l.s.rep.LinkType }
 // that nothing captured is lost; count stops at exactly count frames, as
 // tcpdump's -c does.
 func (l *Live) Loop(ctx context.Context, count uint64) error {
+	flush := l.flush
+	if flush == nil {
+		flush = func() {}
+	}
+	defer flush()
 	var f capture.Frame
 	var n uint64
+	flushed := time.Now()
 	for {
 		err := l.src.Next(&f)
 		if errors.Is(err, capture.ErrTimeout) {
+			flush() // idle: show what is held
+			flushed = time.Now()
 			if ctx.Err() != nil {
 				return nil // drained: nothing more was pending
 			}
@@ -80,6 +94,10 @@ func (l *Live) Loop(ctx context.Context, count uint64) error {
 		l.s.decode(&f)
 		if n++; count > 0 && n >= count {
 			return nil
+		}
+		if n%64 == 0 && time.Since(flushed) >= FlushInterval {
+			flush()
+			flushed = time.Now()
 		}
 	}
 }
