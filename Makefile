@@ -20,8 +20,10 @@ deps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libpcap-dev libcap2-bin >/dev/null; \
 	fi
 
+# -buildvcs=auto: synack version names the commit built (some
+# environments set GOFLAGS=-buildvcs=false).
 build: deps
-	$(GO) build -o $(BIN) .
+	$(GO) build -buildvcs=auto -o $(BIN) .
 
 # The demo captures on loopback: root or CAP_NET_RAW (see setcap).
 demo: build

@@ -93,6 +93,8 @@ func TestParseReadFlags(t *testing.T) {
 				f.report.format = "svg"
 			})},
 		{name: "pictures of several files need -o", args: []string{"--format", "html", "a.pcap", "b.pcap"}, errKind: "usage", errText: "--format html makes one document per capture: give -o DIR"},
+		{name: "tcpdump habits: -nn, -c, -nr", args: []string{"-nn", "-c", "100", "-nr", "a.pcap", "tcp"},
+			want: with(func(f *readFlags) { f.files, f.count, f.filter = []string{"a.pcap"}, 100, "tcp" })},
 		{name: "no file", args: nil, errKind: "usage", errText: "no capture file given"},
 		{name: "filter twice", args: []string{"-f", "tcp", "a.pcap", "port", "80"}, errKind: "usage", errText: "either with -f or after the files"},
 		{name: "bad format", args: []string{"--format", "xml", "a.pcap"}, errKind: "usage", errText: `unknown --format "xml"`},
@@ -221,5 +223,78 @@ func TestExitCode(t *testing.T) {
 				t.Errorf("exitCode(%v) = %d, want %d", tc.err, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestTcpdumpStyle: a command line that starts with a flag is read as
+// tcpdump reads it.
+func TestTcpdumpStyle(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-r", "f.pcap"}, "read"},
+		{[]string{"-nr", "f.pcap"}, "read"},
+		{[]string{"--format", "json", "-r", "f.pcap"}, "read"},
+		{[]string{"--read=f.pcap"}, "read"},
+		{[]string{"--summary", "f.pcap"}, "read"},
+		{[]string{"-i", "eth0", "tcp", "port", "80"}, "live"},
+		{[]string{"-nni", "eth0"}, "live"},
+		{[]string{"-c", "10", "--interface", "lo"}, "live"},
+		{[]string{"-D"}, "interfaces"},
+		{[]string{"--list-interfaces"}, "interfaces"},
+	} {
+		if got := tcpdumpStyle(tc.args); got != tc.want {
+			t.Errorf("tcpdumpStyle(%q) = %s, want %s", tc.args, got, tc.want)
+		}
+	}
+}
+
+// TestVersion: synack version and --version name synack's build, Go,
+// gopacket and libpcap.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		code, out, stderr := runCLI(args...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		for _, want := range []string{"synack ", "revision ", "go1.", "gopacket v1.1.19", "libpcap version "} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%v: output lacks %q:\n%s", args, want, out)
+			}
+		}
+	}
+}
+
+// TestUsageErrorsSayWhere: every command, given an unknown flag or a bad
+// value, exits 2 and says which flag, pointing at its --help (pflag,
+// asked to continue on errors, printed nothing before).
+func TestUsageErrorsSayWhere(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"read", "--bogus", "f.pcap"}, "synack read: unknown flag: --bogus"},
+		{[]string{"read", "-j", "x", "f.pcap"}, `synack read: invalid argument "x" for "-j, --jobs" flag`},
+		{[]string{"check", "--bogus"}, "synack check: unknown flag: --bogus"},
+		{[]string{"check", "f.pcap", "-e", "rst=0", "--junit"}, "synack check: flag needs an argument: --junit"},
+		{[]string{"live", "--bogus"}, "synack live: unknown flag: --bogus"},
+		{[]string{"live", "-c", "abc"}, `synack live: invalid argument "abc" for "-c, --count" flag`},
+		{[]string{"demo", "--bogus"}, "synack demo: unknown flag: --bogus"},
+		{[]string{"demo", "--port", "x"}, `synack demo: invalid argument "x" for "--port" flag`},
+		{[]string{"serve", "--bogus"}, "synack serve: unknown flag: --bogus"},
+		{[]string{"serve", "--timeout", "x"}, `synack serve: invalid argument "x" for "--timeout" flag`},
+		{[]string{"connect", "--bogus"}, "synack connect: unknown flag: --bogus"},
+		{[]string{"connect", "--max-read", "x"}, `synack connect: invalid argument "x" for "--max-read" flag`},
+		{[]string{"interfaces", "--bogus"}, `synack interfaces: takes no arguments (got "--bogus")`},
+		{[]string{"version", "--bogus"}, `synack version: takes no arguments (got "--bogus")`},
+		{[]string{"-r"}, "synack read: flag needs an argument: 'r' in -r"},
+	} {
+		code, _, stderr := runCLI(tc.args...)
+		cmd := strings.Fields(tc.want)[1]
+		cmd = strings.TrimSuffix(cmd, ":")
+		if code != exitUsage || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, `Run "synack `+cmd+` --help" for its flags.`) {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q with a pointer to --help", tc.args, code, stderr, tc.want)
+		}
 	}
 }

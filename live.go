@@ -43,6 +43,7 @@ func liveFlagSet(f *liveFlags) *pflag.FlagSet {
 	f.report.register(fs)
 	fs.BoolVar(&f.udp, "udp", false, "follow UDP flows too")
 	fs.StringVarP(&f.user, "relinquish-privileges", "Z", "", "once capturing, become this user (default under sudo: the user who ran sudo; root keeps root)")
+	noResolve(fs)
 	return fs
 }
 

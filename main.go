@@ -48,9 +48,11 @@ usage:
   synack -r FILE [flags] [FILTER]        the same, tcpdump style
   synack check FILE... --expect EXPR     check expectations over the connections of captures (CI)
   synack live [-i IFACE] [FILTER]        capture live and print each packet as it arrives (root or CAP_NET_RAW)
-  synack interfaces                      list capture interfaces, like tcpdump -D
+  synack -i IFACE [flags] [FILTER]       the same, tcpdump style
+  synack interfaces                      list capture interfaces, like tcpdump -D (synack -D)
   synack serve [--addr A] [--once]       the built-in greeting server
   synack connect [--addr A]              the built-in greeting client
+  synack version                         versions of synack, Go, gopacket and libpcap (synack --version)
   synack help                            this text
 
 Run "synack COMMAND --help" for a command's flags.
@@ -81,6 +83,8 @@ func lookup(name string) (command, bool) {
 		return command{bind(parseServeFlags, runServe), serveHelp}, true
 	case "connect":
 		return command{bind(parseConnectFlags, runConnect), connectHelp}, true
+	case "version":
+		return command{bind(parseVersionFlags, runVersion), versionHelp}, true
 	}
 	return command{}, false
 }
@@ -107,8 +111,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
-	case "-r", "--read":
-		name, rest = "read", args
+	case "--version", "-V":
+		name = "version"
+	default:
+		if strings.HasPrefix(name, "-") {
+			if name, rest = tcpdumpStyle(args), args; name == "interfaces" {
+				rest = nil
+			}
+		}
 	}
 	cmd, ok := lookup(name)
 	if !ok {
@@ -130,6 +140,38 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "Run \"synack %s --help\" for its flags.\n", name)
 	}
 	return exitCode(err)
+}
+
+// tcpdumpStyle names the command a command line that starts with a flag
+// stands for, as tcpdump reads it: -D lists interfaces, -r FILE reads
+// (also combined, -nr FILE, and after other flags: --format json -r f),
+// -i IFACE captures live; otherwise it is read's flags before the files.
+func tcpdumpStyle(args []string) string {
+	has := func(long string, short byte) bool {
+		for _, a := range args {
+			if a == "--" {
+				return false
+			}
+			if a == long || strings.HasPrefix(a, long+"=") {
+				return true
+			}
+			// A cluster of short flags, -nr or -nnr: the letter last takes
+			// the value that follows.
+			if len(a) >= 2 && a[0] == '-' && a[1] != '-' && strings.IndexByte(a[1:], short) >= 0 {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case len(args) == 1 && args[0] == "-D", len(args) == 1 && args[0] == "--list-interfaces":
+		return "interfaces"
+	case has("--read", 'r'):
+		return "read"
+	case has("--interface", 'i'):
+		return "live"
+	}
+	return "read"
 }
 
 // signalContext is cancelled by the first SIGINT or SIGTERM: the work in
@@ -284,6 +326,10 @@ func printErrors(stderr io.Writer, cmd string, err error) {
 			report.Name(self), report.Name(strings.Join(os.Args[1:], " ")), report.Name(self))
 	}
 }
+
+// errHelp asks for a command's --help (pflag's own value, so that flag
+// sets and hand-parsed commands say it alike).
+var errHelp = pflag.ErrHelp
 
 // parseFlags parses a command's flags; its FlagSet prints nothing (the
 // edge prints the error, and the help on pflag.ErrHelp).

@@ -36,6 +36,12 @@ func (o *reportFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&o.maxConns, "max-conns", decode.DefaultMaxConns, "connections held at once; past it the least recently active are handed over early (-1: no cap)")
 }
 
+// noResolve accepts tcpdump's -n (and -nn): synack never resolves
+// addresses or ports to names, so there is nothing to turn off.
+func noResolve(fs *pflag.FlagSet) {
+	fs.CountP("no-resolve", "n", "accepted for tcpdump's habit (-n, -nn): synack never resolves addresses or ports to names")
+}
+
 // check validates the values the flags were given.
 func (o *reportFlags) check() error {
 	switch o.format {

@@ -26,6 +26,7 @@ type readFlags struct {
 	udp       bool
 	jobs      int
 	outDir    string // -o: one document per capture in this directory
+	count     uint64 // -c: frames per capture, 0 for all
 }
 
 // readFlagSet declares read's flags; -r files and -f go to rfiles and
@@ -40,6 +41,8 @@ func readFlagSet(f *readFlags, rfiles *[]string, allEvents *bool) *pflag.FlagSet
 	fs.IntVar(&f.maxEvents, "max-events", decode.DefaultMaxEvents, "packets kept per connection for the timeline")
 	fs.BoolVar(allEvents, "all-events", false, "keep every packet of every connection (memory grows with the file)")
 	fs.StringVarP(&f.outDir, "output-dir", "o", "", "write each capture's report to its own file in this directory (NAME.txt, .json, .svg…)")
+	fs.Uint64VarP(&f.count, "count", "c", 0, "stop after this many frames (after the filter), as tcpdump -c does")
+	noResolve(fs)
 	return fs
 }
 
@@ -140,7 +143,7 @@ func (e *damaged) Unwrap() error { return e.err }
 // to stderr as they are met.
 func readOne(ctx context.Context, name string, f readFlags, r *renderer, stdout, stderr io.Writer) error {
 	opt := r.options(decode.Config{MaxEvents: f.maxEvents, UDP: f.udp})
-	opt.Filter = f.filter
+	opt.Filter, opt.Count = f.filter, f.count
 	prog := newProgress(stderr, name)
 	if prog != nil {
 		opt.Progress = prog.update

@@ -197,3 +197,7 @@ func LoopbackInterface() (string, error) {
 	}
 	return "", fmt.Errorf("%w: no loopback interface found (run `synack interfaces`)", ErrNoInterface)
 }
+
+// LibpcapVersion is libpcap's own version string, as pcap_lib_version
+// gives it ("libpcap version 1.10.3 (with TPACKET_V3)").
+func LibpcapVersion() string { return pcap.Version() }

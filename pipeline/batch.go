@@ -32,14 +32,14 @@ type batch struct {
 // The consumer may stop early (the mapping faults while a frame is
 // applied, and the fault unwinds through here): quit tells the producer,
 // which then returns instead of waiting for a batch forever.
-func (s *session) readBatched(ctx context.Context, file *capture.File) {
+func (s *session) readBatched(ctx context.Context, file *capture.File, count uint64) {
 	free, full := make(chan *batch, batches), make(chan *batch, batches)
 	quit := make(chan struct{})
 	defer close(quit)
 	for range batches {
 		free <- new(batch)
 	}
-	go produce(ctx, file, free, full, quit)
+	go produce(ctx, file, count, free, full, quit)
 	for b := range full {
 		for i := range b.n {
 			s.warn(s.dec.Apply(&b.items[i]))
@@ -54,9 +54,9 @@ func (s *session) readBatched(ctx context.Context, file *capture.File) {
 	}
 }
 
-// produce reads and parses frames into batches until the file ends, it is
-// cancelled, or the consumer quits.
-func produce(ctx context.Context, file *capture.File, free <-chan *batch, full chan<- *batch, quit <-chan struct{}) {
+// produce reads and parses frames into batches until the file ends, count
+// frames were read (0: no limit), it is cancelled, or the consumer quits.
+func produce(ctx context.Context, file *capture.File, count uint64, free <-chan *batch, full chan<- *batch, quit <-chan struct{}) {
 	defer close(full)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	p := decode.NewParser()
@@ -79,12 +79,19 @@ func produce(ctx context.Context, file *capture.File, free <-chan *batch, full c
 			send()
 		}
 	}()
+	var taken uint64
 	for {
+		if taken == count && count > 0 {
+			b.err = io.EOF
+			send()
+			return
+		}
 		if err := file.Next(&cf); err != nil {
 			b.err = err
 			send()
 			return
 		}
+		taken++
 		df := toDecode(&cf)
 		p.Parse(&df, &b.items[b.n])
 		if b.n++; b.n < batchSize {

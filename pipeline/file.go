@@ -37,6 +37,9 @@ type Options struct {
 	Progress func(offset int64, frames uint64)
 	// MaxWarnings bounds the per-frame warnings kept (0: DefaultMaxWarnings).
 	MaxWarnings int
+	// Count, if set, stops a file after this many frames (those the
+	// filter let through), as tcpdump's -c does.
+	Count uint64
 	// Flush, if set, is called by a live capture's Loop (in its goroutine)
 	// when the capture goes idle, at least every FlushInterval while
 	// packets flow, and when Loop returns: output written per packet
@@ -121,10 +124,12 @@ type session struct {
 	progress    func(int64, uint64)
 	maxWarnings int
 	collect     bool
+	count       uint64 // Options.Count
+	taken       uint64 // frames decoded
 }
 
 func newSession(rep *report.Capture, opt Options) *session {
-	s := &session{rep: rep, progress: opt.Progress, maxWarnings: opt.MaxWarnings}
+	s := &session{rep: rep, progress: opt.Progress, maxWarnings: opt.MaxWarnings, count: opt.Count}
 	if s.maxWarnings <= 0 {
 		s.maxWarnings = DefaultMaxWarnings
 	}
@@ -190,7 +195,7 @@ func (s *session) readFile(ctx context.Context, file *capture.File) {
 		}
 	}()
 	if file.Mapped() {
-		s.readBatched(ctx, file)
+		s.readBatched(ctx, file, s.count)
 		return
 	}
 	var stopped atomic.Bool // checked every frame: cheaper than ctx.Err
@@ -217,5 +222,8 @@ func (s *session) readFile(ctx context.Context, file *capture.File) {
 			return
 		}
 		s.decode(&cf)
+		if s.taken++; s.taken == s.count {
+			return
+		}
 	}
 }
