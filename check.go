@@ -24,6 +24,7 @@ type checkResult struct {
 	expr     *expect.Expr
 	failures []string // one per connection that broke it
 	elapsed  time.Duration
+	err      error // the capture could not be read (expr is nil)
 }
 
 type checkFlags struct {
@@ -88,6 +89,8 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 		}
 		if err != nil {
 			errs = append(errs, err)
+			// The capture is a test that could not run: JUnit's <error>.
+			results = append(results, checkResult{file: name, err: err, elapsed: time.Since(start)})
 			if fatal(err) || ctx.Err() != nil {
 				break
 			}
@@ -101,15 +104,22 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 			printResult(stdout, &r, f.verbose)
 		}
 	}
-	failed := 0
+	failed, unread := 0, 0
 	for _, r := range results {
-		if len(r.failures) > 0 {
+		switch {
+		case r.err != nil:
+			unread++
+		case len(r.failures) > 0:
 			failed++
 		}
 	}
-	fmt.Fprintf(stdout, "%d passed, %d failed\n", len(results)-failed, failed)
+	fmt.Fprintf(stdout, "%d passed, %d failed", len(results)-failed-unread, failed)
+	if unread > 0 {
+		fmt.Fprintf(stdout, ", %d %s not read", unread, map[bool]string{true: "capture", false: "captures"}[unread == 1])
+	}
+	fmt.Fprintln(stdout)
 	if f.junit != "" {
-		if err := writeJUnit(f.junit, results); err != nil {
+		if err := writeJUnit(f.junit, results, time.Now()); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -152,16 +162,30 @@ func printResult(w io.Writer, r *checkResult, verbose bool) {
 	}
 }
 
+// The JUnit document, with what the Ant and Jenkins (xunit) schemas
+// require and dashboards show: per suite name, tests, failures, errors,
+// time, timestamp and hostname; per case name, classname and time; a
+// failed expectation is a <failure>, a capture that could not be read an
+// <error>.
 type junitSuites struct {
-	XMLName xml.Name     `xml:"testsuites"`
-	Suites  []junitSuite `xml:"testsuite"`
+	XMLName  xml.Name     `xml:"testsuites"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
 }
 
 type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Cases    []junitCase `xml:"testcase"`
+	Name      string      `xml:"name,attr"`
+	Tests     int         `xml:"tests,attr"`
+	Failures  int         `xml:"failures,attr"`
+	Errors    int         `xml:"errors,attr"`
+	Time      string      `xml:"time,attr"`
+	Timestamp string      `xml:"timestamp,attr"`
+	Hostname  string      `xml:"hostname,attr"`
+	Cases     []junitCase `xml:"testcase"`
+	elapsed   time.Duration
 }
 
 type junitCase struct {
@@ -169,33 +193,68 @@ type junitCase struct {
 	Classname string        `xml:"classname,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure"`
+	Error     *junitFailure `xml:"error"`
 }
 
 type junitFailure struct {
 	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
 	Text    string `xml:",chardata"`
 }
 
-// writeJUnit writes one testsuite per file, one testcase per expectation.
-func writeJUnit(path string, results []checkResult) error {
-	var doc junitSuites
+// junitClass is a classname dashboards can group by: no dots (a package
+// separator to them) and no slashes from the file's path.
+func junitClass(file string) string {
+	return "synack_check." + strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, file)
+}
+
+// seconds is a duration as JUnit's time attribute writes it.
+func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
+
+// writeJUnit writes one testsuite per file, one testcase per expectation,
+// or one erroring testcase for a capture that could not be read.
+func writeJUnit(path string, results []checkResult, now time.Time) error {
+	host, _ := os.Hostname()
+	doc := junitSuites{}
 	index := map[string]int{}
+	var total time.Duration
 	for _, r := range results {
 		i, ok := index[r.file]
 		if !ok {
 			i = len(doc.Suites)
 			index[r.file] = i
-			doc.Suites = append(doc.Suites, junitSuite{Name: r.file})
+			doc.Suites = append(doc.Suites, junitSuite{Name: r.file, Timestamp: now.UTC().Format("2006-01-02T15:04:05"), Hostname: host})
 		}
 		s := &doc.Suites[i]
-		tc := junitCase{Name: r.expr.Text, Classname: "synack.check." + r.file, Time: fmt.Sprintf("%.3f", r.elapsed.Seconds())}
-		if len(r.failures) > 0 {
-			tc.Failure = &junitFailure{Message: r.failures[0], Text: strings.Join(r.failures, "\n")}
-			s.Failures++
+		tc := junitCase{Classname: junitClass(r.file), Time: seconds(r.elapsed)}
+		switch {
+		case r.err != nil:
+			tc.Name = "read " + r.file
+			tc.Error = &junitFailure{Message: r.err.Error(), Type: "input", Text: r.err.Error()}
+			s.Errors++
+		default:
+			tc.Name = r.expr.Text
+			if len(r.failures) > 0 {
+				tc.Failure = &junitFailure{Message: r.failures[0], Type: "expectation", Text: strings.Join(r.failures, "\n")}
+				s.Failures++
+			}
 		}
 		s.Tests++
+		s.elapsed = max(s.elapsed, r.elapsed) // a file's cases share one read
 		s.Cases = append(s.Cases, tc)
 	}
+	for i := range doc.Suites {
+		s := &doc.Suites[i]
+		s.Time = seconds(s.elapsed)
+		doc.Tests, doc.Failures, doc.Errors = doc.Tests+s.Tests, doc.Failures+s.Failures, doc.Errors+s.Errors
+		total += s.elapsed
+	}
+	doc.Time = seconds(total)
 	out, err := xml.MarshalIndent(&doc, "", "  ")
 	if err != nil {
 		return fmt.Errorf("junit: %w", err)

@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -84,5 +85,88 @@ func TestCheckJUnit(t *testing.T) {
 	}
 	if f := doc.Suites[1].Cases[0].Failure; f == nil || !strings.Contains(f.Message, "actual verdict=refused") {
 		t.Errorf("refused.pcap verdict=complete: %+v", doc.Suites[1].Cases[0])
+	}
+}
+
+// TestCheckJUnitSchema writes JUnit for captures that pass, fail, are
+// missing and are truncated, and checks it against what the Jenkins xunit
+// plugin's JUnit schema (junit-10.xsd) and Ant's require: testsuite's
+// name, tests, failures and errors attributes; time as SUREFIRE_TIME;
+// testcase's name; a capture that cannot be read is a testsuite with an
+// <error> case naming the cause (it vanished before); classnames carry no
+// dots or slashes from the path.
+func TestCheckJUnitSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "junit.xml")
+	missing := filepath.Join(t.TempDir(), "missing.pcap")
+	code, out, _ := runCLI("check", "fixtures/greeting.pcap", "fixtures/refused.pcap", missing, "fixtures/truncated.pcap",
+		"-e", "verdict=complete", "--junit", path)
+	if code != exitInput || !strings.Contains(out, "1 passed, 1 failed, 2 captures not read") {
+		t.Fatalf("exit %d, stdout %q", code, out)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type fault struct {
+		Message string `xml:"message,attr"`
+		Type    string `xml:"type,attr"`
+	}
+	var doc struct {
+		XMLName  xml.Name
+		Tests    string `xml:"tests,attr"`
+		Failures string `xml:"failures,attr"`
+		Errors   string `xml:"errors,attr"`
+		Time     string `xml:"time,attr"`
+		Suites   []struct {
+			Attrs []xml.Attr `xml:",any,attr"`
+			Cases []struct {
+				Name      string `xml:"name,attr"`
+				Classname string `xml:"classname,attr"`
+				Time      string `xml:"time,attr"`
+				Failure   *fault `xml:"failure"`
+				Error     *fault `xml:"error"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("not XML: %v\n%s", err, data)
+	}
+	surefireTime := regexp.MustCompile(`^(([0-9]{0,3},)*[0-9]{3}|[0-9]{0,3})*(\.[0-9]*)?$`)
+	if doc.XMLName.Local != "testsuites" || doc.Tests != "4" || doc.Failures != "1" || doc.Errors != "2" || !surefireTime.MatchString(doc.Time) {
+		t.Errorf("testsuites: %s tests=%s failures=%s errors=%s time=%s", doc.XMLName.Local, doc.Tests, doc.Failures, doc.Errors, doc.Time)
+	}
+	if len(doc.Suites) != 4 {
+		t.Fatalf("%d suites, want one per capture:\n%s", len(doc.Suites), data)
+	}
+	for i, s := range doc.Suites {
+		attrs := map[string]string{}
+		for _, a := range s.Attrs {
+			attrs[a.Name.Local] = a.Value
+		}
+		for _, required := range []string{"name", "tests", "failures", "errors", "time", "timestamp", "hostname"} {
+			if _, ok := attrs[required]; !ok {
+				t.Errorf("suite %d lacks %s", i, required)
+			}
+		}
+		if !surefireTime.MatchString(attrs["time"]) {
+			t.Errorf("suite %d: time %q is not a SUREFIRE_TIME", i, attrs["time"])
+		}
+		for _, c := range s.Cases {
+			if c.Name == "" || !surefireTime.MatchString(c.Time) || strings.ContainsAny(strings.TrimPrefix(c.Classname, "synack_check."), "./") {
+				t.Errorf("suite %d: case %+v", i, c)
+			}
+		}
+	}
+	for i, want := range []string{"", "expectation", "input", "input"} {
+		c := doc.Suites[i].Cases[0]
+		switch {
+		case want == "" && (c.Failure != nil || c.Error != nil),
+			want == "expectation" && (c.Failure == nil || c.Failure.Type != want),
+			want == "input" && (c.Error == nil || c.Error.Type != want || c.Error.Message == ""):
+			t.Errorf("suite %d: %+v, want %q", i, c, want)
+		}
+	}
+	if e := doc.Suites[2].Cases[0].Error; e == nil || !strings.Contains(e.Message, "no such file") {
+		t.Errorf("the missing capture's error does not say why: %+v", e)
 	}
 }
