@@ -264,3 +264,30 @@ func TestOneDocumentPerCapture(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONOfSeveralCaptures: --format json over several captures is one
+// JSON value json.load reads (an array of synack/v1 documents, in the
+// order given, also under -j), not documents one after another.
+func TestJSONOfSeveralCaptures(t *testing.T) {
+	for _, args := range [][]string{
+		{"read", "--format", "json", "fixtures/greeting.pcap", "fixtures/refused.pcap", "fixtures/missing.pcap", "fixtures/dumpcap.pcapng"},
+		{"read", "--format", "json", "-j", "3", "fixtures/greeting.pcap", "fixtures/refused.pcap", "fixtures/missing.pcap", "fixtures/dumpcap.pcapng"},
+		{"read", "--format", "json", "--summary", "fixtures/greeting.pcap", "fixtures/refused.pcap", "fixtures/missing.pcap", "fixtures/dumpcap.pcapng"},
+	} {
+		_, out, _ := runCLI(args...)
+		var docs []struct {
+			Schema string
+			Source struct{ Name string }
+		}
+		if err := json.Unmarshal([]byte(out), &docs); err != nil {
+			t.Fatalf("%v: not one JSON value: %v\n%s", args, err, out)
+		}
+		var names []string
+		for _, d := range docs {
+			names = append(names, d.Source.Name)
+		}
+		if strings.Join(names, " ") != "fixtures/greeting.pcap fixtures/refused.pcap fixtures/dumpcap.pcapng" || docs[0].Schema != "synack/v1" {
+			t.Errorf("%v: documents %v", args, names)
+		}
+	}
+}

@@ -97,14 +97,24 @@ func runRead(ctx context.Context, f readFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Several JSON documents on stdout make one array, which json.load
+	// and jq read; one capture stays one document.
+	var list *jsonList
+	if f.report.format == "json" && len(f.files) > 1 && outputs == nil {
+		list = &jsonList{w: stdout}
+		defer list.close()
+	}
 	if f.jobs > 1 && len(f.files) > 1 {
-		return readParallel(ctx, f, r, outputs, stdout, stderr)
+		return readParallel(ctx, f, r, outputs, list, stdout, stderr)
 	}
 	var errs []error
 	for i, name := range f.files {
-		if outputs != nil {
+		switch {
+		case outputs != nil:
 			err = readInto(ctx, name, outputs[i], f, r, stderr)
-		} else {
+		case list != nil:
+			err = readOne(ctx, name, f, r, list.item(), stderr)
+		default:
 			err = readOne(ctx, name, f, r, stdout, stderr)
 		}
 		errs = append(errs, err)
@@ -214,7 +224,7 @@ func readInto(ctx context.Context, name, path string, f readFlags, r *renderer, 
 // readParallel reads up to jobs files at once, each into a spool file
 // (or its -o document), and writes the reports (and warnings) in the
 // order the files were given.
-func readParallel(ctx context.Context, f readFlags, r *renderer, outputs []string, stdout, stderr io.Writer) error {
+func readParallel(ctx context.Context, f readFlags, r *renderer, outputs []string, list *jsonList, stdout, stderr io.Writer) error {
 	type result struct {
 		spool *os.File
 		msgs  bytes.Buffer
@@ -251,7 +261,11 @@ func readParallel(ctx context.Context, f readFlags, r *renderer, outputs []strin
 		stderr.Write(res.msgs.Bytes())
 		if res.spool != nil {
 			if _, err := res.spool.Seek(0, io.SeekStart); err == nil {
-				io.Copy(stdout, res.spool)
+				if list != nil {
+					io.Copy(list.item(), res.spool)
+				} else {
+					io.Copy(stdout, res.spool)
+				}
 			}
 			res.spool.Close()
 		}
@@ -282,4 +296,42 @@ func splitFilesFilter(rflags, args []string) (files []string, filter string) {
 		break
 	}
 	return files, strings.Join(args[i:], " ")
+}
+
+// jsonList writes documents as the elements of one JSON array: "[" before
+// the first, "," between, "]" after the last ("[]" when there is none).
+type jsonList struct {
+	w io.Writer
+	n int
+}
+
+// item is the writer for the next document: the separator goes out with
+// its first byte, so that a capture that writes nothing adds nothing.
+func (l *jsonList) item() io.Writer { return &listItem{l: l} }
+
+func (l *jsonList) close() {
+	if l.n == 0 {
+		io.WriteString(l.w, "[")
+	}
+	io.WriteString(l.w, "]\n")
+}
+
+type listItem struct {
+	l       *jsonList
+	started bool
+}
+
+func (i *listItem) Write(p []byte) (int, error) {
+	if !i.started && len(p) > 0 {
+		i.started = true
+		sep := ",\n"
+		if i.l.n == 0 {
+			sep = "[\n"
+		}
+		i.l.n++
+		if _, err := io.WriteString(i.l.w, sep); err != nil {
+			return 0, err
+		}
+	}
+	return i.l.w.Write(p)
 }
