@@ -60,7 +60,20 @@ type Frame struct {
 	Data     []byte
 	Length   int    // length on the wire
 	LinkType uint32 // LINKTYPE_ value of the frame's interface
+	// Warning, nil for a sound frame, says what was wrong with a frame
+	// that is handed out all the same (a *FrameWarning: a timestamp out
+	// of range, read as it says).
+	Warning error
 }
+
+// FrameWarning is a problem with one frame that did not stop reading.
+type FrameWarning struct {
+	Frame uint64
+	Err   error
+}
+
+func (w *FrameWarning) Error() string { return fmt.Sprintf("frame %d: %v", w.Frame, w.Err) }
+func (w *FrameWarning) Unwrap() error { return w.Err }
 
 // MaxFrame bounds the bytes one record may claim. libpcap refuses records
 // above 256 KiB for most link types; we allow more (Linux BIG TCP and GRO
@@ -252,6 +265,7 @@ func (f *File) SetFilter(flt *Filter) { f.filter = flt }
 func (f *File) Next(fr *Frame) error {
 	for {
 		off := f.br.n
+		fr.Warning = nil
 		if err := f.rr.next(fr); err != nil {
 			if err == io.EOF {
 				return err
@@ -260,6 +274,9 @@ func (f *File) Next(fr *Frame) error {
 		}
 		f.n++
 		fr.Number = f.n
+		if fr.Warning != nil {
+			fr.Warning = &FrameWarning{Frame: f.n, Err: fr.Warning}
+		}
 		if f.filter == nil || f.filter.Match(fr.Data) {
 			return nil
 		}
