@@ -155,8 +155,10 @@ func (s *session) warn(err error) {
 	}
 }
 
-// decode hands a captured frame to the decoder.
+// decode hands a captured frame to the decoder, after the reader's
+// warning about it, if any.
 func (s *session) decode(cf *capture.Frame) {
+	s.warn(cf.Warning)
 	df := toDecode(cf)
 	s.warn(s.dec.Packet(&df))
 }
