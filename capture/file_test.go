@@ -263,11 +263,9 @@ func TestFilter(t *testing.T) {
 		{"src port 12345", 4},
 	} {
 		f, _ := NewReader(bytes.NewReader(data), "greeting")
-		flt, err := CompileFilter(tc.expr, f.LinkType())
-		if err != nil {
+		if err := f.SetFilter(tc.expr, nil); err != nil {
 			t.Fatal(err)
 		}
-		f.SetFilter(flt)
 		n := 0
 		var fr Frame
 		for f.Next(&fr) == nil {
@@ -320,23 +318,35 @@ func TestPcapngBigEndian(t *testing.T) {
 }
 
 // TestNextDoesNotAllocate holds the readers to decode's rule: nothing is
-// allocated per frame, mapped or streamed, pcap or pcapng.
+// allocated per frame, mapped or streamed, pcap or pcapng, with a filter
+// or without (once each link type's program is compiled).
 func TestNextDoesNotAllocate(t *testing.T) {
 	const frames = 300
 	data := bytes.Repeat([]byte("0123456789abcdef"), 4)
-	var pcapRecs, ngBlocks [][]byte
+	var pcapRecs, ngBlocks, mixedBlocks [][]byte
 	for i := range frames {
 		pcapRecs = append(pcapRecs, data)
 		ngBlocks = append(ngBlocks, epb(0, uint64(i), data))
+		mixedBlocks = append(mixedBlocks, epb(uint32(i%3), uint64(i), data))
 	}
-	files := map[string][]byte{
-		"pcap":   pcapFile(1, pcapRecs...),
-		"pcapng": bytes.Join(append([][]byte{shb(), idb(1, 0)}, ngBlocks...), nil),
-	}
-	dir := t.TempDir()
-	for format, content := range files {
-		path := filepath.Join(dir, "f."+format)
-		if err := os.WriteFile(path, content, 0o644); err != nil {
+	// Ethernet, BSD loopback and LINKTYPE_USER0 in turn: the last is not
+	// read, the others each have their program.
+	mixed := bytes.Join(append([][]byte{shb(), idb(1, 0), idb(0, 0), idb(147, 0)}, mixedBlocks...), nil)
+	notUser0 := func(lt uint32) bool { return lt != 147 }
+	for _, tc := range []struct {
+		name    string
+		content []byte
+		filter  string
+		reads   func(uint32) bool
+		runs    int // frames handed out, less a few for AllocsPerRun's warm-up run
+	}{
+		{"pcap", pcapFile(1, pcapRecs...), "", nil, frames - 10},
+		{"pcapng", bytes.Join(append([][]byte{shb(), idb(1, 0)}, ngBlocks...), nil), "", nil, frames - 10},
+		{"pcap filtered", pcapFile(1, pcapRecs...), "greater 10", nil, frames - 10},
+		{"pcapng, three link types, filtered", mixed, "greater 10", notUser0, frames*2/3 - 10},
+	} {
+		path := filepath.Join(t.TempDir(), "capture")
+		if err := os.WriteFile(path, tc.content, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		for _, mapped := range []bool{true, false} {
@@ -345,19 +355,29 @@ func TestNextDoesNotAllocate(t *testing.T) {
 			if mapped {
 				f, err = Open(path)
 			} else {
-				f, err = NewReader(bytes.NewReader(content), path)
+				f, err = NewReader(bytes.NewReader(tc.content), path)
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
+			if tc.filter != "" || tc.reads != nil {
+				if err := f.SetFilter(tc.filter, tc.reads); err != nil {
+					t.Fatal(err)
+				}
+			}
 			var fr Frame
-			allocs := testing.AllocsPerRun(frames-10, func() {
+			for range 3 { // the first frame of each link type compiles its program
+				if err := f.Next(&fr); err != nil {
+					t.Fatal(err)
+				}
+			}
+			allocs := testing.AllocsPerRun(tc.runs-3, func() {
 				if err := f.Next(&fr); err != nil {
 					t.Fatal(err)
 				}
 			})
 			if allocs != 0 {
-				t.Errorf("%s (mapped %v): %.1f allocations per frame", format, f.Mapped(), allocs)
+				t.Errorf("%s (mapped %v): %.1f allocations per frame", tc.name, f.Mapped(), allocs)
 			}
 			f.Close()
 		}

@@ -87,7 +87,7 @@ func (p *pcapReader) next(fr *Frame) error {
 	}
 	fr.Data = data
 	fr.Length = int(max(wirelen, caplen))
-	fr.LinkType = p.lt
+	fr.LinkType, fr.Interface = p.lt, 0
 	return nil
 }
 

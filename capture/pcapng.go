@@ -292,7 +292,7 @@ func (p *pcapngReader) packet(typ uint32, body []byte, fr *Frame) error {
 	fr.Time, fr.Warning = ifc.time(ts)
 	fr.Data = body[20 : 20+caplen]
 	fr.Length = int(max(wirelen, caplen))
-	fr.LinkType = ifc.linkType
+	fr.LinkType, fr.Interface = ifc.linkType, id
 	return nil
 }
 
@@ -314,6 +314,6 @@ func (p *pcapngReader) simplePacket(body []byte, fr *Frame) error {
 	fr.Time = time.Time{}
 	fr.Data = body[4 : 4+caplen]
 	fr.Length = int(wirelen)
-	fr.LinkType = ifc.linkType
+	fr.LinkType, fr.Interface = ifc.linkType, 0
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -41,6 +42,10 @@ func greetingFrames(t *testing.T) []capture.Frame {
 	}
 }
 
+// asNull rewrites an Ethernet frame carrying IPv4 as a BSD loopback one
+// (LINKTYPE_NULL: the address family in host byte order, 2 for AF_INET).
+func asNull(eth []byte) []byte { return append([]byte{2, 0, 0, 0}, eth[14:]...) }
+
 // pcapMicro is a little-endian µs pcap of the frames; fracs, if given,
 // replace the frames' fractions of a second.
 func pcapMicro(frames []capture.Frame, fracs map[int]uint32) []byte {
@@ -57,6 +62,39 @@ func pcapMicro(frames []capture.Frame, fracs map[int]uint32) []byte {
 		b = le.AppendUint32(le.AppendUint32(b, uint32(fr.Time.Unix())), frac)
 		b = le.AppendUint32(le.AppendUint32(b, uint32(len(fr.Data))), uint32(len(fr.Data)))
 		b = append(b, fr.Data...)
+	}
+	return b
+}
+
+// ngRecord is one enhanced packet block: a frame on an interface.
+type ngRecord struct {
+	iface uint32
+	fr    capture.Frame
+}
+
+// pcapng is a little-endian pcapng file with one interface per link type
+// (µs timestamps) and the records.
+func pcapng(linkTypes []uint16, recs []ngRecord) []byte {
+	le := binary.LittleEndian
+	block := func(b []byte, typ uint32, body []byte) []byte {
+		for len(body)%4 != 0 {
+			body = append(body, 0)
+		}
+		b = le.AppendUint32(le.AppendUint32(b, typ), uint32(12+len(body)))
+		return le.AppendUint32(append(b, body...), uint32(12+len(body)))
+	}
+	shb := le.AppendUint32(nil, 0x1a2b3c4d)
+	shb = le.AppendUint64(le.AppendUint32(shb, 1), ^uint64(0))
+	b := block(nil, 0x0a0d0d0a, shb)
+	for _, lt := range linkTypes {
+		b = block(b, 1, le.AppendUint32(le.AppendUint32(nil, uint32(lt)), 0))
+	}
+	for _, r := range recs {
+		ts := uint64(r.fr.Time.UnixMicro())
+		epb := le.AppendUint32(nil, r.iface)
+		epb = le.AppendUint32(le.AppendUint32(epb, uint32(ts>>32)), uint32(ts))
+		epb = le.AppendUint32(le.AppendUint32(epb, uint32(len(r.fr.Data))), uint32(len(r.fr.Data)))
+		b = block(b, 6, append(epb, r.fr.Data...))
 	}
 	return b
 }
@@ -121,5 +159,59 @@ func TestCaptureWarningsReachReport(t *testing.T) {
 				t.Errorf("frame 3 at %v, want %v", got, want)
 			}
 		}
+	})
+}
+
+// TestFilterPerLinkType: libpcap compiles a filter for one link type; a
+// pcapng file whose interfaces differ needs one program per link type.
+// The program for Ethernet, run over a BSD loopback frame, reads the
+// wrong bytes and dropped every frame of the second interface.
+func TestFilterPerLinkType(t *testing.T) {
+	frames := greetingFrames(t)
+	var recs []ngRecord
+	for i, fr := range frames {
+		if i >= 4 { // the second half of the connection on a loopback interface
+			fr.Data = asNull(fr.Data)
+			recs = append(recs, ngRecord{1, fr})
+			continue
+		}
+		recs = append(recs, ngRecord{0, fr})
+	}
+	ethFirst := pcapng([]uint16{1, 0}, recs)
+	t.Run("both link types filtered", func(t *testing.T) {
+		readBoth(t, ethFirst, pipeline.Options{Filter: "tcp port 12345"}, func(t *testing.T, rep *report.Capture, err error) {
+			wantGreeting(t, rep, err, 8)
+		})
+	})
+	// Ethernet addresses mean nothing on BSD loopback: libpcap refuses the
+	// filter for it. The file's link type is Ethernet, so the filter
+	// stands, and the loopback interface's frames are left out, counted.
+	t.Run("filter not for the second link type", func(t *testing.T) {
+		opt := pipeline.Options{Filter: "ether host 00:00:00:00:00:00"}
+		readBoth(t, ethFirst, opt, func(t *testing.T, rep *report.Capture, err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Totals.Packets != 4 || rep.Err != nil {
+				t.Errorf("%d frames (want 4), error %v", rep.Totals.Packets, rep.Err)
+			}
+			want := `interface 1: bad filter "ether host 00:00:00:00:00:00": ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel, for link type 0 (NULL): 4 frames skipped (first: frame 5)`
+			if len(rep.Warnings) != 1 || rep.Warnings[0].Error() != want {
+				t.Errorf("warnings %q, want %q", rep.Warnings, want)
+			}
+		})
+	})
+	// The file's own link type is held to the filter as before: a usage
+	// error, before anything is read.
+	t.Run("filter not for the first link type", func(t *testing.T) {
+		for i := range recs {
+			recs[i].iface = 1 - recs[i].iface
+		}
+		nullFirst := pcapng([]uint16{0, 1}, recs)
+		readBoth(t, nullFirst, pipeline.Options{Filter: "ether host 00:00:00:00:00:00"}, func(t *testing.T, rep *report.Capture, err error) {
+			if !errors.As(err, new(*capture.FilterError)) || !errors.As(err, new(*pipeline.InputError)) {
+				t.Fatalf("error %v, want an InputError for the filter", err)
+			}
+		})
 	})
 }

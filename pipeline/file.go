@@ -83,24 +83,59 @@ func ReadFile(ctx context.Context, path string, opt Options) (*report.Capture, e
 }
 
 // Read is ReadFile for a file already open.
+//
+// The filter is compiled for each link type in the file (libpcap compiles
+// per link type: Ethernet addresses mean nothing on raw IP). It must
+// compile for the file's link type (the first interface's), else it is an
+// InputError; the frames of a later link type it does not compile for are
+// skipped, with a warning naming the interface of the first.
 func Read(ctx context.Context, file *capture.File, opt Options) (*report.Capture, error) {
 	lt := decode.LinkType(file.LinkType())
 	if !decode.SupportsLinkType(lt) {
 		return nil, &InputError{Source: file.Name(), Err: fmt.Errorf("%w %d (%s): synack reads Ethernet, Linux cooked (SLL, SLL2), BSD loopback and raw IP",
 			decode.ErrUnsupportedLinkType, uint32(lt), lt)}
 	}
-	if opt.Filter != "" {
-		flt, err := capture.CompileFilter(opt.Filter, uint32(lt))
-		if err != nil {
-			return nil, &InputError{Source: file.Name(), Err: err}
-		}
-		file.SetFilter(flt)
+	if err := file.SetFilter(opt.Filter, nil); err != nil {
+		return nil, &InputError{Source: file.Name(), Err: err}
 	}
 	rep := &report.Capture{Source: file.Name(), Format: file.Format(), LinkType: lt.String(), Filter: opt.Filter}
 	s := newSession(rep, opt)
 	s.readFile(ctx, file)
+	s.warnSkipped(file.LinkTypes())
 	s.finish()
 	return rep, nil
+}
+
+// warnSkipped puts a warning for each link type whose frames were skipped
+// before the per-frame warnings, within the bound: they say what the
+// whole report leaves out.
+func (s *session) warnSkipped(seen []capture.LinkTypeSeen) {
+	var skipped []error
+	for _, l := range seen {
+		if l.Skipped == 0 {
+			continue
+		}
+		frames := fmt.Sprintf("%d frames", l.Skipped)
+		if l.Skipped == 1 {
+			frames = "1 frame"
+		}
+		if l.Err != nil {
+			skipped = append(skipped, fmt.Errorf("interface %d: %w, for link type %d (%s): %s skipped (first: frame %d)",
+				l.Interface, l.Err, l.LinkType, decode.LinkType(l.LinkType), frames, l.Frame))
+		} else {
+			skipped = append(skipped, fmt.Errorf("interface %d: %w %d: %s skipped (first: frame %d)",
+				l.Interface, decode.ErrUnsupportedLinkType, l.LinkType, frames, l.Frame))
+		}
+	}
+	if len(skipped) == 0 {
+		return
+	}
+	all := append(skipped, s.rep.Warnings...)
+	if len(all) > s.maxWarnings {
+		s.rep.WarningsOmitted += uint64(len(all) - s.maxWarnings)
+		all = all[:s.maxWarnings]
+	}
+	s.rep.Warnings = all
 }
 
 // session is one source being decoded into one report.
