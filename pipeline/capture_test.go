@@ -215,3 +215,44 @@ func TestFilterPerLinkType(t *testing.T) {
 		})
 	})
 }
+
+// TestFirstInterfaceUnsupported: a pcapng file whose first interface has
+// a link type synack does not read (147, LINKTYPE_USER0) was refused
+// whole; the frames of its other interfaces are read now, and the
+// skipped interface is named in a warning. A file with no interface synack
+// reads is refused as before.
+func TestFirstInterfaceUnsupported(t *testing.T) {
+	frames := greetingFrames(t)
+	junk := capture.Frame{Time: frames[0].Time, Data: []byte("not a frame synack reads")}
+	recs := []ngRecord{{0, junk}}
+	for i, fr := range frames {
+		recs = append(recs, ngRecord{1, fr})
+		if i == 3 {
+			recs = append(recs, ngRecord{0, junk})
+		}
+	}
+	mixed := pcapng([]uint16{147, 1}, recs)
+	const skipped = "interface 0: unsupported link type 147: 2 frames skipped (first: frame 1)"
+	for _, filter := range []string{"", "tcp port 12345"} {
+		t.Run("filter "+filter, func(t *testing.T) {
+			readBoth(t, mixed, pipeline.Options{Filter: filter}, func(t *testing.T, rep *report.Capture, err error) {
+				wantGreeting(t, rep, err, 8, skipped)
+			})
+		})
+	}
+	t.Run("bad filter", func(t *testing.T) {
+		readBoth(t, mixed, pipeline.Options{Filter: "tcp port"}, func(t *testing.T, rep *report.Capture, err error) {
+			if !errors.As(err, new(*capture.FilterError)) || !errors.As(err, new(*pipeline.InputError)) {
+				t.Fatalf("error %v, want an InputError for the filter", err)
+			}
+		})
+	})
+	t.Run("no interface synack reads", func(t *testing.T) {
+		only := pcapng([]uint16{147, 147}, []ngRecord{{0, junk}, {1, junk}})
+		readBoth(t, only, pipeline.Options{}, func(t *testing.T, rep *report.Capture, err error) {
+			if !errors.Is(err, decode.ErrUnsupportedLinkType) || !strings.Contains(err.Error(), "unsupported link type 147") {
+				t.Fatalf("error %v, want unsupported link type 147", err)
+			}
+		})
+	})
+}

@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 
 	"synack/capture"
 	"synack/decode"
@@ -84,26 +86,43 @@ func ReadFile(ctx context.Context, path string, opt Options) (*report.Capture, e
 
 // Read is ReadFile for a file already open.
 //
-// The filter is compiled for each link type in the file (libpcap compiles
-// per link type: Ethernet addresses mean nothing on raw IP). It must
-// compile for the file's link type (the first interface's), else it is an
-// InputError; the frames of a later link type it does not compile for are
-// skipped, with a warning naming the interface of the first.
+// The frames of a link type the decoder does not read are skipped, and
+// so are those of a link type the filter does not compile for (libpcap
+// compiles per link type: Ethernet addresses mean nothing on raw IP), with
+// a warning for each, naming the interface of its first frame. The filter
+// must compile for the file's link type (the first interface's), or, when
+// synack does not read that, for the first link type it does: else the
+// filter is an InputError. A file with no interface synack reads is one
+// too; a pcap file, of one link type, is refused before it is read.
 func Read(ctx context.Context, file *capture.File, opt Options) (*report.Capture, error) {
 	lt := decode.LinkType(file.LinkType())
-	if !decode.SupportsLinkType(lt) {
-		return nil, &InputError{Source: file.Name(), Err: fmt.Errorf("%w %d (%s): synack reads Ethernet, Linux cooked (SLL, SLL2), BSD loopback and raw IP",
-			decode.ErrUnsupportedLinkType, uint32(lt), lt)}
+	if !decode.SupportsLinkType(lt) && file.OneLinkType() {
+		return nil, unsupported(file, lt)
 	}
-	if err := file.SetFilter(opt.Filter, nil); err != nil {
+	if err := file.SetFilter(opt.Filter, reads); err != nil {
 		return nil, &InputError{Source: file.Name(), Err: err}
 	}
 	rep := &report.Capture{Source: file.Name(), Format: file.Format(), LinkType: lt.String(), Filter: opt.Filter}
 	s := newSession(rep, opt)
 	s.readFile(ctx, file)
-	s.warnSkipped(file.LinkTypes())
+	if errors.As(rep.Err, new(*capture.FilterError)) {
+		return nil, &InputError{Source: file.Name(), Err: rep.Err}
+	}
+	seen := file.LinkTypes()
+	if rep.Err == nil && !decode.SupportsLinkType(lt) && !slices.ContainsFunc(seen, func(l capture.LinkTypeSeen) bool { return l.Read }) {
+		return nil, unsupported(file, lt)
+	}
+	s.warnSkipped(seen)
 	s.finish()
 	return rep, nil
+}
+
+// reads is the link types the decoder reads, for capture.File.SetFilter.
+func reads(lt uint32) bool { return decode.SupportsLinkType(decode.LinkType(lt)) }
+
+func unsupported(file *capture.File, lt decode.LinkType) error {
+	return &InputError{Source: file.Name(), Err: fmt.Errorf("%w %d (%s): synack reads Ethernet, Linux cooked (SLL, SLL2), BSD loopback and raw IP",
+		decode.ErrUnsupportedLinkType, uint32(lt), lt)}
 }
 
 // warnSkipped puts a warning for each link type whose frames were skipped
