@@ -249,22 +249,26 @@ func TestFilter(t *testing.T) {
 	if _, err := CompileFilter("tcp port", 1); err == nil || !strings.Contains(err.Error(), `bad filter "tcp port"`) {
 		t.Fatalf("bad filter accepted or unclear: %v", err)
 	}
-	data, err := os.ReadFile("../fixtures/greeting.pcap")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
-		expr string
-		want int
+		file, expr string
+		want       int
 	}{
-		{"tcp port 12345", 8},
-		{"tcp port 80", 0},
-		{"tcp[tcpflags] & tcp-syn != 0", 2},
-		{"src port 12345", 4},
+		{"greeting.pcap", "tcp port 12345", 8},
+		{"greeting.pcap", "tcp port 80", 0},
+		{"greeting.pcap", "tcp[tcpflags] & tcp-syn != 0", 2},
+		{"greeting.pcap", "src port 12345", 4},
+		// LINKTYPE_RAW (101) is DLT_RAW (12) to libpcap's compiler.
+		{"raw.pcap", "tcp port 80", 8},
+		{"raw.pcap", "ip6 and tcp port 443", 8},
+		{"raw.pcap", "tcp[tcpflags] & tcp-syn != 0", 2}, // tcp[] reaches into IPv4 only
 	} {
-		f, _ := NewReader(bytes.NewReader(data), "greeting")
-		if err := f.SetFilter(tc.expr, nil); err != nil {
+		data, err := os.ReadFile("../fixtures/" + tc.file)
+		if err != nil {
 			t.Fatal(err)
+		}
+		f, _ := NewReader(bytes.NewReader(data), tc.file)
+		if err := f.SetFilter(tc.expr, nil); err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
 		}
 		n := 0
 		var fr Frame
@@ -272,7 +276,7 @@ func TestFilter(t *testing.T) {
 			n++
 		}
 		if n != tc.want {
-			t.Errorf("%q matched %d frames, want %d", tc.expr, n, tc.want)
+			t.Errorf("%s: %q matched %d frames, want %d", tc.file, tc.expr, n, tc.want)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +46,9 @@ func greetingFrames(t *testing.T) []capture.Frame {
 // asNull rewrites an Ethernet frame carrying IPv4 as a BSD loopback one
 // (LINKTYPE_NULL: the address family in host byte order, 2 for AF_INET).
 func asNull(eth []byte) []byte { return append([]byte{2, 0, 0, 0}, eth[14:]...) }
+
+// asRaw rewrites an Ethernet frame as a raw IP one (LINKTYPE_RAW).
+func asRaw(eth []byte) []byte { return bytes.Clone(eth[14:]) }
 
 // pcapMicro is a little-endian µs pcap of the frames; fracs, if given,
 // replace the frames' fractions of a second.
@@ -180,6 +184,17 @@ func TestFilterPerLinkType(t *testing.T) {
 	ethFirst := pcapng([]uint16{1, 0}, recs)
 	t.Run("both link types filtered", func(t *testing.T) {
 		readBoth(t, ethFirst, pipeline.Options{Filter: "tcp port 12345"}, func(t *testing.T, rep *report.Capture, err error) {
+			wantGreeting(t, rep, err, 8)
+		})
+	})
+	// libpcap knows LINKTYPE_RAW (101) as DLT_RAW (12): compiled for 101
+	// the filter failed, and a raw IP interface's frames were skipped.
+	t.Run("Ethernet and raw IP filtered", func(t *testing.T) {
+		raw := slices.Clone(recs)
+		for i := range raw[4:] {
+			raw[4+i].fr.Data = asRaw(frames[4+i].Data)
+		}
+		readBoth(t, pcapng([]uint16{1, 101}, raw), pipeline.Options{Filter: "tcp port 12345"}, func(t *testing.T, rep *report.Capture, err error) {
 			wantGreeting(t, rep, err, 8)
 		})
 	})
