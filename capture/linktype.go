@@ -21,7 +21,7 @@ type LinkTypeSeen struct {
 
 // linkState is what Next keeps for one link type.
 type linkState struct {
-	seen    LinkTypeSeen // Skipped aside; Frame and Interface under File.mu
+	seen    LinkTypeSeen // Skipped aside; Frame and Interface written under linkTypes.mu
 	skip    bool
 	filter  *Filter
 	skipped atomic.Uint64
