@@ -61,7 +61,23 @@ type Frame struct {
 	Data     []byte
 	Length   int    // length on the wire
 	LinkType uint32 // LINKTYPE_ value of the frame's interface
+	// Interface is the pcapng interface the frame was captured on (its
+	// index in the section); 0 in a pcap file.
+	Interface uint32
+	// Warning, nil for a sound frame, says what was wrong with a frame
+	// that is handed out all the same (a *FrameWarning: a timestamp out
+	// of range, read as it says).
+	Warning error
 }
+
+// FrameWarning is a problem with one frame that did not stop reading.
+type FrameWarning struct {
+	Frame uint64
+	Err   error
+}
+
+func (w *FrameWarning) Error() string { return fmt.Sprintf("frame %d: %v", w.Frame, w.Err) }
+func (w *FrameWarning) Unwrap() error { return w.Err }
 
 // MaxFrame bounds the bytes one record may claim. libpcap refuses records
 // above 256 KiB for most link types; we allow more (Linux BIG TCP and GRO
@@ -104,7 +120,7 @@ type File struct {
 	rr      recordReader
 	gzipped bool
 	n       uint64
-	filter  *Filter
+	lts     *linkTypes // link types and their filters, once SetFilter is called
 }
 
 // Open opens a pcap or pcapng file (gzip-compressed too); "-" reads
@@ -281,15 +297,15 @@ func (f *File) Format() string { return f.rr.format() }
 // pcapng).
 func (f *File) LinkType() uint32 { return f.rr.linkType() }
 
-// SetFilter makes Next skip frames that the BPF program does not accept.
-func (f *File) SetFilter(flt *Filter) { f.filter = flt }
-
-// Next reads the next frame that passes the filter into fr. It returns
-// io.EOF at the clean end of the file and a *DamageError when the file
-// breaks off or is corrupt; frames read before stay valid.
+// Next reads the next frame that passes the filter (SetFilter) into fr.
+// It returns io.EOF at the clean end of the file and a *DamageError when
+// the file breaks off or is corrupt; frames read before stay valid. With
+// a filter, it may return a *FilterError: see SetFilter. A frame that the
+// filter leaves out is not reported, its Warning neither.
 func (f *File) Next(fr *Frame) error {
 	for {
 		off := f.br.n
+		fr.Warning = nil
 		if err := f.rr.next(fr); err != nil {
 			if err == io.EOF {
 				return err
@@ -298,8 +314,14 @@ func (f *File) Next(fr *Frame) error {
 		}
 		f.n++
 		fr.Number = f.n
-		if f.filter == nil || f.filter.Match(fr.Data) {
+		if fr.Warning != nil {
+			fr.Warning = &FrameWarning{Frame: f.n, Err: fr.Warning}
+		}
+		if f.lts == nil {
 			return nil
+		}
+		if ok, err := f.admit(fr); ok || err != nil {
+			return err
 		}
 	}
 }

@@ -249,32 +249,34 @@ func TestFilter(t *testing.T) {
 	if _, err := CompileFilter("tcp port", 1); err == nil || !strings.Contains(err.Error(), `bad filter "tcp port"`) {
 		t.Fatalf("bad filter accepted or unclear: %v", err)
 	}
-	data, err := os.ReadFile("../fixtures/greeting.pcap")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
-		expr string
-		want int
+		file, expr string
+		want       int
 	}{
-		{"tcp port 12345", 8},
-		{"tcp port 80", 0},
-		{"tcp[tcpflags] & tcp-syn != 0", 2},
-		{"src port 12345", 4},
+		{"greeting.pcap", "tcp port 12345", 8},
+		{"greeting.pcap", "tcp port 80", 0},
+		{"greeting.pcap", "tcp[tcpflags] & tcp-syn != 0", 2},
+		{"greeting.pcap", "src port 12345", 4},
+		// LINKTYPE_RAW (101) is DLT_RAW (12) to libpcap's compiler.
+		{"raw.pcap", "tcp port 80", 8},
+		{"raw.pcap", "ip6 and tcp port 443", 8},
+		{"raw.pcap", "tcp[tcpflags] & tcp-syn != 0", 2}, // tcp[] reaches into IPv4 only
 	} {
-		f, _ := NewReader(bytes.NewReader(data), "greeting")
-		flt, err := CompileFilter(tc.expr, f.LinkType())
+		data, err := os.ReadFile("../fixtures/" + tc.file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.SetFilter(flt)
+		f, _ := NewReader(bytes.NewReader(data), tc.file)
+		if err := f.SetFilter(tc.expr, nil); err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
+		}
 		n := 0
 		var fr Frame
 		for f.Next(&fr) == nil {
 			n++
 		}
 		if n != tc.want {
-			t.Errorf("%q matched %d frames, want %d", tc.expr, n, tc.want)
+			t.Errorf("%s: %q matched %d frames, want %d", tc.file, tc.expr, n, tc.want)
 		}
 	}
 }
@@ -320,23 +322,35 @@ func TestPcapngBigEndian(t *testing.T) {
 }
 
 // TestNextDoesNotAllocate holds the readers to decode's rule: nothing is
-// allocated per frame, mapped or streamed, pcap or pcapng.
+// allocated per frame, mapped or streamed, pcap or pcapng, with a filter
+// or without (once each link type's program is compiled).
 func TestNextDoesNotAllocate(t *testing.T) {
 	const frames = 300
 	data := bytes.Repeat([]byte("0123456789abcdef"), 4)
-	var pcapRecs, ngBlocks [][]byte
+	var pcapRecs, ngBlocks, mixedBlocks [][]byte
 	for i := range frames {
 		pcapRecs = append(pcapRecs, data)
 		ngBlocks = append(ngBlocks, epb(0, uint64(i), data))
+		mixedBlocks = append(mixedBlocks, epb(uint32(i%3), uint64(i), data))
 	}
-	files := map[string][]byte{
-		"pcap":   pcapFile(1, pcapRecs...),
-		"pcapng": bytes.Join(append([][]byte{shb(), idb(1, 0)}, ngBlocks...), nil),
-	}
-	dir := t.TempDir()
-	for format, content := range files {
-		path := filepath.Join(dir, "f."+format)
-		if err := os.WriteFile(path, content, 0o644); err != nil {
+	// Ethernet, BSD loopback and LINKTYPE_USER0 in turn: the last is not
+	// read, the others each have their program.
+	mixed := bytes.Join(append([][]byte{shb(), idb(1, 0), idb(0, 0), idb(147, 0)}, mixedBlocks...), nil)
+	notUser0 := func(lt uint32) bool { return lt != 147 }
+	for _, tc := range []struct {
+		name    string
+		content []byte
+		filter  string
+		reads   func(uint32) bool
+		runs    int // frames handed out, less a few for AllocsPerRun's warm-up run
+	}{
+		{"pcap", pcapFile(1, pcapRecs...), "", nil, frames - 10},
+		{"pcapng", bytes.Join(append([][]byte{shb(), idb(1, 0)}, ngBlocks...), nil), "", nil, frames - 10},
+		{"pcap filtered", pcapFile(1, pcapRecs...), "greater 10", nil, frames - 10},
+		{"pcapng, three link types, filtered", mixed, "greater 10", notUser0, frames*2/3 - 10},
+	} {
+		path := filepath.Join(t.TempDir(), "capture")
+		if err := os.WriteFile(path, tc.content, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		for _, mapped := range []bool{true, false} {
@@ -345,19 +359,29 @@ func TestNextDoesNotAllocate(t *testing.T) {
 			if mapped {
 				f, err = Open(path)
 			} else {
-				f, err = NewReader(bytes.NewReader(content), path)
+				f, err = NewReader(bytes.NewReader(tc.content), path)
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
+			if tc.filter != "" || tc.reads != nil {
+				if err := f.SetFilter(tc.filter, tc.reads); err != nil {
+					t.Fatal(err)
+				}
+			}
 			var fr Frame
-			allocs := testing.AllocsPerRun(frames-10, func() {
+			for range 3 { // the first frame of each link type compiles its program
+				if err := f.Next(&fr); err != nil {
+					t.Fatal(err)
+				}
+			}
+			allocs := testing.AllocsPerRun(tc.runs-3, func() {
 				if err := f.Next(&fr); err != nil {
 					t.Fatal(err)
 				}
 			})
 			if allocs != 0 {
-				t.Errorf("%s (mapped %v): %.1f allocations per frame", format, f.Mapped(), allocs)
+				t.Errorf("%s (mapped %v): %.1f allocations per frame", tc.name, f.Mapped(), allocs)
 			}
 			f.Close()
 		}

@@ -49,13 +49,13 @@ type Filter struct {
 }
 
 // CompileFilter compiles a tcpdump filter expression for frames of the
-// given link type.
+// given link type (a file's LINKTYPE_ value).
 func CompileFilter(expr string, linkType uint32) (*Filter, error) {
 	cexpr := C.CString(expr)
 	defer C.free(unsafe.Pointer(cexpr))
 	var prog C.struct_bpf_program
 	var errbuf [C.PCAP_ERRBUF_SIZE]C.char
-	if C.compile_filter(C.int(linkType), C.int(MaxFrame), cexpr, &prog, &errbuf[0], C.int(len(errbuf))) != 0 {
+	if C.compile_filter(C.int(dlt(linkType)), C.int(MaxFrame), cexpr, &prog, &errbuf[0], C.int(len(errbuf))) != 0 {
 		return nil, &FilterError{Expr: expr, Err: errors.New(C.GoString(&errbuf[0]))}
 	}
 	defer C.pcap_freecode(&prog)
@@ -69,6 +69,20 @@ func CompileFilter(expr string, linkType uint32) (*Filter, error) {
 		return nil, &FilterError{Expr: expr, Err: err}
 	}
 	return &Filter{expr: expr, vm: vm}, nil
+}
+
+// dlt is the DLT_ value libpcap's compiler knows a LINKTYPE_ value by.
+// Files store LINKTYPE_ values; the two agree from 104 up and for most
+// below, but raw IP is LINKTYPE_RAW (101) in a file and DLT_RAW (12 here,
+// 14 on OpenBSD) to pcap_open_dead, which does not translate (libpcap's
+// linktype_to_dlt in pcap-common.c does, for files it reads itself). The
+// decoder also reads 14 as raw IP, as OpenBSD writes it.
+func dlt(linkType uint32) uint32 {
+	switch linkType {
+	case 101, 14:
+		return C.DLT_RAW
+	}
+	return linkType
 }
 
 // String returns the filter expression.

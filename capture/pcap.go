@@ -76,16 +76,31 @@ func (p *pcapReader) next(fr *Frame) error {
 	if !p.nanos {
 		nsec *= 1000
 	}
-	if nsec >= 1e9 {
-		return fmt.Errorf("record timestamp fraction %d out of range: corrupt record header", frac)
-	}
 	data, err := p.r.mustRead(int(caplen), "packet data")
 	if err != nil {
 		return err
 	}
+	// time.Unix carries a fraction of a second or more into the seconds.
 	fr.Time = time.Unix(int64(sec), nsec).UTC()
+	if nsec >= 1e9 {
+		fr.Warning = p.fractionWarning(frac, fr.Time)
+	}
 	fr.Data = data
 	fr.Length = int(max(wirelen, caplen))
-	fr.LinkType = p.lt
+	fr.LinkType, fr.Interface = p.lt, 0
 	return nil
+}
+
+// fractionWarning is for a record whose fraction of a second is a second
+// or more. libpcap 1.10 hands such a record on as it is (pcap_next_ex
+// gives tv_usec 2500000) and tshark 4 prints a garbled negative time; one
+// bad header field is no reason to stop reading the file, so the frame is
+// kept with its time carried into the seconds, and said so.
+func (p *pcapReader) fractionWarning(frac uint32, t time.Time) error {
+	unit, second := "µs", 1000000
+	if p.nanos {
+		unit, second = "ns", 1000000000
+	}
+	return fmt.Errorf("timestamp fraction %d %s out of range (a second is %d): carried into the seconds, read as %s",
+		frac, unit, second, t.Format(time.RFC3339Nano))
 }

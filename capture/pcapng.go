@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"math/bits"
 	"time"
 )
@@ -160,36 +161,89 @@ func (p *pcapngReader) interfaceOptions(ifc *ngInterface, opts []byte) {
 	}
 }
 
-// time converts a timestamp in the interface's units.
+// maxSeconds is the latest pcapng time read as it is: 2^62 s after 1970
+// (year 146138514283). A 64-bit count of seconds plus if_tsoffset reaches
+// far past what int64 seconds hold, and used to wrap (to 1969, or before
+// the Unix epoch); the bound also leaves room to add any time.Duration
+// without saturating time.Time, which the decoder's sweeps rely on.
+const maxSeconds = 1 << 62
+
+// lastRFC3339 is the last second of year 9999, the last that RFC 3339
+// (and so JSON's dates) can write.
+const lastRFC3339 = 253402300799
+
+// time converts a timestamp in the interface's units. pcapng counts time
+// from 1970 (draft-ietf-opsawg-pcapng, the EPB's Timestamp), so a time
+// before 1970 (a negative if_tsoffset) or after 2^62 s is clamped to that
+// range; one after year 9999 but within it is kept. Either gives a
+// warning, which a sound time does not allocate.
 func (ifc *ngInterface) time(ts uint64) (time.Time, error) {
-	var sec, nsec uint64
+	sec, nsec := ifc.split(ts)
+	// sec is unsigned and if_tsoffset signed: their sum may need 65 bits.
+	var sum uint64
+	switch {
+	case ifc.offset >= 0:
+		var carry uint64
+		if sum, carry = bits.Add64(sec, uint64(ifc.offset), 0); carry != 0 {
+			sum = math.MaxUint64
+		}
+	case sec >= uint64(-ifc.offset): // -MinInt64 wraps to MinInt64, as uint64 still its magnitude
+		sum = sec - uint64(-ifc.offset)
+	default:
+		return time.Unix(0, 0).UTC(), ifc.rangeWarning(ts, "is before 1970: clamped to 1970-01-01T00:00:00Z")
+	}
+	if sum >= maxSeconds {
+		clamped := time.Unix(maxSeconds, 0).UTC()
+		return clamped, ifc.rangeWarning(ts, fmt.Sprintf("is after 2^62 s (year %d): clamped to 2^62 s", clamped.Year()))
+	}
+	t := time.Unix(int64(sum), int64(nsec)).UTC()
+	if sum > lastRFC3339 {
+		return t, ifc.rangeWarning(ts, fmt.Sprintf("is in year %d, after 9999: kept", t.Year()))
+	}
+	return t, nil
+}
+
+// split divides a timestamp into seconds and nanoseconds. Every
+// resolution has an exact answer: beyond 10^-19 s or 2^-63 s a 64-bit
+// timestamp is less than a second.
+func (ifc *ngInterface) split(ts uint64) (sec, nsec uint64) {
 	if ifc.pow2 {
-		if ifc.exp > 63 {
-			return time.Time{}, fmt.Errorf("timestamp resolution 2^-%d out of range", ifc.exp)
+		if ifc.exp >= 64 {
+			hi, _ := bits.Mul64(ts, 1e9)
+			return 0, hi >> (ifc.exp - 64)
 		}
-		sec, nsec = ts>>ifc.exp, ts&(1<<ifc.exp-1)
-		hi, lo := bits.Mul64(nsec, 1e9)
+		sec, frac := ts>>ifc.exp, ts&(1<<ifc.exp-1)
+		hi, lo := bits.Mul64(frac, 1e9)
 		nsec, _ = bits.Div64(hi, lo, 1<<ifc.exp)
-	} else {
-		if ifc.exp > 19 {
-			return time.Time{}, fmt.Errorf("timestamp resolution 10^-%d out of range", ifc.exp)
-		}
+		return sec, nsec
+	}
+	sec, nsec = 0, ts
+	if ifc.exp <= 19 {
 		units := uint64(1)
 		for range ifc.exp {
 			units *= 10
 		}
 		sec, nsec = ts/units, ts%units
-		if ifc.exp <= 9 {
-			for range 9 - ifc.exp {
-				nsec *= 10
-			}
-		} else {
-			for range ifc.exp - 9 {
-				nsec /= 10
-			}
+	}
+	if ifc.exp <= 9 {
+		for range 9 - ifc.exp {
+			nsec *= 10
+		}
+	} else {
+		for i := ifc.exp; i > 9 && nsec > 0; i-- {
+			nsec /= 10
 		}
 	}
-	return time.Unix(int64(sec)+ifc.offset, int64(nsec)).UTC(), nil
+	return sec, nsec
+}
+
+// rangeWarning says what became of a time out of range.
+func (ifc *ngInterface) rangeWarning(ts uint64, what string) error {
+	base := "10"
+	if ifc.pow2 {
+		base = "2"
+	}
+	return fmt.Errorf("timestamp %d × %s^-%d s + if_tsoffset %d s %s", ts, base, ifc.exp, ifc.offset, what)
 }
 
 func (p *pcapngReader) next(fr *Frame) error {
@@ -235,12 +289,10 @@ func (p *pcapngReader) packet(typ uint32, body []byte, fr *Frame) error {
 	if uint64(caplen) > uint64(len(body)-20) {
 		return fmt.Errorf("packet claims %d captured bytes but its block holds %d", caplen, len(body)-20)
 	}
-	if fr.Time, err = ifc.time(ts); err != nil {
-		return err
-	}
+	fr.Time, fr.Warning = ifc.time(ts)
 	fr.Data = body[20 : 20+caplen]
 	fr.Length = int(max(wirelen, caplen))
-	fr.LinkType = ifc.linkType
+	fr.LinkType, fr.Interface = ifc.linkType, id
 	return nil
 }
 
@@ -262,6 +314,6 @@ func (p *pcapngReader) simplePacket(body []byte, fr *Frame) error {
 	fr.Time = time.Time{}
 	fr.Data = body[4 : 4+caplen]
 	fr.Length = int(wirelen)
-	fr.LinkType = ifc.linkType
+	fr.LinkType, fr.Interface = ifc.linkType, 0
 	return nil
 }

@@ -18,6 +18,7 @@ const (
 
 type batch struct {
 	items  [batchSize]decode.Parsed
+	warns  [batchSize]error // the reader's warning about each item, nil for most
 	n      int
 	offset int64  // file offset after the batch, for progress
 	frames uint64 // frames read up to the end of the batch
@@ -42,6 +43,7 @@ func (s *session) readBatched(ctx context.Context, file *capture.File, count uin
 	go produce(ctx, file, count, free, full, quit)
 	for b := range full {
 		for i := range b.n {
+			s.warn(b.warns[i])
 			s.warn(s.dec.Apply(&b.items[i]))
 		}
 		if s.progress != nil && b.err == nil {
@@ -94,6 +96,7 @@ func produce(ctx context.Context, file *capture.File, count uint64, free <-chan 
 		taken++
 		df := toDecode(&cf)
 		p.Parse(&df, &b.items[b.n])
+		b.warns[b.n] = cf.Warning
 		if b.n++; b.n < batchSize {
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 	"sync/atomic"
 
 	"synack/capture"
@@ -97,24 +98,76 @@ func ReadFile(ctx context.Context, path string, opt Options) (*report.Capture, e
 }
 
 // Read is ReadFile for a file already open.
+//
+// The frames of a link type the decoder does not read are skipped, and
+// so are those of a link type the filter does not compile for (libpcap
+// compiles per link type: Ethernet addresses mean nothing on raw IP), with
+// a warning for each, naming the interface of its first frame. The filter
+// must compile for the file's link type (the first interface's), or, when
+// synack does not read that, for the first link type it does: else the
+// filter is an InputError. A file with no interface synack reads is one
+// too; a pcap file, of one link type, is refused before it is read.
 func Read(ctx context.Context, file *capture.File, opt Options) (*report.Capture, error) {
 	lt := decode.LinkType(file.LinkType())
-	if !decode.SupportsLinkType(lt) {
-		return nil, &InputError{Source: file.Name(), Err: fmt.Errorf("%w %d (%s): synack reads Ethernet, Linux cooked (SLL, SLL2), BSD loopback and raw IP",
-			decode.ErrUnsupportedLinkType, uint32(lt), lt)}
+	if !decode.SupportsLinkType(lt) && file.OneLinkType() {
+		return nil, unsupported(file, lt)
 	}
-	if opt.Filter != "" {
-		flt, err := capture.CompileFilter(opt.Filter, uint32(lt))
-		if err != nil {
-			return nil, &InputError{Source: file.Name(), Err: err}
-		}
-		file.SetFilter(flt)
+	if err := file.SetFilter(opt.Filter, reads); err != nil {
+		return nil, &InputError{Source: file.Name(), Err: err}
 	}
 	rep := &report.Capture{Source: file.Name(), Format: file.Format(), LinkType: lt.String(), Filter: opt.Filter}
 	s := newSession(rep, opt)
 	s.readFile(ctx, file)
+	if errors.As(rep.Err, new(*capture.FilterError)) {
+		return nil, &InputError{Source: file.Name(), Err: rep.Err}
+	}
+	seen := file.LinkTypes()
+	if rep.Err == nil && !decode.SupportsLinkType(lt) && !slices.ContainsFunc(seen, func(l capture.LinkTypeSeen) bool { return l.Read }) {
+		return nil, unsupported(file, lt)
+	}
+	s.warnSkipped(seen)
 	s.finish()
 	return rep, nil
+}
+
+// reads is the link types the decoder reads, for capture.File.SetFilter.
+func reads(lt uint32) bool { return decode.SupportsLinkType(decode.LinkType(lt)) }
+
+func unsupported(file *capture.File, lt decode.LinkType) error {
+	return &InputError{Source: file.Name(), Err: fmt.Errorf("%w %d (%s): synack reads Ethernet, Linux cooked (SLL, SLL2), BSD loopback and raw IP",
+		decode.ErrUnsupportedLinkType, uint32(lt), lt)}
+}
+
+// warnSkipped puts a warning for each link type whose frames were skipped
+// before the per-frame warnings, within the bound: they say what the
+// whole report leaves out.
+func (s *session) warnSkipped(seen []capture.LinkTypeSeen) {
+	var skipped []error
+	for _, l := range seen {
+		if l.Skipped == 0 {
+			continue
+		}
+		frames := fmt.Sprintf("%d frames", l.Skipped)
+		if l.Skipped == 1 {
+			frames = "1 frame"
+		}
+		if l.Err != nil {
+			skipped = append(skipped, fmt.Errorf("interface %d: %w, for link type %d (%s): %s skipped (first: frame %d)",
+				l.Interface, l.Err, l.LinkType, decode.LinkType(l.LinkType), frames, l.Frame))
+		} else {
+			skipped = append(skipped, fmt.Errorf("interface %d: %w %d: %s skipped (first: frame %d)",
+				l.Interface, decode.ErrUnsupportedLinkType, l.LinkType, frames, l.Frame))
+		}
+	}
+	if len(skipped) == 0 {
+		return
+	}
+	all := append(skipped, s.rep.Warnings...)
+	if len(all) > s.maxWarnings {
+		s.rep.WarningsOmitted += uint64(len(all) - s.maxWarnings)
+		all = all[:s.maxWarnings]
+	}
+	s.rep.Warnings = all
 }
 
 // session is one source being decoded into one report.
@@ -171,8 +224,10 @@ func (s *session) warn(err error) {
 	}
 }
 
-// decode hands a captured frame to the decoder.
+// decode hands a captured frame to the decoder, after the reader's
+// warning about it, if any.
 func (s *session) decode(cf *capture.Frame) {
+	s.warn(cf.Warning)
 	df := toDecode(cf)
 	s.warn(s.dec.Packet(&df))
 }

@@ -95,27 +95,31 @@ type jsonEvent struct {
 }
 
 type jsonConn struct {
-	ID           uint64        `json:"id"`
-	Proto        string        `json:"proto"`
-	Client       jsonEndpoint  `json:"client"`
-	Server       jsonEndpoint  `json:"server"`
-	Partial      bool          `json:"partial"`
-	Verdict      string        `json:"verdict"`
-	FirstSeen    string        `json:"first_seen"`
-	LastSeen     string        `json:"last_seen"`
-	DurationUs   int64         `json:"duration_us"`
-	Handshake    jsonHandshake `json:"handshake"`
-	Packets      jsonPair      `json:"packets"`
-	PayloadBytes jsonPair      `json:"payload_bytes"`
-	FIN          jsonPair      `json:"fin"`
-	RST          jsonPair      `json:"rst"`
-	ClosedBy     string        `json:"closed_by"`
-	ConnState    string        `json:"conn_state"`
-	History      string        `json:"history"`
-	Timing       jsonTiming    `json:"timing"`
-	ECN          bool          `json:"ecn"`
-	HalfClosed   bool          `json:"half_closed"`
-	Options      struct {
+	ID      uint64       `json:"id"`
+	Proto   string       `json:"proto"`
+	Client  jsonEndpoint `json:"client"`
+	Server  jsonEndpoint `json:"server"`
+	Partial bool         `json:"partial"`
+	Verdict string       `json:"verdict"`
+	// FirstSeen and LastSeen are null for a time RFC 3339 cannot write
+	// (see jsonTime); the *Unix fields then hold it.
+	FirstSeen     *string       `json:"first_seen"`
+	LastSeen      *string       `json:"last_seen"`
+	FirstSeenUnix json.Number   `json:"first_seen_unix,omitempty"`
+	LastSeenUnix  json.Number   `json:"last_seen_unix,omitempty"`
+	DurationUs    int64         `json:"duration_us"`
+	Handshake     jsonHandshake `json:"handshake"`
+	Packets       jsonPair      `json:"packets"`
+	PayloadBytes  jsonPair      `json:"payload_bytes"`
+	FIN           jsonPair      `json:"fin"`
+	RST           jsonPair      `json:"rst"`
+	ClosedBy      string        `json:"closed_by"`
+	ConnState     string        `json:"conn_state"`
+	History       string        `json:"history"`
+	Timing        jsonTiming    `json:"timing"`
+	ECN           bool          `json:"ecn"`
+	HalfClosed    bool          `json:"half_closed"`
+	Options       struct {
 		Client *jsonOptions `json:"client"`
 		Server *jsonOptions `json:"server"`
 	} `json:"options"`
@@ -145,6 +149,43 @@ type jsonTotals struct {
 	Evicted     uint64       `json:"evicted"`
 	Shed        uint64       `json:"shed"`
 	Verdicts    jsonVerdicts `json:"verdicts"`
+}
+
+// jsonTime writes t as RFC 3339 in UTC when its year is one RFC 3339 has
+// (0000–9999: four digits). time.Format writes other years as they are
+// ("10000-01-01T…", "-0001-12-31T…"), which are not RFC 3339: Go's
+// time.Parse, Python's datetime.fromisoformat and jq's fromdate refuse
+// them. Such a time is null instead, and its epoch seconds (a JSON
+// number, nine decimals) go in a field beside it, which any JSON reader
+// takes. The capture's reader has warned of the frames whose times lie
+// there (capture/pcapng.go).
+func jsonTime(t time.Time) (rfc3339 *string, unix json.Number) {
+	t = t.UTC()
+	if y := t.Year(); y < 0 || y > 9999 {
+		return nil, json.Number(epochSeconds(t, 9))
+	}
+	s := t.Format(TimeFormat)
+	return &s, ""
+}
+
+// epochSeconds writes t as seconds since 1970 with the given decimals
+// (1 to 9, the rest cut off). Before 1970 Unix() is the second before t,
+// and the fraction counts forward from it: -2 s and 0.5 s is -1.5 s.
+func epochSeconds(t time.Time, decimals int) string {
+	sec, nsec := t.Unix(), uint64(t.Nanosecond())
+	var b []byte
+	mag := uint64(sec)
+	if sec < 0 {
+		b = append(b, '-')
+		mag = uint64(-sec) // -MinInt64 wraps to MinInt64, as uint64 still its magnitude
+		if nsec > 0 {
+			mag, nsec = mag-1, 1e9-nsec
+		}
+	}
+	b = strconv.AppendUint(b, mag, 10)
+	frac := strconv.AppendUint(nil, 1e9+nsec, 10) // "1" and nine digits
+	b = append(b, '.')
+	return string(append(b, frac[1:1+decimals]...))
 }
 
 func us(d time.Duration) int64 { return int64(d.Round(time.Microsecond) / time.Microsecond) }
@@ -183,7 +224,6 @@ func connJSON(c *decode.Conn) jsonConn {
 	j := jsonConn{
 		ID: c.ID, Proto: c.Proto.String(), Client: endpoint(c, decode.Client), Server: endpoint(c, decode.Server),
 		Partial: c.Partial, Verdict: c.Verdict.String(),
-		FirstSeen: c.FirstSeen.UTC().Format(TimeFormat), LastSeen: c.LastSeen.UTC().Format(TimeFormat),
 		DurationUs: us(c.Duration()),
 		Handshake: jsonHandshake{SYN: h.SYN, SYNACK: h.SYNACK, ACK: h.ACK, Complete: h.Complete(),
 			SYNToSYNACKus: us(h.SYNToSYNACK()), SYNACKToACKus: us(h.SYNACKToACK()),
@@ -191,6 +231,8 @@ func connJSON(c *decode.Conn) jsonConn {
 		Packets: pair(c.Packets), PayloadBytes: pair(c.Bytes), FIN: pair32(c.FINs), RST: pair32(c.RSTs),
 		ClosedBy: c.ClosedBy.String(), ConnState: c.ConnState.String(), History: c.History, Events: make([]jsonEvent, len(c.Events)), EventsOmitted: c.EventsOmitted,
 	}
+	j.FirstSeen, j.FirstSeenUnix = jsonTime(c.FirstSeen)
+	j.LastSeen, j.LastSeenUnix = jsonTime(c.LastSeen)
 	j.Options.Client, j.Options.Server = options(c, decode.Client), options(c, decode.Server)
 	j.Timing = jsonTiming{IRTTus: us(c.IRTT), TTFBus: us(c.TTFB()),
 		RTT: jsonRTTPair{Client: rttJSON(&c.RTT[decode.Client]), Server: rttJSON(&c.RTT[decode.Server])}}

@@ -31,7 +31,7 @@ func Zeek(w io.Writer, c *Capture) error {
 	bw := bufio.NewWriter(w)
 	first, last := captureSpan(c.Conns)
 	fmt.Fprintf(bw, "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n")
-	fmt.Fprintf(bw, "#open\t%s\n#fields", first.UTC().Format(zeekTimeFormat))
+	fmt.Fprintf(bw, "#open\t%s\n#fields", zeekStamp(first))
 	for _, f := range zeekFields {
 		fmt.Fprintf(bw, "\t%s", f[0])
 	}
@@ -43,8 +43,21 @@ func Zeek(w io.Writer, c *Capture) error {
 	for _, conn := range c.Conns {
 		zeekRow(bw, conn)
 	}
-	fmt.Fprintf(bw, "#close\t%s\n", last.UTC().Format(zeekTimeFormat))
+	fmt.Fprintf(bw, "#close\t%s\n", zeekStamp(last))
 	return bw.Flush()
+}
+
+// zeekStamp formats #open and #close, whose strftime form has four-digit
+// years: a time outside 0000–9999 is clamped to that range.
+func zeekStamp(t time.Time) string {
+	t = t.UTC()
+	switch first, last := time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC); {
+	case t.Before(first):
+		t = first
+	case t.After(last):
+		t = last
+	}
+	return t.Format(zeekTimeFormat)
 }
 
 func captureSpan(conns []*decode.Conn) (first, last time.Time) {
@@ -82,8 +95,8 @@ func zeekRow(w io.Writer, c *decode.Conn) {
 	if history == "" {
 		history = "-"
 	}
-	fmt.Fprintf(w, "%d.%06d\t%s\t%s\t%d\t%s\t%d\t%s\t-\t%s\t%d\t%d\t%s\t-\t-\t0\t%s\t%d\t%d\t%d\t%d\t-\n",
-		c.FirstSeen.Unix(), c.FirstSeen.Nanosecond()/1000, zeekUID(c),
+	fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%d\t%s\t-\t%s\t%d\t%d\t%s\t-\t-\t0\t%s\t%d\t%d\t%d\t%d\t-\n",
+		epochSeconds(c.FirstSeen, 6), zeekUID(c),
 		c.Client.Addr().Unmap(), c.Client.Port(), c.Server.Addr().Unmap(), c.Server.Port(), c.Proto,
 		duration, c.ZeekBytes[decode.Client], c.ZeekBytes[decode.Server], c.ConnState, history,
 		c.Packets[decode.Client], c.IPBytes[decode.Client], c.Packets[decode.Server], c.IPBytes[decode.Server])
