@@ -95,6 +95,9 @@ func runLive(ctx context.Context, f liveFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if r.nd != nil {
+		r.nd.Source = live.Interface()
+	}
 	fmt.Fprintf(stderr, "synack: capturing on %s (%s)", report.Name(live.Interface()), live.LinkType())
 	if f.filter != "" {
 		fmt.Fprintf(stderr, ", filter %q", f.filter)

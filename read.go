@@ -152,6 +152,12 @@ func (e *damaged) Unwrap() error { return e.err }
 // readOne reads one capture and writes its report; per-frame warnings go
 // to stderr as they are met.
 func readOne(ctx context.Context, name string, f readFlags, r *renderer, stdout, stderr io.Writer) error {
+	if r.nd != nil {
+		r.nd.Source = name
+		if name == "-" {
+			r.nd.Source = "stdin" // as capture names it
+		}
+	}
 	opt := r.options(decode.Config{MaxEvents: f.maxEvents, UDP: f.udp})
 	opt.Filter, opt.Count = f.filter, f.count
 	prog := newProgress(stderr, name)

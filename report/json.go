@@ -53,8 +53,10 @@ type jsonHandshake struct {
 	SYNACK        bool  `json:"syn_ack"`
 	ACK           bool  `json:"ack"`
 	Complete      bool  `json:"complete"`
-	SYNToSYNACKus int64 `json:"syn_to_synack_us"`
-	SYNACKToACKus int64 `json:"synack_to_ack_us"`
+	// The stage times are null when a stage was not seen: 0 would be a
+	// measurement, and skew every average taken over the field.
+	SYNToSYNACKus *int64 `json:"syn_to_synack_us"`
+	SYNACKToACKus *int64 `json:"synack_to_ack_us"`
 	SYNCount      int   `json:"syn_count"`
 	SYNACKCount   int   `json:"syn_ack_count"`
 }
@@ -95,7 +97,11 @@ type jsonEvent struct {
 }
 
 type jsonConn struct {
-	ID      uint64       `json:"id"`
+	ID uint64 `json:"id"`
+	// UID is the Zeek-style uid (as in the conn.log): unlike ID, which
+	// counts from 1 in each capture, it tells connections of different
+	// captures apart.
+	UID     string       `json:"uid"`
 	Proto   string       `json:"proto"`
 	Client  jsonEndpoint `json:"client"`
 	Server  jsonEndpoint `json:"server"`
@@ -222,11 +228,11 @@ func options(c *decode.Conn, s decode.Side) *jsonOptions {
 func connJSON(c *decode.Conn) jsonConn {
 	h := &c.Handshake
 	j := jsonConn{
-		ID: c.ID, Proto: c.Proto.String(), Client: endpoint(c, decode.Client), Server: endpoint(c, decode.Server),
+		ID: c.ID, UID: zeekUID(c), Proto: c.Proto.String(), Client: endpoint(c, decode.Client), Server: endpoint(c, decode.Server),
 		Partial: c.Partial, Verdict: c.Verdict.String(),
 		DurationUs: us(c.Duration()),
 		Handshake: jsonHandshake{SYN: h.SYN, SYNACK: h.SYNACK, ACK: h.ACK, Complete: h.Complete(),
-			SYNToSYNACKus: us(h.SYNToSYNACK()), SYNACKToACKus: us(h.SYNACKToACK()),
+			SYNToSYNACKus: observed(h.SYN && h.SYNACK, h.SYNToSYNACK()), SYNACKToACKus: observed(h.SYNACK && h.ACK, h.SYNACKToACK()),
 			SYNCount: h.SYNCount, SYNACKCount: h.SYNACKCount},
 		Packets: pair(c.Packets), PayloadBytes: pair(c.Bytes), FIN: pair32(c.FINs), RST: pair32(c.RSTs),
 		ClosedBy: c.ClosedBy.String(), ConnState: c.ConnState.String(), History: c.History, Events: make([]jsonEvent, len(c.Events)), EventsOmitted: c.EventsOmitted,
@@ -234,7 +240,8 @@ func connJSON(c *decode.Conn) jsonConn {
 	j.FirstSeen, j.FirstSeenUnix = jsonTime(c.FirstSeen)
 	j.LastSeen, j.LastSeenUnix = jsonTime(c.LastSeen)
 	j.Options.Client, j.Options.Server = options(c, decode.Client), options(c, decode.Server)
-	j.Timing = jsonTiming{IRTTus: us(c.IRTT), TTFBus: us(c.TTFB()),
+	cl, sv := c.FirstData[decode.Client], c.FirstData[decode.Server]
+	j.Timing = jsonTiming{IRTTus: observed(c.IRTT != 0, c.IRTT), TTFBus: observed(!cl.IsZero() && !sv.IsZero() && !sv.Before(cl), c.TTFB()),
 		RTT: jsonRTTPair{Client: rttJSON(&c.RTT[decode.Client]), Server: rttJSON(&c.RTT[decode.Server])}}
 	j.ECN, j.HalfClosed = c.ECN, c.HalfClosed
 	j.Anomalies = &orderedCounts{}
@@ -333,9 +340,11 @@ func totalsJSON(c *Capture) jsonTotals {
 // SYN to the first segment with ACK and without SYN), time to first byte (the client's first
 // payload to the server's first payload after it), and RTT samples of the
 // data each side sent (one segment timed at a time, no retransmissions).
+// jsonTiming's times are null when not observed (no handshake ACK, no
+// data both ways, no RTT sample).
 type jsonTiming struct {
-	IRTTus int64       `json:"irtt_us"`
-	TTFBus int64       `json:"ttfb_us"`
+	IRTTus *int64      `json:"irtt_us"`
+	TTFBus *int64      `json:"ttfb_us"`
 	RTT    jsonRTTPair `json:"rtt"`
 }
 
@@ -346,11 +355,21 @@ type jsonRTTPair struct {
 
 type jsonRTT struct {
 	Samples uint64 `json:"samples"`
-	MinUs   int64  `json:"min_us"`
-	AvgUs   int64  `json:"avg_us"`
-	MaxUs   int64  `json:"max_us"`
+	MinUs   *int64 `json:"min_us"`
+	AvgUs   *int64 `json:"avg_us"`
+	MaxUs   *int64 `json:"max_us"`
 }
 
 func rttJSON(r *decode.RTTStats) jsonRTT {
-	return jsonRTT{Samples: r.Count, MinUs: us(r.Min), AvgUs: us(r.Avg()), MaxUs: us(r.Max)}
+	n := r.Count > 0
+	return jsonRTT{Samples: r.Count, MinUs: observed(n, r.Min), AvgUs: observed(n, r.Avg()), MaxUs: observed(n, r.Max)}
+}
+
+// observed is d in µs when it was seen, else nil (null in JSON).
+func observed(seen bool, d time.Duration) *int64 {
+	if !seen {
+		return nil
+	}
+	v := us(d)
+	return &v
 }

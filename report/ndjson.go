@@ -15,9 +15,13 @@ import (
 // closing {"type":"totals",…}. Nothing is kept in memory: it suits jq,
 // ClickHouse JSONEachRow and Elasticsearch bulk loading.
 type NDJSON struct {
-	bw  *bufio.Writer
-	enc *json.Encoder
-	err error
+	// Source names the capture (a file name, "stdin", an interface) in
+	// every connection row, so that rows from several captures stay
+	// apart; set it before the capture's first connection.
+	Source string
+	bw     *bufio.Writer
+	enc    *json.Encoder
+	err    error
 }
 
 // NewNDJSON writes to w.
@@ -39,9 +43,10 @@ func (n *NDJSON) Conn(c *decode.Conn) {
 	j := connJSON(c)
 	j.Events = nil
 	n.encode(struct {
-		Type string `json:"type"`
+		Type   string `json:"type"`
+		Source string `json:"source"`
 		jsonConn
-	}{"connection", j})
+	}{"connection", n.Source, j})
 }
 
 // Event writes one packet of connection c.
@@ -49,22 +54,30 @@ func (n *NDJSON) Event(c *decode.Conn, e *decode.Event) {
 	n.encode(struct {
 		Type string `json:"type"`
 		Conn uint64 `json:"conn"`
+		UID  string `json:"uid"`
 		jsonEvent
-	}{"event", c.ID, eventJSON(c, e)})
+	}{"event", c.ID, zeekUID(c), eventJSON(c, e)})
 }
 
 // Totals writes the closing object and flushes. It returns the first
 // error met while writing.
 func (n *NDJSON) Totals(c *Capture) error {
+	// source is the capture's name, a string as in the connection rows (a
+	// loader gives a column one type); the rest of the synack/v1 source
+	// object follows it.
+	src := sourceJSON(c)
 	n.encode(struct {
 		Type     string     `json:"type"`
 		Schema   string     `json:"schema"`
-		Source   jsonSource `json:"source"`
+		Source   string     `json:"source"`
+		Format   string     `json:"format"`
+		LinkType string     `json:"link_type"`
+		Filter   string     `json:"filter"`
 		Totals   jsonTotals `json:"totals"`
 		Warnings []string   `json:"warnings,omitempty"`
 		Error    string     `json:"error,omitempty"`
 		Capture  *Stats     `json:"capture,omitempty"`
-	}{"totals", Schema, sourceJSON(c), totalsJSON(c), c.warningTexts(), errText(c.Err), c.Stats})
+	}{"totals", Schema, src.Name, src.Format, src.LinkType, src.Filter, totalsJSON(c), c.warningTexts(), errText(c.Err), c.Stats})
 	if err := n.bw.Flush(); n.err == nil {
 		n.err = err
 	}
