@@ -82,6 +82,7 @@ func runDemo(ctx context.Context, f demoFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	r.collect = true // a few connections, written whole after the programs' lines
 	if f.iface != "" {
 		if err := checkLoopback(f.iface); err != nil {
 			return err
@@ -123,7 +124,7 @@ func runDemo(ctx context.Context, f demoFlags, stdout, stderr io.Writer) error {
 	// Capture first, so that permission problems stop the demo before any
 	// socket is opened and the handle is live before the first SYN.
 	lc := capture.LiveConfig{Interface: f.iface, Filter: filter, Snaplen: liveSnaplen(f.write), BufferSize: 16 << 20}
-	live, err := openLive(lc, output{f.write, f.followSymlinks}, f.user, r.options(cfg), stderr)
+	live, err := openLive(lc, output{f.write, f.followSymlinks}, f.user, r.options(cfg, stdout), stderr)
 	if err != nil {
 		return err
 	}

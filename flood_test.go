@@ -75,3 +75,32 @@ func TestSYNFloodStaysBounded(t *testing.T) {
 		t.Errorf("peak RSS %d MiB under a SYN flood with a 10,000-connection cap", rss>>10)
 	}
 }
+
+// TestFloodBoundedInEveryFormat: the million-SYN flood under
+// --max-conns 10000 stays within 256 MiB of the synack process's peak
+// memory in every output format, the whole report written as the
+// connections are handed over (before, text held every record and JSON
+// built the whole document: gigabytes).
+func TestFloodBoundedInEveryFormat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: a million SYNs, once per format")
+	}
+	pcap := filepath.Join(t.TempDir(), "flood.pcap")
+	writeSYNFlood(t, pcap, 1_000_000)
+	for _, format := range []string{"text", "json", "ndjson", "zeek", "svg", "html", "mermaid"} {
+		t.Run(format, func(t *testing.T) {
+			cmd := exec.Command(synackBinary(t), "read", "--format", format, "--max-conns", "10000", "--color", "never", pcap)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			start := time.Now()
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("%v\n%s", err, stderr.String())
+			}
+			rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB
+			t.Logf("%s: peak RSS %d MiB, %v", format, rss>>10, time.Since(start).Round(time.Millisecond))
+			if rss > 256<<10 {
+				t.Errorf("%s: peak RSS %d MiB under a SYN flood with a 10,000-connection cap", format, rss>>10)
+			}
+		})
+	}
+}

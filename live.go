@@ -88,7 +88,8 @@ func runLive(ctx context.Context, f liveFlags, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	opt := r.options(cfg)
+	r.summaryOnly = perPacket
+	opt := r.options(cfg, stdout)
 	opt.Flush = func() { lines.Flush() }
 	lc := capture.LiveConfig{Interface: f.iface, Filter: f.filter, Snaplen: f.snaplen, Promisc: f.promisc, BufferSize: f.buffer * 1024}
 	live, err := openLive(lc, output{f.write, f.followSymlinks}, f.user, opt, stderr)
@@ -111,12 +112,7 @@ func runLive(ctx context.Context, f liveFlags, stdout, stderr io.Writer) error {
 	}
 	loopErr := live.Loop(loopCtx, f.count)
 	rep, err := live.Finish()
-	if perPacket {
-		// The packets were printed as they came: the table and totals.
-		err = errors.Join(err, report.Text(stdout, rep, report.TextOptions{SummaryOnly: true, Style: r.style}))
-	} else {
-		err = errors.Join(err, r.write(stdout, rep))
-	}
+	err = errors.Join(err, r.write(stdout, rep)) // per packet: the table and totals alone
 	if loopErr != nil {
 		return errors.Join(&captureError{loopErr}, err)
 	}

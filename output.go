@@ -66,6 +66,15 @@ type renderer struct {
 	selectors []*expect.Expr
 	nd        *report.NDJSON
 	agg       *report.Aggregator // --summary folds connections as they come
+	// ordered writes the other formats connection by connection, in
+	// connection order, as the decoder hands them over.
+	ordered *report.Ordered
+	// collect keeps every connection in the report instead (the demo,
+	// whose few connections are written whole, with the programs' lines).
+	collect bool
+	// summaryOnly writes the text report's table and totals alone (live,
+	// whose packets were printed as they came).
+	summaryOnly bool
 }
 
 // newRenderer prepares reporting to stdout (its colour and width).
@@ -139,7 +148,7 @@ func (r *renderer) configure(cfg *decode.Config) {
 // options are the pipeline options for one capture: which connections
 // reach the report, and where they go as they are handed over (NDJSON
 // writes each, --summary folds each, the other formats keep them).
-func (r *renderer) options(cfg decode.Config) pipeline.Options {
+func (r *renderer) options(cfg decode.Config, w io.Writer) pipeline.Options {
 	r.configure(&cfg)
 	opt := pipeline.Options{Decode: cfg, Select: r.selected}
 	switch {
@@ -147,14 +156,43 @@ func (r *renderer) options(cfg decode.Config) pipeline.Options {
 		opt.Sink = decode.SinkFunc(r.nd.Conn)
 	case r.agg != nil:
 		opt.Sink = decode.SinkFunc(r.agg.Add)
+	case r.collect:
+	default:
+		// Rendered at hand-over, so the decoder may reuse the record; a
+		// connection not selected keeps its turn in the order.
+		opt.Decode.Recycle = true
+		opt.Select = nil
+		opt.OnOpen = func(rep *report.Capture) { r.ordered = report.NewOrdered(r.document(w, rep)) }
+		opt.Sink = decode.SinkFunc(func(c *decode.Conn) { r.ordered.Conn(c, r.selected(c)) })
 	}
 	return opt
+}
+
+// document is the streaming writer of the format.
+func (r *renderer) document(w io.Writer, rep *report.Capture) report.Document {
+	switch r.flags.format {
+	case "json":
+		return report.NewJSON(w, rep)
+	case "zeek":
+		return report.NewZeek(w)
+	case "svg":
+		return report.NewSVG(w)
+	case "html":
+		return report.NewHTML(w)
+	case "mermaid":
+		return report.NewMermaid(w)
+	}
+	return report.NewText(w, rep, report.TextOptions{NoTimeline: r.flags.noTimeline, SummaryOnly: r.summaryOnly, Style: r.style})
 }
 
 // write renders one capture as the flags say.
 func (r *renderer) write(w io.Writer, rep *report.Capture) error {
 	f := r.flags
 	switch {
+	case r.ordered != nil:
+		o := r.ordered
+		r.ordered = nil
+		return o.Close(rep)
 	case r.nd != nil:
 		return r.nd.Totals(rep)
 	case f.format == "zeek":

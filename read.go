@@ -158,7 +158,7 @@ func readOne(ctx context.Context, name string, f readFlags, r *renderer, stdout,
 			r.nd.Source = "stdin" // as capture names it
 		}
 	}
-	opt := r.options(decode.Config{MaxEvents: f.maxEvents, UDP: f.udp})
+	opt := r.options(decode.Config{MaxEvents: f.maxEvents, UDP: f.udp}, stdout)
 	opt.Filter, opt.Count = f.filter, f.count
 	prog := newProgress(stderr, name)
 	if prog != nil {
@@ -169,6 +169,7 @@ func readOne(ctx context.Context, name string, f readFlags, r *renderer, stdout,
 		prog.done()
 	}
 	if err != nil {
+		r.ordered = nil // nothing was written: no connection came
 		return err
 	}
 	for _, w := range rep.Warnings {

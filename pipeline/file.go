@@ -33,6 +33,10 @@ type Options struct {
 	// Sink takes each selected connection as the decoder hands it over.
 	// Nil keeps them in the report's Conns, ordered by ID.
 	Sink decode.Sink
+	// OnOpen, if set, is called with the report once the source is open
+	// and before its first frame: its source, format, link type and
+	// filter are known then, for a sink that writes as it goes.
+	OnOpen func(*report.Capture)
 	// Progress, if set, is called now and then while a file is read with
 	// the byte offset reached and the frames read so far.
 	Progress func(offset int64, frames uint64)
@@ -116,6 +120,9 @@ func Read(ctx context.Context, file *capture.File, opt Options) (*report.Capture
 		return nil, &InputError{Source: file.Name(), Err: err}
 	}
 	rep := &report.Capture{Source: file.Name(), Format: file.Format(), LinkType: lt.String(), Filter: opt.Filter}
+	if opt.OnOpen != nil {
+		opt.OnOpen(rep)
+	}
 	s := newSession(rep, opt)
 	s.readFile(ctx, file)
 	if errors.As(rep.Err, new(*capture.FilterError)) {

@@ -34,6 +34,9 @@ func OpenLive(lc capture.LiveConfig, opt Options) (*Live, error) {
 	}
 	lt := decode.LinkType(src.LinkType())
 	rep := &report.Capture{Source: src.Interface(), Format: "live", LinkType: lt.String(), Filter: lc.Filter}
+	if opt.OnOpen != nil {
+		opt.OnOpen(rep)
+	}
 	return &Live{src: src, s: newSession(rep, opt), snaplen: lc.Snaplen, flush: opt.Flush}, nil
 }
 

@@ -266,24 +266,9 @@ func eventJSON(c *decode.Conn, e *decode.Event) jsonEvent {
 	return j
 }
 
-// JSON writes the capture as one synack/v1 document followed by a newline.
-func JSON(w io.Writer, c *Capture) error {
-	doc := jsonDoc{
-		Schema:      Schema,
-		Source:      sourceJSON(c),
-		Connections: make([]jsonConn, len(c.Conns)),
-		Totals:      totalsJSON(c),
-		Warnings:    c.warningTexts(), WarningsOmitted: c.WarningsOmitted, Error: errText(c.Err),
-		Capture: c.Stats, Programs: c.Programs,
-	}
-	for i, conn := range c.Conns {
-		doc.Connections[i] = connJSON(conn)
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(&doc)
-}
+// JSON writes the capture as one synack/v1 document followed by a newline
+// (NewJSON streams it).
+func JSON(w io.Writer, c *Capture) error { return Whole(NewJSON(w, c), c) }
 
 // anomalyNames lists the names of the flags set in a, nil for none.
 func anomalyNames(a decode.Anomaly) []string {

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"fmt"
 	"html"
 	"io"
@@ -137,39 +136,18 @@ text { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px
 <defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#1f5fbf"/></marker></defs>
 `
 
-// svgDoc writes one standalone SVG holding every connection's ladder.
-func svgDoc(w io.Writer, c *Capture) {
-	total := 40
-	for _, conn := range c.Conns {
-		total += ladderHeight(conn)
-	}
-	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">`+"\n", ladderWidth, total, ladderWidth, total)
-	fmt.Fprintf(w, "<title>synack: %s</title>\n%s", xmlText(c.Source), svgStyle)
-	fmt.Fprintf(w, `<rect width="100%%" height="100%%" fill="#fff"/>`+"\n")
-	fmt.Fprintf(w, `<text x="20" y="22" class="sub">synack · %s · %s</text>`+"\n", xmlText(c.Source), plural(uint64(len(c.Conns)), "connection", "connections"))
-	y := 40
-	for _, conn := range c.Conns {
-		ladder(w, conn, y)
-		y += ladderHeight(conn)
-	}
-	fmt.Fprintln(w, "</svg>")
-}
-
 // SVG writes the ladder (sequence) diagrams of the capture's connections
-// as one SVG document.
-func SVG(w io.Writer, c *Capture) error {
-	bw := bufio.NewWriter(w)
-	fmt.Fprintln(bw, `<?xml version="1.0" encoding="UTF-8"?>`)
-	svgDoc(bw, c)
-	return bw.Flush()
-}
+// as one SVG document (NewSVG streams them).
+func SVG(w io.Writer, c *Capture) error { return Whole(NewSVG(w), c) }
 
 // HTML writes one self-contained page (no external assets): the summary
-// table and every connection's ladder diagram.
-func HTML(w io.Writer, c *Capture) error {
-	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>synack: %s</title>\n", xmlText(c.Source))
-	fmt.Fprint(bw, `<style>
+// table and every connection's ladder diagram (NewHTML streams them).
+func HTML(w io.Writer, c *Capture) error { return Whole(NewHTML(w), c) }
+
+// htmlHead writes the page up to the summary table's column headers.
+func htmlHead(w io.Writer, c *Capture) {
+	fmt.Fprintf(w, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>synack: %s</title>\n", xmlText(c.Source))
+	fmt.Fprint(w, `<style>
 body { font-family: system-ui, sans-serif; margin: 24px; color: #222; background: #fafafa; }
 table { border-collapse: collapse; margin: 12px 0 24px; font-size: 14px; }
 th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: left; }
@@ -182,28 +160,30 @@ svg { background: #fff; border: 1px solid #ddd; max-width: 100%; height: auto; }
 <body>
 `)
 	t := &c.Totals
-	fmt.Fprintf(bw, "<h1>synack · %s</h1>\n<p>%s, %s · %s: %d TCP, %d non-TCP, %d malformed</p>\n", xmlText(c.Source),
+	fmt.Fprintf(w, "<h1>synack · %s</h1>\n<p>%s, %s · %s: %d TCP, %d non-TCP, %d malformed</p>\n", xmlText(c.Source),
 		xmlText(c.Format), xmlText(c.LinkType), plural(t.Packets, "frame", "frames"), t.TCP, t.NonTCP, t.Malformed)
-	fmt.Fprint(bw, "<table>\n<tr><th>id</th><th>client</th><th>server</th><th>verdict</th><th>conn_state</th><th>history</th><th>packets</th><th>bytes c→s</th><th>bytes s→c</th><th>handshake</th><th>duration</th></tr>\n")
-	for _, conn := range c.Conns {
-		hs := "-"
-		if conn.Handshake.Complete() {
-			hs = Duration(conn.Handshake.Total())
-		}
-		fmt.Fprintf(bw, "<tr><td class=\"num\"><a href=\"#conn-%d\">%d</a></td><td>%s</td><td>%s</td><td class=\"verdict-%s\">%s</td><td>%s</td><td>%s</td><td class=\"num\">%d</td><td class=\"num\">%d</td><td class=\"num\">%d</td><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>\n",
-			conn.ID, conn.ID, xmlText(conn.Client.String()), xmlText(conn.Server.String()), conn.Verdict, conn.Verdict,
-			conn.ConnState, xmlText(conn.History), conn.Packets[0]+conn.Packets[1], conn.Bytes[decode.Client], conn.Bytes[decode.Server], hs, Duration(conn.Duration()))
+	fmt.Fprint(w, "<table>\n<tr><th>id</th><th>client</th><th>server</th><th>verdict</th><th>conn_state</th><th>history</th><th>packets</th><th>bytes c→s</th><th>bytes s→c</th><th>handshake</th><th>duration</th></tr>\n")
+}
+
+// htmlRow writes a connection's row of the summary table.
+func htmlRow(w io.Writer, conn *decode.Conn) {
+	hs := "-"
+	if conn.Handshake.Complete() {
+		hs = Duration(conn.Handshake.Total())
 	}
-	fmt.Fprint(bw, "</table>\n")
-	for _, conn := range c.Conns {
-		h := ladderHeight(conn)
-		fmt.Fprintf(bw, "<h2 id=\"conn-%d\">connection %d</h2>\n", conn.ID, conn.ID)
-		fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">`+"\n%s", ladderWidth, h, ladderWidth, h, svgStyle)
-		ladder(bw, conn, 0)
-		fmt.Fprint(bw, "</svg>\n")
-	}
-	fmt.Fprint(bw, "</body>\n</html>\n")
-	return bw.Flush()
+	fmt.Fprintf(w, "<tr><td class=\"num\"><a href=\"#conn-%d\">%d</a></td><td>%s</td><td>%s</td><td class=\"verdict-%s\">%s</td><td>%s</td><td>%s</td><td class=\"num\">%d</td><td class=\"num\">%d</td><td class=\"num\">%d</td><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>\n",
+		conn.ID, conn.ID, xmlText(conn.Client.String()), xmlText(conn.Server.String()), conn.Verdict, conn.Verdict,
+		conn.ConnState, xmlText(conn.History), conn.Packets[0]+conn.Packets[1], conn.Bytes[decode.Client], conn.Bytes[decode.Server], hs, Duration(conn.Duration()))
+}
+
+// htmlLadder writes a connection's heading and its ladder as an SVG of
+// its own.
+func htmlLadder(w io.Writer, conn *decode.Conn) {
+	h := ladderHeight(conn)
+	fmt.Fprintf(w, "<h2 id=\"conn-%d\">connection %d</h2>\n", conn.ID, conn.ID)
+	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">`+"\n%s", ladderWidth, h, ladderWidth, h, svgStyle)
+	ladder(w, conn, 0)
+	fmt.Fprint(w, "</svg>\n")
 }
 
 // mermaidText keeps a label safe inside a Mermaid message: no line
@@ -213,44 +193,40 @@ func mermaidText(s string) string {
 }
 
 // Mermaid writes a Markdown fenced Mermaid sequenceDiagram per connection,
-// ready for a README or a pull-request comment.
-func Mermaid(w io.Writer, c *Capture) error {
-	bw := bufio.NewWriter(w)
-	for i, conn := range c.Conns {
-		if i > 0 {
-			bw.WriteString("\n")
+// ready for a README or a pull-request comment (NewMermaid streams them).
+func Mermaid(w io.Writer, c *Capture) error { return Whole(NewMermaid(w), c) }
+
+// mermaidConn writes one connection's diagram.
+func mermaidConn(bw io.Writer, conn *decode.Conn) {
+	fmt.Fprintf(bw, "**connection %d** · %s %s → %s · %s\n\n```mermaid\nsequenceDiagram\n", conn.ID, conn.Proto,
+		mermaidText(conn.Client.String()), mermaidText(conn.Server.String()), conn.Verdict)
+	fmt.Fprintf(bw, "    participant C as client %s\n    participant S as server %s\n",
+		mermaidText(conn.Client.String()), mermaidText(conn.Server.String()))
+	events, omitted := drawn(conn)
+	var prev *decode.Event
+	for j := range events {
+		e := &events[j]
+		from, to := "C", "S"
+		if e.Dir == decode.ServerToClient {
+			from, to = "S", "C"
 		}
-		fmt.Fprintf(bw, "**connection %d** · %s %s → %s · %s\n\n```mermaid\nsequenceDiagram\n", conn.ID, conn.Proto,
-			mermaidText(conn.Client.String()), mermaidText(conn.Server.String()), conn.Verdict)
-		fmt.Fprintf(bw, "    participant C as client %s\n    participant S as server %s\n",
-			mermaidText(conn.Client.String()), mermaidText(conn.Server.String()))
-		events, omitted := drawn(conn)
-		var prev *decode.Event
-		for j := range events {
-			e := &events[j]
-			from, to := "C", "S"
-			if e.Dir == decode.ServerToClient {
-				from, to = "S", "C"
-			}
-			label := arrowLabel(conn, e) + " · " + e.Note.String()
-			if a := anomalyText(e); a != "" {
-				label += " " + a
-			}
-			fmt.Fprintf(bw, "    %s->>%s: %.6fs %s\n", from, to, e.T.Seconds(), mermaidText(label))
-			if cs, ss := stateCols(conn, e, prev); cs != "" || ss != "" {
-				if cs != "" {
-					fmt.Fprintf(bw, "    Note left of C: %s\n", cs)
-				}
-				if ss != "" {
-					fmt.Fprintf(bw, "    Note right of S: %s\n", ss)
-				}
-			}
-			prev = e
+		label := arrowLabel(conn, e) + " · " + e.Note.String()
+		if a := anomalyText(e); a != "" {
+			label += " " + a
 		}
-		if omitted > 0 {
-			fmt.Fprintf(bw, "    Note over C,S: %s more not shown\n", plural(omitted, "packet", "packets"))
+		fmt.Fprintf(bw, "    %s->>%s: %.6fs %s\n", from, to, e.T.Seconds(), mermaidText(label))
+		if cs, ss := stateCols(conn, e, prev); cs != "" || ss != "" {
+			if cs != "" {
+				fmt.Fprintf(bw, "    Note left of C: %s\n", cs)
+			}
+			if ss != "" {
+				fmt.Fprintf(bw, "    Note right of S: %s\n", ss)
+			}
 		}
-		fmt.Fprint(bw, "```\n")
+		prev = e
 	}
-	return bw.Flush()
+	if omitted > 0 {
+		fmt.Fprintf(bw, "    Note over C,S: %s more not shown\n", plural(omitted, "packet", "packets"))
+	}
+	fmt.Fprint(bw, "```\n")
 }

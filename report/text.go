@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -22,29 +21,19 @@ type TextOptions struct {
 // arrowWidth is the width of the direction column.
 const arrowWidth = 26
 
-// Text writes the human report: each connection's header and timeline,
-// then the summary table and the totals.
-func Text(w io.Writer, c *Capture, opt TextOptions) error {
-	bw := bufio.NewWriter(w)
-	if !opt.SummaryOnly {
-		header(bw, c)
-		for _, p := range c.Programs {
-			fmt.Fprintf(bw, "  %s\n", p)
-		}
-		for _, conn := range c.Conns {
-			connection(bw, conn, opt)
-		}
-	}
-	summary(bw, c, opt.Style)
-	return bw.Flush()
-}
+// Text writes the human report of the connections in c.Conns: each
+// connection's header and timeline, then the summary table and the
+// totals (NewText streams it).
+func Text(w io.Writer, c *Capture, opt TextOptions) error { return Whole(NewText(w, c, opt), c) }
 
+// header names the capture. The frames it held are counted in the totals
+// at the end: the header is written before they are known.
 func header(w io.Writer, c *Capture) {
 	fmt.Fprintf(w, "synack: %s · %s, %s", Name(c.Source), c.Format, c.LinkType)
 	if c.Filter != "" {
 		fmt.Fprintf(w, " · filter %q", c.Filter)
 	}
-	fmt.Fprintf(w, " · %s\n", plural(c.Totals.Packets, "frame", "frames"))
+	fmt.Fprintln(w)
 }
 
 // Arrow draws a segment's direction with its flags in tcpdump notation:
@@ -279,28 +268,6 @@ func optionsText(c *decode.Conn, s decode.Side) string {
 		return "none"
 	}
 	return strings.Join(parts, " ")
-}
-
-func summary(w io.Writer, c *Capture, st Style) {
-	if len(c.Conns) > 0 {
-		cw, sw := len("client"), len("server")
-		for _, conn := range c.Conns {
-			cw = max(cw, len(conn.Client.String()))
-			sw = max(sw, len(conn.Server.String()))
-		}
-		fmt.Fprintf(w, "\nsummary\n  %4s  %-*s  %-*s  %-10s %7s %10s %10s %10s %10s\n", "id", cw, "client", sw, "server",
-			"verdict", "packets", "bytes c→s", "bytes s→c", "handshake", "duration")
-		for _, conn := range c.Conns {
-			hs := "-"
-			if conn.Handshake.Complete() {
-				hs = Duration(conn.Handshake.Total())
-			}
-			fmt.Fprintf(w, "  %4d  %-*s  %-*s  %s %7d %10d %10d %10s %10s\n", conn.ID, cw, conn.Client, sw, conn.Server,
-				st.paint(verdictColor(conn.Verdict), pad(conn.Verdict.String(), 10)), conn.Packets[0]+conn.Packets[1],
-				conn.Bytes[decode.Client], conn.Bytes[decode.Server], hs, Duration(conn.Duration()))
-		}
-	}
-	summaryTotals(w, c)
 }
 
 // summaryTotals writes the totals line, libpcap's counters and where

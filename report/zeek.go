@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -27,24 +26,21 @@ const zeekTimeFormat = "2006-01-02-15-04-05"
 // ("-"); missed_bytes is 0 since synack does not reassemble. #open and
 // #close carry the capture's first and last packet times so that the log
 // is reproducible.
-func Zeek(w io.Writer, c *Capture) error {
-	bw := bufio.NewWriter(w)
-	first, last := captureSpan(c.Conns)
-	fmt.Fprintf(bw, "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n")
-	fmt.Fprintf(bw, "#open\t%s\n#fields", zeekStamp(first))
+func Zeek(w io.Writer, c *Capture) error { return Whole(NewZeek(w), c) }
+
+// zeekHeader writes the conn.log's header lines; first is the capture's
+// first packet time.
+func zeekHeader(w io.Writer, first time.Time) {
+	fmt.Fprintf(w, "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n")
+	fmt.Fprintf(w, "#open\t%s\n#fields", zeekStamp(first))
 	for _, f := range zeekFields {
-		fmt.Fprintf(bw, "\t%s", f[0])
+		fmt.Fprintf(w, "\t%s", f[0])
 	}
-	fmt.Fprintf(bw, "\n#types")
+	fmt.Fprintf(w, "\n#types")
 	for _, f := range zeekFields {
-		fmt.Fprintf(bw, "\t%s", f[1])
+		fmt.Fprintf(w, "\t%s", f[1])
 	}
-	bw.WriteByte('\n')
-	for _, conn := range c.Conns {
-		zeekRow(bw, conn)
-	}
-	fmt.Fprintf(bw, "#close\t%s\n", zeekStamp(last))
-	return bw.Flush()
+	fmt.Fprintln(w)
 }
 
 // zeekStamp formats #open and #close, whose strftime form has four-digit
@@ -58,18 +54,6 @@ func zeekStamp(t time.Time) string {
 		t = last
 	}
 	return t.Format(zeekTimeFormat)
-}
-
-func captureSpan(conns []*decode.Conn) (first, last time.Time) {
-	for i, c := range conns {
-		if i == 0 || c.FirstSeen.Before(first) {
-			first = c.FirstSeen
-		}
-		if c.LastSeen.After(last) {
-			last = c.LastSeen
-		}
-	}
-	return first, last
 }
 
 // zeekUID makes a connection's uid: 'C' and 17 base62 characters, as

@@ -1,0 +1,614 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"synack/decode"
+)
+
+// Document writes one capture's report connection by connection, so that
+// a capture of any size is reported without keeping its connections:
+//
+//   - Render renders a connection's part of the document at once, as the
+//     decoder hands it over (in any order; the record may be reused
+//     after), appending to buf;
+//   - Emit writes the parts in connection order (Ordered puts them in
+//     order);
+//   - Close writes what follows the connections (summary table, totals),
+//     from the capture's totals.
+//
+// A document that must say something about all connections before the
+// first (an SVG's height, the HTML summary table) keeps its parts in a
+// spool (memory, then a temporary file) until Close.
+type Document interface {
+	Render(buf []byte, c *decode.Conn) []byte
+	Emit(part []byte) error
+	Close(c *Capture) error
+}
+
+// Whole writes a capture whose connections are all in c.Conns through
+// doc: the same bytes as streaming them.
+func Whole(doc Document, c *Capture) error {
+	var buf []byte
+	for _, conn := range c.Conns {
+		buf = doc.Render(buf[:0], conn)
+		if err := doc.Emit(buf); err != nil {
+			return err
+		}
+	}
+	return doc.Close(c)
+}
+
+// spoolMemory is how much a spool (or Ordered) keeps in memory before
+// it moves to a temporary file.
+const spoolMemory = 16 << 20
+
+// spool keeps bytes written in order, in memory up to spoolMemory, then in
+// an unlinked temporary file; WriteTo copies them out once.
+type spool struct {
+	mem bytes.Buffer
+	f   *os.File
+	err error
+}
+
+func (s *spool) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	if s.f == nil && s.mem.Len()+len(p) <= spoolMemory {
+		return s.mem.Write(p)
+	}
+	if s.f == nil {
+		if s.f, s.err = tempFile(); s.err != nil {
+			return 0, s.err
+		}
+		if _, s.err = s.f.Write(s.mem.Bytes()); s.err != nil {
+			return 0, s.err
+		}
+		s.mem = bytes.Buffer{}
+	}
+	n, err := s.f.Write(p)
+	if err != nil {
+		s.err = fmt.Errorf("spool: %w", err)
+	}
+	return n, s.err
+}
+
+// WriteTo copies what was written to w and releases the spool.
+func (s *spool) WriteTo(w io.Writer) (int64, error) {
+	r, err := s.reader()
+	if err != nil {
+		return 0, err
+	}
+	defer s.release()
+	return io.Copy(w, r)
+}
+
+// reader reads back what was written, once; release frees the spool.
+func (s *spool) reader() (io.Reader, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	if s.f == nil {
+		return &s.mem, nil
+	}
+	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	return bufio.NewReaderSize(s.f, 1<<20), nil
+}
+
+func (s *spool) release() {
+	if s.f != nil {
+		s.f.Close()
+	}
+	s.mem = bytes.Buffer{}
+}
+
+// tempFile is a temporary file that disappears when closed (or when the
+// process ends): it is unlinked at once.
+func tempFile() (*os.File, error) {
+	f, err := os.CreateTemp("", "synack-spool-*")
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	os.Remove(f.Name())
+	return f, nil
+}
+
+// Ordered puts the rendered parts of connections back in connection
+// order (IDs 1, 2, 3… in the order of their first packets; the decoder
+// hands them over as they end) and emits each to the document as soon as
+// every earlier one has been. A long connection holds the later ones
+// back: past spoolMemory their parts wait in a temporary file.
+type Ordered struct {
+	doc     Document
+	next    uint64 // the ID emitted next
+	held    map[uint64]heldPart
+	memory  int // bytes of held parts in memory
+	spill   *os.File
+	spillAt int64
+	buf     []byte
+	err     error
+}
+
+type heldPart struct {
+	mem      []byte // nil when spilled (or for a connection not reported)
+	off, len int64  // in the spill file
+	spilled  bool
+}
+
+// NewOrdered emits to doc in connection order, starting with ID 1.
+func NewOrdered(doc Document) *Ordered {
+	return &Ordered{doc: doc, next: 1, held: map[uint64]heldPart{}}
+}
+
+// Conn renders c now and emits it in its turn; report false leaves it
+// out (a connection --where or --conn does not select), keeping its turn.
+func (o *Ordered) Conn(c *decode.Conn, report bool) {
+	if o.err != nil {
+		return
+	}
+	var part []byte
+	if report {
+		o.buf = o.doc.Render(o.buf[:0], c)
+		part = o.buf
+	}
+	if c.ID == o.next { // the common case: nothing to hold
+		o.emit(part, report)
+		o.next++
+		o.drain()
+		return
+	}
+	o.hold(c.ID, part, report)
+}
+
+// Close emits every part still held, in order, and closes the document.
+func (o *Ordered) Close(c *Capture) error {
+	for len(o.held) > 0 && o.err == nil {
+		// A gap (an ID never handed over) cannot wait any more.
+		for _, ok := o.held[o.next]; !ok; _, ok = o.held[o.next] {
+			o.next++
+		}
+		o.drain()
+	}
+	if o.spill != nil {
+		o.spill.Close()
+	}
+	if o.err != nil {
+		return o.err
+	}
+	return o.doc.Close(c)
+}
+
+func (o *Ordered) emit(part []byte, report bool) {
+	if report && o.err == nil {
+		o.err = o.doc.Emit(part)
+	}
+}
+
+// hold keeps a part until its turn: in memory, or in the spill file once
+// the memory held passes spoolMemory.
+func (o *Ordered) hold(id uint64, part []byte, report bool) {
+	h := heldPart{}
+	switch {
+	case !report:
+	case o.memory+len(part) <= spoolMemory:
+		h.mem = append([]byte{}, part...)
+		o.memory += len(part)
+	default:
+		if o.spill == nil {
+			if o.spill, o.err = tempFile(); o.err != nil {
+				return
+			}
+		}
+		if _, err := o.spill.WriteAt(part, o.spillAt); err != nil {
+			o.err = fmt.Errorf("spool: %w", err)
+			return
+		}
+		h = heldPart{off: o.spillAt, len: int64(len(part)), spilled: true}
+		o.spillAt += int64(len(part))
+	}
+	if !report {
+		h.len = -1
+	}
+	o.held[id] = h
+}
+
+// drain emits the held parts that are now in turn.
+func (o *Ordered) drain() {
+	for o.err == nil {
+		h, ok := o.held[o.next]
+		if !ok {
+			return
+		}
+		delete(o.held, o.next)
+		o.next++
+		switch {
+		case h.len < 0: // not reported
+		case h.spilled:
+			if cap(o.buf) < int(h.len) {
+				o.buf = make([]byte, h.len)
+			}
+			part := o.buf[:h.len]
+			if _, err := o.spill.ReadAt(part, h.off); err != nil {
+				o.err = fmt.Errorf("spool: %w", err)
+				return
+			}
+			o.emit(part, true)
+		default:
+			o.memory -= len(h.mem)
+			o.emit(h.mem, true)
+		}
+	}
+}
+
+// parts packs several byte strings into one part and back: each is
+// preceded by its length.
+func appendPiece(buf []byte, piece []byte) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(piece)))
+	return append(buf, piece...)
+}
+
+func nextPiece(part []byte) (piece, rest []byte) {
+	n, k := binary.Uvarint(part)
+	part = part[k:]
+	return part[:n], part[n:]
+}
+
+// textDoc is the human report (see Text).
+type textDoc struct {
+	w        *bufio.Writer
+	opt      TextOptions
+	started  bool
+	rows     spool // the summary table's rows, fields separated by tabs
+	nrows    int
+	cw, sw   int // widths of the client and server columns
+	capture  *Capture
+	rendered bytes.Buffer
+}
+
+// NewText streams the human report to w: each connection's header and
+// timeline as it comes, then the summary table and the totals. c gives
+// the header (source, format, link type, filter, programs): fill those
+// before the first connection is emitted.
+func NewText(w io.Writer, c *Capture, opt TextOptions) Document {
+	return &textDoc{w: bufio.NewWriterSize(w, 64<<10), opt: opt, capture: c, cw: len("client"), sw: len("server")}
+}
+
+func (t *textDoc) begin() {
+	if t.started {
+		return
+	}
+	t.started = true
+	if !t.opt.SummaryOnly {
+		header(t.w, t.capture)
+		for _, p := range t.capture.Programs {
+			fmt.Fprintf(t.w, "  %s\n", p)
+		}
+	}
+}
+
+func (t *textDoc) Render(buf []byte, c *decode.Conn) []byte {
+	t.rendered.Reset()
+	if !t.opt.SummaryOnly {
+		connection(&t.rendered, c, t.opt)
+	}
+	buf = appendPiece(buf, t.rendered.Bytes())
+	hs := "-"
+	if c.Handshake.Complete() {
+		hs = Duration(c.Handshake.Total())
+	}
+	row := fmt.Sprintf("%d\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s", c.ID, c.Client, c.Server, uint8(c.Verdict),
+		c.Packets[0]+c.Packets[1], c.Bytes[decode.Client], c.Bytes[decode.Server], hs, Duration(c.Duration()))
+	return appendPiece(buf, []byte(row))
+}
+
+func (t *textDoc) Emit(part []byte) error {
+	t.begin()
+	block, rest := nextPiece(part)
+	row, _ := nextPiece(rest)
+	t.w.Write(block)
+	f := strings.SplitN(string(row), "\t", 4)
+	t.cw, t.sw = max(t.cw, len(f[1])), max(t.sw, len(f[2]))
+	t.rows.Write(row)
+	t.rows.Write([]byte{'\n'})
+	t.nrows++
+	return nil
+}
+
+func (t *textDoc) Close(c *Capture) error {
+	t.capture = c
+	t.begin()
+	if t.nrows > 0 {
+		fmt.Fprintf(t.w, "\nsummary\n  %4s  %-*s  %-*s  %-10s %7s %10s %10s %10s %10s\n", "id", t.cw, "client", t.sw, "server",
+			"verdict", "packets", "bytes c→s", "bytes s→c", "handshake", "duration")
+		rows, err := t.rows.reader()
+		if err != nil {
+			return err
+		}
+		defer t.rows.release()
+		sc := bufio.NewScanner(rows)
+		for sc.Scan() {
+			f := strings.Split(sc.Text(), "\t")
+			n, _ := strconv.ParseUint(f[3], 10, 8)
+			v := decode.Verdict(n)
+			fmt.Fprintf(t.w, "  %4s  %-*s  %-*s  %s %7s %10s %10s %10s %10s\n", f[0], t.cw, f[1], t.sw, f[2],
+				t.opt.Style.paint(verdictColor(v), pad(v.String(), 10)), f[4], f[5], f[6], f[7], f[8])
+		}
+	}
+	summaryTotals(t.w, c)
+	return t.w.Flush()
+}
+
+// jsonDocument is the synack/v1 document (see JSON).
+type jsonDocument struct {
+	w       *bufio.Writer
+	capture *Capture
+	started bool
+	n       int
+	enc     *json.Encoder
+	out     bytes.Buffer
+}
+
+// NewJSON streams the synack/v1 document to w: its head, each
+// connection as it comes, then totals, warnings and error: the same bytes
+// as encoding the whole document at once, never held whole.
+func NewJSON(w io.Writer, c *Capture) Document {
+	d := &jsonDocument{w: bufio.NewWriterSize(w, 64<<10), capture: c}
+	d.enc = json.NewEncoder(&d.out)
+	d.enc.SetIndent("    ", "  ") // a connection sits two levels deep
+	d.enc.SetEscapeHTML(false)
+	return d
+}
+
+// encodeIndented is v as the document's encoder writes it at the top
+// level.
+func encodeIndented(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(v)
+	return b.Bytes(), err
+}
+
+func (d *jsonDocument) begin() error {
+	if d.started {
+		return nil
+	}
+	d.started = true
+	head, err := encodeIndented(struct {
+		Schema string     `json:"schema"`
+		Source jsonSource `json:"source"`
+	}{Schema, sourceJSON(d.capture)})
+	if err != nil {
+		return err
+	}
+	d.w.Write(bytes.TrimSuffix(head, []byte("\n}\n")))
+	d.w.WriteString(",\n  \"connections\": [")
+	return nil
+}
+
+func (d *jsonDocument) Render(buf []byte, c *decode.Conn) []byte {
+	d.out.Reset()
+	if err := d.enc.Encode(connJSON(c)); err != nil {
+		return buf // cannot happen: every field encodes
+	}
+	return append(buf, bytes.TrimSuffix(d.out.Bytes(), []byte("\n"))...)
+}
+
+func (d *jsonDocument) Emit(part []byte) error {
+	if err := d.begin(); err != nil {
+		return err
+	}
+	if d.n > 0 {
+		d.w.WriteByte(',')
+	}
+	d.n++
+	d.w.WriteString("\n    ")
+	_, err := d.w.Write(part)
+	return err
+}
+
+func (d *jsonDocument) Close(c *Capture) error {
+	d.capture = c
+	if err := d.begin(); err != nil {
+		return err
+	}
+	if d.n > 0 {
+		d.w.WriteString("\n  ")
+	}
+	tail, err := encodeIndented(struct {
+		Totals          jsonTotals `json:"totals"`
+		Warnings        []string   `json:"warnings"`
+		WarningsOmitted uint64     `json:"warnings_omitted"`
+		Error           string     `json:"error"`
+		Capture         *Stats     `json:"capture,omitempty"`
+		Programs        []string   `json:"programs,omitempty"`
+	}{totalsJSON(c), c.warningTexts(), c.WarningsOmitted, errText(c.Err), c.Stats, c.Programs})
+	if err != nil {
+		return err
+	}
+	d.w.WriteString("],\n")
+	d.w.Write(bytes.TrimPrefix(tail, []byte("{\n")))
+	return d.w.Flush()
+}
+
+// zeekDoc is the Zeek conn.log (see Zeek).
+type zeekDoc struct {
+	w           *bufio.Writer
+	started     bool
+	first, last time.Time
+	row         bytes.Buffer
+}
+
+// NewZeek streams a Zeek conn.log to w: the header with the first
+// connection (#open is its first packet's time), one row per connection,
+// #close with the last packet's time.
+func NewZeek(w io.Writer) Document { return &zeekDoc{w: bufio.NewWriterSize(w, 64<<10)} }
+
+func (z *zeekDoc) Render(buf []byte, c *decode.Conn) []byte {
+	buf = binary.AppendVarint(buf, c.FirstSeen.UnixNano())
+	buf = binary.AppendVarint(buf, c.LastSeen.UnixNano())
+	z.row.Reset()
+	zeekRow(&z.row, c)
+	return append(buf, z.row.Bytes()...)
+}
+
+func (z *zeekDoc) begin(first time.Time) {
+	if z.started {
+		return
+	}
+	z.started = true
+	zeekHeader(z.w, first)
+}
+
+func (z *zeekDoc) Emit(part []byte) error {
+	f, k := binary.Varint(part)
+	l, k2 := binary.Varint(part[k:])
+	first, last := time.Unix(0, f).UTC(), time.Unix(0, l).UTC()
+	if !z.started || first.Before(z.first) {
+		z.first = first
+	}
+	if last.After(z.last) {
+		z.last = last
+	}
+	z.begin(first)
+	_, err := z.w.Write(part[k+k2:])
+	return err
+}
+
+func (z *zeekDoc) Close(c *Capture) error {
+	z.begin(z.first)
+	fmt.Fprintf(z.w, "#close\t%s\n", zeekStamp(z.last))
+	return z.w.Flush()
+}
+
+// mermaidDoc is the Mermaid Markdown (see Mermaid).
+type mermaidDoc struct {
+	w     *bufio.Writer
+	n     int
+	block bytes.Buffer
+}
+
+// NewMermaid streams a Mermaid sequenceDiagram per connection to w.
+func NewMermaid(w io.Writer) Document { return &mermaidDoc{w: bufio.NewWriterSize(w, 64<<10)} }
+
+func (m *mermaidDoc) Render(buf []byte, c *decode.Conn) []byte {
+	m.block.Reset()
+	mermaidConn(&m.block, c)
+	return append(buf, m.block.Bytes()...)
+}
+
+func (m *mermaidDoc) Emit(part []byte) error {
+	if m.n > 0 {
+		m.w.WriteString("\n")
+	}
+	m.n++
+	_, err := m.w.Write(part)
+	return err
+}
+
+func (m *mermaidDoc) Close(*Capture) error { return m.w.Flush() }
+
+// svgDocument is one SVG with every connection's ladder (see SVG).
+type svgDocument struct {
+	w      io.Writer
+	body   spool
+	height int
+	n      uint64
+	ladder bytes.Buffer
+}
+
+// NewSVG writes the ladder diagrams to w as one SVG document; its height
+// is known at the end, so the ladders wait in a spool until Close.
+func NewSVG(w io.Writer) Document { return &svgDocument{w: w, height: svgTop} }
+
+// svgTop is where the first ladder starts, below the document's title.
+const svgTop = 40
+
+// ladderOrigin is how a ladder drawn at y 0 begins; Emit moves it down.
+const ladderOrigin = `<g class="conn" transform="translate(0,0)">` + "\n"
+
+func (s *svgDocument) Render(buf []byte, c *decode.Conn) []byte {
+	s.ladder.Reset()
+	ladder(&s.ladder, c, 0)
+	buf = binary.AppendUvarint(buf, uint64(ladderHeight(c)))
+	return append(buf, s.ladder.Bytes()...)
+}
+
+func (s *svgDocument) Emit(part []byte) error {
+	h, k := binary.Uvarint(part)
+	fmt.Fprintf(&s.body, `<g class="conn" transform="translate(0,%d)">`+"\n", s.height)
+	_, err := s.body.Write(bytes.TrimPrefix(part[k:], []byte(ladderOrigin)))
+	s.height += int(h)
+	s.n++
+	return err
+}
+
+func (s *svgDocument) Close(c *Capture) error {
+	bw := bufio.NewWriterSize(s.w, 64<<10)
+	fmt.Fprintln(bw, `<?xml version="1.0" encoding="UTF-8"?>`)
+	fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">`+"\n", ladderWidth, s.height, ladderWidth, s.height)
+	fmt.Fprintf(bw, "<title>synack: %s</title>\n%s", xmlText(c.Source), svgStyle)
+	fmt.Fprintf(bw, `<rect width="100%%" height="100%%" fill="#fff"/>`+"\n")
+	fmt.Fprintf(bw, `<text x="20" y="22" class="sub">synack · %s · %s</text>`+"\n", xmlText(c.Source), plural(s.n, "connection", "connections"))
+	if _, err := s.body.WriteTo(bw); err != nil {
+		return err
+	}
+	fmt.Fprintln(bw, "</svg>")
+	return bw.Flush()
+}
+
+// htmlDocument is the self-contained page (see HTML).
+type htmlDocument struct {
+	w      io.Writer
+	rows   spool
+	bodies spool
+	block  bytes.Buffer
+}
+
+// NewHTML writes one self-contained page to w: the summary table first,
+// then every ladder, so both wait in spools until Close.
+func NewHTML(w io.Writer) Document { return &htmlDocument{w: w} }
+
+func (h *htmlDocument) Render(buf []byte, c *decode.Conn) []byte {
+	h.block.Reset()
+	htmlRow(&h.block, c)
+	buf = appendPiece(buf, h.block.Bytes())
+	h.block.Reset()
+	htmlLadder(&h.block, c)
+	return appendPiece(buf, h.block.Bytes())
+}
+
+func (h *htmlDocument) Emit(part []byte) error {
+	row, rest := nextPiece(part)
+	body, _ := nextPiece(rest)
+	h.rows.Write(row)
+	_, err := h.bodies.Write(body)
+	return err
+}
+
+func (h *htmlDocument) Close(c *Capture) error {
+	bw := bufio.NewWriterSize(h.w, 64<<10)
+	htmlHead(bw, c)
+	if _, err := h.rows.WriteTo(bw); err != nil {
+		return err
+	}
+	fmt.Fprint(bw, "</table>\n")
+	if _, err := h.bodies.WriteTo(bw); err != nil {
+		return err
+	}
+	fmt.Fprint(bw, "</body>\n</html>\n")
+	return bw.Flush()
+}
