@@ -49,16 +49,16 @@ type jsonPair struct {
 }
 
 type jsonHandshake struct {
-	SYN           bool  `json:"syn"`
-	SYNACK        bool  `json:"syn_ack"`
-	ACK           bool  `json:"ack"`
-	Complete      bool  `json:"complete"`
+	SYN      bool `json:"syn"`
+	SYNACK   bool `json:"syn_ack"`
+	ACK      bool `json:"ack"`
+	Complete bool `json:"complete"`
 	// The stage times are null when a stage was not seen: 0 would be a
 	// measurement, and skew every average taken over the field.
 	SYNToSYNACKus *int64 `json:"syn_to_synack_us"`
 	SYNACKToACKus *int64 `json:"synack_to_ack_us"`
-	SYNCount      int   `json:"syn_count"`
-	SYNACKCount   int   `json:"syn_ack_count"`
+	SYNCount      int    `json:"syn_count"`
+	SYNACKCount   int    `json:"syn_ack_count"`
 }
 
 type jsonOptions struct {
