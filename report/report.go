@@ -69,6 +69,8 @@ type Stats struct {
 	DroppedByIface  uint64 `json:"dropped_by_interface"`
 }
 
+const hexDigits = "0123456789abcdef"
+
 // Escape renders bytes from the wire so that nothing reaches a terminal
 // raw: printable ASCII stays, \n \r \t \\ \" get backslash escapes, and
 // every other byte (control bytes, DEL, anything >= 0x80) becomes \xHH.
@@ -89,7 +91,9 @@ func Escape(b []byte) string {
 		case c >= 0x20 && c < 0x7f:
 			s.WriteByte(c)
 		default:
-			fmt.Fprintf(&s, `\x%02x`, c)
+			s.WriteString(`\x`)
+			s.WriteByte(hexDigits[c>>4])
+			s.WriteByte(hexDigits[c&0x0f])
 		}
 	}
 	return s.String()
