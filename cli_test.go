@@ -355,3 +355,26 @@ func TestNDJSONLoads(t *testing.T) {
 		t.Errorf("duckdb: %v\n%s", err, got)
 	}
 }
+
+// TestUDPShowsNoTCPColumns: a datagram has no sequence number, no
+// acknowledgement and no window: the timeline leaves those columns blank
+// instead of showing zeros a learner would take for TCP's.
+func TestUDPShowsNoTCPColumns(t *testing.T) {
+	code, out, stderr := runCLI("read", "--udp", "--color", "never", "fixtures/demo-udp.pcap")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var datagrams int
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.Contains(line, "[udp]") {
+			continue
+		}
+		datagrams++
+		if f := strings.Fields(line); len(f) < 4 || f[2] != "datagram" || f[3] != "15" {
+			t.Errorf("want time, arrow, flags, then the length alone: %q", line)
+		}
+	}
+	if datagrams != 2 {
+		t.Errorf("%d datagram lines:\n%s", datagrams, out)
+	}
+}

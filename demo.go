@@ -233,7 +233,11 @@ func playOnce(ctx context.Context, scenario greet.Scenario, addr, message string
 		}
 		defer srv.Close()
 		srv.OnlyPort = client.LocalPort
-		lines = append(lines, fmt.Sprintf("server: listening on %s (%s: socket, bind, listen)", srv.Addr(), scenario.Network()))
+		steps := "socket, bind, listen" // then accept, write, close per client
+		if scenario == greet.UDP {
+			steps = "socket, bind: UDP has no listen and no accept; it waits in recvfrom and answers with sendto"
+		}
+		lines = append(lines, fmt.Sprintf("server: listening on %s (%s: %s)", srv.Addr(), scenario.Network(), steps))
 		go func() {
 			what, err := srv.ServeOne(ctx)
 			if err != nil {

@@ -117,7 +117,7 @@ func runServe(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error
 			fmt.Fprintf(stderr, "synack serve: %v\n", err) // one client failed; serve the next
 			continue
 		}
-		fmt.Fprintf(stdout, "server: %s\n", report.Escape([]byte(what)))
+		fmt.Fprintf(stdout, "server: %s\n", report.Name(what)) // what quotes the peer's bytes already (%q)
 		if f.once {
 			return nil
 		}

@@ -42,6 +42,13 @@ func TestServeAndConnect(t *testing.T) {
 	if code := <-done; code != exitOK || !strings.Contains(serveOut, "listening on 127.0.0.1:"+port) {
 		t.Errorf("serve: exit %d, out %q", code, serveOut)
 	}
+	// The greeting is quoted once (it was escaped a second time, showing
+	// \" to the learner), its escape sequence escaped, and its byte count
+	// set beside the C program's.
+	want := `sent "Hi \x1b[2J there" and a newline (14 bytes; the tutorial's C server sends strlen(msg) = 13)`
+	if !strings.Contains(serveOut, want) || strings.Contains(serveOut, `\"`) || strings.Contains(serveOut, "\x1b") {
+		t.Errorf("serve's line:\n%s\nwant %s", serveOut, want)
+	}
 }
 
 func TestServeAndConnectErrors(t *testing.T) {

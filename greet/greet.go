@@ -285,15 +285,24 @@ func (s *Server) ServeOne(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", stepError(StepRead, peer, err)
 		}
-		return fmt.Sprintf("sent %q to %s, waited for its FIN, closed", s.message, peer), nil
+		return fmt.Sprintf("sent %s to %s, waited for its FIN, closed", s.sent(), peer), nil
 	case Reset:
 		time.Sleep(resetGrace)
 		if err := c.SetLinger(0); err != nil {
 			return "", stepError(StepClose, peer, err)
 		}
-		return fmt.Sprintf("sent %q to %s, then aborted (SO_LINGER 0: RST, no FIN)", s.message, peer), nil
+		return fmt.Sprintf("sent %s to %s, then aborted (SO_LINGER 0: RST, no FIN)", s.sent(), peer), nil
 	}
-	return fmt.Sprintf("sent %q to %s and closed", s.message, peer), nil
+	return fmt.Sprintf("sent %s to %s and closed", s.sent(), peer), nil
+}
+
+// sent describes the greeting as sent: the message and the newline synack
+// adds (so that a line-reading client sees its end), with the byte count
+// the capture shows — one more than the seed tutorial's C server, whose
+// send(…, strlen(msg)) sends the message alone.
+func (s *Server) sent() string {
+	n := len(s.message) + 1
+	return fmt.Sprintf("%q and a newline (%d bytes; the tutorial's C server sends strlen(msg) = %d)", s.message, n, n-1)
 }
 
 func (s *Server) serveDatagram(ctx context.Context) (string, error) {

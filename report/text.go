@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strconv"
 	"io"
 	"strings"
 
@@ -130,8 +131,9 @@ func stateCols(c *decode.Conn, e, prev *decode.Event) (client, server string) {
 // are shown where they change.
 func EventLine(c *decode.Conn, e, prev *decode.Event, st Style) string {
 	cs, ss := stateCols(c, e, prev)
-	head := fmt.Sprintf("%10.6f  %-12s %s  %-12s  %-12s %10d %10d %6d %8d  ", e.T.Seconds(), cs, eventArrow(c, e), ss,
-		eventFlags(c, e), e.Seq, e.Ack, e.Len, e.Win)
+	seq, ack, win := numbers(c, e)
+	head := fmt.Sprintf("%10.6f  %-12s %s  %-12s  %-12s %10s %10s %6d %8s  ", e.T.Seconds(), cs, eventArrow(c, e), ss,
+		eventFlags(c, e), seq, ack, e.Len, win)
 	room := 0
 	if st.Width > 0 {
 		room = max(st.Width-width(head)-2, 12) // the 2 columns of the timeline's indent
@@ -150,8 +152,18 @@ func EventLine(c *decode.Conn, e, prev *decode.Event, st Style) string {
 		}
 		return st.paint(sgrGreen, pad(s, 12))
 	}
-	return fmt.Sprintf("%10.6f  %s %s  %s  %-12s %10d %10d %6d %8d  %s", e.T.Seconds(), state(cs),
-		st.paint(arrowColor, eventArrow(c, e)), state(ss), eventFlags(c, e), e.Seq, e.Ack, e.Len, e.Win, meaning)
+	return fmt.Sprintf("%10.6f  %s %s  %s  %-12s %10s %10s %6d %8s  %s", e.T.Seconds(), state(cs),
+		st.paint(arrowColor, eventArrow(c, e)), state(ss), eventFlags(c, e), seq, ack, e.Len, win, meaning)
+}
+
+// numbers are a segment's seq, ack and window columns; a UDP datagram
+// has none of them (no sequence space, no acknowledgement, no window),
+// so they stay blank rather than show zeros.
+func numbers(c *decode.Conn, e *decode.Event) (seq, ack, win string) {
+	if c.Proto == decode.UDP {
+		return "", "", ""
+	}
+	return strconv.FormatUint(uint64(e.Seq), 10), strconv.FormatUint(uint64(e.Ack), 10), strconv.FormatUint(uint64(e.Win), 10)
 }
 
 func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
