@@ -136,6 +136,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	printErrors(stderr, name, err)
+	if errors.Is(err, capture.ErrNoLibpcap) && errors.As(err, new(*capture.FilterError)) { // once, however many files said it
+		fmt.Fprintf(stderr, "Without libpcap, choose connections with --where instead (e.g. --where 'server.port=443'),\n"+
+			"or let tcpdump filter first: tcpdump -r FILE -w - 'FILTER' | synack %s -\n", name)
+	}
 	if errors.As(err, new(*usageError)) || errors.As(err, new(*pflagError)) {
 		fmt.Fprintf(stderr, "Run \"synack %s --help\" for its flags.\n", name)
 	}
@@ -267,7 +271,7 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.As(err, new(*checkFailed)):
 		return exitCheck
-	case errors.As(err, new(*captureError)), errors.Is(err, capture.ErrPermission), errors.Is(err, capture.ErrNoInterface):
+	case errors.As(err, new(*captureError)), errors.Is(err, capture.ErrPermission), errors.Is(err, capture.ErrNoInterface), errors.Is(err, capture.ErrNoLibpcap):
 		return exitCapture
 	case errors.As(err, &step):
 		return stepExit(step)

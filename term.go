@@ -6,23 +6,8 @@ import (
 	"os"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"synack/report"
 )
-
-// terminalWidth reports whether f is a terminal and, if so, its width in
-// columns (0 when the terminal does not say).
-func terminalWidth(f *os.File) (bool, int) {
-	if _, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); err != nil {
-		return false, 0
-	}
-	ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
-	if err != nil {
-		return true, 0
-	}
-	return true, int(ws.Col)
-}
 
 // styleFor decides colour and width for output written to w: colour with
 // --color always, or with auto on a terminal unless NO_COLOR is set

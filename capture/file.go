@@ -45,11 +45,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Frame is one captured frame. Data is valid until the next call to Next.
@@ -125,13 +122,15 @@ type File struct {
 
 // Open opens a pcap or pcapng file (gzip-compressed too); "-" reads
 // standard input. A regular file is mapped into memory and read without
-// copies; see MapFault for what that asks of the caller.
+// copies (on unix systems; elsewhere it is read); see MapFault for what
+// that asks of the caller.
 func Open(path string) (*File, error) { return OpenContext(context.Background(), path) }
 
 // OpenContext is Open for a source that may keep a reader waiting: a
 // FIFO without a writer, a pipe or standard input whose writer stalls.
 // Once ctx is cancelled, opening and every read that waits end with an
-// error wrapping ErrInterrupted.
+// error wrapping ErrInterrupted (on unix systems: poll(2); elsewhere such
+// a wait ends only when the writer writes or goes).
 func OpenContext(ctx context.Context, path string) (*File, error) {
 	if path == "-" {
 		return openInterruptible(ctx, os.Stdin, "stdin", true)
@@ -170,71 +169,6 @@ func OpenContext(ctx context.Context, path string) (*File, error) {
 		file.size = st.Size()
 	}
 	return file, nil
-}
-
-// openInterruptible reads f through poll(2), so that cancelling ctx ends
-// a read that waits; keep leaves f open on Close (standard input).
-func openInterruptible(ctx context.Context, f *os.File, name string, keep bool) (*File, error) {
-	ir, err := newInterruptible(f)
-	if err != nil {
-		if !keep {
-			f.Close()
-		}
-		return nil, err
-	}
-	stop := context.AfterFunc(ctx, ir.interrupt)
-	file, err := NewReader(ir, name)
-	if err != nil {
-		stop()
-		ir.close(keep)
-		return nil, err
-	}
-	file.closer = closerFunc(func() error { stop(); return ir.close(keep) })
-	return file, nil
-}
-
-type closerFunc func() error
-
-func (c closerFunc) Close() error { return c() }
-
-// openMapped maps an uncompressed capture into memory. It reports false
-// (and leaves f open) when the file is compressed or cannot be mapped, so
-// that it is read the ordinary way.
-func openMapped(f *os.File, path string, size int64) (*File, bool) {
-	if size > math.MaxInt || int64(int(size)) != size {
-		return nil, false
-	}
-	var magic [2]byte
-	if n, _ := f.ReadAt(magic[:], 0); n == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		return nil, false
-	}
-	mem, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
-	if err != nil {
-		return nil, false
-	}
-	_ = unix.Madvise(mem, unix.MADV_SEQUENTIAL)
-	file, err := newFile(&countingReader{mem: mem}, path, false)
-	if err != nil {
-		unix.Munmap(mem)
-		return nil, false
-	}
-	file.closer = &mapping{f: f, mem: mem}
-	file.size = size
-	return file, true
-}
-
-// mapping closes a mapped file.
-type mapping struct {
-	f   *os.File
-	mem []byte
-}
-
-func (m *mapping) Close() error {
-	err := unix.Munmap(m.mem)
-	if cerr := m.f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // MapFault reports whether a recovered panic value is a memory fault, as a
@@ -366,26 +300,6 @@ func (c *countingReader) peek(n int) ([]byte, error) {
 		return rest[:n], nil
 	}
 	return c.r.Peek(n)
-}
-
-// releaseStep is how much of a mapped file is read before the pages
-// behind are handed back, and releaseLag how far behind the read offset
-// they must be: frames already handed out stay valid.
-const (
-	releaseStep = 8 << 20
-	releaseLag  = 1 << 20
-)
-
-// release drops the pages of a mapped file that have been read, so that
-// memory does not grow with the file: they stay in the page cache, not in
-// this process.
-func (c *countingReader) release() {
-	end := (c.n - releaseLag) &^ (int64(os.Getpagesize()) - 1)
-	if end-c.released < releaseStep {
-		return
-	}
-	_ = unix.Madvise(c.mem[c.released:end], unix.MADV_DONTNEED)
-	c.released = end
 }
 
 // read returns the next n bytes. The slice is valid until the next read.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"syscall"
 )
 
 // Writer writes frames to a pcap file that tcpdump and Wireshark read. It
@@ -52,15 +51,16 @@ var ErrSymlink = errors.New("is a symbolic link")
 
 // CreateOutput creates (or truncates) the pcap file at path for a capture:
 // it refuses a symbolic link unless followSymlinks is set (O_NOFOLLOW, as
-// a privileged process must), and writes the file header. Open it with
+// a privileged process must; not on Windows, which has no O_NOFOLLOW: see
+// noFollow), and writes the file header. Open it with
 // the rights of the user it is for: after dropping privileges.
 func CreateOutput(path string, followSymlinks bool, linkType uint32, snaplen int) (*Writer, error) {
 	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 	if !followSymlinks {
-		flags |= syscall.O_NOFOLLOW
+		flags |= noFollow
 	}
 	f, err := os.OpenFile(path, flags, 0o644)
-	if errors.Is(err, syscall.ELOOP) {
+	if refusedSymlink(err) {
 		return nil, fmt.Errorf("write %s: %w (--follow-symlinks writes through it)", path, ErrSymlink)
 	}
 	if err != nil {
