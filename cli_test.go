@@ -304,7 +304,7 @@ func TestNDJSONLoads(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	uids := map[string]bool{}
-	var rows, sources []string
+	var sources []string
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		var row struct {
 			Type, Source, UID string
@@ -326,7 +326,7 @@ func TestNDJSONLoads(t *testing.T) {
 		if (row.Handshake.SYNToSYNACK == nil) != (row.Source == "fixtures/refused.pcap") {
 			t.Errorf("%s: syn_to_synack_us %v", row.Source, row.Handshake.SYNToSYNACK)
 		}
-		rows = append(rows, line)
+
 	}
 	if strings.Join(sources, " ") != strings.Join(files, " ") {
 		t.Errorf("sources %v, want %v", sources, files)

@@ -16,21 +16,6 @@ const Schema = "synack/v1"
 // TimeFormat is RFC 3339 with nanoseconds, always nine digits.
 const TimeFormat = "2006-01-02T15:04:05.000000000Z07:00"
 
-type jsonDoc struct {
-	Schema      string     `json:"schema"`
-	Source      jsonSource `json:"source"`
-	Connections []jsonConn `json:"connections"`
-	Totals      jsonTotals `json:"totals"`
-	Warnings    []string   `json:"warnings"`
-	// WarningsOmitted counts warnings beyond those listed.
-	WarningsOmitted uint64 `json:"warnings_omitted"`
-	Error           string `json:"error"`
-	// Capture holds libpcap's counters of a live capture; Programs the
-	// demo programs' lines.
-	Capture  *Stats   `json:"capture,omitempty"`
-	Programs []string `json:"programs,omitempty"`
-}
-
 type jsonSource struct {
 	Name     string `json:"name"`
 	Format   string `json:"format"`

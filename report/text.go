@@ -2,8 +2,8 @@ package report
 
 import (
 	"fmt"
-	"strconv"
 	"io"
+	"strconv"
 	"strings"
 
 	"synack/decode"
