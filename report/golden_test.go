@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"synack/decode"
 	"synack/pipeline"
 	"synack/report"
 )
@@ -103,4 +104,52 @@ func firstDiff(want, got string) string {
 		}
 	}
 	return ""
+}
+
+// TestPicturesForLearners: SVG and HTML carry a key to their notation;
+// only real problems are red (a window update or keep-alive is TCP
+// working, not an error), and a red arrow has a red head.
+func TestPicturesForLearners(t *testing.T) {
+	rep, err := pipeline.ReadFile(context.Background(), "../fixtures/loss.pcap", pipeline.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems := decode.Retransmission | decode.FastRetransmission | decode.SpuriousRetransmission | decode.DuplicateACK |
+		decode.OutOfOrder | decode.LostSegment | decode.ACKUnseen | decode.ZeroWindow | decode.ZeroWindowProbe | decode.WindowFull
+	wantRed, updatesOnly := 0, 0
+	for i, e := range rep.Conns[0].Events {
+		if i == 400 { // the picture draws at most 400 segments
+			break
+		}
+		switch {
+		case e.Anomalies&problems != 0:
+			wantRed++
+		case e.Anomalies&decode.WindowUpdate != 0:
+			updatesOnly++
+		}
+	}
+	if wantRed == 0 || updatesOnly == 0 {
+		t.Fatalf("the fixture should show both: %d problems, %d window updates", wantRed, updatesOnly)
+	}
+	var svg, page bytes.Buffer
+	if err := report.SVG(&svg, rep); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.HTML(&page, rep); err != nil {
+		t.Fatal(err)
+	}
+	for name, doc := range map[string]string{"SVG": svg.String(), "HTML": page.String()} {
+		for _, key := range []string{"[S] SYN · [S.] SYN-ACK · [.] ACK · [P.] data · [F.] FIN · [R.] RST", "red arrow: a problem"} {
+			if !strings.Contains(doc, key) {
+				t.Errorf("%s has no key (%q)", name, key)
+			}
+		}
+		red := strings.Count(doc, `class="seg bad" marker-end="url(#head-bad)"`)
+		if red != wantRed || strings.Count(doc, `class="seg bad"`) != red {
+			t.Errorf("%s: %d red arrows with red heads (%d red in all), want %d", name, red, strings.Count(doc, `class="seg bad"`), wantRed)
+		}
+	}
+	if !strings.Contains(page.String(), `<div class="scroll">`) {
+		t.Error("the HTML summary table does not scroll in a narrow window")
+	}
 }

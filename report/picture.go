@@ -14,7 +14,7 @@ const (
 	ladderWidth  = 980
 	clientX      = 250
 	serverX      = 730
-	rowHeight    = 34
+	rowHeight    = 36 // room for a label above its arrow, clear of the next
 	slant        = 22 // how far an arrow falls between the two lines
 	headerHeight = 92
 	footHeight   = 24
@@ -61,6 +61,22 @@ func arrowLabel(c *decode.Conn, e *decode.Event) string {
 	return s
 }
 
+// problems are the analysis flags that mean something went wrong (a loss,
+// a retransmission, a stalled receiver); a window update, a keep-alive and
+// its ACK are TCP working as it should, and are not drawn red.
+const problems = decode.Retransmission | decode.FastRetransmission | decode.SpuriousRetransmission | decode.DuplicateACK |
+	decode.OutOfOrder | decode.LostSegment | decode.ACKUnseen | decode.ZeroWindow | decode.ZeroWindowProbe | decode.WindowFull
+
+func problem(a decode.Anomaly) bool { return a&problems != 0 }
+
+// pictureKey explains the pictures' notation, for SVG (one line of text)
+// and HTML.
+var pictureKey = [...]string{
+	"[S] SYN · [S.] SYN-ACK · [.] ACK · [P.] data · [F.] FIN · [R.] RST · seq/ack relative to each side's ISN · len: payload bytes",
+	"blue arrow: a segment (slanted for legibility) · red arrow: a problem (retransmission, loss, dup ACK, zero window, window full)",
+	"green: each side's TCP state after the segment (RFC 9293) · left: seconds since the connection's first packet",
+}
+
 // ladder draws one connection at vertical offset y0: the client and
 // server as vertical lines, one slanted arrow per segment from the
 // sender's line down to the receiver's (the capture gives one time per
@@ -91,19 +107,21 @@ func ladder(w io.Writer, c *decode.Conn, y0 int) {
 		if e.Dir == decode.ServerToClient {
 			x1, x2 = serverX, clientX
 		}
-		class := "seg"
-		if e.Anomalies != 0 {
-			class = "seg bad"
+		class, head, bad := "seg", "head", problem(e.Anomalies)
+		if bad {
+			class, head = "seg bad", "head-bad"
 		}
 		fmt.Fprintf(w, `<text x="20" y="%d" class="t">%.6f</text>`+"\n", y+4, e.T.Seconds())
-		fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="%s" marker-end="url(#head)"/>`+"\n", x1, y, x2, y+slant, class)
+		fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="%s" marker-end="url(#%s)"/>`+"\n", x1, y, x2, y+slant, class, head)
 		label := arrowLabel(c, e)
 		if a := anomalyText(e); a != "" {
 			label += " " + a
 		}
-		fmt.Fprintf(w, `<text x="%d" y="%d" class="label%s">%s</text>`+"\n", (clientX+serverX)/2, y+slant/2-3,
-			map[bool]string{true: " bad", false: ""}[e.Anomalies != 0], xmlText(label))
-		fmt.Fprintf(w, `<text x="%d" y="%d" class="note">%s</text>`+"\n", (clientX+serverX)/2, y+slant/2+11, xmlText(e.Note.String()))
+		// The arrow crosses the middle at y+slant/2, within ±9 units over
+		// a label's width: the label, with what the segment means, sits
+		// above it.
+		fmt.Fprintf(w, `<text x="%d" y="%d" class="label%s">%s <tspan class="note">· %s</tspan></text>`+"\n", (clientX+serverX)/2, y+slant/2-10,
+			map[bool]string{true: " bad", false: ""}[bad], xmlText(label), xmlText(e.Note.String()))
 		cs, ss := stateCols(c, e, prev)
 		if cs != "" {
 			fmt.Fprintf(w, `<text x="%d" y="%d" class="state" text-anchor="end">%s</text>`+"\n", clientX-8, y+slant, cs)
@@ -132,8 +150,9 @@ text { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px
 .label.bad { fill: #c62828; font-weight: bold; }
 .note { fill: #666; font-size: 11px; }
 .state { fill: #2e7d32; font-size: 11px; }
+.key { fill: #555; font-size: 11px; }
 </style>
-<defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#1f5fbf"/></marker></defs>
+<defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#1f5fbf"/></marker><marker id="head-bad" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#c62828"/></marker></defs>
 `
 
 // SVG writes the ladder (sequence) diagrams of the capture's connections
@@ -155,6 +174,8 @@ th { background: #eee; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .verdict-complete { color: #2e7d32; } .verdict-refused, .verdict-reset { color: #c62828; }
 svg { background: #fff; border: 1px solid #ddd; max-width: 100%; height: auto; }
+.scroll { overflow-x: auto; max-width: 100%; }
+.key { color: #555; font-size: 13px; }
 </style>
 </head>
 <body>
@@ -162,7 +183,8 @@ svg { background: #fff; border: 1px solid #ddd; max-width: 100%; height: auto; }
 	t := &c.Totals
 	fmt.Fprintf(w, "<h1>synack · %s</h1>\n<p>%s, %s · %s: %d TCP, %d non-TCP, %d malformed</p>\n", xmlText(c.Source),
 		xmlText(c.Format), xmlText(c.LinkType), plural(t.Packets, "frame", "frames"), t.TCP, t.NonTCP, t.Malformed)
-	fmt.Fprint(w, "<table>\n<tr><th>id</th><th>client</th><th>server</th><th>verdict</th><th>conn_state</th><th>history</th><th>packets</th><th>bytes c→s</th><th>bytes s→c</th><th>handshake</th><th>duration</th></tr>\n")
+	fmt.Fprintf(w, "<p class=\"key\">%s<br>%s<br>%s</p>\n", xmlText(pictureKey[0]), xmlText(pictureKey[1]), xmlText(pictureKey[2]))
+	fmt.Fprint(w, "<div class=\"scroll\">\n<table>\n<tr><th>id</th><th>client</th><th>server</th><th>verdict</th><th>conn_state</th><th>history</th><th>packets</th><th>bytes c→s</th><th>bytes s→c</th><th>handshake</th><th>duration</th></tr>\n")
 }
 
 // htmlRow writes a connection's row of the summary table.

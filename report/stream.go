@@ -534,8 +534,9 @@ type svgDocument struct {
 // is known at the end, so the ladders wait in a spool until Close.
 func NewSVG(w io.Writer) Document { return &svgDocument{w: w, height: svgTop} }
 
-// svgTop is where the first ladder starts, below the document's title.
-const svgTop = 40
+// svgTop is where the first ladder starts, below the document's title
+// and the key.
+const svgTop = 92
 
 // ladderOrigin is how a ladder drawn at y 0 begins; Emit moves it down.
 const ladderOrigin = `<g class="conn" transform="translate(0,0)">` + "\n"
@@ -563,6 +564,9 @@ func (s *svgDocument) Close(c *Capture) error {
 	fmt.Fprintf(bw, "<title>synack: %s</title>\n%s", xmlText(c.Source), svgStyle)
 	fmt.Fprintf(bw, `<rect width="100%%" height="100%%" fill="#fff"/>`+"\n")
 	fmt.Fprintf(bw, `<text x="20" y="22" class="sub">synack · %s · %s</text>`+"\n", xmlText(c.Source), plural(s.n, "connection", "connections"))
+	for i, k := range pictureKey {
+		fmt.Fprintf(bw, `<text x="20" y="%d" class="key">%s</text>`+"\n", 44+16*i, xmlText(k))
+	}
 	if _, err := s.body.WriteTo(bw); err != nil {
 		return err
 	}
@@ -605,7 +609,7 @@ func (h *htmlDocument) Close(c *Capture) error {
 	if _, err := h.rows.WriteTo(bw); err != nil {
 		return err
 	}
-	fmt.Fprint(bw, "</table>\n")
+	fmt.Fprint(bw, "</table>\n</div>\n")
 	if _, err := h.bodies.WriteTo(bw); err != nil {
 		return err
 	}
