@@ -93,8 +93,11 @@ func TestParseReadFlags(t *testing.T) {
 				f.report.format = "svg"
 			})},
 		{name: "pictures of several files need -o", args: []string{"--format", "html", "a.pcap", "b.pcap"}, errKind: "usage", errText: "--format html makes one document per capture: give -o DIR"},
-		{name: "tcpdump habits: -nn, -c, -nr", args: []string{"-nn", "-c", "100", "-nr", "a.pcap", "tcp"},
-			want: with(func(f *readFlags) { f.files, f.count, f.filter = []string{"a.pcap"}, 100, "tcp" })},
+		{name: "tcpdump habits: -nn, -c, -S, -nr", args: []string{"-nn", "-c", "100", "-S", "-nr", "a.pcap", "tcp"},
+			want: with(func(f *readFlags) {
+				f.files, f.count, f.filter = []string{"a.pcap"}, 100, "tcp"
+				f.report.absolute = true
+			})},
 		{name: "no file", args: nil, errKind: "usage", errText: "no capture file given"},
 		{name: "filter twice", args: []string{"-f", "tcp", "a.pcap", "port", "80"}, errKind: "usage", errText: "either with -f or after the files"},
 		{name: "bad format", args: []string{"--format", "xml", "a.pcap"}, errKind: "usage", errText: `unknown --format "xml"`},

@@ -23,6 +23,7 @@ type reportFlags struct {
 	ids        []uint
 	color      string
 	maxConns   int
+	absolute   bool // -S
 }
 
 func (o *reportFlags) register(fs *pflag.FlagSet) {
@@ -33,6 +34,7 @@ func (o *reportFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&o.where, "where", nil, "report only the connections where this holds, e.g. 'server.port=443' (repeatable)")
 	fs.UintSliceVar(&o.ids, "conn", nil, "report only these connection IDs (repeatable, or comma-separated)")
 	fs.StringVar(&o.color, "color", "auto", "colour text output: auto (on a terminal, unless NO_COLOR is set), always or never")
+	fs.BoolVarP(&o.absolute, "absolute", "S", false, "show sequence and acknowledgement numbers as on the wire, as tcpdump -S (default: relative to each side's ISN)")
 	fs.IntVar(&o.maxConns, "max-conns", decode.DefaultMaxConns, "connections held at once; past it the least recently active are handed over early (-1: no cap)")
 }
 
@@ -85,6 +87,7 @@ func newRenderer(f reportFlags, stdout io.Writer) (*renderer, error) {
 		return nil, err
 	}
 	r.style = styleFor(stdout, f.color)
+	r.style.Absolute = f.absolute
 	switch {
 	case f.format == "ndjson":
 		r.nd = report.NewNDJSON(stdout)
@@ -102,6 +105,7 @@ func (r *renderer) forFile(w io.Writer, restyle bool) *renderer {
 	c := *r
 	if restyle {
 		c.style = styleFor(w, r.flags.color)
+		c.style.Absolute = r.flags.absolute
 	}
 	if r.nd != nil {
 		c.nd = report.NewNDJSON(w)

@@ -46,6 +46,23 @@ type jsonHandshake struct {
 	SYNACKCount   int    `json:"syn_ack_count"`
 }
 
+// jsonISN is each side's initial sequence number, null without its SYN.
+type jsonISN struct {
+	Client *uint32 `json:"client"`
+	Server *uint32 `json:"server"`
+}
+
+func isnJSON(c *decode.Conn) jsonISN {
+	var j jsonISN
+	if isn, ok := c.ISN(decode.Client); ok {
+		j.Client = &isn
+	}
+	if isn, ok := c.ISN(decode.Server); ok {
+		j.Server = &isn
+	}
+	return j
+}
+
 type jsonOptions struct {
 	MSS           *uint16 `json:"mss"`
 	WScale        *uint8  `json:"wscale"`
@@ -100,6 +117,7 @@ type jsonConn struct {
 	LastSeenUnix  json.Number   `json:"last_seen_unix,omitempty"`
 	DurationUs    int64         `json:"duration_us"`
 	Handshake     jsonHandshake `json:"handshake"`
+	ISN           jsonISN       `json:"isn"`
 	Packets       jsonPair      `json:"packets"`
 	PayloadBytes  jsonPair      `json:"payload_bytes"`
 	FIN           jsonPair      `json:"fin"`
@@ -222,6 +240,7 @@ func connJSON(c *decode.Conn) jsonConn {
 		Packets: pair(c.Packets), PayloadBytes: pair(c.Bytes), FIN: pair32(c.FINs), RST: pair32(c.RSTs),
 		ClosedBy: c.ClosedBy.String(), ConnState: c.ConnState.String(), History: c.History, Events: make([]jsonEvent, len(c.Events)), EventsOmitted: c.EventsOmitted,
 	}
+	j.ISN = isnJSON(c)
 	j.FirstSeen, j.FirstSeenUnix = jsonTime(c.FirstSeen)
 	j.LastSeen, j.LastSeenUnix = jsonTime(c.LastSeen)
 	j.Options.Client, j.Options.Server = options(c, decode.Client), options(c, decode.Server)

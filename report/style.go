@@ -11,6 +11,9 @@ import (
 type Style struct {
 	Color bool
 	Width int
+	// Absolute shows sequence and acknowledgement numbers as they are on
+	// the wire (tcpdump -S) instead of relative to each side's ISN.
+	Absolute bool
 }
 
 // ANSI SGR codes.

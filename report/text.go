@@ -131,7 +131,7 @@ func stateCols(c *decode.Conn, e, prev *decode.Event) (client, server string) {
 // are shown where they change.
 func EventLine(c *decode.Conn, e, prev *decode.Event, st Style) string {
 	cs, ss := stateCols(c, e, prev)
-	seq, ack, win := numbers(c, e)
+	seq, ack, win := numbers(c, e, st.Absolute)
 	head := fmt.Sprintf("%10.6f  %-12s %s  %-12s  %-12s %10s %10s %6d %8s  ", e.T.Seconds(), cs, eventArrow(c, e), ss,
 		eventFlags(c, e), seq, ack, e.Len, win)
 	room := 0
@@ -156,14 +156,33 @@ func EventLine(c *decode.Conn, e, prev *decode.Event, st Style) string {
 		st.paint(arrowColor, eventArrow(c, e)), state(ss), eventFlags(c, e), seq, ack, e.Len, win, meaning)
 }
 
+// isnText shows each side's initial sequence number, the base of the
+// relative numbers in the timeline ("" without a SYN either way).
+func isnText(c *decode.Conn) string {
+	var parts []string
+	for _, s := range []decode.Side{decode.Client, decode.Server} {
+		if isn, ok := c.ISN(s); ok {
+			parts = append(parts, fmt.Sprintf("%s ISN %d", s, isn))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, " · ") + " (seq and ack below count from these; -S shows them as on the wire)"
+}
+
 // numbers are a segment's seq, ack and window columns; a UDP datagram
 // has none of them (no sequence space, no acknowledgement, no window),
 // so they stay blank rather than show zeros.
-func numbers(c *decode.Conn, e *decode.Event) (seq, ack, win string) {
+func numbers(c *decode.Conn, e *decode.Event, absolute bool) (seq, ack, win string) {
 	if c.Proto == decode.UDP {
 		return "", "", ""
 	}
-	return strconv.FormatUint(uint64(e.Seq), 10), strconv.FormatUint(uint64(e.Ack), 10), strconv.FormatUint(uint64(e.Win), 10)
+	s, a := e.Seq, e.Ack
+	if absolute {
+		s, a = c.Absolute(e)
+	}
+	return strconv.FormatUint(uint64(s), 10), strconv.FormatUint(uint64(a), 10), strconv.FormatUint(uint64(e.Win), 10)
 }
 
 func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
@@ -196,6 +215,9 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 	}
 	if c.HasOptions[decode.Client] || c.HasOptions[decode.Server] {
 		fmt.Fprintf(w, "  SYN options: client %s · server %s\n", optionsText(c, decode.Client), optionsText(c, decode.Server))
+	}
+	if isn := isnText(c); isn != "" {
+		fmt.Fprintf(w, "  %s\n", isn)
 	}
 	timeline(w, c, opt)
 }
