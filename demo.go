@@ -42,6 +42,8 @@ func demoFlagSet(f *demoFlags, scenario *string) *pflag.FlagSet {
 	fs.StringVarP(&f.write, "write", "w", "", "also write the captured packets to this pcap file (created as the user -Z names)")
 	fs.BoolVar(&f.followSymlinks, "follow-symlinks", false, "let -w write through a symbolic link (refused by default: synack runs privileged)")
 	f.report.register(fs)
+	fs.Lookup("explain").DefValue = "true" // a learner's first run explains; --explain=false turns it off
+	f.report.explain = true
 	fs.StringVarP(&f.iface, "interface", "i", "", "loopback interface (default: found from libpcap's device flags)")
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Second, "the client's connect and read timeout")
 	fs.StringVarP(&f.user, "relinquish-privileges", "Z", "", "once capturing, become this user (default under sudo: the user who ran sudo; root keeps root)")

@@ -148,7 +148,9 @@ func TestParseLiveFlags(t *testing.T) {
 }
 
 func TestParseDemoFlags(t *testing.T) {
-	base := demoFlags{port: 12345, report: defaultReport, message: greet.DefaultMessage, scenario: greet.Greeting, timeout: 5 * time.Second}
+	explained := defaultReport
+	explained.explain = true // the demo explains unless --explain=false
+	base := demoFlags{port: 12345, report: explained, message: greet.DefaultMessage, scenario: greet.Greeting, timeout: 5 * time.Second}
 	with := func(set func(*demoFlags)) demoFlags { f := base; set(&f); return f }
 	checkParse(t, parseDemoFlags, []flagCase[demoFlags]{
 		{name: "defaults", args: nil, want: base},
@@ -159,6 +161,7 @@ func TestParseDemoFlags(t *testing.T) {
 				f.portSet = true
 				f.report.format = "json"
 			})},
+		{name: "--explain=false", args: []string{"--explain=false"}, want: with(func(f *demoFlags) { f.report.explain = false })},
 		{name: "bad scenario", args: []string{"--scenario", "nope"}, errKind: "usage", errText: `unknown scenario "nope"`},
 		{name: "port 0", args: []string{"--port", "0"}, errKind: "usage", errText: "--port 0 is not a port"},
 		{name: "port too big", args: []string{"--port", "70000"}, errKind: "usage", errText: "--port 70000 is not a port"},

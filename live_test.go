@@ -557,3 +557,28 @@ func TestLivePrintsPromptly(t *testing.T) {
 		t.Fatal("the greeting's packet was not shown within 2 s while capturing")
 	}
 }
+
+// TestDemoExplains: the demo, a learner's first run, explains by default
+// (each kind of segment once, and why the connection ended), and
+// --explain=false turns it off.
+func TestDemoExplains(t *testing.T) {
+	needCapture(t)
+	code, out, stderr := runCLI("demo", "--color", "never", "--port", demoPort())
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"↳ The client's SYN opens the connection", "↳ The server's SYN-ACK does two things at once",
+		"↳ TIME-WAIT: the side that closed first", "Why it ended so: complete."} {
+		if strings.Count(out, want) != 1 {
+			t.Errorf("%q shown %d times, want once:\n%s", want, strings.Count(out, want), out)
+		}
+	}
+	_, plain, _ := runCLI("demo", "--color", "never", "--explain=false", "--port", demoPort())
+	if strings.Contains(plain, "↳") || strings.Contains(plain, "Why it ended so") {
+		t.Errorf("--explain=false still explains:\n%s", plain)
+	}
+	code, page, _ := runCLI("read", "--format", "html", "--explain", "fixtures/greeting.pcap")
+	if code != exitOK || !strings.Contains(page, `<ol class="explain">`) || !strings.Contains(page, "Why it ended so: complete.") {
+		t.Errorf("HTML --explain: exit %d, no explanations", code)
+	}
+}

@@ -24,6 +24,7 @@ type reportFlags struct {
 	color      string
 	maxConns   int
 	absolute   bool // -S
+	explain    bool // --explain
 }
 
 func (o *reportFlags) register(fs *pflag.FlagSet) {
@@ -34,6 +35,7 @@ func (o *reportFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&o.where, "where", nil, "report only the connections where this holds, e.g. 'server.port=443' (repeatable)")
 	fs.UintSliceVar(&o.ids, "conn", nil, "report only these connection IDs (repeatable, or comma-separated)")
 	fs.StringVar(&o.color, "color", "auto", "colour text output: auto (on a terminal, unless NO_COLOR is set), always or never")
+	fs.BoolVar(&o.explain, "explain", false, "text and HTML: explain each kind of segment the first time it appears in a connection (what it is, why, the RFC), and why the connection ended so")
 	fs.BoolVarP(&o.absolute, "absolute", "S", false, "show sequence and acknowledgement numbers as on the wire, as tcpdump -S (default: relative to each side's ISN)")
 	fs.IntVar(&o.maxConns, "max-conns", decode.DefaultMaxConns, "connections held at once; past it the least recently active are handed over early (-1: no cap)")
 }
@@ -182,11 +184,11 @@ func (r *renderer) document(w io.Writer, rep *report.Capture) report.Document {
 	case "svg":
 		return report.NewSVG(w)
 	case "html":
-		return report.NewHTML(w)
+		return report.NewHTML(w, r.flags.explain)
 	case "mermaid":
 		return report.NewMermaid(w)
 	}
-	return report.NewText(w, rep, report.TextOptions{NoTimeline: r.flags.noTimeline, SummaryOnly: r.summaryOnly, Style: r.style})
+	return report.NewText(w, rep, report.TextOptions{NoTimeline: r.flags.noTimeline, SummaryOnly: r.summaryOnly, Explain: r.flags.explain, Style: r.style})
 }
 
 // write renders one capture as the flags say.
@@ -204,7 +206,7 @@ func (r *renderer) write(w io.Writer, rep *report.Capture) error {
 	case f.format == "svg":
 		return report.SVG(w, rep)
 	case f.format == "html":
-		return report.HTML(w, rep)
+		return report.Whole(report.NewHTML(w, f.explain), rep)
 	case f.format == "mermaid":
 		return report.Mermaid(w, rep)
 	case f.summary && f.format == "json":
@@ -214,7 +216,7 @@ func (r *renderer) write(w io.Writer, rep *report.Capture) error {
 	case f.format == "json":
 		return report.JSON(w, rep)
 	}
-	return report.Text(w, rep, report.TextOptions{NoTimeline: f.noTimeline, Style: r.style})
+	return report.Text(w, rep, report.TextOptions{NoTimeline: f.noTimeline, Explain: f.explain, Style: r.style})
 }
 
 // takeAggregate hands over the summary folded so far and starts a new one

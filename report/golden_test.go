@@ -45,6 +45,9 @@ var renderers = []struct {
 	{"conn.log", func(w *bytes.Buffer, c *report.Capture) error { return report.Zeek(w, c) }},
 	{"svg", func(w *bytes.Buffer, c *report.Capture) error { return report.SVG(w, c) }},
 	{"html", func(w *bytes.Buffer, c *report.Capture) error { return report.HTML(w, c) }},
+	{"explain.txt", func(w *bytes.Buffer, c *report.Capture) error {
+		return report.Text(w, c, report.TextOptions{Explain: true})
+	}},
 	{"md", func(w *bytes.Buffer, c *report.Capture) error { return report.Mermaid(w, c) }},
 }
 

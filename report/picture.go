@@ -161,7 +161,7 @@ func SVG(w io.Writer, c *Capture) error { return Whole(NewSVG(w), c) }
 
 // HTML writes one self-contained page (no external assets): the summary
 // table and every connection's ladder diagram (NewHTML streams them).
-func HTML(w io.Writer, c *Capture) error { return Whole(NewHTML(w), c) }
+func HTML(w io.Writer, c *Capture) error { return Whole(NewHTML(w, false), c) }
 
 // htmlHead writes the page up to the summary table's column headers.
 func htmlHead(w io.Writer, c *Capture) {
@@ -176,6 +176,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 svg { background: #fff; border: 1px solid #ddd; max-width: 100%; height: auto; }
 .scroll { overflow-x: auto; max-width: 100%; }
 .key { color: #555; font-size: 13px; }
+.explain { font-size: 14px; max-width: 980px; } .explain b { font-family: ui-monospace, monospace; font-weight: normal; color: #1f5fbf; }
+.why { font-size: 14px; max-width: 980px; font-weight: bold; }
 </style>
 </head>
 <body>
@@ -196,6 +198,25 @@ func htmlRow(w io.Writer, conn *decode.Conn) {
 	fmt.Fprintf(w, "<tr><td class=\"num\"><a href=\"#conn-%d\">%d</a></td><td>%s</td><td>%s</td><td class=\"verdict-%s\">%s</td><td>%s</td><td>%s</td><td class=\"num\">%d</td><td class=\"num\">%d</td><td class=\"num\">%d</td><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>\n",
 		conn.ID, conn.ID, xmlText(conn.Client.String()), xmlText(conn.Server.String()), conn.Verdict, conn.Verdict,
 		conn.ConnState, xmlText(conn.History), conn.Packets[0]+conn.Packets[1], conn.Bytes[decode.Client], conn.Bytes[decode.Server], hs, Duration(conn.Duration()))
+}
+
+// htmlExplain writes the explanations of a connection's drawn segments,
+// each beside the time and flags of the segment it belongs to, then why
+// the connection ended so.
+func htmlExplain(w io.Writer, c *decode.Conn) {
+	x := newExplainer(c)
+	events, _ := drawn(c)
+	fmt.Fprint(w, "<ol class=\"explain\">\n")
+	for i := range events {
+		e := &events[i]
+		for _, ex := range x.segment(c, e) {
+			fmt.Fprintf(w, "<li><b>%.6f %s</b> %s <i>(%s)</i></li>\n", e.T.Seconds(), xmlText(eventFlags(c, e)), xmlText(ex.text), xmlText(ex.ref))
+		}
+	}
+	fmt.Fprint(w, "</ol>\n")
+	if ex, ok := verdictExplanations[c.Verdict]; ok {
+		fmt.Fprintf(w, "<p class=\"why\">%s <i>(%s)</i></p>\n", xmlText(ex.text), xmlText(ex.ref))
+	}
 }
 
 // htmlLadder writes a connection's heading and its ladder as an SVG of

@@ -576,15 +576,18 @@ func (s *svgDocument) Close(c *Capture) error {
 
 // htmlDocument is the self-contained page (see HTML).
 type htmlDocument struct {
-	w      io.Writer
-	rows   spool
-	bodies spool
-	block  bytes.Buffer
+	w       io.Writer
+	explain bool
+	rows    spool
+	bodies  spool
+	block   bytes.Buffer
 }
 
 // NewHTML writes one self-contained page to w: the summary table first,
-// then every ladder, so both wait in spools until Close.
-func NewHTML(w io.Writer) Document { return &htmlDocument{w: w} }
+// then every ladder, so both wait in spools until Close. explain adds,
+// under each ladder, what each kind of segment is and why the connection
+// ended so (--explain).
+func NewHTML(w io.Writer, explain bool) Document { return &htmlDocument{w: w, explain: explain} }
 
 func (h *htmlDocument) Render(buf []byte, c *decode.Conn) []byte {
 	h.block.Reset()
@@ -592,6 +595,9 @@ func (h *htmlDocument) Render(buf []byte, c *decode.Conn) []byte {
 	buf = appendPiece(buf, h.block.Bytes())
 	h.block.Reset()
 	htmlLadder(&h.block, c)
+	if h.explain {
+		htmlExplain(&h.block, c)
+	}
 	return appendPiece(buf, h.block.Bytes())
 }
 

@@ -19,6 +19,7 @@ type Style struct {
 // ANSI SGR codes.
 const (
 	sgrBold    = "1"
+	sgrDim     = "2"
 	sgrRed     = "31"
 	sgrGreen   = "32"
 	sgrYellow  = "33"

@@ -16,8 +16,16 @@ type TextOptions struct {
 	// SummaryOnly prints only the summary table and totals (for live
 	// capture, whose packets were printed as they came).
 	SummaryOnly bool
-	Style       Style
+	// Explain puts under each kind of segment, the first time it appears
+	// in a connection, what it is and why it happens, and after the
+	// timeline why the connection ended as it did (--explain).
+	Explain bool
+	Style   Style
 }
+
+// explainWidth is the width explanations are wrapped at when the output's
+// width is not known.
+const explainWidth = 100
 
 // arrowWidth is the width of the direction column.
 const arrowWidth = 26
@@ -229,17 +237,38 @@ func timelineHeader() string {
 }
 
 func timeline(w io.Writer, c *decode.Conn, opt TextOptions) {
-	if opt.NoTimeline {
-		return
+	cols := explainWidth
+	if opt.Style.Width > 0 {
+		cols = opt.Style.Width
 	}
-	fmt.Fprintf(w, "\n  %s\n", timelineHeader())
-	var prev *decode.Event
-	for i := range c.Events {
-		fmt.Fprintf(w, "  %s\n", EventLine(c, &c.Events[i], prev, opt.Style))
-		prev = &c.Events[i]
+	if !opt.NoTimeline {
+		fmt.Fprintf(w, "\n  %s\n", timelineHeader())
+		var x *explainer
+		if opt.Explain {
+			x = newExplainer(c)
+		}
+		var prev *decode.Event
+		for i := range c.Events {
+			e := &c.Events[i]
+			fmt.Fprintf(w, "  %s\n", EventLine(c, e, prev, opt.Style))
+			if x != nil {
+				for _, ex := range x.segment(c, e) {
+					for _, l := range ex.lines("              ↳ ", cols) {
+						fmt.Fprintln(w, opt.Style.paint(sgrDim, l))
+					}
+				}
+			}
+			prev = e
+		}
+		if c.EventsOmitted > 0 {
+			fmt.Fprintf(w, "  … %s more not shown (limit --max-events) …\n", plural(c.EventsOmitted, "packet", "packets"))
+		}
 	}
-	if c.EventsOmitted > 0 {
-		fmt.Fprintf(w, "  … %s more not shown (limit --max-events) …\n", plural(c.EventsOmitted, "packet", "packets"))
+	if ex, ok := verdictExplanations[c.Verdict]; ok && opt.Explain {
+		fmt.Fprintln(w)
+		for _, l := range ex.lines("  ", cols) {
+			fmt.Fprintln(w, l)
+		}
 	}
 }
 
