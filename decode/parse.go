@@ -113,7 +113,7 @@ const (
 type parser struct {
 	eth   layers.Ethernet
 	dot1q layers.Dot1Q
-	sll   layers.LinuxSLL
+	sll   linuxSLL
 	sll2  linuxSLL2
 	loop  layers.Loopback
 	ip4   layers.IPv4
@@ -146,6 +146,7 @@ func newParser() *parser {
 		// Any layer we have no decoder for (ARP, UDP, ICMP, fragments)
 		// simply ends the frame: it is not TCP and is counted as such.
 		dlp.IgnoreUnsupported = true
+		dlp.IgnorePanic = true // decodeLayers recovers instead
 		return dlp
 	}
 	p.ethernet = mk(layers.LayerTypeEthernet)
@@ -195,7 +196,11 @@ func (p *parser) parse(data []byte, lt LinkType, seg *Segment) (frameKind, error
 		return frameOther, fmt.Errorf("%w %d", ErrUnsupportedLinkType, uint32(lt))
 	}
 	p.ext.skipped = 0
-	err := dlp.DecodeLayers(data, &p.decoded)
+	// Frames read from a mapped file are slices of one big mapping: a
+	// frame's own length is also its capacity, so that no layer can slice
+	// its way into the next record.
+	data = data[:len(data):len(data)]
+	err := p.decodeLayers(dlp, data)
 	if err != nil {
 		failed := p.failedLayer(dlp)
 		// A snaplen that cuts into the TCP options still leaves the fixed
@@ -219,6 +224,28 @@ func (p *parser) parse(data []byte, lt LinkType, seg *Segment) (frameKind, error
 		return frameUDP, p.fillUDP(seg)
 	}
 	return frameOther, nil
+}
+
+// errUndecodable stands for a panic inside a gopacket layer: the frame is
+// malformed, and the runtime's words ("slice bounds out of range") would
+// only confuse whoever reads the warning.
+var errUndecodable = errors.New("malformed header")
+
+// decodeLayers runs dlp over data. gopacket's own recovery would turn a
+// panic into a "panic: …" error, so it is switched off (IgnorePanic) and
+// done here instead: a memory fault, which is a mapped file shrinking
+// under us and not the frame's fault, goes on up to whoever mapped the
+// file; any other panic makes the frame malformed.
+func (p *parser) decodeLayers(dlp *gopacket.DecodingLayerParser, data []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, fault := r.(interface{ Addr() uintptr }); fault {
+				panic(r)
+			}
+			err = errUndecodable
+		}
+	}()
+	return dlp.DecodeLayers(data, &p.decoded)
 }
 
 // failedLayer names the layer whose decoding failed: the one after the last
@@ -396,6 +423,31 @@ func setTFO(out *Options, cookie []byte) {
 	out.TFO = true
 	out.tfoLen = uint8(copy(out.tfoCookie[:], cookie))
 }
+
+// linuxSLL decodes the 16-byte LINKTYPE_LINUX_SLL header:
+// pkttype(2) hatype(2) halen(2) addr(8) protocol(2). It is ours rather
+// than gopacket's LinuxSLL because that one slices the address by halen,
+// and halen is not bounded by the header: the kernel writes the real
+// length (20 for IPoIB) while libpcap keeps 8 bytes (SLL_ADDRLEN), and a
+// hostile file can write anything. We do not need the address.
+type linuxSLL struct {
+	protocol layers.EthernetType
+	payload  []byte
+}
+
+func (l *linuxSLL) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < 16 {
+		df.SetTruncated()
+		return fmt.Errorf("truncated header (%d of 16 bytes)", len(data))
+	}
+	l.protocol = layers.EthernetType(binary.BigEndian.Uint16(data[14:16]))
+	l.payload = data[16:]
+	return nil
+}
+
+func (l *linuxSLL) CanDecode() gopacket.LayerClass    { return layers.LayerTypeLinuxSLL }
+func (l *linuxSLL) NextLayerType() gopacket.LayerType { return l.protocol.LayerType() }
+func (l *linuxSLL) LayerPayload() []byte              { return l.payload }
 
 // linuxSLL2 decodes the 20-byte LINKTYPE_LINUX_SLL2 header:
 // protocol(2) reserved(2) ifindex(4) hatype(2) pkttype(1) halen(1) addr(8).

@@ -1,0 +1,136 @@
+package decode
+
+import (
+	"encoding/binary"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/gopacket"
+)
+
+// sllFrame puts a LINKTYPE_LINUX_SLL header with address length halen in
+// front of an IPv4 packet.
+func sllFrame(halen uint16, ip []byte) []byte {
+	h := make([]byte, 16, 16+len(ip))
+	binary.BigEndian.PutUint16(h[2:], 1) // ARPHRD_ETHER
+	binary.BigEndian.PutUint16(h[4:], halen)
+	binary.BigEndian.PutUint16(h[14:], 0x0800)
+	return append(h, ip...)
+}
+
+// TestLinuxSLLAddressLength: the kernel writes the real hardware address
+// length into the SLL header (20 for IPoIB) but keeps only 8 bytes of the
+// address, and a hostile file can write anything. The length must not
+// reach past the frame: not into the next record of a mapped file, and not
+// into a panic that gopacket turns into a "panic:" warning.
+func TestLinuxSLLAddressLength(t *testing.T) {
+	ip := ethFrame(t, cli, srv, "S", cISN, 0, nil, nil)[14:]
+	for _, tc := range []struct {
+		name  string
+		halen uint16
+		spare int // bytes of the buffer past the frame, as in a mapping
+	}{
+		{"Ethernet address", 6, 0},
+		{"IPoIB address longer than the 8 bytes kept", 20, 0},
+		{"address length past the frame", 4096, 0},
+		{"address length past the frame, inside a larger buffer", 4096, 70000},
+		{"address length that wraps gopacket's uint16 end", 0xffff, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			frame := sllFrame(tc.halen, ip)
+			buf := make([]byte, len(frame)+tc.spare)
+			data := buf[:copy(buf, frame)]
+			d := New(Config{}, SinkFunc(func(*Conn) {}))
+			if err := d.Packet(&Frame{Number: 1, Time: t0, Data: data, Length: len(data), LinkType: LinkTypeLinuxSLL}); err != nil {
+				t.Fatalf("warning %q", err)
+			}
+			if tot := d.Totals(); tot.TCP != 1 {
+				t.Fatalf("totals %+v, want one TCP frame", tot)
+			}
+		})
+	}
+}
+
+// TestShortLinuxSLL: an SLL frame shorter than its header is malformed,
+// with a plain warning.
+func TestShortLinuxSLL(t *testing.T) {
+	d := New(Config{}, SinkFunc(func(*Conn) {}))
+	data := sllFrame(6, nil)[:10]
+	err := d.Packet(&Frame{Number: 1, Time: t0, Data: data, Length: len(data), LinkType: LinkTypeLinuxSLL})
+	if err == nil || strings.Contains(err.Error(), "panic") || d.Totals().Malformed != 1 {
+		t.Fatalf("warning %v, totals %+v", err, d.Totals())
+	}
+}
+
+// TestParsedBytesEndAtTheFrame: frames read from a mapped file are slices
+// of one big mapping, so what a layer hands on must end where the frame
+// ends, capacity included: appending to a payload must not write into the
+// next record.
+func TestParsedBytesEndAtTheFrame(t *testing.T) {
+	eth := ethFrame(t, cli, srv, "P.", cISN+1, sISN+1, []byte("data"), nil)
+	for _, tc := range []struct {
+		name  string
+		frame []byte
+		lt    LinkType
+	}{
+		{"Ethernet", eth, LinkTypeEthernet},
+		{"Linux SLL", sllFrame(6, eth[14:]), LinkTypeLinuxSLL},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			buf := make([]byte, len(tc.frame)+64)
+			for i := range buf {
+				buf[i] = 0xaa
+			}
+			data := buf[:copy(buf, tc.frame)]
+			var out Parsed
+			NewParser().Parse(&Frame{Number: 1, Time: t0, Data: data, Length: len(data), LinkType: tc.lt}, &out)
+			if out.err != nil || out.kind != frameTCP {
+				t.Fatalf("kind %d, error %v", out.kind, out.err)
+			}
+			_ = append(out.seg.Payload, "next record"...)
+			if buf[len(data)] != 0xaa {
+				t.Fatalf("appending to the payload wrote past the frame: % x", buf[len(data):len(data)+11])
+			}
+		})
+	}
+}
+
+// panicking is a layer that panics with what it holds.
+type panicking struct{ with any }
+
+func (l panicking) DecodeFromBytes([]byte, gopacket.DecodeFeedback) error { panic(l.with) }
+func (panicking) CanDecode() gopacket.LayerClass                          { return gopacket.LayerTypePayload }
+func (panicking) NextLayerType() gopacket.LayerType                       { return gopacket.LayerTypeZero }
+func (panicking) LayerPayload() []byte                                    { return nil }
+
+// fault is what the runtime panics with on a memory fault under
+// debug.SetPanicOnFault.
+type fault struct{}
+
+func (fault) Error() string  { return "unexpected fault address" }
+func (fault) Addr() uintptr  { return 0 }
+func (fault) RuntimeError()  {}
+func (fault) String() string { return "fault" }
+
+// TestPanicInALayer: a panic inside a layer makes the frame malformed
+// with a plain warning, not gopacket's "panic: …"; a memory fault (a
+// mapped file shrinking) is not the frame's doing and goes on up.
+func TestPanicInALayer(t *testing.T) {
+	p := newParser()
+	dlp := func(with any) *gopacket.DecodingLayerParser {
+		dlp := gopacket.NewDecodingLayerParser(gopacket.LayerTypePayload, panicking{with})
+		dlp.IgnorePanic = true
+		return dlp
+	}
+	if err := p.decodeLayers(dlp(errors.New("index out of range")), []byte{1}); !errors.Is(err, errUndecodable) || strings.Contains(err.Error(), "panic") {
+		t.Errorf("error %v, want %v", err, errUndecodable)
+	}
+	defer func() {
+		if r := recover(); r != (fault{}) {
+			t.Errorf("recovered %v, want the fault itself", r)
+		}
+	}()
+	p.decodeLayers(dlp(fault{}), []byte{1})
+	t.Error("a memory fault was swallowed")
+}
