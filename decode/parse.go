@@ -195,7 +195,7 @@ func (p *parser) parse(data []byte, lt LinkType, seg *Segment) (frameKind, error
 	default:
 		return frameOther, fmt.Errorf("%w %d", ErrUnsupportedLinkType, uint32(lt))
 	}
-	p.ext.skipped = 0
+	p.ext.skipped, p.ext.owner = 0, -1
 	// Frames read from a mapped file are slices of one big mapping: a
 	// frame's own length is also its capacity, so that no layer can slice
 	// its way into the next record.
@@ -288,7 +288,7 @@ func (p *parser) failedLayer(dlp *gopacket.DecodingLayerParser) gopacket.LayerTy
 // addresses sets seg's endpoints from the IP layer and the given ports and
 // returns the transport length the IP header declares.
 func (p *parser) addresses(seg *Segment, sport, dport uint16) (int, error) {
-	switch p.network() {
+	switch t, _ := p.network(); t {
 	case layers.LayerTypeIPv4:
 		seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.SrcIP)), sport)
 		seg.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.DstIP)), dport)
@@ -310,14 +310,21 @@ func (p *parser) addresses(seg *Segment, sport, dport uint16) (int, error) {
 // declaredL4 is the transport length (header and payload) the IP header
 // declares, whatever the capture kept of it.
 func (p *parser) declaredL4() int {
-	if p.network() == layers.LayerTypeIPv4 {
-		return int(p.ip4.Length) - int(p.ip4.IHL)*4 - p.ext.skipped
+	t, i := p.network()
+	// Extension headers count only behind their own IP header: in IP in
+	// IP, those of the outer header are not the inner packet's.
+	skipped := p.ext.skipped
+	if p.ext.owner != i {
+		skipped = 0
 	}
-	l4len := int(p.ip6.Length) - p.ext.skipped
+	if t == layers.LayerTypeIPv4 {
+		return int(p.ip4.Length) - int(p.ip4.IHL)*4 - skipped
+	}
+	l4len := int(p.ip6.Length) - skipped
 	if p.ip6.HopByHop != nil {
 		l4len -= p.ip6.HopByHop.ActualLength
 		if p.ip6.Length == 0 { // jumbogram: the payload is what the frame holds
-			l4len = len(p.ip6.Payload) - p.ext.skipped
+			l4len = len(p.ip6.Payload) - skipped
 		}
 	}
 	return l4len
@@ -363,15 +370,16 @@ func (p *parser) fill(seg *Segment) error {
 	return nil
 }
 
-// network returns the IP layer of the frame just decoded: the last IPv4 or
-// IPv6 layer (an IP-in-IP frame has two; the inner one is the TCP's).
-func (p *parser) network() gopacket.LayerType {
+// network returns the IP layer of the frame just decoded, and its index in
+// p.decoded: the last IPv4 or IPv6 layer (an IP-in-IP frame has two; the
+// inner one is the TCP's).
+func (p *parser) network() (gopacket.LayerType, int) {
 	for i := len(p.decoded) - 1; i >= 0; i-- {
 		if t := p.decoded[i]; t == layers.LayerTypeIPv4 || t == layers.LayerTypeIPv6 {
-			return t
+			return t, i
 		}
 	}
-	return gopacket.LayerTypeZero
+	return gopacket.LayerTypeZero, -1
 }
 
 func flagsOf(t *layers.TCP) Flags {
@@ -479,7 +487,9 @@ type ipv6Ext struct {
 	next     layers.IPProtocol
 	fragment bool
 	payload  []byte
-	skipped  int
+	// skipped counts the bytes of the extension headers behind the IP
+	// header at index owner of p.decoded.
+	skipped, owner int
 }
 
 func (e *ipv6Ext) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
@@ -488,6 +498,9 @@ func (e *ipv6Ext) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error
 		return fmt.Errorf("truncated IPv6 extension header (%d of 8 bytes)", len(data))
 	}
 	kind := e.current()
+	if d := e.p.decoded; d[len(d)-1] == layers.LayerTypeIPv4 || d[len(d)-1] == layers.LayerTypeIPv6 {
+		e.skipped, e.owner = 0, len(d)-1 // the first behind this IP header
+	}
 	e.next = layers.IPProtocol(data[0])
 	n := (int(data[1]) + 1) * 8
 	e.fragment = false

@@ -3,6 +3,7 @@ package decode
 import (
 	"encoding/binary"
 	"errors"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -133,4 +134,50 @@ func TestPanicInALayer(t *testing.T) {
 	}()
 	p.decodeLayers(dlp(fault{}), []byte{1})
 	t.Error("a memory fault was swallowed")
+}
+
+// ipv6Around wraps an IP packet in an Ethernet frame and an IPv6 header
+// whose destination options header (8 bytes) names inner as the next
+// header: IP in IP behind an extension header.
+func ipv6Around(inner []byte, next byte) []byte {
+	frame := []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x86, 0xdd}
+	ip6 := make([]byte, 40)
+	ip6[0] = 0x60
+	binary.BigEndian.PutUint16(ip6[4:], uint16(8+len(inner)))
+	ip6[6], ip6[7] = 60, 64 // destination options, hop limit
+	ip6[23], ip6[39] = 1, 2 // 2001:db8::1 → ::2, roughly
+	ip6[8], ip6[9], ip6[24], ip6[25] = 0x20, 0x01, 0x20, 0x01
+	ext := []byte{next, 0, 1, 4, 0, 0, 0, 0} // PadN of 4
+	return append(append(append(frame, ip6...), ext...), inner...)
+}
+
+// TestTunnelBehindExtensionHeader: the bytes of the outer IPv6 header's
+// extension headers are not the inner packet's; the inner lengths come
+// from the inner header alone.
+func TestTunnelBehindExtensionHeader(t *testing.T) {
+	c6, s6 := netip.MustParseAddrPort("[2001:db8::1]:40000"), netip.MustParseAddrPort("[2001:db8::2]:443")
+	for _, tc := range []struct {
+		name  string
+		inner []byte
+		next  byte
+	}{
+		{"IPv4 in IPv6", ethFrame(t, cli, srv, "P.", cISN+1, sISN+1, []byte("0123456789"), nil)[14:], 4},
+		{"IPv6 in IPv6", ethFrame(t, c6, s6, "P.", cISN+1, sISN+1, []byte("0123456789"), nil)[14:], 41},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []*Conn
+			d := New(Config{}, SinkFunc(func(c *Conn) { got = append(got, c) }))
+			data := ipv6Around(tc.inner, tc.next)
+			if err := d.Packet(&Frame{Number: 1, Time: t0, Data: data, Length: len(data), LinkType: LinkTypeEthernet}); err != nil {
+				t.Fatal(err)
+			}
+			d.Flush()
+			if len(got) != 1 {
+				t.Fatalf("%d connections, totals %+v", len(got), d.Totals())
+			}
+			if c := got[0]; c.Bytes != [2]uint64{10, 0} || c.IPBytes != [2]uint64{uint64(len(tc.inner)), 0} {
+				t.Errorf("payload bytes %v, IP bytes %v; want 10 and %d from the client", c.Bytes, c.IPBytes, len(tc.inner))
+			}
+		})
+	}
 }
