@@ -3,6 +3,7 @@ package decode
 import (
 	"cmp"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -84,11 +85,15 @@ type Config struct {
 
 // Totals counts what the decoder was given.
 type Totals struct {
-	Packets   uint64 // frames decoded
-	TCP       uint64 // frames carrying a TCP segment
-	UDP       uint64 // UDP datagrams followed as flows (Config.UDP)
-	NonTCP    uint64 // other frames: ARP, ICMP, IP fragments, UDP unless followed…
-	Malformed uint64 // frames whose headers could not be decoded
+	Packets uint64 // frames decoded
+	TCP     uint64 // frames carrying a TCP segment
+	UDP     uint64 // UDP datagrams followed as flows (Config.UDP)
+	NonTCP  uint64 // other frames: ARP, ICMP, IP fragments, UDP unless followed…
+	// Malformed counts frames whose headers could not be decoded, and
+	// frames captured whole whose IP or UDP length claims more bytes than
+	// they hold. The segment of the latter is still followed, with the
+	// length the frame holds, but the frame is counted here, not as TCP.
+	Malformed uint64
 	// Connections counts connections handed to the sink, Evicted those of
 	// them handed over because they were idle past their timeout.
 	Connections uint64
@@ -182,6 +187,9 @@ type Parsed struct {
 	kind   frameKind
 	seg    Segment
 	err    error
+	// salvaged is set when err is a *lengthError: the frame is malformed
+	// but its segment good.
+	salvaged bool
 }
 
 // Parser decodes frames into Parsed values. Parsing is the half of the
@@ -195,7 +203,8 @@ func NewParser() *Parser { return &Parser{newParser()} }
 // Parse decodes f into out.
 func (p *Parser) Parse(f *Frame, out *Parsed) {
 	out.number, out.time = f.Number, f.Time
-	out.kind, out.err = p.p.parse(f.Data, f.LinkType, &out.seg)
+	out.kind, out.err = p.p.parse(f.Data, f.LinkType, f.Length <= len(f.Data), &out.seg)
+	_, out.salvaged = out.err.(*lengthError)
 }
 
 // Apply runs a parsed frame through the connection table and analysis, as
@@ -205,12 +214,23 @@ func (d *Decoder) Apply(pf *Parsed) error {
 	if !pf.time.Before(d.nextSweep) {
 		d.sweep(pf.time)
 	}
-	if pf.err != nil {
-		d.totals.Malformed++
-		return fmt.Errorf("frame %d: %w", pf.number, pf.err)
-	}
+	var warning error
 	proto := TCP
 	switch {
+	case pf.err != nil && pf.salvaged && pf.kind == frameUDP && !d.cfg.UDP:
+		d.totals.NonTCP++ // not followed, so its lengths do not matter
+		return nil
+	case pf.err != nil:
+		// A frame whose lengths lie is counted as malformed, not TCP
+		// (each frame is counted once), and still followed.
+		d.totals.Malformed++
+		warning = fmt.Errorf("frame %d: %w", pf.number, pf.err)
+		if !pf.salvaged {
+			return warning
+		}
+		if pf.kind == frameUDP {
+			proto = UDP
+		}
 	case pf.kind == frameTCP:
 		d.totals.TCP++
 	case pf.kind == frameUDP && d.cfg.UDP:
@@ -227,12 +247,11 @@ func (d *Decoder) Apply(pf *Parsed) error {
 		d.emit(c)
 		c = nil
 	}
-	var warning error
 	if c == nil {
 		if d.cfg.MaxConns > 0 && len(d.conns) >= d.cfg.MaxConns {
 			if d.totals.Shed == 0 {
-				warning = fmt.Errorf("frame %d: %d connections held at once: the least recently active are handed over early (--max-conns)",
-					pf.number, len(d.conns))
+				warning = errors.Join(warning, fmt.Errorf("frame %d: %d connections held at once: the least recently active are handed over early (--max-conns)",
+					pf.number, len(d.conns)))
 			}
 			d.shed()
 		}

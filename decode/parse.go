@@ -162,10 +162,12 @@ func newParser() *parser {
 // does not understand.
 var ErrUnsupportedLinkType = errors.New("unsupported link type")
 
-// parse decodes one frame. It returns frameOther for anything that is not a
-// complete TCP header inside IPv4 or IPv6, and an error for a frame whose
-// headers are damaged.
-func (p *parser) parse(data []byte, lt LinkType, seg *Segment) (frameKind, error) {
+// parse decodes one frame; whole says that the frame was captured whole
+// (its length on the wire is no more than the bytes held). It returns
+// frameOther for anything that is not a complete TCP header inside IPv4 or
+// IPv6, and an error for a frame whose headers are damaged. A *lengthError
+// comes with a segment that is still good: see lengthError.
+func (p *parser) parse(data []byte, lt LinkType, whole bool, seg *Segment) (frameKind, error) {
 	var dlp *gopacket.DecodingLayerParser
 	switch lt {
 	case LinkTypeEthernet:
@@ -205,23 +207,26 @@ func (p *parser) parse(data []byte, lt LinkType, seg *Segment) (frameKind, error
 		failed := p.failedLayer(dlp)
 		// A snaplen that cuts into the TCP options still leaves the fixed
 		// header: keep the segment (without options), as Wireshark does.
+		// In a frame captured whole, nothing was cut: the header lies.
 		captured := len(p.tcp.Contents) + len(p.tcp.Payload)
-		if failed == layers.LayerTypeTCP && dlp.Truncated && captured >= 20 && p.tcp.DataOffset >= 5 &&
-			captured < int(p.tcp.DataOffset)*4 && p.declaredL4() > captured {
-			p.tcp.Options = p.tcp.Options[:0]
-			p.decoded = append(p.decoded, layers.LayerTypeTCP)
-			err := p.fill(seg)
-			seg.Opts.Cut = p.tcp.DataOffset > 5
-			return frameTCP, err
+		if failed == layers.LayerTypeTCP && dlp.Truncated && !whole && captured >= 20 && p.tcp.DataOffset >= 5 &&
+			captured < int(p.tcp.DataOffset)*4 {
+			if declared, _ := p.l4Lengths(); declared > captured {
+				p.tcp.Options = p.tcp.Options[:0]
+				p.decoded = append(p.decoded, layers.LayerTypeTCP)
+				err := p.fill(seg, whole)
+				seg.Opts.Cut = p.tcp.DataOffset > 5
+				return frameTCP, err
+			}
 		}
 		return frameOther, fmt.Errorf("%s: %w", failed, err)
 	}
 	n := len(p.decoded)
 	switch {
 	case n >= 2 && p.decoded[n-1] == layers.LayerTypeTCP:
-		return frameTCP, p.fill(seg)
+		return frameTCP, p.fill(seg, whole)
 	case n >= 2 && p.decoded[n-1] == layers.LayerTypeUDP:
-		return frameUDP, p.fillUDP(seg)
+		return frameUDP, p.fillUDP(seg, whole)
 	}
 	return frameOther, nil
 }
@@ -286,8 +291,10 @@ func (p *parser) failedLayer(dlp *gopacket.DecodingLayerParser) gopacket.LayerTy
 }
 
 // addresses sets seg's endpoints from the IP layer and the given ports and
-// returns the transport length the IP header declares.
-func (p *parser) addresses(seg *Segment, sport, dport uint16) (int, error) {
+// returns the transport length: the one the IP header declares, or in a
+// frame captured whole (whole) that declares more than it holds, the one
+// it holds, with a *lengthError.
+func (p *parser) addresses(seg *Segment, sport, dport uint16, whole bool) (int, error) {
 	switch t, _ := p.network(); t {
 	case layers.LayerTypeIPv4:
 		seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.SrcIP)), sport)
@@ -304,12 +311,38 @@ func (p *parser) addresses(seg *Segment, sport, dport uint16) (int, error) {
 	default:
 		return 0, errors.New("transport header without an IP header")
 	}
-	return p.declaredL4(), nil
+	declared, held := p.l4Lengths()
+	if !whole || held >= declared {
+		return declared, nil
+	}
+	// The frame was captured whole, so the bytes the IP length claims
+	// beyond it never were on the wire: tshark's "IPv4 total length
+	// exceeds packet length" (packet-ip.c) and "IPv6 payload length
+	// exceeds framing length" (packet-ipv6.c). Count what is there.
+	seg.IPLen -= declared - held
+	if seg.Src.Addr().Is4() {
+		return held, &lengthError{"IPv4 total length exceeds packet length", seg.IPLen, int(p.ip4.Length)}
+	}
+	return held, &lengthError{"IPv6 payload length exceeds framing length", seg.IPLen - 40, int(p.ip6.Length)}
 }
 
-// declaredL4 is the transport length (header and payload) the IP header
-// declares, whatever the capture kept of it.
-func (p *parser) declaredL4() int {
+// lengthError is a length field that claims more bytes than a frame
+// captured whole holds. Its frame is malformed, but its segment is still
+// good, with the length the frame holds: keeping it keeps the connection
+// whole.
+type lengthError struct {
+	what           string // tshark's words
+	held, declared int
+}
+
+func (e *lengthError) Error() string {
+	return fmt.Sprintf("%s (%d bytes): the header says %d, only the bytes captured are counted", e.what, e.held, e.declared)
+}
+
+// l4Lengths returns the transport length (header and payload) the IP
+// header declares, whatever the capture kept of it, and the transport
+// bytes the frame holds.
+func (p *parser) l4Lengths() (declared, held int) {
 	t, i := p.network()
 	// Extension headers count only behind their own IP header: in IP in
 	// IP, those of the outer header are not the inner packet's.
@@ -318,38 +351,52 @@ func (p *parser) declaredL4() int {
 		skipped = 0
 	}
 	if t == layers.LayerTypeIPv4 {
-		return int(p.ip4.Length) - int(p.ip4.IHL)*4 - skipped
+		// gopacket cuts the payload at the total length.
+		return int(p.ip4.Length) - int(p.ip4.IHL)*4 - skipped, len(p.ip4.Payload) - skipped
 	}
-	l4len := int(p.ip6.Length) - skipped
+	// gopacket cuts the payload behind a hop-by-hop header at the payload
+	// length, which counts that header too: held may run past declared
+	// by its size, into Ethernet padding.
+	held = len(p.ip6.Payload) - skipped
+	declared = int(p.ip6.Length) - skipped
 	if p.ip6.HopByHop != nil {
-		l4len -= p.ip6.HopByHop.ActualLength
+		declared -= p.ip6.HopByHop.ActualLength
 		if p.ip6.Length == 0 { // jumbogram: the payload is what the frame holds
-			l4len = len(p.ip6.Payload) - skipped
+			declared = held
 		}
 	}
-	return l4len
+	return declared, held
 }
 
 // fillUDP describes a UDP datagram in seg: endpoints, length, payload.
-func (p *parser) fillUDP(seg *Segment) error {
+func (p *parser) fillUDP(seg *Segment, whole bool) error {
 	u := &p.udp
-	if _, err := p.addresses(seg, uint16(u.SrcPort), uint16(u.DstPort)); err != nil {
+	l4len, err := p.addresses(seg, uint16(u.SrcPort), uint16(u.DstPort), whole)
+	if _, lie := err.(*lengthError); err != nil && !lie {
 		return err
 	}
 	seg.Flags, seg.Seq, seg.Ack, seg.Window, seg.Opts = 0, 0, 0, 0, Options{}
 	seg.Len = max(int(u.Length)-8, 0)
+	if int(u.Length) > l4len && err == nil {
+		// tshark's udp.length.bad (packet-udp.c): the datagram cannot be
+		// longer than the IP payload that carries it.
+		err = &lengthError{fmt.Sprintf("Bad length value %d > IP payload length", u.Length), l4len, int(u.Length)}
+	}
+	if int(u.Length) > l4len {
+		seg.Len = max(l4len-8, 0)
+	}
 	seg.Payload = u.Payload
 	if len(seg.Payload) > seg.Len {
 		seg.Payload = seg.Payload[:seg.Len]
 	}
-	return nil
+	return err
 }
 
 // fill copies the decoded IP and TCP headers into seg.
-func (p *parser) fill(seg *Segment) error {
-	l4len, err := p.addresses(seg, uint16(p.tcp.SrcPort), uint16(p.tcp.DstPort))
-	if err != nil {
-		return err
+func (p *parser) fill(seg *Segment, whole bool) error {
+	l4len, lie := p.addresses(seg, uint16(p.tcp.SrcPort), uint16(p.tcp.DstPort), whole)
+	if _, ok := lie.(*lengthError); lie != nil && !ok {
+		return lie
 	}
 	t := &p.tcp
 	seg.Seq, seg.Ack, seg.Window = Seq(t.Seq), Seq(t.Ack), t.Window
@@ -367,7 +414,7 @@ func (p *parser) fill(seg *Segment) error {
 	for i := range t.Options {
 		parseOption(&t.Options[i], &seg.Opts)
 	}
-	return nil
+	return lie
 }
 
 // network returns the IP layer of the frame just decoded, and its index in

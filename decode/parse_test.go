@@ -3,11 +3,13 @@ package decode
 import (
 	"encoding/binary"
 	"errors"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
 )
 
 // sllFrame puts a LINKTYPE_LINUX_SLL header with address length halen in
@@ -180,4 +182,80 @@ func TestTunnelBehindExtensionHeader(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lyingFrame is an Ethernet frame of the client's "hello, world" (long
+// enough to need no Ethernet padding) whose IP length field (IPv4 total
+// length, IPv6 payload length) says 60000.
+func lyingFrame(t *testing.T, src, dst netip.AddrPort) []byte {
+	data := ethFrame(t, src, dst, "P.", cISN+1, sISN+1, []byte("hello, world"), nil)
+	if src.Addr().Is4() {
+		binary.BigEndian.PutUint16(data[14+2:], 60000)
+	} else {
+		binary.BigEndian.PutUint16(data[14+4:], 60000)
+	}
+	return data
+}
+
+// TestLengthsThatLie: in a frame captured whole, an IP length beyond the
+// frame is a lie, not bytes the snaplen cut off. Only the bytes the frame
+// holds are counted, the frame is malformed and says so in tshark's words,
+// and its segment still joins its connection. In a frame the snaplen cut,
+// the IP length is the truth about the wire and is counted.
+func TestLengthsThatLie(t *testing.T) {
+	c6, s6 := netip.MustParseAddrPort("[2001:db8::1]:40000"), netip.MustParseAddrPort("[2001:db8::2]:443")
+	v4, v6 := lyingFrame(t, cli, srv), lyingFrame(t, c6, s6)
+	udp := udpFrame(t, cli, srv, []byte("abc"))
+	binary.BigEndian.PutUint16(udp[14+20+4:], 500) // UDP length 500, 3 bytes of payload
+	for _, tc := range []struct {
+		name           string
+		data           []byte
+		wire           int // the frame's length on the wire
+		warning        string
+		bytes, ipBytes uint64
+		malformed      uint64
+	}{
+		{"IPv4 total length, frame whole", v4, len(v4),
+			"frame 1: IPv4 total length exceeds packet length (52 bytes): the header says 60000", 12, 52, 1},
+		{"IPv6 payload length, frame whole", v6, len(v6),
+			"frame 1: IPv6 payload length exceeds framing length (32 bytes): the header says 60000", 12, 72, 1},
+		{"IPv4 total length, frame cut by the snaplen", v4, 14 + 60000, "", 59960, 60000, 0},
+		{"IPv6 payload length, frame cut by the snaplen", v6, 14 + 40 + 60000, "", 59980, 60040, 0},
+		{"UDP length", udp, len(udp), "frame 1: Bad length value 500 > IP payload length (11 bytes)", 3, 31, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []*Conn
+			d := New(Config{UDP: true}, SinkFunc(func(c *Conn) { got = append(got, c) }))
+			err := d.Packet(&Frame{Number: 1, Time: t0, Data: tc.data, Length: tc.wire, LinkType: LinkTypeEthernet})
+			if tc.warning == "" && err != nil || tc.warning != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.warning)) {
+				t.Errorf("warning %v, want %q", err, tc.warning)
+			}
+			d.Flush()
+			tot := d.Totals()
+			if tot.Malformed != tc.malformed || tot.TCP+tot.UDP+tot.Malformed != 1 {
+				t.Errorf("totals %+v, want %d malformed", tot, tc.malformed)
+			}
+			if len(got) != 1 {
+				t.Fatalf("%d connections, want the segment kept", len(got))
+			}
+			if c := got[0]; c.Bytes[Client] != tc.bytes || c.IPBytes[Client] != tc.ipBytes || c.Events[0].Len != uint32(tc.bytes) {
+				t.Errorf("payload bytes %d, IP bytes %d, event length %d; want %d and %d",
+					c.Bytes[Client], c.IPBytes[Client], c.Events[0].Len, tc.bytes, tc.ipBytes)
+			}
+		})
+	}
+}
+
+// udpFrame serializes an Ethernet/IPv4/UDP frame.
+func udpFrame(t *testing.T, src, dst netip.AddrPort, payload []byte) []byte {
+	t.Helper()
+	ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: src.Addr().AsSlice(), DstIP: dst.Addr().AsSlice()}
+	u := &layers.UDP{SrcPort: layers.UDPPort(src.Port()), DstPort: layers.UDPPort(dst.Port())}
+	u.SetNetworkLayerForChecksum(ip)
+	eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}, EthernetType: layers.EthernetTypeIPv4}
+	buf := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, eth, ip, u, gopacket.Payload(payload)); err != nil {
+		t.Fatal(err)
+	}
+	return append([]byte(nil), buf.Bytes()...)
 }
