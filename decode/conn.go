@@ -156,7 +156,7 @@ type Conn struct {
 
 	// The analysers, each with its own state; add runs them in order.
 	// Their fields (and rttTimer's) are ordered to leave little padding:
-	// a Conn is allocated per connection, and at 1144 bytes it fits
+	// a Conn is allocated per connection, and at 1152 bytes it fits
 	// Go's 1152-byte size class (BenchmarkConnections).
 	zeek   zeekConn    // Zeek's endpoint machine, history and conn_state
 	tshark tsharkFlows // tshark's analysis flags
@@ -169,6 +169,11 @@ type Conn struct {
 	finAcked   [2]bool
 	finsBefore bool    // both FINs were seen before any RST
 	key        connKey // its entry in the decoder's table
+	// active is when the connection last saw a segment by the decoder's
+	// sweepClock, from FirstSeen: the same as LastSeen unless capture time
+	// jumped. A Duration rather than a time.Time keeps Conn within 1152
+	// bytes.
+	active time.Duration
 }
 
 // seqMarks are the sequence numbers of one side that more than one

@@ -132,9 +132,6 @@ func keyLess(a, b *[18]byte) bool {
 	return binary.BigEndian.Uint16(a[16:]) < binary.BigEndian.Uint16(b[16:])
 }
 
-// sweepEvery is how often, in capture time, idle connections are looked for.
-const sweepEvery = 10 * time.Second
-
 // Decoder rebuilds TCP connections from frames. It is not safe for
 // concurrent use; use one Decoder per capture.
 type Decoder struct {
@@ -145,7 +142,7 @@ type Decoder struct {
 	conns     map[connKey]*Conn
 	nextID    uint64
 	totals    Totals
-	nextSweep time.Time
+	clock     sweepClock
 	free      []*Conn // handed-over connections to reuse (Config.Recycle)
 	histories histories
 	expired   []*Conn // reused by sweep
@@ -168,7 +165,9 @@ func New(cfg Config, sink Sink) *Decoder {
 	if cfg.MaxConns == 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
-	return &Decoder{cfg: cfg, sink: sink, own: NewParser(), conns: make(map[connKey]*Conn)}
+	d := &Decoder{cfg: cfg, sink: sink, own: NewParser(), conns: make(map[connKey]*Conn)}
+	d.clock.maxStep = max(cfg.ClosedTimeout, cfg.HandshakeTimeout, cfg.IdleTimeout)
+	return d
 }
 
 // Packet decodes one frame. A frame that is not TCP is counted and
@@ -211,55 +210,23 @@ func (p *Parser) Parse(f *Frame, out *Parsed) {
 // Packet does. Frames must be applied in capture order.
 func (d *Decoder) Apply(pf *Parsed) error {
 	d.totals.Packets++
-	if !pf.time.Before(d.nextSweep) {
-		d.sweep(pf.time)
+	stamp, taken, due := d.clock.observe(pf.time)
+	if due {
+		d.sweep()
 	}
-	var warning error
-	proto := TCP
-	switch {
-	case pf.err != nil && pf.salvaged && pf.kind == frameUDP && !d.cfg.UDP:
-		d.totals.NonTCP++ // not followed, so its lengths do not matter
-		return nil
-	case pf.err != nil:
-		// A frame whose lengths lie is counted as malformed, not TCP
-		// (each frame is counted once), and still followed.
-		d.totals.Malformed++
-		warning = fmt.Errorf("frame %d: %w", pf.number, pf.err)
-		if !pf.salvaged {
-			return warning
-		}
-		if pf.kind == frameUDP {
-			proto = UDP
-		}
-	case pf.kind == frameTCP:
-		d.totals.TCP++
-	case pf.kind == frameUDP && d.cfg.UDP:
-		d.totals.UDP++
-		proto = UDP
-	default:
-		d.totals.NonTCP++
-		return nil
+	proto, follow, warning := d.classify(pf)
+	if !follow {
+		return warning
 	}
 	seg := &pf.seg
-	key := keyOf(&seg.srcKey, &seg.dstKey, proto)
-	c := d.conns[key]
-	if c != nil && proto == TCP && startsNew(c, seg) {
-		d.emit(c)
-		c = nil
-	}
-	if c == nil {
-		if d.cfg.MaxConns > 0 && len(d.conns) >= d.cfg.MaxConns {
-			if d.totals.Shed == 0 {
-				warning = errors.Join(warning, fmt.Errorf("frame %d: %d connections held at once: the least recently active are handed over early (--max-conns)",
-					pf.number, len(d.conns)))
-			}
-			d.shed()
-		}
-		c = d.open(seg, pf.time, proto)
-		c.key = key
-		d.conns[key] = c
+	c, shedding := d.connFor(seg, keyOf(&seg.srcKey, &seg.dstKey, proto), proto, pf.time, taken)
+	if shedding {
+		warning = errors.Join(warning, fmt.Errorf("frame %d: %d connections held at once: the least recently active are handed over early (--max-conns)",
+			pf.number, d.cfg.MaxConns))
 	}
 	ev := c.add(seg, pf.time, pf.number, !d.cfg.DropEvents || d.cfg.OnEvent != nil)
+	c.stamp(stamp)
+	d.clock.prevConn = c
 	if d.cfg.DropEvents {
 		c.EventsOmitted++
 	} else if d.cfg.MaxEvents < 0 || len(c.Events) < d.cfg.MaxEvents {
@@ -274,6 +241,62 @@ func (d *Decoder) Apply(pf *Parsed) error {
 	return warning
 }
 
+// classify counts a parsed frame in the totals and says whether its
+// segment is followed, and as which protocol.
+func (d *Decoder) classify(pf *Parsed) (proto Proto, follow bool, warning error) {
+	switch {
+	case pf.err != nil && pf.salvaged && pf.kind == frameUDP && !d.cfg.UDP:
+		d.totals.NonTCP++ // not followed, so its lengths do not matter
+		return TCP, false, nil
+	case pf.err != nil:
+		// A frame whose lengths lie (salvaged) is counted as malformed,
+		// not TCP, so that each frame is counted once; its segment is
+		// still followed.
+		d.totals.Malformed++
+		if pf.kind == frameUDP {
+			proto = UDP
+		}
+		return proto, pf.salvaged, fmt.Errorf("frame %d: %w", pf.number, pf.err)
+	case pf.kind == frameTCP:
+		d.totals.TCP++
+		return TCP, true, nil
+	case pf.kind == frameUDP && d.cfg.UDP:
+		d.totals.UDP++
+		return UDP, true, nil
+	}
+	d.totals.NonTCP++
+	return TCP, false, nil
+}
+
+// connFor returns the connection a segment dated t belongs to, opening
+// one if need be: the one in the table under key, unless it is over (idle
+// past its timeout by t when the clock has not taken t, see sweepClock;
+// or replaced by a new SYN). shedding reports that the table was full for
+// the first time and connections were handed over early.
+func (d *Decoder) connFor(seg *Segment, key connKey, proto Proto, t time.Time, taken bool) (c *Conn, shedding bool) {
+	c = d.conns[key]
+	if c != nil && !taken && t.Sub(d.clock.lastActive(c)) > d.timeout(c) {
+		d.totals.Evicted++
+		d.emit(c)
+		c = nil
+	}
+	if c != nil && proto == TCP && startsNew(c, seg) {
+		d.emit(c)
+		c = nil
+	}
+	if c != nil {
+		return c, false
+	}
+	if d.cfg.MaxConns > 0 && len(d.conns) >= d.cfg.MaxConns {
+		shedding = d.totals.Shed == 0
+		d.shed()
+	}
+	c = d.open(seg, t, proto)
+	c.key = key
+	d.conns[key] = c
+	return c, shedding
+}
+
 // shed hands over the least recently active quarter of the connections
 // held, in ID order.
 func (d *Decoder) shed() {
@@ -281,7 +304,7 @@ func (d *Decoder) shed() {
 	for _, c := range d.conns {
 		all = append(all, c)
 	}
-	slices.SortFunc(all, func(a, b *Conn) int { return a.LastSeen.Compare(b.LastSeen) })
+	slices.SortFunc(all, func(a, b *Conn) int { return d.clock.lastActive(a).Compare(d.clock.lastActive(b)) })
 	d.emitInOrder(all[:max(len(all)/4, 1)], &d.totals.Shed)
 	clear(all)
 	d.expired = all[:0]
@@ -336,6 +359,9 @@ func (d *Decoder) open(seg *Segment, t time.Time, proto Proto) *Conn {
 // emit sums c up, hands it to the sink and forgets it.
 func (d *Decoder) emit(c *Conn) {
 	delete(d.conns, c.key)
+	if d.clock.prevConn == c {
+		d.clock.prevConn = nil
+	}
 	c.sumUp(&d.histories)
 	d.totals.Connections++
 	d.totals.ByVerdict[c.Verdict]++
@@ -345,20 +371,25 @@ func (d *Decoder) emit(c *Conn) {
 	}
 }
 
-// sweep hands over connections idle past their timeout at capture time
-// now, in ID order so that output does not depend on map order.
-func (d *Decoder) sweep(now time.Time) {
-	d.nextSweep = now.Add(sweepEvery)
+// timeout is how long c may stay idle before it is handed over.
+func (d *Decoder) timeout(c *Conn) time.Duration {
+	switch {
+	case c.closed():
+		return d.cfg.ClosedTimeout
+	case !c.Established():
+		return d.cfg.HandshakeTimeout
+	}
+	return d.cfg.IdleTimeout
+}
+
+// sweep hands over connections idle past their timeout at the clock's
+// time, in ID order so that output does not depend on map order.
+func (d *Decoder) sweep() {
+	d.clock.swept()
+	now := d.clock.now
 	expired := d.expired[:0]
 	for _, c := range d.conns {
-		limit := d.cfg.IdleTimeout
-		switch {
-		case c.closed():
-			limit = d.cfg.ClosedTimeout
-		case !c.Established():
-			limit = d.cfg.HandshakeTimeout
-		}
-		if now.Sub(c.LastSeen) > limit {
+		if now.Sub(d.clock.lastActive(c)) > d.timeout(c) {
 			expired = append(expired, c)
 		}
 	}

@@ -1,0 +1,122 @@
+package decode
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// timed is a test segment with its own capture time; client names the
+// client's end (cli when zero).
+type timed struct {
+	at     time.Time
+	s      tseg
+	client netip.AddrPort
+}
+
+// at dates segs from start, 1 ms apart, on the connection from client.
+func at(start time.Time, client netip.AddrPort, segs ...tseg) []timed {
+	out := make([]timed, len(segs))
+	for i, s := range segs {
+		out[i] = timed{start.Add(time.Duration(i) * time.Millisecond), s, client}
+	}
+	return out
+}
+
+// playTimed decodes the segments in order and returns the connections in
+// the order they were handed over.
+func playTimed(t *testing.T, cfg Config, segs []timed) []*Conn {
+	t.Helper()
+	var conns []*Conn
+	d := New(cfg, SinkFunc(func(c *Conn) { conns = append(conns, c) }))
+	for i, s := range segs {
+		client := s.client
+		if !client.IsValid() {
+			client = cli
+		}
+		src, dst, seq, ack := client, srv, cISN+s.s.seq, sISN+s.s.ack
+		if s.s.from == 's' {
+			src, dst, seq, ack = srv, client, sISN+s.s.seq, cISN+s.s.ack
+		}
+		data := ethFrame(t, src, dst, s.s.flags, seq, ack, []byte(s.s.payload), nil)
+		if err := d.Packet(&Frame{Number: uint64(i + 1), Time: s.at, Data: data, Length: len(data), LinkType: LinkTypeEthernet}); err != nil {
+			t.Fatalf("frame %d: %v", i+1, err)
+		}
+	}
+	d.Flush()
+	return conns
+}
+
+// y2106 is the last second a pcap record's 32-bit timestamp can hold.
+var y2106 = time.Unix(1<<32-1, 0)
+
+// TestClockThatJumps: the decoder hands connections over by capture time,
+// and capture time is the capture host's clock, which can jump. One frame
+// dated far off must not hand over every connection, nor stop the
+// hand-over for the rest of the file; a step back that the frames agree on
+// restarts the schedule. A late segment on a closed connection's 4-tuple,
+// later than ClosedTimeout (10 s), starts a connection of its own.
+func TestClockThatJumps(t *testing.T) {
+	other, third := netip.MustParseAddrPort("192.0.2.1:50001"), netip.MustParseAddrPort("192.0.2.1:50002")
+	lateACK := tseg{'c', ".", 2, 2, ""}
+	for _, tc := range []struct {
+		name    string
+		segs    []timed
+		packets []uint64 // of each connection handed over, in order
+	}{
+		{"a frame from 2106, then a closed connection and a late segment",
+			cat3(at(t0, other, tseg{'c', "S", 0, 0, ""}), at(y2106, third, tseg{'c', "S", 0, 0, ""}),
+				at(t0.Add(time.Second), cli, greeting...), at(t0.Add(time.Minute), cli, lateACK)),
+			[]uint64{8, 1, 1, 1}},
+		{"a frame from 2106 on an open connection hands that one over, and it alone",
+			cat3(at(t0, other, tseg{'c', "S", 0, 0, ""}), at(t0, cli, handshake...),
+				at(y2106, cli, greeting[3]), at(t0.Add(time.Second), cli, greeting[4:]...)),
+			[]uint64{3, 1, 5}},
+		{"a frame from 2106 in the middle of an open connection",
+			cat3(at(t0, cli, handshake...), at(y2106, other, tseg{'c', "S", 0, 0, ""}),
+				at(t0.Add(time.Second), cli, greeting[3:]...)),
+			[]uint64{8, 1}},
+		{"a frame from 1970 in the middle of an open connection",
+			cat3(at(t0, cli, handshake...), at(time.Unix(0, 0), other, tseg{'c', "S", 0, 0, ""}),
+				at(t0.Add(time.Second), cli, greeting[3:]...)),
+			[]uint64{8, 1}},
+		{"the clock steps back a day, then a closed connection and a late segment",
+			cat3(at(t0, other, tseg{'c', "S", 0, 0, ""}),
+				at(t0.Add(-24*time.Hour), cli, greeting...), at(t0.Add(-24*time.Hour+time.Minute), cli, lateACK)),
+			[]uint64{8, 1, 1}},
+		{"a gap longer than every timeout, then a keep-alive and its ACK",
+			cat3(at(t0, cli, handshake...), at(t0.Add(2*time.Hour), cli, tseg{'c', ".", 0, 1, ""}, tseg{'s', ".", 1, 1, ""})),
+			[]uint64{3, 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conns := playTimed(t, Config{}, tc.segs)
+			var got []uint64
+			for _, c := range conns {
+				got = append(got, c.Packets[Client]+c.Packets[Server])
+			}
+			if !equal(got, tc.packets) {
+				t.Fatalf("connections of %v packets, want %v", got, tc.packets)
+			}
+		})
+	}
+}
+
+func cat3(parts ...[]timed) []timed {
+	var out []timed
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func equal(a, b []uint64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
