@@ -120,3 +120,54 @@ func equal(a, b []uint64) bool {
 	}
 	return true
 }
+
+// TestTimeBackwards: a segment dated before an earlier segment of its
+// connection is flagged, on the event and in the record, and no time the
+// record measures comes out negative: a span whose end is dated before
+// its start is unknown (0, and marked so), a round-trip sample is dropped.
+func TestTimeBackwards(t *testing.T) {
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	segs := []timed{
+		{ms(10), tseg{'c', "S", 0, 0, ""}, cli},
+		{ms(5), tseg{'c', "S", 0, 0, ""}, cli}, // the SYN again, dated before the first
+		{ms(11), tseg{'s', "S.", 0, 1, ""}, cli},
+		{ms(1), tseg{'c', ".", 1, 1, ""}, cli}, // the handshake's ACK, dated before the SYN
+		{ms(20), tseg{'c', "P.", 1, 1, "hi"}, cli},
+		{ms(15), tseg{'s', "P.", 1, 3, "hello"}, cli}, // answers and ACKs the data, dated before it
+		{ms(30), tseg{'c', ".", 3, 6, ""}, cli},
+	}
+	conns := playTimed(t, Config{}, segs)
+	if len(conns) != 1 {
+		t.Fatalf("%d connections", len(conns))
+	}
+	c := conns[0]
+	if c.TimeBackwards != 3 {
+		t.Errorf("TimeBackwards %d, want 3", c.TimeBackwards)
+	}
+	for i, e := range c.Events {
+		back := i == 1 || i == 3 || i == 5
+		if got := e.Note&NoteTimeBackwards != 0; got != back {
+			t.Errorf("event %d: note %q", i+1, e.Note)
+		}
+		if e.T < 0 || e.Backoff < 0 {
+			t.Errorf("event %d: T %v, backoff %v", i+1, e.T, e.Backoff)
+		}
+	}
+	h := &c.Handshake
+	if !h.OutOfOrder || h.Total() != 0 || h.SYNToSYNACK() != 0 || h.SYNACKToACK() != 0 {
+		t.Errorf("handshake out of order %v: total %v, SYN→SYN-ACK %v, SYN-ACK→ACK %v; want unknown (0)",
+			h.OutOfOrder, h.Total(), h.SYNToSYNACK(), h.SYNACKToACK())
+	}
+	if !c.IRTTUnknown || c.IRTT != 0 {
+		t.Errorf("IRTT %v, unknown %v; want unknown (0)", c.IRTT, c.IRTTUnknown)
+	}
+	if r := c.RTT[Client]; r.Count != 0 || r.Min < 0 || r.Sum < 0 {
+		t.Errorf("client RTT %+v: the one sample is dated backwards and must be dropped", r)
+	}
+	if r := c.RTT[Server]; r.Count != 1 || r.Min != 15*time.Millisecond {
+		t.Errorf("server RTT %+v, want one sample of 15ms", r)
+	}
+	if c.Duration() != 20*time.Millisecond || c.TTFB() < 0 {
+		t.Errorf("duration %v (want 20ms, from the first segment to the latest date), TTFB %v", c.Duration(), c.TTFB())
+	}
+}
