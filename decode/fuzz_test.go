@@ -41,6 +41,17 @@ func FuzzPacket(f *testing.F) {
 		}
 		file.Close()
 	}
+	const sll, raw, ipv6 = 1, 5, 7 // indexes into linkTypes
+	hello := ipv4TCP(45, "hello")
+	// An IPv4 total length of 60000 in a frame captured whole: a lie.
+	f.Add(byte(raw), ipv4TCP(60000, "hello"))
+	// An SLL address length far past the 8 bytes of the header.
+	f.Add(byte(sll), append([]byte{0, 0, 0, 1, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0}, hello...))
+	// IPv4 in IPv6 behind a destination options header: the outer
+	// extension bytes are not the inner packet's.
+	ip6 := make([]byte, 40, 40+8+len(hello))
+	ip6[0], ip6[5], ip6[6], ip6[7], ip6[23], ip6[39] = 0x60, byte(8+len(hello)), 60, 64, 1, 2 // ::1 → ::2
+	f.Add(byte(ipv6), append(append(ip6, 4, 0, 1, 4, 0, 0, 0, 0), hello...))
 	f.Fuzz(func(t *testing.T, sel byte, data []byte) {
 		d := decode.New(decode.Config{}, decode.SinkFunc(func(*decode.Conn) {}))
 		lt := linkTypes[int(sel)%len(linkTypes)]
@@ -88,4 +99,12 @@ func FuzzReaderAndDecoder(f *testing.F) {
 		}
 		d.Flush()
 	})
+}
+
+// ipv4TCP is an IPv4 packet of a TCP segment carrying payload, whose total
+// length field says totalLen.
+func ipv4TCP(totalLen uint16, payload string) []byte {
+	b := []byte{0x45, 0, byte(totalLen >> 8), byte(totalLen), 0, 0, 0, 0, 64, 6, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2,
+		0xc3, 0x50, 0, 80, 0, 0, 3, 0xe9, 0, 0, 0, 0, 0x50, 0x18, 2, 0, 0, 0, 0, 0}
+	return append(b, payload...)
 }
