@@ -34,6 +34,9 @@ const backStep = sweepEvery
 type sweepClock struct {
 	now  time.Time
 	next time.Time // when the next sweep is due
+	// horizon is at most now+maxStep: a date up to it is taken at the
+	// cost of a comparison, and only one past it costs an Add.
+	horizon time.Time
 	// prev is the previous frame's date, taken or not, and prevConn the
 	// connection it went to (nil if none, or handed over since).
 	prev      time.Time
@@ -59,18 +62,21 @@ func (k *sweepClock) observe(t time.Time) (stamp time.Time, taken, sweep bool) {
 	prev, prevTaken, prevConn := k.prev, k.prevTaken, k.prevConn
 	k.prev, k.prevTaken, k.prevConn = t, true, nil
 	switch {
+	case !t.Before(k.now) && !t.After(k.horizon) && k.started: // the usual step: no Add
+		k.now = t
 	case !k.started:
 		k.started, k.now, k.stepped = true, t, t
+		k.horizon = t.Add(k.maxStep)
 	case k.near(k.now, t):
 		if t.After(k.now) {
-			k.now = t
+			k.now, k.horizon = t, t.Add(k.maxStep)
 		}
 	case !prevTaken && k.near(prev, t):
 		// t confirms the previous frame's date: take both.
 		if t.Before(k.now) {
 			k.stepped, k.next = t, t.Add(sweepEvery)
 		}
-		k.now = t
+		k.now, k.horizon = t, t.Add(k.maxStep)
 		if prevConn != nil {
 			prevConn.stamp(prev)
 		}
@@ -93,5 +99,7 @@ func (k *sweepClock) lastActive(c *Conn) time.Time {
 	return last
 }
 
-// stamp records that c saw a segment at clock time t.
+// stamp records that c saw a segment at clock time t. (Conn.add stamps
+// it at the segment's date, which is the clock's time when the clock
+// took the date: that spares a Sub per packet.)
 func (c *Conn) stamp(t time.Time) { c.active = t.Sub(c.FirstSeen) }

@@ -282,6 +282,7 @@ func guessRoles(seg *Segment) (client, server netip.AddrPort) {
 
 // add accounts one segment to the connection and returns the event for
 // it, with a payload preview when preview is set (someone will see it).
+// It stamps the connection active at t (see sweepClock).
 // The steps run in this order, each reading what those before it left:
 // counters and ISNs, the event's relative numbers, Zeek's endpoint
 // machine, tshark's flags (with the initial RTT as it stood before this
@@ -369,7 +370,8 @@ func (c *Conn) fillEvent(ev *Event, seg *Segment, dir Dir, t time.Time, frame ui
 	side := dir.Sender()
 	// An event dated before the connection's first is at 0: a negative
 	// time would run the timeline backwards (the note says why).
-	ev.Frame, ev.T, ev.Dir, ev.Flags = frame, max(t.Sub(c.FirstSeen), 0), dir, seg.Flags
+	c.active = t.Sub(c.FirstSeen)
+	ev.Frame, ev.T, ev.Dir, ev.Flags = frame, max(c.active, 0), dir, seg.Flags
 	ev.Seq, ev.Len, ev.Win = seg.Seq.Sub(c.marks[side].isn), uint32(seg.Len), uint32(seg.Window)
 	if seg.Flags&ACK != 0 {
 		ev.Ack = seg.Ack.Sub(c.marks[side.Other()].isn)

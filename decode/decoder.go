@@ -225,7 +225,9 @@ func (d *Decoder) Apply(pf *Parsed) error {
 			pf.number, d.cfg.MaxConns))
 	}
 	ev := c.add(seg, pf.time, pf.number, !d.cfg.DropEvents || d.cfg.OnEvent != nil)
-	c.stamp(stamp)
+	if !taken {
+		c.stamp(stamp) // add stamped it at the segment's date
+	}
 	d.clock.prevConn = c
 	if d.cfg.DropEvents {
 		c.EventsOmitted++
