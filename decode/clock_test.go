@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // timed is a test segment with its own capture time; client names the
@@ -169,5 +170,14 @@ func TestTimeBackwards(t *testing.T) {
 	}
 	if c.Duration() != 20*time.Millisecond || c.TTFB() < 0 {
 		t.Errorf("duration %v (want 20ms, from the first segment to the latest date), TTFB %v", c.Duration(), c.TTFB())
+	}
+}
+
+// TestConnFitsItsSizeClass: a Conn is allocated per connection, and Go
+// rounds an allocation up to its size class; the next one above 1152 is
+// 1280 bytes, 11% more memory per connection.
+func TestConnFitsItsSizeClass(t *testing.T) {
+	if n := unsafe.Sizeof(Conn{}); n > 1152 {
+		t.Errorf("Conn is %d bytes, past the 1152-byte size class", n)
 	}
 }

@@ -155,7 +155,7 @@ type Conn struct {
 	ECN bool
 	// HalfClosed is set when a side sent data after the peer's FIN.
 	HalfClosed  bool
-	IRTTUnknown bool
+	IRTTUnknown bool // see IRTT
 
 	// Anomalies counts the segments carrying each analysis flag, indexed
 	// by Anomaly.Index.
@@ -180,8 +180,9 @@ type Conn struct {
 
 	// The analysers, each with its own state; add runs them in order.
 	// Their fields (and rttTimer's) are ordered to leave little padding:
-	// a Conn is allocated per connection, and at 1152 bytes it fits
-	// Go's 1152-byte size class (BenchmarkConnections).
+	// a Conn is allocated per connection, and at 1152 bytes it fills
+	// Go's 1152-byte size class exactly (BenchmarkConnections,
+	// TestConnFitsItsSizeClass): a field more costs the next class, 1280.
 	zeek   zeekConn    // Zeek's endpoint machine, history and conn_state
 	tshark tsharkFlows // tshark's analysis flags
 	rfc    rfcMachine  // RFC 9293's states
