@@ -90,9 +90,10 @@ type Totals struct {
 	UDP     uint64 // UDP datagrams followed as flows (Config.UDP)
 	NonTCP  uint64 // other frames: ARP, ICMP, IP fragments, UDP unless followed…
 	// Malformed counts frames whose headers could not be decoded, and
-	// frames captured whole whose IP or UDP length claims more bytes than
-	// they hold. The segment of the latter is still followed, with the
-	// length the frame holds, but the frame is counted here, not as TCP.
+	// frames whose lengths lie: an IP length past the end of a frame
+	// captured whole, a UDP length past the IP payload (UDP followed).
+	// The segment of the latter is still followed, with the length there
+	// is, but the frame is counted here and not as TCP or UDP.
 	Malformed uint64
 	// Connections counts connections handed to the sink, Evicted those of
 	// them handed over because they were idle past their timeout.

@@ -87,12 +87,14 @@ type Segment struct {
 	Flags    Flags
 	Window   uint16
 	// Len is the payload length the IP header declares, which is the
-	// segment's real length even when the capture's snaplen cut it short.
+	// segment's real length even when the capture's snaplen cut it short;
+	// in a frame captured whole, it is at most what the frame holds.
 	Len     int
 	Payload []byte
 	Opts    Options
 	// IPLen is the IP packet's length as its header declares it (header
-	// included), for Zeek's orig_ip_bytes and resp_ip_bytes.
+	// included; in a frame captured whole, at most what it holds), for
+	// Zeek's orig_ip_bytes and resp_ip_bytes.
 	IPLen int
 
 	// srcKey and dstKey are the endpoints as connection-table key halves:
@@ -295,7 +297,8 @@ func (p *parser) failedLayer(dlp *gopacket.DecodingLayerParser) gopacket.LayerTy
 // frame captured whole (whole) that declares more than it holds, the one
 // it holds, with a *lengthError.
 func (p *parser) addresses(seg *Segment, sport, dport uint16, whole bool) (int, error) {
-	switch t, _ := p.network(); t {
+	t, _ := p.network()
+	switch t {
 	case layers.LayerTypeIPv4:
 		seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.SrcIP)), sport)
 		seg.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.DstIP)), dport)
@@ -320,23 +323,23 @@ func (p *parser) addresses(seg *Segment, sport, dport uint16, whole bool) (int, 
 	// exceeds packet length" (packet-ip.c) and "IPv6 payload length
 	// exceeds framing length" (packet-ipv6.c). Count what is there.
 	seg.IPLen -= declared - held
-	if seg.Src.Addr().Is4() {
+	if t == layers.LayerTypeIPv4 {
 		return held, &lengthError{"IPv4 total length exceeds packet length", seg.IPLen, int(p.ip4.Length)}
 	}
 	return held, &lengthError{"IPv6 payload length exceeds framing length", seg.IPLen - 40, int(p.ip6.Length)}
 }
 
-// lengthError is a length field that claims more bytes than a frame
-// captured whole holds. Its frame is malformed, but its segment is still
-// good, with the length the frame holds: keeping it keeps the connection
-// whole.
+// lengthError is a length field that claims more bytes than there are:
+// an IP length past the end of a frame captured whole, or a UDP length
+// past the IP payload. Its frame is malformed, but its segment is still
+// good, with the length there is: keeping it keeps the connection whole.
 type lengthError struct {
 	what           string // tshark's words
 	held, declared int
 }
 
 func (e *lengthError) Error() string {
-	return fmt.Sprintf("%s (%d bytes): the header says %d, only the bytes captured are counted", e.what, e.held, e.declared)
+	return fmt.Sprintf("%s (%d bytes): the header says %d; %d are counted", e.what, e.held, e.declared, e.held)
 }
 
 // l4Lengths returns the transport length (header and payload) the IP
