@@ -179,10 +179,13 @@ type Conn struct {
 	ZeekBytes [2]uint64
 
 	// The analysers, each with its own state; add runs them in order.
-	// Their fields (and rttTimer's) are ordered to leave little padding:
-	// a Conn is allocated per connection, and at 1152 bytes it fills
-	// Go's 1152-byte size class exactly (BenchmarkConnections,
-	// TestConnFitsItsSizeClass): a field more costs the next class, 1280.
+	// Their fields (and rttTimer's) are ordered to leave little padding,
+	// and times kept only to be subtracted are Durations from FirstSeen
+	// (8 bytes, not a time.Time's 24): a Conn is allocated per
+	// connection, and at 1120 bytes, with the 8-byte header Go puts on a
+	// large object that holds pointers, it fits Go's 1152-byte size class
+	// (BenchmarkConnections, TestConnFitsItsSizeClass). The next class
+	// is 1280 bytes.
 	zeek   zeekConn    // Zeek's endpoint machine, history and conn_state
 	tshark tsharkFlows // tshark's analysis flags
 	rfc    rfcMachine  // RFC 9293's states
@@ -190,14 +193,13 @@ type Conn struct {
 	marks      [2]seqMarks
 	rtt        [2]rttTimer
 	ecnOffer   bool
-	lastSYN    [2]time.Time
+	lastSYN    [2]time.Duration // each side's latest SYN, from FirstSeen
 	finAcked   [2]bool
 	finsBefore bool    // both FINs were seen before any RST
 	key        connKey // its entry in the decoder's table
 	// active is when the connection last saw a segment by the decoder's
 	// sweepClock, from FirstSeen: the same as LastSeen unless capture time
-	// jumped. A Duration rather than a time.Time keeps Conn within 1152
-	// bytes.
+	// jumped.
 	active time.Duration
 }
 
@@ -393,10 +395,11 @@ func (c *Conn) timeHandshake(seg *Segment, side Side, t time.Time, n Note) (back
 		}
 	}
 	if f&SYN != 0 {
+		at := t.Sub(c.FirstSeen)
 		if n&(NoteSYNRetransmit|NoteSYNACKRetransmit) != 0 {
-			backoff = max(t.Sub(c.lastSYN[side]), 0)
+			backoff = max(at-c.lastSYN[side], 0)
 		}
-		c.lastSYN[side] = t
+		c.lastSYN[side] = at
 	}
 	return backoff
 }
