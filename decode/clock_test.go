@@ -49,8 +49,12 @@ func playTimed(t *testing.T, cfg Config, segs []timed) []*Conn {
 	return conns
 }
 
-// y2106 is the last second a pcap record's 32-bit timestamp can hold.
-var y2106 = time.Unix(1<<32-1, 0)
+// y2106 is the last second a pcap record's 32-bit timestamp can hold;
+// pcapng's 64-bit timestamps reach y2300 and beyond.
+var (
+	y2106 = time.Unix(1<<32-1, 0)
+	y2300 = time.Date(2300, 1, 2, 3, 4, 5, 0, time.UTC)
+)
 
 // TestClockThatJumps: the decoder hands connections over by capture time,
 // and capture time is the capture host's clock, which can jump. One frame
@@ -86,6 +90,9 @@ func TestClockThatJumps(t *testing.T) {
 			cat3(at(t0, other, tseg{'c', "S", 0, 0, ""}),
 				at(t0.Add(-24*time.Hour), cli, greeting...), at(t0.Add(-24*time.Hour+time.Minute), cli, lateACK)),
 			[]uint64{8, 1, 1}},
+		{"a closed connection and a late segment, in a capture dated 2300 (past the clock's integer fast path)",
+			cat3(at(y2300, cli, greeting...), at(y2300.Add(time.Minute), cli, lateACK)),
+			[]uint64{8, 1}},
 		{"a gap longer than every timeout, then a keep-alive and its ACK",
 			cat3(at(t0, cli, handshake...), at(t0.Add(2*time.Hour), cli, tseg{'c', ".", 0, 1, ""}, tseg{'s', ".", 1, 1, ""})),
 			[]uint64{3, 2}},
@@ -181,13 +188,16 @@ func TestConnFitsItsSizeClass(t *testing.T) {
 	const n = 1000
 	conns := make([]*Conn, n)
 	var before, after runtime.MemStats
+	runtime.GC()
 	runtime.ReadMemStats(&before)
 	for i := range conns {
 		conns[i] = new(Conn)
 	}
 	runtime.ReadMemStats(&after)
 	runtime.KeepAlive(conns)
-	if per := (after.TotalAlloc - before.TotalAlloc) / n; per > 1152 {
+	// A Conn takes 1152 bytes or 1280; what else the runtime allocates
+	// meanwhile adds a byte or so per Conn.
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per >= 1200 {
 		t.Errorf("a Conn (%d bytes) takes %d bytes to allocate, past the 1152-byte size class", unsafe.Sizeof(Conn{}), per)
 	}
 }

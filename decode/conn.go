@@ -182,7 +182,7 @@ type Conn struct {
 	// Their fields (and rttTimer's) are ordered to leave little padding,
 	// and times kept only to be subtracted are Durations from FirstSeen
 	// (8 bytes, not a time.Time's 24): a Conn is allocated per
-	// connection, and at 1120 bytes, with the 8-byte header Go puts on a
+	// connection, and at 1128 bytes, with the 8-byte header Go puts on a
 	// large object that holds pointers, it fits Go's 1152-byte size class
 	// (BenchmarkConnections, TestConnFitsItsSizeClass). The next class
 	// is 1280 bytes.
@@ -198,9 +198,9 @@ type Conn struct {
 	finsBefore bool    // both FINs were seen before any RST
 	key        connKey // its entry in the decoder's table
 	// active is when the connection last saw a segment by the decoder's
-	// sweepClock, from FirstSeen: the same as LastSeen unless capture time
-	// jumped.
-	active time.Duration
+	// sweepClock, and latest is LastSeen, both from FirstSeen: a
+	// comparison of Durations is cheaper than one of times.
+	active, latest time.Duration
 }
 
 // seqMarks are the sequence numbers of one side that more than one
@@ -298,11 +298,13 @@ func (c *Conn) add(seg *Segment, t time.Time, frame uint64, preview bool) Event 
 		dir = ServerToClient
 	}
 	side := dir.Sender()
-	backwards := c.count(seg, side, t)
+	since := t.Sub(c.FirstSeen)
+	c.active = since
+	backwards := c.count(seg, side, t, since)
 	c.markISNs(seg, side)
 	ws := c.windowScaling()
 	var ev Event
-	c.fillEvent(&ev, seg, dir, t, frame, ws)
+	c.fillEvent(&ev, seg, dir, since, frame, ws)
 	if preview {
 		ev.previewLen = uint8(copy(ev.preview[:], seg.Payload))
 	}
@@ -328,14 +330,14 @@ func (c *Conn) add(seg *Segment, t time.Time, frame uint64, preview bool) Event 
 	return ev
 }
 
-// count adds the segment to the sender's counters and keeps the options
-// of its first SYN. It reports whether the segment is dated before an
-// earlier one.
-func (c *Conn) count(seg *Segment, side Side, t time.Time) (backwards bool) {
-	if backwards = t.Before(c.LastSeen); backwards {
+// count adds the segment, dated t (since FirstSeen), to the sender's
+// counters and keeps the options of its first SYN. It reports whether the
+// segment is dated before an earlier one.
+func (c *Conn) count(seg *Segment, side Side, t time.Time, since time.Duration) (backwards bool) {
+	if backwards = since < c.latest; backwards {
 		c.TimeBackwards++
 	} else {
-		c.LastSeen = t
+		c.LastSeen, c.latest = t, since
 	}
 	c.Packets[side]++
 	c.Bytes[side] += uint64(seg.Len)
@@ -369,12 +371,11 @@ func (c *Conn) markISNs(seg *Segment, side Side) {
 // as scaled (RFC 7323 §2.2: SYNs themselves are never scaled). It fills
 // ev in place because returning an Event by value costs a copy of it on
 // every packet (about 20 ns in BenchmarkPacketSteadyState).
-func (c *Conn) fillEvent(ev *Event, seg *Segment, dir Dir, t time.Time, frame uint64, ws windowScaling) {
+func (c *Conn) fillEvent(ev *Event, seg *Segment, dir Dir, since time.Duration, frame uint64, ws windowScaling) {
 	side := dir.Sender()
 	// An event dated before the connection's first is at 0: a negative
 	// time would run the timeline backwards (the note says why).
-	c.active = t.Sub(c.FirstSeen)
-	ev.Frame, ev.T, ev.Dir, ev.Flags = frame, max(c.active, 0), dir, seg.Flags
+	ev.Frame, ev.T, ev.Dir, ev.Flags = frame, max(since, 0), dir, seg.Flags
 	ev.Seq, ev.Len, ev.Win = seg.Seq.Sub(c.marks[side].isn), uint32(seg.Len), uint32(seg.Window)
 	if seg.Flags&ACK != 0 {
 		ev.Ack = seg.Ack.Sub(c.marks[side.Other()].isn)

@@ -167,7 +167,7 @@ func New(cfg Config, sink Sink) *Decoder {
 		cfg.MaxConns = DefaultMaxConns
 	}
 	d := &Decoder{cfg: cfg, sink: sink, own: NewParser(), conns: make(map[connKey]*Conn)}
-	d.clock.maxStep = max(cfg.ClosedTimeout, cfg.HandshakeTimeout, cfg.IdleTimeout)
+	d.clock.maxStep = max(cfg.ClosedTimeout, cfg.HandshakeTimeout, cfg.IdleTimeout, sweepEvery)
 	return d
 }
 
@@ -211,25 +211,52 @@ func (p *Parser) Parse(f *Frame, out *Parsed) {
 // Packet does. Frames must be applied in capture order.
 func (d *Decoder) Apply(pf *Parsed) error {
 	d.totals.Packets++
-	stamp, taken, due := d.clock.observe(pf.time)
+	taken, due := true, false
+	if !d.clock.usual(pf.time) {
+		taken, due = d.clock.observe(pf.time)
+	}
 	if due {
 		d.sweep()
 	}
-	proto, follow, warning := d.classify(pf)
-	if !follow {
-		return warning
+	var warning error
+	proto := TCP
+	if pf.kind == frameTCP && pf.err == nil { // the usual frame, without a call
+		d.totals.TCP++
+	} else {
+		var follow bool
+		if proto, follow, warning = d.classify(pf); !follow {
+			return warning
+		}
 	}
 	seg := &pf.seg
-	c, shedding := d.connFor(seg, keyOf(&seg.srcKey, &seg.dstKey, proto), proto, pf.time, taken)
-	if shedding {
-		warning = errors.Join(warning, fmt.Errorf("frame %d: %d connections held at once: the least recently active are handed over early (--max-conns)",
-			pf.number, d.cfg.MaxConns))
+	key := keyOf(&seg.srcKey, &seg.dstKey, proto)
+	c := d.conns[key]
+	if c != nil && !taken && pf.time.Sub(d.clock.lastActive(c)) > d.timeout(c) {
+		d.totals.Evicted++ // idle past its timeout by the frame's own date: see sweepClock
+		d.emit(c)
+		c = nil
+	}
+	if c != nil && proto == TCP && startsNew(c, seg) {
+		d.emit(c)
+		c = nil
+	}
+	if c == nil {
+		if d.cfg.MaxConns > 0 && len(d.conns) >= d.cfg.MaxConns {
+			if d.totals.Shed == 0 {
+				warning = errors.Join(warning, fmt.Errorf("frame %d: %d connections held at once: the least recently active are handed over early (--max-conns)",
+					pf.number, len(d.conns)))
+			}
+			d.shed()
+		}
+		c = d.open(seg, pf.time, proto)
+		c.key = key
+		d.conns[key] = c
 	}
 	ev := c.add(seg, pf.time, pf.number, !d.cfg.DropEvents || d.cfg.OnEvent != nil)
-	if !taken {
-		c.stamp(stamp) // add stamped it at the segment's date
+	if !taken { // add stamped it at the segment's date
+		c.stamp(d.clock.now)
+		d.clock.prevConn = c
 	}
-	d.clock.prevConn = c
 	if d.cfg.DropEvents {
 		c.EventsOmitted++
 	} else if d.cfg.MaxEvents < 0 || len(c.Events) < d.cfg.MaxEvents {
@@ -269,35 +296,6 @@ func (d *Decoder) classify(pf *Parsed) (proto Proto, follow bool, warning error)
 	}
 	d.totals.NonTCP++
 	return TCP, false, nil
-}
-
-// connFor returns the connection a segment dated t belongs to, opening
-// one if need be: the one in the table under key, unless it is over (idle
-// past its timeout by t when the clock has not taken t, see sweepClock;
-// or replaced by a new SYN). shedding reports that the table was full for
-// the first time and connections were handed over early.
-func (d *Decoder) connFor(seg *Segment, key connKey, proto Proto, t time.Time, taken bool) (c *Conn, shedding bool) {
-	c = d.conns[key]
-	if c != nil && !taken && t.Sub(d.clock.lastActive(c)) > d.timeout(c) {
-		d.totals.Evicted++
-		d.emit(c)
-		c = nil
-	}
-	if c != nil && proto == TCP && startsNew(c, seg) {
-		d.emit(c)
-		c = nil
-	}
-	if c != nil {
-		return c, false
-	}
-	if d.cfg.MaxConns > 0 && len(d.conns) >= d.cfg.MaxConns {
-		shedding = d.totals.Shed == 0
-		d.shed()
-	}
-	c = d.open(seg, t, proto)
-	c.key = key
-	d.conns[key] = c
-	return c, shedding
 }
 
 // shed hands over the least recently active quarter of the connections
