@@ -50,7 +50,11 @@ func (e *Event) Preview() []byte { return e.preview[:e.previewLen] }
 // Handshake records which stages of the three-way handshake were seen and
 // when (the first occurrence of each).
 type Handshake struct {
-	SYN, SYNACK, ACK             bool
+	SYN, SYNACK, ACK bool
+	// OutOfOrder is set when a stage is dated before an earlier one: the
+	// capture's clock ran backwards, and the handshake's times are
+	// unknown. They read 0 then, as those of a missing stage do.
+	OutOfOrder                   bool
 	SYNTime, SYNACKTime, ACKTime time.Time
 	SYNCount, SYNACKCount        int // including retransmissions
 }
@@ -59,29 +63,39 @@ type Handshake struct {
 func (h *Handshake) Complete() bool { return h.SYN && h.SYNACK && h.ACK }
 
 // SYNToSYNACK is the time from the first SYN to the first SYN-ACK: the
-// server's reaction time plus the path. Zero when either is missing.
+// server's reaction time plus the path. Zero when either is missing, or
+// when the handshake is OutOfOrder.
 func (h *Handshake) SYNToSYNACK() time.Duration {
-	if !h.SYN || !h.SYNACK {
+	if !h.SYN || !h.SYNACK || h.OutOfOrder {
 		return 0
 	}
 	return h.SYNACKTime.Sub(h.SYNTime)
 }
 
 // SYNACKToACK is the time from the first SYN-ACK to the client's ACK: the
-// client's reaction time plus the path. Zero when either is missing.
+// client's reaction time plus the path. Zero when either is missing, or
+// when the handshake is OutOfOrder.
 func (h *Handshake) SYNACKToACK() time.Duration {
-	if !h.SYNACK || !h.ACK {
+	if !h.SYNACK || !h.ACK || h.OutOfOrder {
 		return 0
 	}
 	return h.ACKTime.Sub(h.SYNACKTime)
 }
 
-// Total is the time from the first SYN to the handshake's final ACK.
+// Total is the time from the first SYN to the handshake's final ACK. Zero
+// when the handshake is not complete, or OutOfOrder.
 func (h *Handshake) Total() time.Duration {
-	if !h.Complete() {
+	if !h.Complete() || h.OutOfOrder {
 		return 0
 	}
 	return h.ACKTime.Sub(h.SYNTime)
+}
+
+// dated records that a stage was first seen at t, and whether t is before
+// a stage seen earlier.
+func (h *Handshake) dated(stage *time.Time, t time.Time) {
+	*stage = t
+	h.OutOfOrder = h.OutOfOrder || h.SYN && t.Before(h.SYNTime) || h.SYNACK && t.Before(h.SYNACKTime)
 }
 
 // Conn is one TCP connection: the record the decoder hands to its Sink.
@@ -95,7 +109,14 @@ type Conn struct {
 	// the roles are a guess (see guessRoles).
 	Client, Server netip.AddrPort
 	Partial        bool
+	// TimeBackwards counts the segments dated before an earlier segment
+	// of the connection (each has NoteTimeBackwards): the capture's clock
+	// ran backwards, or the capture merged sources out of order.
+	TimeBackwards uint32
 
+	// FirstSeen is the date of the first segment, LastSeen the latest date
+	// of any: they are the first and the last unless the clock ran
+	// backwards, and Duration is never negative.
 	FirstSeen, LastSeen time.Time
 	Handshake           Handshake
 
@@ -120,6 +141,8 @@ type Conn struct {
 	// IRTT is tshark's initial RTT (tcp.analysis.initial_rtt): from the
 	// first SYN to the first segment with ACK and without SYN, whoever
 	// sends it (the handshake's ACK; for a refused connection, the RST).
+	// When that segment is dated before the SYN, IRTTUnknown is set and
+	// IRTT is 0 (tshark would show a negative time).
 	IRTT time.Duration
 	// FirstData is when each side first sent payload (zero if never).
 	FirstData [2]time.Time
@@ -131,7 +154,8 @@ type Conn struct {
 	// accepted it (ECE), RFC 3168 §6.1.1.
 	ECN bool
 	// HalfClosed is set when a side sent data after the peer's FIN.
-	HalfClosed bool
+	HalfClosed  bool
+	IRTTUnknown bool // see IRTT
 
 	// Anomalies counts the segments carrying each analysis flag, indexed
 	// by Anomaly.Index.
@@ -155,9 +179,13 @@ type Conn struct {
 	ZeekBytes [2]uint64
 
 	// The analysers, each with its own state; add runs them in order.
-	// Their fields (and rttTimer's) are ordered to leave little padding:
-	// a Conn is allocated per connection, and at 1144 bytes it fits
-	// Go's 1152-byte size class (BenchmarkConnections).
+	// Their fields (and rttTimer's) are ordered to leave little padding,
+	// and times kept only to be subtracted are Durations from FirstSeen
+	// (8 bytes, not a time.Time's 24): a Conn is allocated per
+	// connection, and at 1128 bytes, with the 8-byte header Go puts on a
+	// large object that holds pointers, it fits Go's 1152-byte size class
+	// (BenchmarkConnections, TestConnFitsItsSizeClass). The next class
+	// is 1280 bytes.
 	zeek   zeekConn    // Zeek's endpoint machine, history and conn_state
 	tshark tsharkFlows // tshark's analysis flags
 	rfc    rfcMachine  // RFC 9293's states
@@ -165,10 +193,14 @@ type Conn struct {
 	marks      [2]seqMarks
 	rtt        [2]rttTimer
 	ecnOffer   bool
-	lastSYN    [2]time.Time
+	lastSYN    [2]time.Duration // each side's latest SYN, from FirstSeen
 	finAcked   [2]bool
 	finsBefore bool    // both FINs were seen before any RST
 	key        connKey // its entry in the decoder's table
+	// active is when the connection last saw a segment by the decoder's
+	// sweepClock, and latest is LastSeen, both from FirstSeen: a
+	// comparison of Durations is cheaper than one of times.
+	active, latest time.Duration
 }
 
 // seqMarks are the sequence numbers of one side that more than one
@@ -182,7 +214,7 @@ type seqMarks struct {
 // Established reports whether the three-way handshake completed.
 func (c *Conn) Established() bool { return c.Handshake.Complete() }
 
-// Duration is the time from the first to the last packet.
+// Duration is the time from the first packet to the latest date of any.
 func (c *Conn) Duration() time.Duration { return c.LastSeen.Sub(c.FirstSeen) }
 
 // closed reports whether the connection has ended: FINs both ways, or a RST.
@@ -253,6 +285,7 @@ func guessRoles(seg *Segment) (client, server netip.AddrPort) {
 
 // add accounts one segment to the connection and returns the event for
 // it, with a payload preview when preview is set (someone will see it).
+// It stamps the connection active at t (see sweepClock).
 // The steps run in this order, each reading what those before it left:
 // counters and ISNs, the event's relative numbers, Zeek's endpoint
 // machine, tshark's flags (with the initial RTT as it stood before this
@@ -265,11 +298,13 @@ func (c *Conn) add(seg *Segment, t time.Time, frame uint64, preview bool) Event 
 		dir = ServerToClient
 	}
 	side := dir.Sender()
-	c.count(seg, side, t)
+	since := t.Sub(c.FirstSeen)
+	c.active = since
+	backwards := c.count(seg, side, t, since)
 	c.markISNs(seg, side)
 	ws := c.windowScaling()
 	var ev Event
-	c.fillEvent(&ev, seg, dir, t, frame, ws)
+	c.fillEvent(&ev, seg, dir, since, frame, ws)
 	if preview {
 		ev.previewLen = uint8(copy(ev.preview[:], seg.Payload))
 	}
@@ -285,6 +320,9 @@ func (c *Conn) add(seg *Segment, t time.Time, frame uint64, preview bool) Event 
 		}
 	}
 	ev.Note = c.meaning(seg, side, t)
+	if backwards {
+		ev.Note |= NoteTimeBackwards
+	}
 	ev.Backoff = c.timeHandshake(seg, side, t, ev.Note)
 	c.timeRTT(seg, side, t, ev.Anomalies)
 	c.rfc.observe(seg, side, c.marks[side.Other()])
@@ -292,10 +330,15 @@ func (c *Conn) add(seg *Segment, t time.Time, frame uint64, preview bool) Event 
 	return ev
 }
 
-// count adds the segment to the sender's counters and keeps the options
-// of its first SYN.
-func (c *Conn) count(seg *Segment, side Side, t time.Time) {
-	c.LastSeen = t
+// count adds the segment, dated t (since FirstSeen), to the sender's
+// counters and keeps the options of its first SYN. It reports whether the
+// segment is dated before an earlier one.
+func (c *Conn) count(seg *Segment, side Side, t time.Time, since time.Duration) (backwards bool) {
+	if backwards = since < c.latest; backwards {
+		c.TimeBackwards++
+	} else {
+		c.LastSeen, c.latest = t, since
+	}
 	c.Packets[side]++
 	c.Bytes[side] += uint64(seg.Len)
 	c.IPBytes[side] += uint64(seg.IPLen)
@@ -305,6 +348,7 @@ func (c *Conn) count(seg *Segment, side Side, t time.Time) {
 	if seg.Flags&SYN != 0 && !c.HasOptions[side] {
 		c.Options[side], c.HasOptions[side] = seg.Opts, true
 	}
+	return backwards
 }
 
 // markISNs takes each side's base for relative numbering: its ISN.
@@ -327,9 +371,11 @@ func (c *Conn) markISNs(seg *Segment, side Side) {
 // as scaled (RFC 7323 §2.2: SYNs themselves are never scaled). It fills
 // ev in place because returning an Event by value costs a copy of it on
 // every packet (about 20 ns in BenchmarkPacketSteadyState).
-func (c *Conn) fillEvent(ev *Event, seg *Segment, dir Dir, t time.Time, frame uint64, ws windowScaling) {
+func (c *Conn) fillEvent(ev *Event, seg *Segment, dir Dir, since time.Duration, frame uint64, ws windowScaling) {
 	side := dir.Sender()
-	ev.Frame, ev.T, ev.Dir, ev.Flags = frame, t.Sub(c.FirstSeen), dir, seg.Flags
+	// An event dated before the connection's first is at 0: a negative
+	// time would run the timeline backwards (the note says why).
+	ev.Frame, ev.T, ev.Dir, ev.Flags = frame, max(since, 0), dir, seg.Flags
 	ev.Seq, ev.Len, ev.Win = seg.Seq.Sub(c.marks[side].isn), uint32(seg.Len), uint32(seg.Window)
 	if seg.Flags&ACK != 0 {
 		ev.Ack = seg.Ack.Sub(c.marks[side.Other()].isn)
@@ -341,17 +387,20 @@ func (c *Conn) fillEvent(ev *Event, seg *Segment, dir Dir, t time.Time, frame ui
 
 // timeHandshake takes tshark's initial RTT from the first segment with ACK
 // and without SYN, and returns, for a retransmitted SYN or SYN-ACK, the
-// time since the previous one.
+// time since the previous one (0 if it is dated before it).
 func (c *Conn) timeHandshake(seg *Segment, side Side, t time.Time, n Note) (backoff time.Duration) {
 	f := seg.Flags
-	if c.IRTT == 0 && c.Handshake.SYN && f&(SYN|ACK) == ACK {
-		c.IRTT = t.Sub(c.Handshake.SYNTime)
+	if c.IRTT == 0 && !c.IRTTUnknown && c.Handshake.SYN && f&(SYN|ACK) == ACK {
+		if c.IRTT = t.Sub(c.Handshake.SYNTime); c.IRTT < 0 {
+			c.IRTT, c.IRTTUnknown = 0, true
+		}
 	}
 	if f&SYN != 0 {
+		at := t.Sub(c.FirstSeen)
 		if n&(NoteSYNRetransmit|NoteSYNACKRetransmit) != 0 {
-			backoff = t.Sub(c.lastSYN[side])
+			backoff = max(at-c.lastSYN[side], 0)
 		}
-		c.lastSYN[side] = t
+		c.lastSYN[side] = at
 	}
 	return backoff
 }
@@ -391,7 +440,8 @@ func (c *Conn) meaning(seg *Segment, side Side, t time.Time) Note {
 			n = NoteSimultaneousOpen
 			if h.SYNACK && !h.ACK {
 				// It acknowledges the server's SYN: the open is done.
-				h.ACK, h.ACKTime = true, t
+				h.ACK = true
+				h.dated(&h.ACKTime, t)
 				n |= NoteHandshakeDone
 			}
 			break
@@ -401,9 +451,11 @@ func (c *Conn) meaning(seg *Segment, side Side, t time.Time) Note {
 			n = NoteSYNACKRetransmit
 			break
 		}
-		h.SYNACK, h.SYNACKTime, n = true, t, NoteHandshake2
+		h.dated(&h.SYNACKTime, t)
+		h.SYNACK, n = true, NoteHandshake2
 	case f&ACK != 0 && side == Client && h.SYNACK && !h.ACK:
-		h.ACK, h.ACKTime, n = true, t, NoteHandshakeDone
+		h.dated(&h.ACKTime, t)
+		h.ACK, n = true, NoteHandshakeDone
 	}
 	if seg.Len > 0 {
 		n |= NoteData
@@ -492,10 +544,13 @@ type rttTimer struct {
 }
 
 // timeRTT starts timing new data a side sends and takes a sample when the
-// peer's ACK covers it. A retransmission while timing voids the sample.
+// peer's ACK covers it. A retransmission while timing voids the sample,
+// and so does an ACK dated before the data.
 func (c *Conn) timeRTT(seg *Segment, side Side, t time.Time, a Anomaly) {
 	if peer := side.Other(); seg.Flags&ACK != 0 && c.rtt[peer].pending && c.rtt[peer].end.LessThanEq(seg.Ack) {
-		c.RTT[peer].add(t.Sub(c.rtt[peer].sent))
+		if d := t.Sub(c.rtt[peer].sent); d >= 0 {
+			c.RTT[peer].add(d)
+		}
 		c.rtt[peer].pending = false
 	}
 	r := &c.rtt[side]

@@ -3,6 +3,7 @@ package decode
 import (
 	"cmp"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -84,11 +85,16 @@ type Config struct {
 
 // Totals counts what the decoder was given.
 type Totals struct {
-	Packets   uint64 // frames decoded
-	TCP       uint64 // frames carrying a TCP segment
-	UDP       uint64 // UDP datagrams followed as flows (Config.UDP)
-	NonTCP    uint64 // other frames: ARP, ICMP, IP fragments, UDP unless followed…
-	Malformed uint64 // frames whose headers could not be decoded
+	Packets uint64 // frames decoded
+	TCP     uint64 // frames carrying a TCP segment
+	UDP     uint64 // UDP datagrams followed as flows (Config.UDP)
+	NonTCP  uint64 // other frames: ARP, ICMP, IP fragments, UDP unless followed…
+	// Malformed counts frames whose headers could not be decoded, and
+	// frames whose lengths lie: an IP length past the end of a frame
+	// captured whole, a UDP length past the IP payload (UDP followed).
+	// The segment of the latter is still followed, with the length there
+	// is, but the frame is counted here and not as TCP or UDP.
+	Malformed uint64
 	// Connections counts connections handed to the sink, Evicted those of
 	// them handed over because they were idle past their timeout.
 	Connections uint64
@@ -127,9 +133,6 @@ func keyLess(a, b *[18]byte) bool {
 	return binary.BigEndian.Uint16(a[16:]) < binary.BigEndian.Uint16(b[16:])
 }
 
-// sweepEvery is how often, in capture time, idle connections are looked for.
-const sweepEvery = 10 * time.Second
-
 // Decoder rebuilds TCP connections from frames. It is not safe for
 // concurrent use; use one Decoder per capture.
 type Decoder struct {
@@ -140,7 +143,7 @@ type Decoder struct {
 	conns     map[connKey]*Conn
 	nextID    uint64
 	totals    Totals
-	nextSweep time.Time
+	clock     sweepClock
 	free      []*Conn // handed-over connections to reuse (Config.Recycle)
 	histories histories
 	expired   []*Conn // reused by sweep
@@ -163,7 +166,9 @@ func New(cfg Config, sink Sink) *Decoder {
 	if cfg.MaxConns == 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
-	return &Decoder{cfg: cfg, sink: sink, own: NewParser(), conns: make(map[connKey]*Conn)}
+	d := &Decoder{cfg: cfg, sink: sink, own: NewParser(), conns: make(map[connKey]*Conn)}
+	d.clock.maxStep = max(cfg.ClosedTimeout, cfg.HandshakeTimeout, cfg.IdleTimeout, sweepEvery)
+	return d
 }
 
 // Packet decodes one frame. A frame that is not TCP is counted and
@@ -182,6 +187,9 @@ type Parsed struct {
 	kind   frameKind
 	seg    Segment
 	err    error
+	// salvaged is set when err is a *lengthError: the frame is malformed
+	// but its segment good.
+	salvaged bool
 }
 
 // Parser decodes frames into Parsed values. Parsing is the half of the
@@ -195,44 +203,48 @@ func NewParser() *Parser { return &Parser{newParser()} }
 // Parse decodes f into out.
 func (p *Parser) Parse(f *Frame, out *Parsed) {
 	out.number, out.time = f.Number, f.Time
-	out.kind, out.err = p.p.parse(f.Data, f.LinkType, &out.seg)
+	out.kind, out.err = p.p.parse(f.Data, f.LinkType, f.Length <= len(f.Data), &out.seg)
+	_, out.salvaged = out.err.(*lengthError)
 }
 
 // Apply runs a parsed frame through the connection table and analysis, as
 // Packet does. Frames must be applied in capture order.
 func (d *Decoder) Apply(pf *Parsed) error {
 	d.totals.Packets++
-	if !pf.time.Before(d.nextSweep) {
-		d.sweep(pf.time)
+	taken, due := true, false
+	if !d.clock.usual(pf.time) {
+		taken, due = d.clock.observe(pf.time)
 	}
-	if pf.err != nil {
-		d.totals.Malformed++
-		return fmt.Errorf("frame %d: %w", pf.number, pf.err)
+	if due {
+		d.sweep()
 	}
+	var warning error
 	proto := TCP
-	switch {
-	case pf.kind == frameTCP:
+	if pf.kind == frameTCP && pf.err == nil { // the usual frame, without a call
 		d.totals.TCP++
-	case pf.kind == frameUDP && d.cfg.UDP:
-		d.totals.UDP++
-		proto = UDP
-	default:
-		d.totals.NonTCP++
-		return nil
+	} else {
+		var follow bool
+		if proto, follow, warning = d.classify(pf); !follow {
+			return warning
+		}
 	}
 	seg := &pf.seg
 	key := keyOf(&seg.srcKey, &seg.dstKey, proto)
 	c := d.conns[key]
+	if c != nil && !taken && pf.time.Sub(d.clock.lastActive(c)) > d.timeout(c) {
+		d.totals.Evicted++ // idle past its timeout by the frame's own date: see sweepClock
+		d.emit(c)
+		c = nil
+	}
 	if c != nil && proto == TCP && startsNew(c, seg) {
 		d.emit(c)
 		c = nil
 	}
-	var warning error
 	if c == nil {
 		if d.cfg.MaxConns > 0 && len(d.conns) >= d.cfg.MaxConns {
 			if d.totals.Shed == 0 {
-				warning = fmt.Errorf("frame %d: %d connections held at once: the least recently active are handed over early (--max-conns)",
-					pf.number, len(d.conns))
+				warning = errors.Join(warning, fmt.Errorf("frame %d: %d connections held at once: the least recently active are handed over early (--max-conns)",
+					pf.number, len(d.conns)))
 			}
 			d.shed()
 		}
@@ -241,6 +253,10 @@ func (d *Decoder) Apply(pf *Parsed) error {
 		d.conns[key] = c
 	}
 	ev := c.add(seg, pf.time, pf.number, !d.cfg.DropEvents || d.cfg.OnEvent != nil)
+	if !taken { // add stamped it at the segment's date
+		c.stamp(d.clock.now)
+		d.clock.prevConn = c
+	}
 	if d.cfg.DropEvents {
 		c.EventsOmitted++
 	} else if d.cfg.MaxEvents < 0 || len(c.Events) < d.cfg.MaxEvents {
@@ -255,6 +271,33 @@ func (d *Decoder) Apply(pf *Parsed) error {
 	return warning
 }
 
+// classify counts a parsed frame in the totals and says whether its
+// segment is followed, and as which protocol.
+func (d *Decoder) classify(pf *Parsed) (proto Proto, follow bool, warning error) {
+	switch {
+	case pf.err != nil && pf.salvaged && pf.kind == frameUDP && !d.cfg.UDP:
+		d.totals.NonTCP++ // not followed, so its lengths do not matter
+		return TCP, false, nil
+	case pf.err != nil:
+		// A frame whose lengths lie (salvaged) is counted as malformed,
+		// not TCP, so that each frame is counted once; its segment is
+		// still followed.
+		d.totals.Malformed++
+		if pf.kind == frameUDP {
+			proto = UDP
+		}
+		return proto, pf.salvaged, fmt.Errorf("frame %d: %w", pf.number, pf.err)
+	case pf.kind == frameTCP:
+		d.totals.TCP++
+		return TCP, true, nil
+	case pf.kind == frameUDP && d.cfg.UDP:
+		d.totals.UDP++
+		return UDP, true, nil
+	}
+	d.totals.NonTCP++
+	return TCP, false, nil
+}
+
 // shed hands over the least recently active quarter of the connections
 // held, in ID order.
 func (d *Decoder) shed() {
@@ -262,7 +305,7 @@ func (d *Decoder) shed() {
 	for _, c := range d.conns {
 		all = append(all, c)
 	}
-	slices.SortFunc(all, func(a, b *Conn) int { return a.LastSeen.Compare(b.LastSeen) })
+	slices.SortFunc(all, func(a, b *Conn) int { return d.clock.lastActive(a).Compare(d.clock.lastActive(b)) })
 	d.emitInOrder(all[:max(len(all)/4, 1)], &d.totals.Shed)
 	clear(all)
 	d.expired = all[:0]
@@ -317,6 +360,9 @@ func (d *Decoder) open(seg *Segment, t time.Time, proto Proto) *Conn {
 // emit sums c up, hands it to the sink and forgets it.
 func (d *Decoder) emit(c *Conn) {
 	delete(d.conns, c.key)
+	if d.clock.prevConn == c {
+		d.clock.prevConn = nil
+	}
 	c.sumUp(&d.histories)
 	d.totals.Connections++
 	d.totals.ByVerdict[c.Verdict]++
@@ -326,20 +372,25 @@ func (d *Decoder) emit(c *Conn) {
 	}
 }
 
-// sweep hands over connections idle past their timeout at capture time
-// now, in ID order so that output does not depend on map order.
-func (d *Decoder) sweep(now time.Time) {
-	d.nextSweep = now.Add(sweepEvery)
+// timeout is how long c may stay idle before it is handed over.
+func (d *Decoder) timeout(c *Conn) time.Duration {
+	switch {
+	case c.closed():
+		return d.cfg.ClosedTimeout
+	case !c.Established():
+		return d.cfg.HandshakeTimeout
+	}
+	return d.cfg.IdleTimeout
+}
+
+// sweep hands over connections idle past their timeout at the clock's
+// time, in ID order so that output does not depend on map order.
+func (d *Decoder) sweep() {
+	d.clock.swept()
+	now := d.clock.now
 	expired := d.expired[:0]
 	for _, c := range d.conns {
-		limit := d.cfg.IdleTimeout
-		switch {
-		case c.closed():
-			limit = d.cfg.ClosedTimeout
-		case !c.Established():
-			limit = d.cfg.HandshakeTimeout
-		}
-		if now.Sub(c.LastSeen) > limit {
+		if now.Sub(d.clock.lastActive(c)) > d.timeout(c) {
 			expired = append(expired, c)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/google/gopacket/layers"
 )
 
 var (
@@ -157,6 +159,8 @@ func TestMalformedFrames(t *testing.T) {
 	badOffset[14+20+12] = 0x30 // TCP data offset 3
 	shortIP := append([]byte(nil), good...)
 	shortIP[14+2], shortIP[14+3] = 0, 30 // IP total length 30: 10 bytes for a 20-byte TCP header
+	withOpts := ethFrame(t, cli, srv, "S", 1, 0, nil, []layers.TCPOption{{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: []byte{5, 0xb4}}})
+	optsCut := withOpts[:14+20+22] // a snaplen would leave the fixed header; in a frame captured whole it lies
 	for _, tc := range []struct {
 		name string
 		data []byte
@@ -166,6 +170,7 @@ func TestMalformedFrames(t *testing.T) {
 		{"TCP data offset below 5", badOffset, LinkTypeEthernet, "frame 1: TCP: Invalid TCP data offset 3 < 5"},
 		{"IP length shorter than TCP header", shortIP, LinkTypeEthernet, "frame 1: TCP"},
 		{"cut Ethernet header", good[:10], LinkTypeEthernet, "frame 1: Ethernet"},
+		{"TCP options past a frame captured whole", optsCut, LinkTypeEthernet, "frame 1: TCP: TCP data offset greater than packet length"},
 		{"unsupported link type", good, LinkType(147), "frame 1: unsupported link type 147"},
 		{"raw frame that is not IP", []byte{0x50, 0, 0, 0}, LinkTypeRaw, "raw IP frame with IP version 5"},
 	} {

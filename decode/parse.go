@@ -87,12 +87,14 @@ type Segment struct {
 	Flags    Flags
 	Window   uint16
 	// Len is the payload length the IP header declares, which is the
-	// segment's real length even when the capture's snaplen cut it short.
+	// segment's real length even when the capture's snaplen cut it short;
+	// in a frame captured whole, it is at most what the frame holds.
 	Len     int
 	Payload []byte
 	Opts    Options
 	// IPLen is the IP packet's length as its header declares it (header
-	// included), for Zeek's orig_ip_bytes and resp_ip_bytes.
+	// included; in a frame captured whole, at most what it holds), for
+	// Zeek's orig_ip_bytes and resp_ip_bytes.
 	IPLen int
 
 	// srcKey and dstKey are the endpoints as connection-table key halves:
@@ -113,7 +115,7 @@ const (
 type parser struct {
 	eth   layers.Ethernet
 	dot1q layers.Dot1Q
-	sll   layers.LinuxSLL
+	sll   linuxSLL
 	sll2  linuxSLL2
 	loop  layers.Loopback
 	ip4   layers.IPv4
@@ -146,6 +148,7 @@ func newParser() *parser {
 		// Any layer we have no decoder for (ARP, UDP, ICMP, fragments)
 		// simply ends the frame: it is not TCP and is counted as such.
 		dlp.IgnoreUnsupported = true
+		dlp.IgnorePanic = true // decodeLayers recovers instead
 		return dlp
 	}
 	p.ethernet = mk(layers.LayerTypeEthernet)
@@ -161,10 +164,12 @@ func newParser() *parser {
 // does not understand.
 var ErrUnsupportedLinkType = errors.New("unsupported link type")
 
-// parse decodes one frame. It returns frameOther for anything that is not a
-// complete TCP header inside IPv4 or IPv6, and an error for a frame whose
-// headers are damaged.
-func (p *parser) parse(data []byte, lt LinkType, seg *Segment) (frameKind, error) {
+// parse decodes one frame; whole says that the frame was captured whole
+// (its length on the wire is no more than the bytes held). It returns
+// frameOther for anything that is not a complete TCP header inside IPv4 or
+// IPv6, and an error for a frame whose headers are damaged. A *lengthError
+// comes with a segment that is still good: see lengthError.
+func (p *parser) parse(data []byte, lt LinkType, whole bool, seg *Segment) (frameKind, error) {
 	var dlp *gopacket.DecodingLayerParser
 	switch lt {
 	case LinkTypeEthernet:
@@ -194,31 +199,60 @@ func (p *parser) parse(data []byte, lt LinkType, seg *Segment) (frameKind, error
 	default:
 		return frameOther, fmt.Errorf("%w %d", ErrUnsupportedLinkType, uint32(lt))
 	}
-	p.ext.skipped = 0
-	err := dlp.DecodeLayers(data, &p.decoded)
+	p.ext.skipped, p.ext.owner = 0, -1
+	// Frames read from a mapped file are slices of one big mapping: a
+	// frame's own length is also its capacity, so that no layer can slice
+	// its way into the next record.
+	data = data[:len(data):len(data)]
+	err := p.decodeLayers(dlp, data)
 	if err != nil {
 		failed := p.failedLayer(dlp)
 		// A snaplen that cuts into the TCP options still leaves the fixed
 		// header: keep the segment (without options), as Wireshark does.
+		// In a frame captured whole, nothing was cut: the header lies.
 		captured := len(p.tcp.Contents) + len(p.tcp.Payload)
-		if failed == layers.LayerTypeTCP && dlp.Truncated && captured >= 20 && p.tcp.DataOffset >= 5 &&
-			captured < int(p.tcp.DataOffset)*4 && p.declaredL4() > captured {
-			p.tcp.Options = p.tcp.Options[:0]
-			p.decoded = append(p.decoded, layers.LayerTypeTCP)
-			err := p.fill(seg)
-			seg.Opts.Cut = p.tcp.DataOffset > 5
-			return frameTCP, err
+		if failed == layers.LayerTypeTCP && dlp.Truncated && !whole && captured >= 20 && p.tcp.DataOffset >= 5 &&
+			captured < int(p.tcp.DataOffset)*4 {
+			if declared, _ := p.l4Lengths(); declared > captured {
+				p.tcp.Options = p.tcp.Options[:0]
+				p.decoded = append(p.decoded, layers.LayerTypeTCP)
+				err := p.fill(seg, whole)
+				seg.Opts.Cut = p.tcp.DataOffset > 5
+				return frameTCP, err
+			}
 		}
 		return frameOther, fmt.Errorf("%s: %w", failed, err)
 	}
 	n := len(p.decoded)
 	switch {
 	case n >= 2 && p.decoded[n-1] == layers.LayerTypeTCP:
-		return frameTCP, p.fill(seg)
+		return frameTCP, p.fill(seg, whole)
 	case n >= 2 && p.decoded[n-1] == layers.LayerTypeUDP:
-		return frameUDP, p.fillUDP(seg)
+		return frameUDP, p.fillUDP(seg, whole)
 	}
 	return frameOther, nil
+}
+
+// errUndecodable stands for a panic inside a gopacket layer: the frame is
+// malformed, and the runtime's words ("slice bounds out of range") would
+// only confuse whoever reads the warning.
+var errUndecodable = errors.New("malformed header")
+
+// decodeLayers runs dlp over data. gopacket's own recovery would turn a
+// panic into a "panic: …" error, so it is switched off (IgnorePanic) and
+// done here instead: a memory fault, which is a mapped file shrinking
+// under us and not the frame's fault, goes on up to whoever mapped the
+// file; any other panic makes the frame malformed.
+func (p *parser) decodeLayers(dlp *gopacket.DecodingLayerParser, data []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, fault := r.(interface{ Addr() uintptr }); fault {
+				panic(r)
+			}
+			err = errUndecodable
+		}
+	}()
+	return dlp.DecodeLayers(data, &p.decoded)
 }
 
 // failedLayer names the layer whose decoding failed: the one after the last
@@ -259,9 +293,12 @@ func (p *parser) failedLayer(dlp *gopacket.DecodingLayerParser) gopacket.LayerTy
 }
 
 // addresses sets seg's endpoints from the IP layer and the given ports and
-// returns the transport length the IP header declares.
-func (p *parser) addresses(seg *Segment, sport, dport uint16) (int, error) {
-	switch p.network() {
+// returns the transport length: the one the IP header declares, or in a
+// frame captured whole (whole) that declares more than it holds, the one
+// it holds, with a *lengthError.
+func (p *parser) addresses(seg *Segment, sport, dport uint16, whole bool) (int, error) {
+	t, _ := p.network()
+	switch t {
 	case layers.LayerTypeIPv4:
 		seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.SrcIP)), sport)
 		seg.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.DstIP)), dport)
@@ -277,45 +314,92 @@ func (p *parser) addresses(seg *Segment, sport, dport uint16) (int, error) {
 	default:
 		return 0, errors.New("transport header without an IP header")
 	}
-	return p.declaredL4(), nil
+	declared, held := p.l4Lengths()
+	if !whole || held >= declared {
+		return declared, nil
+	}
+	// The frame was captured whole, so the bytes the IP length claims
+	// beyond it never were on the wire: tshark's "IPv4 total length
+	// exceeds packet length" (packet-ip.c) and "IPv6 payload length
+	// exceeds framing length" (packet-ipv6.c). Count what is there.
+	seg.IPLen -= declared - held
+	if t == layers.LayerTypeIPv4 {
+		return held, &lengthError{"IPv4 total length exceeds packet length", seg.IPLen, int(p.ip4.Length)}
+	}
+	return held, &lengthError{"IPv6 payload length exceeds framing length", seg.IPLen - 40, int(p.ip6.Length)}
 }
 
-// declaredL4 is the transport length (header and payload) the IP header
-// declares, whatever the capture kept of it.
-func (p *parser) declaredL4() int {
-	if p.network() == layers.LayerTypeIPv4 {
-		return int(p.ip4.Length) - int(p.ip4.IHL)*4 - p.ext.skipped
+// lengthError is a length field that claims more bytes than there are:
+// an IP length past the end of a frame captured whole, or a UDP length
+// past the IP payload. Its frame is malformed, but its segment is still
+// good, with the length there is: keeping it keeps the connection whole.
+type lengthError struct {
+	what           string // tshark's words
+	held, declared int
+}
+
+func (e *lengthError) Error() string {
+	return fmt.Sprintf("%s (%d bytes): the header says %d; %d are counted", e.what, e.held, e.declared, e.held)
+}
+
+// l4Lengths returns the transport length (header and payload) the IP
+// header declares, whatever the capture kept of it, and the transport
+// bytes the frame holds.
+func (p *parser) l4Lengths() (declared, held int) {
+	t, i := p.network()
+	// Extension headers count only behind their own IP header: in IP in
+	// IP, those of the outer header are not the inner packet's.
+	skipped := p.ext.skipped
+	if p.ext.owner != i {
+		skipped = 0
 	}
-	l4len := int(p.ip6.Length) - p.ext.skipped
+	if t == layers.LayerTypeIPv4 {
+		// gopacket cuts the payload at the total length.
+		return int(p.ip4.Length) - int(p.ip4.IHL)*4 - skipped, len(p.ip4.Payload) - skipped
+	}
+	// gopacket cuts the payload behind a hop-by-hop header at the payload
+	// length, which counts that header too: held may run past declared
+	// by its size, into Ethernet padding.
+	held = len(p.ip6.Payload) - skipped
+	declared = int(p.ip6.Length) - skipped
 	if p.ip6.HopByHop != nil {
-		l4len -= p.ip6.HopByHop.ActualLength
+		declared -= p.ip6.HopByHop.ActualLength
 		if p.ip6.Length == 0 { // jumbogram: the payload is what the frame holds
-			l4len = len(p.ip6.Payload) - p.ext.skipped
+			declared = held
 		}
 	}
-	return l4len
+	return declared, held
 }
 
 // fillUDP describes a UDP datagram in seg: endpoints, length, payload.
-func (p *parser) fillUDP(seg *Segment) error {
+func (p *parser) fillUDP(seg *Segment, whole bool) error {
 	u := &p.udp
-	if _, err := p.addresses(seg, uint16(u.SrcPort), uint16(u.DstPort)); err != nil {
+	l4len, err := p.addresses(seg, uint16(u.SrcPort), uint16(u.DstPort), whole)
+	if _, lie := err.(*lengthError); err != nil && !lie {
 		return err
 	}
 	seg.Flags, seg.Seq, seg.Ack, seg.Window, seg.Opts = 0, 0, 0, 0, Options{}
 	seg.Len = max(int(u.Length)-8, 0)
+	if int(u.Length) > l4len && err == nil {
+		// tshark's udp.length.bad (packet-udp.c): the datagram cannot be
+		// longer than the IP payload that carries it.
+		err = &lengthError{fmt.Sprintf("Bad length value %d > IP payload length", u.Length), l4len, int(u.Length)}
+	}
+	if int(u.Length) > l4len {
+		seg.Len = max(l4len-8, 0)
+	}
 	seg.Payload = u.Payload
 	if len(seg.Payload) > seg.Len {
 		seg.Payload = seg.Payload[:seg.Len]
 	}
-	return nil
+	return err
 }
 
 // fill copies the decoded IP and TCP headers into seg.
-func (p *parser) fill(seg *Segment) error {
-	l4len, err := p.addresses(seg, uint16(p.tcp.SrcPort), uint16(p.tcp.DstPort))
-	if err != nil {
-		return err
+func (p *parser) fill(seg *Segment, whole bool) error {
+	l4len, lie := p.addresses(seg, uint16(p.tcp.SrcPort), uint16(p.tcp.DstPort), whole)
+	if _, ok := lie.(*lengthError); lie != nil && !ok {
+		return lie
 	}
 	t := &p.tcp
 	seg.Seq, seg.Ack, seg.Window = Seq(t.Seq), Seq(t.Ack), t.Window
@@ -333,18 +417,19 @@ func (p *parser) fill(seg *Segment) error {
 	for i := range t.Options {
 		parseOption(&t.Options[i], &seg.Opts)
 	}
-	return nil
+	return lie
 }
 
-// network returns the IP layer of the frame just decoded: the last IPv4 or
-// IPv6 layer (an IP-in-IP frame has two; the inner one is the TCP's).
-func (p *parser) network() gopacket.LayerType {
+// network returns the IP layer of the frame just decoded, and its index in
+// p.decoded: the last IPv4 or IPv6 layer (an IP-in-IP frame has two; the
+// inner one is the TCP's).
+func (p *parser) network() (gopacket.LayerType, int) {
 	for i := len(p.decoded) - 1; i >= 0; i-- {
 		if t := p.decoded[i]; t == layers.LayerTypeIPv4 || t == layers.LayerTypeIPv6 {
-			return t
+			return t, i
 		}
 	}
-	return gopacket.LayerTypeZero
+	return gopacket.LayerTypeZero, -1
 }
 
 func flagsOf(t *layers.TCP) Flags {
@@ -397,6 +482,31 @@ func setTFO(out *Options, cookie []byte) {
 	out.tfoLen = uint8(copy(out.tfoCookie[:], cookie))
 }
 
+// linuxSLL decodes the 16-byte LINKTYPE_LINUX_SLL header:
+// pkttype(2) hatype(2) halen(2) addr(8) protocol(2). It is ours rather
+// than gopacket's LinuxSLL because that one slices the address by halen,
+// and halen is not bounded by the header: the kernel writes the real
+// length (20 for IPoIB) while libpcap keeps 8 bytes (SLL_ADDRLEN), and a
+// hostile file can write anything. We do not need the address.
+type linuxSLL struct {
+	protocol layers.EthernetType
+	payload  []byte
+}
+
+func (l *linuxSLL) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < 16 {
+		df.SetTruncated()
+		return fmt.Errorf("truncated header (%d of 16 bytes)", len(data))
+	}
+	l.protocol = layers.EthernetType(binary.BigEndian.Uint16(data[14:16]))
+	l.payload = data[16:]
+	return nil
+}
+
+func (l *linuxSLL) CanDecode() gopacket.LayerClass    { return layers.LayerTypeLinuxSLL }
+func (l *linuxSLL) NextLayerType() gopacket.LayerType { return l.protocol.LayerType() }
+func (l *linuxSLL) LayerPayload() []byte              { return l.payload }
+
 // linuxSLL2 decodes the 20-byte LINKTYPE_LINUX_SLL2 header:
 // protocol(2) reserved(2) ifindex(4) hatype(2) pkttype(1) halen(1) addr(8).
 type linuxSLL2 struct {
@@ -427,7 +537,9 @@ type ipv6Ext struct {
 	next     layers.IPProtocol
 	fragment bool
 	payload  []byte
-	skipped  int
+	// skipped counts the bytes of the extension headers behind the IP
+	// header at index owner of p.decoded.
+	skipped, owner int
 }
 
 func (e *ipv6Ext) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
@@ -436,6 +548,9 @@ func (e *ipv6Ext) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error
 		return fmt.Errorf("truncated IPv6 extension header (%d of 8 bytes)", len(data))
 	}
 	kind := e.current()
+	if d := e.p.decoded; d[len(d)-1] == layers.LayerTypeIPv4 || d[len(d)-1] == layers.LayerTypeIPv6 {
+		e.skipped, e.owner = 0, len(d)-1 // the first behind this IP header
+	}
 	e.next = layers.IPProtocol(data[0])
 	n := (int(data[1]) + 1) * 8
 	e.fragment = false

@@ -186,13 +186,16 @@ const (
 	NoteDatagram     // a UDP datagram
 	NoteDataOnSYN    // payload on a SYN: TCP Fast Open (RFC 7413)
 	NoteHalfClose    // data after the peer's FIN: the peer half-closed
+	// NoteTimeBackwards: dated before an earlier segment of the
+	// connection (Conn.TimeBackwards).
+	NoteTimeBackwards
 )
 
 var noteNames = [...]string{
 	"handshake 1/3", "handshake 2/3", "handshake complete", "SYN retransmitted", "SYN-ACK retransmitted",
 	"simultaneous open", "data", "client closes", "server closes", "FIN acknowledged", "connection closed",
 	"refused", "client aborts (RST)", "server aborts (RST)", "ack", "datagram", "data on SYN (Fast Open)",
-	"half-close: sent after the peer's FIN",
+	"half-close: sent after the peer's FIN", "time went backwards",
 }
 
 // String joins the meanings with ", ", for example "data, server closes".

@@ -10,6 +10,12 @@
 // false, or for client.ip and server.ip an address or a CIDR prefix
 // (10.0.0.0/8, with = and != only). Field names are those of the
 // synack/v1 JSON schema.
+//
+// A time the capture's clock made unmeasurable (the handshake's times when
+// its stages are dated out of order, irtt when its ACK is dated before the
+// SYN) is unknown: it meets no expectation, whatever the comparison, and
+// reads "unknown". time_backwards counts a connection's segments dated
+// before an earlier one.
 package expect
 
 import (
@@ -53,23 +59,33 @@ var kindNames = map[kind]string{kNumber: "a number", kDuration: "a duration with
 type field struct {
 	kind kind
 	get  func(c *decode.Conn) any // float64, time.Duration, string, bool or netip.Addr
+	// unknown, if set, reports that the connection has no value for the
+	// field.
+	unknown func(c *decode.Conn) bool
 }
 
 func count(f func(c *decode.Conn) uint64) field {
-	return field{kNumber, func(c *decode.Conn) any { return float64(f(c)) }}
+	return field{kNumber, func(c *decode.Conn) any { return float64(f(c)) }, nil}
 }
 
 func dur(f func(c *decode.Conn) time.Duration) field {
-	return field{kDuration, func(c *decode.Conn) any { return f(c) }}
+	return field{kDuration, func(c *decode.Conn) any { return f(c) }, nil}
+}
+
+// timing is a duration that is unknown when unknown says so.
+func timing(f func(c *decode.Conn) time.Duration, unknown func(c *decode.Conn) bool) field {
+	return field{kDuration, func(c *decode.Conn) any { return f(c) }, unknown}
 }
 
 func word(f func(c *decode.Conn) string) field {
-	return field{kWord, func(c *decode.Conn) any { return f(c) }}
+	return field{kWord, func(c *decode.Conn) any { return f(c) }, nil}
 }
 
 func yes(f func(c *decode.Conn) bool) field {
-	return field{kBool, func(c *decode.Conn) any { return f(c) }}
+	return field{kBool, func(c *decode.Conn) any { return f(c) }, nil}
 }
+
+func handshakeOutOfOrder(c *decode.Conn) bool { return c.Handshake.OutOfOrder }
 
 // fields maps each field name to its getter. "connections" is the one
 // field of a whole capture, handled apart.
@@ -88,10 +104,11 @@ var fields = func() map[string]field {
 		"partial":              yes(func(c *decode.Conn) bool { return c.Partial }),
 		"ecn":                  yes(func(c *decode.Conn) bool { return c.ECN }),
 		"half_closed":          yes(func(c *decode.Conn) bool { return c.HalfClosed }),
-		"syn_to_synack":        dur(func(c *decode.Conn) time.Duration { return c.Handshake.SYNToSYNACK() }),
-		"synack_to_ack":        dur(func(c *decode.Conn) time.Duration { return c.Handshake.SYNACKToACK() }),
-		"handshake":            dur(func(c *decode.Conn) time.Duration { return c.Handshake.Total() }),
-		"irtt":                 dur(func(c *decode.Conn) time.Duration { return c.IRTT }),
+		"syn_to_synack":        timing(func(c *decode.Conn) time.Duration { return c.Handshake.SYNToSYNACK() }, handshakeOutOfOrder),
+		"synack_to_ack":        timing(func(c *decode.Conn) time.Duration { return c.Handshake.SYNACKToACK() }, handshakeOutOfOrder),
+		"handshake":            timing(func(c *decode.Conn) time.Duration { return c.Handshake.Total() }, handshakeOutOfOrder),
+		"irtt":                 timing(func(c *decode.Conn) time.Duration { return c.IRTT }, func(c *decode.Conn) bool { return c.IRTTUnknown }),
+		"time_backwards":       count(func(c *decode.Conn) uint64 { return uint64(c.TimeBackwards) }),
 		"ttfb":                 dur(func(c *decode.Conn) time.Duration { return c.TTFB() }),
 		"duration":             dur(func(c *decode.Conn) time.Duration { return c.Duration() }),
 		"packets":              count(func(c *decode.Conn) uint64 { return both(c.Packets) }),
@@ -109,8 +126,8 @@ var fields = func() map[string]field {
 		"client.port":          count(func(c *decode.Conn) uint64 { return uint64(c.Client.Port()) }),
 		"server.port":          count(func(c *decode.Conn) uint64 { return uint64(c.Server.Port()) }),
 		"id":                   count(func(c *decode.Conn) uint64 { return c.ID }),
-		"client.ip":            {kAddr, func(c *decode.Conn) any { return c.Client.Addr().Unmap() }},
-		"server.ip":            {kAddr, func(c *decode.Conn) any { return c.Server.Addr().Unmap() }},
+		"client.ip":            {kAddr, func(c *decode.Conn) any { return c.Client.Addr().Unmap() }, nil},
+		"server.ip":            {kAddr, func(c *decode.Conn) any { return c.Server.Addr().Unmap() }, nil},
 	}
 	for _, a := range decode.Anomalies() {
 		m[a.String()] = count(func(c *decode.Conn) uint64 { return uint64(c.Anomalies[a.Index()]) })
@@ -253,9 +270,14 @@ func (e *Expr) Count(n int) (bool, string) {
 }
 
 // Eval evaluates the expression on one connection and returns whether it
-// holds and the connection's actual value, as text.
+// holds and the connection's actual value, as text ("unknown" for a value
+// the connection does not have, which holds for no expression).
 func (e *Expr) Eval(c *decode.Conn) (bool, string) {
-	v := fields[e.Field].get(c)
+	f := fields[e.Field]
+	if f.unknown != nil && f.unknown(c) {
+		return false, "unknown"
+	}
+	v := f.get(c)
 	switch e.kind {
 	case kNumber:
 		x := v.(float64)
