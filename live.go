@@ -88,9 +88,9 @@ func runLive(ctx context.Context, f liveFlags, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	r.summaryOnly = perPacket
+	r.summaryOnly, r.live = perPacket, true
 	opt := r.options(cfg, stdout)
-	opt.Flush = func() { lines.Flush() }
+	opt.Flush = func() { lines.Flush(); r.flush() }
 	lc := capture.LiveConfig{Interface: f.iface, Filter: f.filter, Snaplen: f.snaplen, Promisc: f.promisc, BufferSize: f.buffer * 1024}
 	live, err := openLive(lc, output{f.write, f.followSymlinks}, f.user, opt, stderr)
 	if err != nil {

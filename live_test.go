@@ -582,3 +582,46 @@ func TestDemoExplains(t *testing.T) {
 		t.Errorf("HTML --explain: exit %d, no explanations", code)
 	}
 }
+
+// TestLiveStreamsAsConnectionsEnd: with --format ndjson or zeek, a
+// connection is written within about a second of its close timeout (10 s
+// after its last packet) while the capture goes on, even when no other
+// packet comes to move the decoder's clock; before, nothing was written
+// until the capture stopped.
+func TestLiveStreamsAsConnectionsEnd(t *testing.T) {
+	needCapture(t)
+	if testing.Short() {
+		t.Skip("-short: waits out the 10 s close timeout")
+	}
+	for _, tc := range []struct{ format, want string }{{"ndjson", `"type":"connection"`}, {"zeek", "\tSF\t"}} {
+		t.Run(tc.format, func(t *testing.T) {
+			t.Parallel()
+			addr := greetingListener(t)
+			_, port, _ := strings.Cut(addr, ":")
+			pr, pw := io.Pipe()
+			cmd, _ := startLive(t, pw, "live", "--format", tc.format, "tcp", "port", port)
+			defer func() { cmd.Process.Kill(); cmd.Wait() }()
+			if c, err := net.Dial("tcp", addr); err == nil {
+				io.ReadAll(c)
+				c.Close()
+			}
+			closed := time.Now()
+			seen := make(chan struct{})
+			go func() {
+				sc := bufio.NewScanner(pr)
+				for sc.Scan() {
+					if strings.Contains(sc.Text(), tc.want) {
+						close(seen)
+						return
+					}
+				}
+			}()
+			select {
+			case <-seen:
+				t.Logf("%s: written %v after the connection closed", tc.format, time.Since(closed).Round(100*time.Millisecond))
+			case <-time.After(14 * time.Second):
+				t.Fatalf("%s: the connection was not written within 14 s of its close, the capture still running", tc.format)
+			}
+		})
+	}
+}

@@ -79,6 +79,9 @@ type renderer struct {
 	// summaryOnly writes the text report's table and totals alone (live,
 	// whose packets were printed as they came).
 	summaryOnly bool
+	// live writes a conn.log's rows as connections end, as Zeek does: a
+	// live capture cannot wait for a connection that may last for hours.
+	live bool
 }
 
 // newRenderer prepares reporting to stdout (its colour and width).
@@ -168,7 +171,12 @@ func (r *renderer) options(cfg decode.Config, w io.Writer) pipeline.Options {
 		// connection not selected keeps its turn in the order.
 		opt.Decode.Recycle = true
 		opt.Select = nil
-		opt.OnOpen = func(rep *report.Capture) { r.ordered = report.NewOrdered(r.document(w, rep)) }
+		opt.OnOpen = func(rep *report.Capture) {
+			r.ordered = report.NewOrdered(r.document(w, rep))
+			if r.live && r.flags.format == "zeek" {
+				r.ordered.AsHandedOver()
+			}
+		}
 		opt.Sink = decode.SinkFunc(func(c *decode.Conn) { r.ordered.Conn(c, r.selected(c)) })
 	}
 	return opt
@@ -217,6 +225,17 @@ func (r *renderer) write(w io.Writer, rep *report.Capture) error {
 		return report.JSON(w, rep)
 	}
 	return report.Text(w, rep, report.TextOptions{NoTimeline: f.noTimeline, Explain: f.explain, Style: r.style})
+}
+
+// flush writes what the streaming outputs hold, for a live capture gone
+// idle: NDJSON rows and the parts of documents that write as they go.
+func (r *renderer) flush() {
+	switch {
+	case r.nd != nil:
+		r.nd.Flush()
+	case r.ordered != nil:
+		r.ordered.Flush()
+	}
 }
 
 // takeAggregate hands over the summary folded so far and starts a new one

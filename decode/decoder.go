@@ -144,6 +144,7 @@ type Decoder struct {
 	nextID    uint64
 	totals    Totals
 	clock     sweepClock
+	idleSwept time.Time // the last sweep Idle made
 	free      []*Conn // handed-over connections to reuse (Config.Recycle)
 	histories histories
 	expired   []*Conn // reused by sweep

@@ -79,7 +79,10 @@ func (l *Live) Loop(ctx context.Context, count uint64) error {
 	for {
 		err := l.src.Next(&f)
 		if errors.Is(err, capture.ErrTimeout) {
-			flush() // idle: show what is held
+			// Idle: connections past their timeout go now, not with the
+			// next packet, and what is held is shown.
+			l.s.dec.Idle(time.Now())
+			flush()
 			flushed = time.Now()
 			if ctx.Err() != nil {
 				return nil // drained: nothing more was pending

@@ -59,6 +59,15 @@ func (n *NDJSON) Event(c *decode.Conn, e *decode.Event) {
 	}{"event", c.ID, zeekUID(c), eventJSON(c, e)})
 }
 
+// Flush writes what is buffered, so that a reader sees every connection
+// handed over so far (a live capture flushes when it goes idle).
+func (n *NDJSON) Flush() error {
+	if err := n.bw.Flush(); n.err == nil {
+		n.err = err
+	}
+	return n.err
+}
+
 // Totals writes the closing object and flushes. It returns the first
 // error met while writing.
 func (n *NDJSON) Totals(c *Capture) error {

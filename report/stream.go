@@ -132,6 +132,7 @@ func tempFile() (*os.File, error) {
 // back: past spoolMemory their parts wait in a temporary file.
 type Ordered struct {
 	doc     Document
+	asIs    bool // emit in hand-over order (AsHandedOver)
 	next    uint64 // the ID emitted next
 	held    map[uint64]heldPart
 	memory  int // bytes of held parts in memory
@@ -152,6 +153,12 @@ func NewOrdered(doc Document) *Ordered {
 	return &Ordered{doc: doc, next: 1, held: map[uint64]heldPart{}}
 }
 
+// AsHandedOver makes o emit each part as soon as it is rendered, in the
+// order the decoder hands connections over (as they end), not in
+// connection order: Zeek writes its conn.log so, and a live capture
+// cannot wait for a connection that may last for hours.
+func (o *Ordered) AsHandedOver() { o.asIs = true }
+
 // Conn renders c now and emits it in its turn; report false leaves it
 // out (a connection --where or --conn does not select), keeping its turn.
 func (o *Ordered) Conn(c *decode.Conn, report bool) {
@@ -163,6 +170,10 @@ func (o *Ordered) Conn(c *decode.Conn, report bool) {
 		o.buf = o.doc.Render(o.buf[:0], c)
 		part = o.buf
 	}
+	if o.asIs {
+		o.emit(part, report)
+		return
+	}
 	if c.ID == o.next { // the common case: nothing to hold
 		o.emit(part, report)
 		o.next++
@@ -170,6 +181,16 @@ func (o *Ordered) Conn(c *decode.Conn, report bool) {
 		return
 	}
 	o.hold(c.ID, part, report)
+}
+
+// Flush writes what the document has buffered of the parts emitted so
+// far, for a document that writes as it goes (text, JSON, Zeek, Mermaid;
+// SVG and HTML wait for Close by nature).
+func (o *Ordered) Flush() error {
+	if f, ok := o.doc.(interface{ Flush() error }); ok && o.err == nil {
+		return f.Flush()
+	}
+	return o.err
 }
 
 // Close emits every part still held, in order, and closes the document.
@@ -622,3 +643,11 @@ func (h *htmlDocument) Close(c *Capture) error {
 	fmt.Fprint(bw, "</body>\n</html>\n")
 	return bw.Flush()
 }
+
+func (t *textDoc) Flush() error { return t.w.Flush() }
+
+func (d *jsonDocument) Flush() error { return d.w.Flush() }
+
+func (z *zeekDoc) Flush() error { return z.w.Flush() }
+
+func (m *mermaidDoc) Flush() error { return m.w.Flush() }
