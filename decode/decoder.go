@@ -145,7 +145,7 @@ type Decoder struct {
 	totals    Totals
 	clock     sweepClock
 	idleSwept time.Time // the last sweep Idle made
-	free      []*Conn // handed-over connections to reuse (Config.Recycle)
+	free      []*Conn   // handed-over connections to reuse (Config.Recycle)
 	histories histories
 	expired   []*Conn // reused by sweep
 }

@@ -132,7 +132,7 @@ func tempFile() (*os.File, error) {
 // back: past spoolMemory their parts wait in a temporary file.
 type Ordered struct {
 	doc     Document
-	asIs    bool // emit in hand-over order (AsHandedOver)
+	asIs    bool   // emit in hand-over order (AsHandedOver)
 	next    uint64 // the ID emitted next
 	held    map[uint64]heldPart
 	memory  int // bytes of held parts in memory
