@@ -11,10 +11,13 @@
 // (10.0.0.0/8, with = and != only). Field names are those of the
 // synack/v1 JSON schema.
 //
-// A time the capture's clock made unmeasurable (the handshake's times when
-// its stages are dated out of order, irtt when its ACK is dated before the
-// SYN) is unknown: it meets no expectation, whatever the comparison, and
-// reads "unknown". time_backwards counts a connection's segments dated
+// A time that was not measured is unknown: a handshake stage that was not
+// seen (syn_to_synack of a refused connection, handshake of an unfinished
+// one), ttfb without data both ways, irtt without its ACK, and the times
+// the capture's clock made unmeasurable (stages dated out of order, an ACK
+// dated before the SYN). An unknown value meets no expectation, whatever
+// the comparison, and reads "unknown" — as it is null in JSON — so that
+// 'handshake<1ms' is never passed by a handshake that did not happen. time_backwards counts a connection's segments dated
 // before an earlier one.
 package expect
 
@@ -85,31 +88,35 @@ func yes(f func(c *decode.Conn) bool) field {
 	return field{kBool, func(c *decode.Conn) any { return f(c) }, nil}
 }
 
-func handshakeOutOfOrder(c *decode.Conn) bool { return c.Handshake.OutOfOrder }
-
 // fields maps each field name to its getter. "connections" is the one
 // field of a whole capture, handled apart.
 var fields = func() map[string]field {
 	both := func(a [2]uint64) uint64 { return a[0] + a[1] }
 	m := map[string]field{
-		"verdict":              word(func(c *decode.Conn) string { return c.Verdict.String() }),
-		"conn_state":           word(func(c *decode.Conn) string { return c.ConnState.String() }),
-		"history":              word(func(c *decode.Conn) string { return c.History }),
-		"proto":                word(func(c *decode.Conn) string { return c.Proto.String() }),
-		"closed_by":            word(func(c *decode.Conn) string { return c.ClosedBy.String() }),
-		"handshake.complete":   yes(func(c *decode.Conn) bool { return c.Handshake.Complete() }),
-		"handshake.syn":        yes(func(c *decode.Conn) bool { return c.Handshake.SYN }),
-		"handshake.syn_ack":    yes(func(c *decode.Conn) bool { return c.Handshake.SYNACK }),
-		"handshake.ack":        yes(func(c *decode.Conn) bool { return c.Handshake.ACK }),
-		"partial":              yes(func(c *decode.Conn) bool { return c.Partial }),
-		"ecn":                  yes(func(c *decode.Conn) bool { return c.ECN }),
-		"half_closed":          yes(func(c *decode.Conn) bool { return c.HalfClosed }),
-		"syn_to_synack":        timing(func(c *decode.Conn) time.Duration { return c.Handshake.SYNToSYNACK() }, handshakeOutOfOrder),
-		"synack_to_ack":        timing(func(c *decode.Conn) time.Duration { return c.Handshake.SYNACKToACK() }, handshakeOutOfOrder),
-		"handshake":            timing(func(c *decode.Conn) time.Duration { return c.Handshake.Total() }, handshakeOutOfOrder),
-		"irtt":                 timing(func(c *decode.Conn) time.Duration { return c.IRTT }, func(c *decode.Conn) bool { return c.IRTTUnknown }),
-		"time_backwards":       count(func(c *decode.Conn) uint64 { return uint64(c.TimeBackwards) }),
-		"ttfb":                 dur(func(c *decode.Conn) time.Duration { return c.TTFB() }),
+		"verdict":            word(func(c *decode.Conn) string { return c.Verdict.String() }),
+		"conn_state":         word(func(c *decode.Conn) string { return c.ConnState.String() }),
+		"history":            word(func(c *decode.Conn) string { return c.History }),
+		"proto":              word(func(c *decode.Conn) string { return c.Proto.String() }),
+		"closed_by":          word(func(c *decode.Conn) string { return c.ClosedBy.String() }),
+		"handshake.complete": yes(func(c *decode.Conn) bool { return c.Handshake.Complete() }),
+		"handshake.syn":      yes(func(c *decode.Conn) bool { return c.Handshake.SYN }),
+		"handshake.syn_ack":  yes(func(c *decode.Conn) bool { return c.Handshake.SYNACK }),
+		"handshake.ack":      yes(func(c *decode.Conn) bool { return c.Handshake.ACK }),
+		"partial":            yes(func(c *decode.Conn) bool { return c.Partial }),
+		"ecn":                yes(func(c *decode.Conn) bool { return c.ECN }),
+		"half_closed":        yes(func(c *decode.Conn) bool { return c.HalfClosed }),
+		"syn_to_synack": timing(func(c *decode.Conn) time.Duration { return c.Handshake.SYNToSYNACK() },
+			func(c *decode.Conn) bool { return !c.Handshake.SYN || !c.Handshake.SYNACK || c.Handshake.OutOfOrder }),
+		"synack_to_ack": timing(func(c *decode.Conn) time.Duration { return c.Handshake.SYNACKToACK() },
+			func(c *decode.Conn) bool { return !c.Handshake.SYNACK || !c.Handshake.ACK || c.Handshake.OutOfOrder }),
+		"handshake": timing(func(c *decode.Conn) time.Duration { return c.Handshake.Total() },
+			func(c *decode.Conn) bool { return !c.Handshake.Complete() || c.Handshake.OutOfOrder }),
+		"irtt":           timing(func(c *decode.Conn) time.Duration { return c.IRTT }, func(c *decode.Conn) bool { return c.IRTT == 0 || c.IRTTUnknown }),
+		"time_backwards": count(func(c *decode.Conn) uint64 { return uint64(c.TimeBackwards) }),
+		"ttfb": timing(func(c *decode.Conn) time.Duration { return c.TTFB() }, func(c *decode.Conn) bool {
+			cl, sv := c.FirstData[decode.Client], c.FirstData[decode.Server]
+			return cl.IsZero() || sv.IsZero() || sv.Before(cl)
+		}),
 		"duration":             dur(func(c *decode.Conn) time.Duration { return c.Duration() }),
 		"packets":              count(func(c *decode.Conn) uint64 { return both(c.Packets) }),
 		"packets.client":       count(func(c *decode.Conn) uint64 { return c.Packets[decode.Client] }),

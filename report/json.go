@@ -126,8 +126,12 @@ type jsonConn struct {
 	ConnState     string        `json:"conn_state"`
 	History       string        `json:"history"`
 	Timing        jsonTiming    `json:"timing"`
-	ECN           bool          `json:"ecn"`
-	HalfClosed    bool          `json:"half_closed"`
+	// TimeBackwards counts segments dated before an earlier one of the
+	// connection (a clock stepped back while capturing): their times are
+	// clamped, and the handshake's times are null when its stages are.
+	TimeBackwards uint32 `json:"time_backwards"`
+	ECN           bool   `json:"ecn"`
+	HalfClosed    bool   `json:"half_closed"`
 	Options       struct {
 		Client *jsonOptions `json:"client"`
 		Server *jsonOptions `json:"server"`
@@ -235,7 +239,7 @@ func connJSON(c *decode.Conn) jsonConn {
 		Partial: c.Partial, Verdict: c.Verdict.String(),
 		DurationUs: us(c.Duration()),
 		Handshake: jsonHandshake{SYN: h.SYN, SYNACK: h.SYNACK, ACK: h.ACK, Complete: h.Complete(),
-			SYNToSYNACKus: observed(h.SYN && h.SYNACK, h.SYNToSYNACK()), SYNACKToACKus: observed(h.SYNACK && h.ACK, h.SYNACKToACK()),
+			SYNToSYNACKus: observed(h.SYN && h.SYNACK && !h.OutOfOrder, h.SYNToSYNACK()), SYNACKToACKus: observed(h.SYNACK && h.ACK && !h.OutOfOrder, h.SYNACKToACK()),
 			SYNCount: h.SYNCount, SYNACKCount: h.SYNACKCount},
 		Packets: pair(c.Packets), PayloadBytes: pair(c.Bytes), FIN: pair32(c.FINs), RST: pair32(c.RSTs),
 		ClosedBy: c.ClosedBy.String(), ConnState: c.ConnState.String(), History: c.History, Events: make([]jsonEvent, len(c.Events)), EventsOmitted: c.EventsOmitted,
@@ -245,7 +249,8 @@ func connJSON(c *decode.Conn) jsonConn {
 	j.LastSeen, j.LastSeenUnix = jsonTime(c.LastSeen)
 	j.Options.Client, j.Options.Server = options(c, decode.Client), options(c, decode.Server)
 	cl, sv := c.FirstData[decode.Client], c.FirstData[decode.Server]
-	j.Timing = jsonTiming{IRTTus: observed(c.IRTT != 0, c.IRTT), TTFBus: observed(!cl.IsZero() && !sv.IsZero() && !sv.Before(cl), c.TTFB()),
+	j.TimeBackwards = c.TimeBackwards
+	j.Timing = jsonTiming{IRTTus: observed(c.IRTT != 0 && !c.IRTTUnknown, c.IRTT), TTFBus: observed(!cl.IsZero() && !sv.IsZero() && !sv.Before(cl), c.TTFB()),
 		RTT: jsonRTTPair{Client: rttJSON(&c.RTT[decode.Client]), Server: rttJSON(&c.RTT[decode.Server])}}
 	j.ECN, j.HalfClosed = c.ECN, c.HalfClosed
 	j.Anomalies = &orderedCounts{}

@@ -224,6 +224,9 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 	if c.HasOptions[decode.Client] || c.HasOptions[decode.Server] {
 		fmt.Fprintf(w, "  SYN options: client %s · server %s\n", optionsText(c, decode.Client), optionsText(c, decode.Server))
 	}
+	if c.TimeBackwards > 0 {
+		fmt.Fprintf(w, "  time went backwards: %s dated before an earlier one (times clamped, not negative)\n", plural(uint64(c.TimeBackwards), "segment", "segments"))
+	}
 	if isn := isnText(c); isn != "" {
 		fmt.Fprintf(w, "  %s\n", isn)
 	}
@@ -286,6 +289,8 @@ func handshakeText(c *decode.Conn) string {
 	switch {
 	case h.SYN && !h.SYNACK && c.RSTs[decode.Server] > 0:
 		return fmt.Sprintf("SYN refused: the server answered RST after %s", Duration(c.LastSeen.Sub(h.SYNTime)))
+	case h.Complete() && h.OutOfOrder:
+		return "handshake complete, its time unknown: its segments are dated out of order"
 	case h.Complete():
 		return fmt.Sprintf("handshake %s (SYN→SYN-ACK %s, SYN-ACK→ACK %s)",
 			Duration(h.Total()), Duration(h.SYNToSYNACK()), Duration(h.SYNACKToACK()))
