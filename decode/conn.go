@@ -228,7 +228,9 @@ func (c *Conn) closed() bool {
 // it looks the history up only when it has grown, and allocates only for a
 // history not seen before.
 func (c *Conn) sumUp(known *histories) {
-	c.Verdict = c.verdict()
+	if c.Verdict = c.verdict(); c.Verdict == Refused {
+		c.noListener()
+	}
 	c.History = c.zeek.historyString(c.History, known)
 	c.ConnState = c.zeek.connState(c.History, c.Bytes)
 	c.ZeekBytes = [2]uint64{c.zeek.bytes(Client, c.Bytes), c.zeek.bytes(Server, c.Bytes)}

@@ -29,7 +29,9 @@ func TestStates(t *testing.T) {
 		{"simultaneous close", cat(handshake, []tseg{{'c', "F.", 1, 1, ""}, {'s', "F.", 1, 1, ""}, {'s', ".", 2, 2, ""}, {'c', ".", 2, 2, ""}}),
 			"SYN-SENT/LISTEN ESTABLISHED/SYN-RECEIVED ESTABLISHED/ESTABLISHED " +
 				"FIN-WAIT-1/CLOSE-WAIT CLOSING/LAST-ACK TIME-WAIT/LAST-ACK TIME-WAIT/CLOSED"},
-		{"refused", []tseg{{'c', "S", 0, 0, ""}, {'s', "R.", 0, 1, ""}}, "SYN-SENT/LISTEN CLOSED/CLOSED"},
+		// Nothing listens: the server side holds no TCB (RFC 9293 §3.5), CLOSED
+		// from the first segment on, not LISTEN.
+		{"refused", []tseg{{'c', "S", 0, 0, ""}, {'s', "R.", 0, 1, ""}}, "SYN-SENT/CLOSED CLOSED/CLOSED"},
 		{"no answer", []tseg{{'c', "S", 0, 0, ""}, {'c', "S", 0, 0, ""}}, "SYN-SENT/LISTEN SYN-SENT/LISTEN"},
 		{"simultaneous open", []tseg{{'c', "S", 0, 0, ""}, {'s', "S", 0, 0, ""}, {'s', "S.", 0, 1, ""}, {'c', "S.", 0, 1, ""}},
 			// RFC 9293 Figure 8: the SYNs cross; each side shows SYN-RECEIVED
