@@ -304,3 +304,11 @@ func TestUsageErrorsSayWhere(t *testing.T) {
 		}
 	}
 }
+
+func TestParseVersionFlags(t *testing.T) {
+	checkParse(t, parseVersionFlags, []flagCase[versionFlags]{
+		{name: "none", args: nil},
+		{name: "stray argument", args: []string{"-v"}, errKind: "usage", errText: "takes no arguments"},
+		{name: "help", args: []string{"--help"}, errKind: "help"},
+	})
+}
