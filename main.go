@@ -122,14 +122,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	cmd, ok := lookup(name)
 	if !ok {
-		fmt.Fprintf(stderr, "synack: unknown command %q\n\n%s", name, usage)
+		fmt.Fprintf(stderr, "synack: unknown command %q\n\n%s", report.Name(name), usage)
 		return exitUsage
 	}
 	ctx, stop, caught := signalContext(context.Background())
 	err := cmd.run(ctx, rest, stdout, stderr)
 	stop()
 	if s := caught(); s != nil {
-		err = errors.Join(err, &signalled{s}) // a second signal killed us before this
+		err = errors.Join(err, &signalled{s}) // the work stopped for it: its exit code (a second would have killed us)
 	}
 	if errors.Is(err, pflag.ErrHelp) {
 		fmt.Fprint(stdout, cmd.help())
