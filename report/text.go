@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"synack/decode"
 )
@@ -139,9 +140,7 @@ func stateCols(c *decode.Conn, e, prev *decode.Event) (client, server string) {
 // are shown where they change.
 func EventLine(c *decode.Conn, e, prev *decode.Event, st Style) string {
 	cs, ss := stateCols(c, e, prev)
-	seq, ack, win := numbers(c, e, st.Absolute)
-	head := fmt.Sprintf("%10.6f  %-12s %s  %-12s  %-12s %10s %10s %6d %8s  ", e.T.Seconds(), cs, eventArrow(c, e), ss,
-		eventFlags(c, e), seq, ack, e.Len, win)
+	head := eventHead(c, e, cs, ss, st.Absolute)
 	room := 0
 	if st.Width > 0 {
 		room = max(st.Width-width(head)-2, 12) // the 2 columns of the timeline's indent
@@ -160,6 +159,7 @@ func EventLine(c *decode.Conn, e, prev *decode.Event, st Style) string {
 		}
 		return st.paint(sgrGreen, pad(s, 12))
 	}
+	seq, ack, win := numbers(c, e, st.Absolute)
 	return fmt.Sprintf("%10.6f  %s %s  %s  %-12s %10s %10s %6d %8s  %s", e.T.Seconds(), state(cs),
 		st.paint(arrowColor, eventArrow(c, e)), state(ss), eventFlags(c, e), seq, ack, e.Len, win, meaning)
 }
@@ -177,6 +177,65 @@ func isnText(c *decode.Conn) string {
 		return ""
 	}
 	return strings.Join(parts, " · ") + " (seq and ack below count from these; -S shows them as on the wire)"
+}
+
+// eventHead is a timeline line up to its meaning, as
+// "%10.6f  %-12s %s  %-12s  %-12s %10s %10s %6d %8s  " would write it,
+// built by appending: the timeline of a large capture is millions of
+// these lines, and fmt cost most of their time.
+func eventHead(c *decode.Conn, e *decode.Event, cs, ss string, absolute bool) string {
+	var num [24]byte
+	b := make([]byte, 0, 160)
+	b = appendLeft(b, strconv.AppendFloat(num[:0], e.T.Seconds(), 'f', 6, 64), 10)
+	b = append(b, "  "...)
+	b = appendRight(b, cs, 12)
+	b = append(b, ' ')
+	b = append(b, eventArrow(c, e)...)
+	b = append(b, "  "...)
+	b = appendRight(b, ss, 12)
+	b = append(b, "  "...)
+	b = appendRight(b, eventFlags(c, e), 12)
+	b = append(b, ' ')
+	if c.Proto == decode.UDP { // no seq, ack or window: see numbers
+		b = appendLeft(b, nil, 10)
+		b = append(b, ' ')
+		b = appendLeft(b, nil, 10)
+	} else {
+		seq, ack := e.Seq, e.Ack
+		if absolute {
+			seq, ack = c.Absolute(e)
+		}
+		b = appendLeft(b, strconv.AppendUint(num[:0], uint64(seq), 10), 10)
+		b = append(b, ' ')
+		b = appendLeft(b, strconv.AppendUint(num[:0], uint64(ack), 10), 10)
+	}
+	b = append(b, ' ')
+	b = appendLeft(b, strconv.AppendUint(num[:0], uint64(e.Len), 10), 6)
+	b = append(b, ' ')
+	if c.Proto == decode.UDP {
+		b = appendLeft(b, nil, 8)
+	} else {
+		b = appendLeft(b, strconv.AppendUint(num[:0], uint64(e.Win), 10), 8)
+	}
+	b = append(b, "  "...)
+	return string(b)
+}
+
+// appendLeft appends s right-aligned in n columns, appendRight s
+// left-aligned in n columns, as fmt's %*s and %-*s do.
+func appendLeft(b, s []byte, n int) []byte {
+	for w := utf8.RuneCount(s); w < n; w++ {
+		b = append(b, ' ')
+	}
+	return append(b, s...)
+}
+
+func appendRight(b []byte, s string, n int) []byte {
+	b = append(b, s...)
+	for w := utf8.RuneCountInString(s); w < n; w++ {
+		b = append(b, ' ')
+	}
+	return b
 }
 
 // numbers are a segment's seq, ack and window columns; a UDP datagram
