@@ -139,7 +139,8 @@ func runDemo(ctx context.Context, f demoFlags, stdout, stderr io.Writer) error {
 	go func() { loopDone <- live.Loop(loopCtx, 0) }()
 
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(f.port))
-	programs, playErr := runScenario(ctx, f.scenario, addr, f.message, client)
+	var calls []report.Call
+	programs, playErr := runScenario(ctx, f.scenario, addr, f.message, client, &calls)
 	if exchanged(playErr) {
 		select { // the exchange happened: wait for its last packets
 		case <-finished:
@@ -150,7 +151,7 @@ func runDemo(ctx context.Context, f demoFlags, stdout, stderr io.Writer) error {
 	stopLoop()
 	loopErr := <-loopDone
 	rep, err := live.Finish()
-	rep.Programs = programs
+	rep.Programs, rep.Calls = programs, calls
 	err = errors.Join(err, r.write(stdout, rep))
 	if f.scenario == greet.UDP && f.report.format == "text" && !f.report.summary {
 		report.Contrast(stdout, rep.Conns)
@@ -197,19 +198,19 @@ func intended(s greet.Scenario, err error) bool {
 
 // runScenario plays the scenario with the built-in server and client and
 // returns what they said, one line each, and the first failure.
-func runScenario(ctx context.Context, scenario greet.Scenario, addr, message string, client greet.Client) ([]string, error) {
+func runScenario(ctx context.Context, scenario greet.Scenario, addr, message string, client greet.Client, calls *[]report.Call) ([]string, error) {
 	var lines []string
 	if scenario == greet.UDP {
 		// First the TCP greeting, then the same greeting over UDP.
-		tcp, err := playOnce(ctx, greet.Greeting, addr, message, client)
+		tcp, err := playOnce(ctx, greet.Greeting, addr, message, client, calls)
 		lines = append(lines, prefixed("tcp ", tcp)...)
 		if err != nil {
 			return lines, err
 		}
-		udp, err := playOnce(ctx, greet.UDP, addr, message, client)
+		udp, err := playOnce(ctx, greet.UDP, addr, message, client, calls)
 		return append(lines, prefixed("udp ", udp)...), err
 	}
-	return playOnce(ctx, scenario, addr, message, client)
+	return playOnce(ctx, scenario, addr, message, client, calls)
 }
 
 func prefixed(p string, lines []string) []string {
@@ -220,8 +221,17 @@ func prefixed(p string, lines []string) []string {
 }
 
 // playOnce runs one server (unless the scenario has none) and one client.
-func playOnce(ctx context.Context, scenario greet.Scenario, addr, message string, client greet.Client) ([]string, error) {
+func playOnce(ctx context.Context, scenario greet.Scenario, addr, message string, client greet.Client, calls *[]report.Call) ([]string, error) {
 	var lines []string
+	proto := decode.TCP
+	if scenario == greet.UDP {
+		proto = decode.UDP
+	}
+	record := func(cs []greet.Call) {
+		for _, k := range cs {
+			*calls = append(*calls, report.Call{Proto: proto, ClientPort: uint16(client.LocalPort), Side: k.Side, Name: k.Name, Start: k.Start, Return: k.Return})
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, client.Timeout)
 	defer cancel()
 	served := make(chan string, 1)
@@ -245,10 +255,15 @@ func playOnce(ctx context.Context, scenario greet.Scenario, addr, message string
 			if err != nil {
 				what = err.Error()
 			}
+			record(srv.Calls) // before the send: read after the receive
 			served <- "server: " + what
 		}()
 	}
 	res, err := client.Connect(ctx, scenario, addr)
+	var clientCalls []greet.Call
+	if res != nil {
+		clientCalls = res.Calls
+	}
 	switch {
 	case err != nil:
 		lines = append(lines, "client: "+err.Error())
@@ -262,6 +277,7 @@ func playOnce(ctx context.Context, scenario greet.Scenario, addr, message string
 	if s := <-served; s != "" {
 		lines = append(lines, s)
 	}
+	record(clientCalls)
 	return lines, err
 }
 

@@ -625,3 +625,75 @@ func TestLiveStreamsAsConnectionsEnd(t *testing.T) {
 		})
 	}
 }
+
+// TestDemoSocketCalls: the demo sets its programs' socket calls beside
+// the segments they cause, dated by the clock that dates the packets, and
+// the order is TCP's: connect() is called before the SYN and returns
+// after the SYN-ACK; accept() returns after the handshake's ACK; each
+// close() is called before its side's FIN.
+func TestDemoSocketCalls(t *testing.T) {
+	needCapture(t)
+	code, out, stderr := runCLI("demo", "--format", "json", "--port", demoPort())
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var doc struct {
+		Connections []struct {
+			Events []struct {
+				Tus   int64 `json:"t_us"`
+				Dir   string
+				Flags string
+			}
+			Calls []struct {
+				Side, Call string
+				Start      int64 `json:"start_us"`
+				Return     int64 `json:"return_us"`
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Connections) != 1 {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	c := doc.Connections[0]
+	at := func(dir, flags string) int64 {
+		for _, e := range c.Events {
+			if e.Dir == dir && e.Flags == flags {
+				return e.Tus
+			}
+		}
+		t.Fatalf("no %s %s", dir, flags)
+		return 0
+	}
+	call := func(side, name string) (start, ret int64) {
+		for _, k := range c.Calls {
+			if k.Side == side && k.Call == name {
+				return k.Start, k.Return
+			}
+		}
+		t.Fatalf("no %s %s() in %+v", side, name, c.Calls)
+		return 0, 0
+	}
+	syn, synack, ack := at("c2s", "S"), at("s2c", "S."), at("c2s", ".")
+	connectStart, connectReturn := call("client", "connect")
+	_, acceptReturn := call("server", "accept")
+	serverClose, _ := call("server", "close")
+	clientClose, _ := call("client", "close")
+	for _, order := range []struct {
+		what          string
+		before, after int64
+	}{
+		{"connect() called before the SYN", connectStart, syn},
+		{"connect() returns after the SYN-ACK", synack, connectReturn},
+		{"accept() returns after the handshake's ACK", ack, acceptReturn},
+		{"the server's close() before its FIN", serverClose, at("s2c", "F.")},
+		{"the client's close() before its FIN", clientClose, at("c2s", "F.")},
+	} {
+		if order.before > order.after {
+			t.Errorf("%s: %d µs, then %d µs", order.what, order.before, order.after)
+		}
+	}
+	_, text, _ := runCLI("demo", "--color", "never", "--explain=false", "--port", demoPort())
+	if !strings.Contains(text, "· client: connect() called") || !strings.Contains(text, "· server: accept() returns") {
+		t.Errorf("the timeline does not show the calls:\n%s", text)
+	}
+}

@@ -200,6 +200,8 @@ type Server struct {
 	// connections from any other port at once (the demo's server answers
 	// the demo's client alone).
 	OnlyPort int
+	// Calls are the socket calls of the last client served, in order.
+	Calls    []Call
 	scenario Scenario
 	message  string
 	ln       net.Listener
@@ -245,8 +247,10 @@ func (s *Server) ServeOne(ctx context.Context) (string, error) {
 	}
 	stop := context.AfterFunc(ctx, func() { s.ln.Close() })
 	defer stop()
+	rec := &calls{side: "server"}
 	var c *net.TCPConn
 	for c == nil {
+		start := time.Now()
 		conn, err := s.ln.Accept()
 		if err != nil {
 			return "", stepError(StepAccept, s.Addr(), err)
@@ -255,30 +259,36 @@ func (s *Server) ServeOne(ctx context.Context) (string, error) {
 			conn.Close()
 			continue
 		}
+		rec.list = append(rec.list, Call{Side: "server", Name: "accept", Start: start, Return: time.Now()})
 		c = conn.(*net.TCPConn)
 	}
-	defer c.Close()
+	defer func() {
+		rec.do("close", c.Close)
+		s.Calls = rec.list
+	}()
 	c.SetDeadline(time.Now().Add(s.Timeout))
 	peer := c.RemoteAddr().String()
 	greeting := []byte(s.message + "\n")
 	switch s.scenario {
 	case HalfClose:
-		req, err := readAtMost(c, s.MaxRead)
+		var req []byte
+		err := rec.do("read", func() (err error) { req, err = readAtMost(c, s.MaxRead); return err })
 		if err != nil {
 			return "", stepError(StepRead, peer, err)
 		}
 		more := append(greeting, "still sending after your FIN\n"...)
-		if _, err := c.Write(more); err != nil {
+		if err := rec.do("write", func() error { _, err := c.Write(more); return err }); err != nil {
 			return "", stepError(StepWrite, peer, err)
 		}
 		return fmt.Sprintf("read %q until the client's FIN, then sent %d bytes and closed", req, len(more)), nil
 	}
-	if _, err := c.Write(greeting); err != nil {
+	if err := rec.do("write", func() error { _, err := c.Write(greeting); return err }); err != nil {
 		return "", stepError(StepWrite, peer, err)
 	}
 	switch s.scenario {
 	case ClientCloses:
-		n, err := io.Copy(io.Discard, io.LimitReader(c, s.MaxRead+1))
+		var n int64
+		err := rec.do("read", func() (err error) { n, err = io.Copy(io.Discard, io.LimitReader(c, s.MaxRead+1)); return err })
 		if err == nil && n > s.MaxRead {
 			err = &limitError{s.MaxRead}
 		}
@@ -311,9 +321,11 @@ func (s *Server) serveDatagram(ctx context.Context) (string, error) {
 	buf := make([]byte, 2048)
 	var n int
 	var peer net.Addr
+	rec := &calls{side: "server"}
+	defer func() { s.Calls = rec.list }()
 	for peer == nil {
-		var err error
-		n, peer, err = s.pc.ReadFrom(buf)
+		rec.list = rec.list[:0] // another sender's datagram is not this client's call
+		err := rec.do("recvfrom", func() (err error) { n, peer, err = s.pc.ReadFrom(buf); return err })
 		if err != nil {
 			return "", stepError(StepRead, s.Addr(), err)
 		}
@@ -321,10 +333,35 @@ func (s *Server) serveDatagram(ctx context.Context) (string, error) {
 			peer = nil // another sender's datagram: not this demo's
 		}
 	}
-	if _, err := s.pc.WriteTo([]byte(s.message+"\n"), peer); err != nil {
+	if err := rec.do("sendto", func() error { _, err := s.pc.WriteTo([]byte(s.message+"\n"), peer); return err }); err != nil {
 		return "", stepError(StepWrite, peer.String(), err)
 	}
 	return fmt.Sprintf("got %q from %s, answered %q", buf[:n], peer, s.message), nil
+}
+
+// Call is one socket call of the built-in server or client: when it was
+// made and when it returned, by the system clock that also dates the
+// captured packets, so that a timeline can set the calls beside the
+// segments they cause (connect() before the SYN, its return after the
+// SYN-ACK; close() before the FIN).
+type Call struct {
+	Side          string // "client" or "server"
+	Name          string // "connect", "accept", "write", "read", "shutdown", "close"
+	Start, Return time.Time
+}
+
+// calls records Calls.
+type calls struct {
+	side string
+	list []Call
+}
+
+// do runs f as the call name and records it.
+func (c *calls) do(name string, f func() error) error {
+	start := time.Now()
+	err := f()
+	c.list = append(c.list, Call{Side: c.side, Name: name, Start: start, Return: time.Now()})
+	return err
 }
 
 // Result is what the client saw.
@@ -334,6 +371,8 @@ type Result struct {
 	// Err is an error the scenario expects (the reset scenario's read
 	// error); unexpected failures are returned as errors instead.
 	Err error
+	// Calls are the client's socket calls, in order.
+	Calls []Call
 }
 
 // Client is the built-in client's settings.
@@ -363,28 +402,37 @@ func (cl Client) Connect(ctx context.Context, scenario Scenario, addr string) (*
 			d.LocalAddr = &net.TCPAddr{IP: ip, Port: cl.LocalPort}
 		}
 	}
-	conn, err := d.DialContext(ctx, scenario.Network(), addr)
+	rec := &calls{side: "client"}
+	var conn net.Conn
+	err := rec.do("connect", func() (err error) { conn, err = d.DialContext(ctx, scenario.Network(), addr); return err })
 	if err != nil {
 		return nil, stepError(StepConnect, addr, err)
 	}
-	defer conn.Close()
+	r := &Result{Local: conn.LocalAddr().String()}
+	defer func() {
+		rec.do("close", conn.Close)
+		r.Calls = rec.list
+	}()
 	if dl, ok := ctx.Deadline(); ok {
 		conn.SetDeadline(dl)
 	}
-	r := &Result{Local: conn.LocalAddr().String()}
 	switch scenario {
 	case UDP:
-		if _, err := conn.Write([]byte("Hello, Server?\n")); err != nil {
+		if err := rec.do("send", func() error { _, err := conn.Write([]byte("Hello, Server?\n")); return err }); err != nil {
 			return nil, stepError(StepWrite, addr, err)
 		}
 		buf := make([]byte, 2048)
-		n, err := conn.Read(buf)
-		if err != nil {
+		var n int
+		if err := rec.do("recv", func() (err error) { n, err = conn.Read(buf); return err }); err != nil {
 			return nil, stepError(StepRead, addr, err)
 		}
 		r.Received = string(buf[:n])
 	case ClientCloses:
-		line, err := bufio.NewReader(io.LimitReader(conn, maxRead)).ReadString('\n')
+		var line string
+		err := rec.do("read", func() (err error) {
+			line, err = bufio.NewReader(io.LimitReader(conn, maxRead)).ReadString('\n')
+			return err
+		})
 		if err == io.EOF && int64(len(line)) == maxRead {
 			err = &limitError{maxRead}
 		}
@@ -394,15 +442,16 @@ func (cl Client) Connect(ctx context.Context, scenario Scenario, addr string) (*
 		r.Received = line
 	case HalfClose:
 		tc := conn.(*net.TCPConn)
-		if _, err := tc.Write([]byte("Hello, Server!\n")); err != nil {
+		if err := rec.do("write", func() error { _, err := tc.Write([]byte("Hello, Server!\n")); return err }); err != nil {
 			return nil, stepError(StepWrite, addr, err)
 		}
-		if err := tc.CloseWrite(); err != nil {
+		if err := rec.do("shutdown", tc.CloseWrite); err != nil {
 			return nil, stepError(StepClose, addr, err)
 		}
 		fallthrough
 	default:
-		data, err := readAtMost(conn, maxRead)
+		var data []byte
+		err := rec.do("read", func() (err error) { data, err = readAtMost(conn, maxRead); return err })
 		r.Received = string(data)
 		if err != nil {
 			se := stepError(StepRead, addr, err)

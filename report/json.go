@@ -136,9 +136,12 @@ type jsonConn struct {
 		Client *jsonOptions `json:"client"`
 		Server *jsonOptions `json:"server"`
 	} `json:"options"`
-	Anomalies     *orderedCounts `json:"anomalies"`
-	Events        []jsonEvent    `json:"events,omitempty"`
-	EventsOmitted uint64         `json:"events_omitted"`
+	Anomalies *orderedCounts `json:"anomalies"`
+	Events    []jsonEvent    `json:"events,omitempty"`
+	// Calls are the socket calls of the programs behind the connection
+	// (the demo's server and client), µs from its first packet.
+	Calls         []jsonCall `json:"calls,omitempty"`
+	EventsOmitted uint64     `json:"events_omitted"`
 }
 
 type jsonVerdicts struct {
@@ -357,6 +360,21 @@ type jsonRTT struct {
 func rttJSON(r *decode.RTTStats) jsonRTT {
 	n := r.Count > 0
 	return jsonRTT{Samples: r.Count, MinUs: observed(n, r.Min), AvgUs: observed(n, r.Avg()), MaxUs: observed(n, r.Max)}
+}
+
+type jsonCall struct {
+	Side     string `json:"side"`
+	Call     string `json:"call"`
+	StartUs  int64  `json:"start_us"`
+	ReturnUs int64  `json:"return_us"`
+}
+
+func callsJSON(c *decode.Conn, all []Call) []jsonCall {
+	var out []jsonCall
+	for _, k := range callsOf(c, all) {
+		out = append(out, jsonCall{Side: k.Side, Call: k.Name, StartUs: us(k.Start.Sub(c.FirstSeen)), ReturnUs: us(k.Return.Sub(c.FirstSeen))})
+	}
+	return out
 }
 
 // observed is d in µs when it was seen, else nil (null in JSON).

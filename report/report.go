@@ -37,6 +37,9 @@ type Capture struct {
 	// Programs are lines from the programs whose traffic was captured
 	// (the demo's server and client), shown before the connections.
 	Programs []string
+	// Calls are those programs' socket calls, set beside the segments of
+	// the connection they belong to.
+	Calls []Call
 }
 
 // SortByID orders connections as they began: the order every report
@@ -60,6 +63,50 @@ func (c *Capture) warningTexts() []string {
 		out[i] = w.Error()
 	}
 	return out
+}
+
+// Call is a socket call of a program whose traffic was captured: which
+// connection it belongs to (protocol and the client's port), who made it,
+// and when it was made and returned, by the clock that dates the packets.
+type Call struct {
+	Proto         decode.Proto
+	ClientPort    uint16
+	Side          string // "client" or "server"
+	Name          string // "connect", "accept", "write", "read", "shutdown", "close"…
+	Start, Return time.Time
+}
+
+// callsOf are the calls that belong to connection c.
+func callsOf(c *decode.Conn, all []Call) []Call {
+	var out []Call
+	for _, k := range all {
+		if k.Proto == c.Proto && k.ClientPort == c.Client.Port() {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// callMark is a moment of a call, for the timeline: made, or returned.
+type callMark struct {
+	at   time.Time
+	text string
+}
+
+// callMarks lists the moments of calls in time order: a call that
+// returned within a microsecond is one mark, others two.
+func callMarks(calls []Call) []callMark {
+	var marks []callMark
+	for _, k := range calls {
+		if k.Return.Sub(k.Start) < time.Microsecond {
+			marks = append(marks, callMark{k.Start, k.Side + ": " + k.Name + "()"})
+			continue
+		}
+		marks = append(marks, callMark{k.Start, k.Side + ": " + k.Name + "() called"},
+			callMark{k.Return, k.Side + ": " + k.Name + "() returns"})
+	}
+	slices.SortStableFunc(marks, func(a, b callMark) int { return a.at.Compare(b.at) })
+	return marks
 }
 
 // Stats are a live capture's counters.

@@ -322,7 +322,9 @@ func (t *textDoc) begin() {
 func (t *textDoc) Render(buf []byte, c *decode.Conn) []byte {
 	t.rendered.Reset()
 	if !t.opt.SummaryOnly {
-		connection(&t.rendered, c, t.opt)
+		opt := t.opt
+		opt.Calls = t.capture.Calls
+		connection(&t.rendered, c, opt)
 	}
 	buf = appendPiece(buf, t.rendered.Bytes())
 	hs := "-"
@@ -422,7 +424,9 @@ func (d *jsonDocument) begin() error {
 
 func (d *jsonDocument) Render(buf []byte, c *decode.Conn) []byte {
 	d.out.Reset()
-	if err := d.enc.Encode(connJSON(c)); err != nil {
+	j := connJSON(c)
+	j.Calls = callsJSON(c, d.capture.Calls)
+	if err := d.enc.Encode(j); err != nil {
 		return buf // cannot happen: every field encodes
 	}
 	return append(buf, bytes.TrimSuffix(d.out.Bytes(), []byte("\n"))...)

@@ -21,7 +21,9 @@ type TextOptions struct {
 	// in a connection, what it is and why it happens, and after the
 	// timeline why the connection ended as it did (--explain).
 	Explain bool
-	Style   Style
+	// Calls are socket calls to set beside the segments (the demo's).
+	Calls []Call
+	Style Style
 }
 
 // explainWidth is the width explanations are wrapped at when the output's
@@ -309,9 +311,17 @@ func timeline(w io.Writer, c *decode.Conn, opt TextOptions) {
 		if opt.Explain {
 			x = newExplainer(c)
 		}
+		marks := callMarks(callsOf(c, opt.Calls))
+		callLine := func(m callMark) {
+			fmt.Fprintf(w, "  %10.6f  %s\n", m.at.Sub(c.FirstSeen).Seconds(), opt.Style.paint(sgrBold, "· "+m.text))
+		}
 		var prev *decode.Event
 		for i := range c.Events {
 			e := &c.Events[i]
+			for len(marks) > 0 && !marks[0].at.After(c.FirstSeen.Add(e.T)) {
+				callLine(marks[0])
+				marks = marks[1:]
+			}
 			fmt.Fprintf(w, "  %s\n", EventLine(c, e, prev, opt.Style))
 			if x != nil {
 				for _, ex := range x.segment(c, e) {
@@ -321,6 +331,9 @@ func timeline(w io.Writer, c *decode.Conn, opt TextOptions) {
 				}
 			}
 			prev = e
+		}
+		for _, m := range marks {
+			callLine(m)
 		}
 		if c.EventsOmitted > 0 {
 			fmt.Fprintf(w, "  … %s more not shown (limit --max-events) …\n", plural(c.EventsOmitted, "packet", "packets"))
