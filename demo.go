@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -38,7 +40,7 @@ func demoFlagSet(f *demoFlags, scenario *string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("demo", pflag.ContinueOnError)
 	fs.IntVar(&f.port, "port", 12345, "port of the demo server on 127.0.0.1")
 	fs.StringVar(&f.message, "message", greet.DefaultMessage, "the server's greeting (a newline is added)")
-	fs.StringVar(scenario, "scenario", string(greet.Greeting), "greeting, client-closes, refused, reset, half-close, udp")
+	fs.StringVar(scenario, "scenario", string(greet.Greeting), "greeting, client-closes, refused, reset, half-close, udp, data, time-wait")
 	fs.StringVarP(&f.write, "write", "w", "", "also write the captured packets to this pcap file (created as the user -Z names)")
 	fs.BoolVar(&f.followSymlinks, "follow-symlinks", false, "let -w write through a symbolic link (refused by default: synack runs privileged)")
 	f.report.register(fs)
@@ -210,7 +212,41 @@ func runScenario(ctx context.Context, scenario greet.Scenario, addr, message str
 		udp, err := playOnce(ctx, greet.UDP, addr, message, client, calls)
 		return append(lines, prefixed("udp ", udp)...), err
 	}
-	return playOnce(ctx, scenario, addr, message, client, calls)
+	lines, err := playOnce(ctx, scenario, addr, message, client, calls)
+	if scenario == greet.TimeWait && err == nil {
+		lines = append(lines, timeWaitLines(addr, client.LocalPort)...)
+	}
+	return lines, err
+}
+
+// timeWaitLines show what TIME-WAIT means to a server: the side that
+// closed first (the server) keeps the connection, and a restarted server
+// that does not set SO_REUSEADDR cannot bind its port meanwhile.
+func timeWaitLines(addr string, clientPort int) []string {
+	server := netip.MustParseAddrPort(addr)
+	client := netip.AddrPortFrom(server.Addr(), uint16(clientPort))
+	var lines []string
+	switch tw, err := greet.InTimeWait(server, client, time.Second); {
+	case err != nil:
+		return append(lines, "server: "+err.Error())
+	case tw:
+		lines = append(lines, fmt.Sprintf("server: closed first, so %s ↔ %s is in TIME-WAIT now (ss -tan state time-wait lists it) for 2×MSL, 60 s on Linux", server, client))
+	default:
+		lines = append(lines, fmt.Sprintf("server: %s ↔ %s is not in TIME-WAIT", server, client))
+	}
+	if err := greet.Rebind(addr, false); errors.Is(err, syscall.EADDRINUSE) {
+		lines = append(lines, "server restarted without SO_REUSEADDR: bind() failed: address already in use — the TIME-WAIT connection holds the port")
+	} else if err != nil {
+		lines = append(lines, "server restarted without SO_REUSEADDR: "+err.Error())
+	} else {
+		lines = append(lines, "server restarted without SO_REUSEADDR: bound")
+	}
+	if err := greet.Rebind(addr, true); err != nil {
+		lines = append(lines, "server restarted with SO_REUSEADDR: "+err.Error())
+	} else {
+		lines = append(lines, "server restarted with SO_REUSEADDR (what Go and most servers set): bound, TIME-WAIT or not")
+	}
+	return lines
 }
 
 func prefixed(p string, lines []string) []string {
@@ -272,13 +308,23 @@ func playOnce(ctx context.Context, scenario greet.Scenario, addr, message string
 		lines = append(lines, fmt.Sprintf("client: %s received %s, then %v", res.Local, quoted(res.Received), res.Err))
 		err = res.Err
 	default:
-		lines = append(lines, fmt.Sprintf("client: %s received %s and closed", res.Local, quoted(res.Received)))
+		lines = append(lines, fmt.Sprintf("client: %s received %s and closed", res.Local, received(res.Received)))
 	}
 	if s := <-served; s != "" {
 		lines = append(lines, s)
 	}
 	record(clientCalls)
 	return lines, err
+}
+
+// received shows what the client read: the greeting, and a count for
+// what followed it (the data scenario's bytes).
+func received(s string) string {
+	first, rest, _ := strings.Cut(s, "\n")
+	if rest == "" {
+		return quoted(s)
+	}
+	return fmt.Sprintf("%s and %d bytes more", quoted(first+"\n"), len(rest))
 }
 
 // checkLoopback refuses a capture interface that is not a loopback one:

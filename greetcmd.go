@@ -31,7 +31,7 @@ func greetFlagSet(name string, addr, scenario *string, port *int) *pflag.FlagSet
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.StringVar(addr, "addr", greet.DefaultAddr, "address to "+map[string]string{"serve": "listen on", "connect": "connect to"}[name])
 	fs.IntVar(port, "port", 0, "port, overriding the one in --addr")
-	fs.StringVar(scenario, "scenario", string(greet.Greeting), "greeting, client-closes, reset, half-close, udp")
+	fs.StringVar(scenario, "scenario", string(greet.Greeting), "greeting, client-closes, reset, half-close, udp, data, time-wait")
 	return fs
 }
 

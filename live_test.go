@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"synack/capture"
+	"synack/greet"
 )
 
 // needCapture skips a test where this process may not capture on the
@@ -152,6 +153,26 @@ func TestDemoScenarios(t *testing.T) {
 			}
 			if tcp := doc.Connections[0]; tcp.Proto != "tcp" || tcp.Client.Port != udp.Client.Port {
 				t.Errorf("want the TCP greeting and the UDP flow from the demo's one client port: %+v", doc.Connections)
+			}
+		}},
+		{"data", "complete", func(t *testing.T, doc demoDoc) {
+			var sent int
+			for _, e := range doc.Connections[0].Events {
+				if e.Dir == "s2c" {
+					sent += e.Len
+				}
+			}
+			if sent != 15+greet.DataSize {
+				t.Errorf("the server sent %d bytes, want the greeting and %d more", sent, greet.DataSize)
+			}
+		}},
+		{"time-wait", "complete", func(t *testing.T, doc demoDoc) {
+			lines := strings.Join(doc.Programs, "\n")
+			for _, want := range []string{"is in TIME-WAIT now", "without SO_REUSEADDR: bind() failed: address already in use",
+				"with SO_REUSEADDR (what Go and most servers set): bound"} {
+				if !strings.Contains(lines, want) {
+					t.Errorf("the programs do not say %q:\n%s", want, lines)
+				}
 			}
 		}},
 	} {

@@ -6,6 +6,7 @@ package greet
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -40,11 +41,21 @@ const (
 	HalfClose Scenario = "half-close"
 	// UDP: the greeting as datagrams; no handshake, no teardown.
 	UDP Scenario = "udp"
+	// Data: the server sends DataSize bytes after the greeting, so that
+	// windows, ACK clocking and delayed ACKs show, then closes.
+	Data Scenario = "data"
+	// TimeWait: the greeting; then the server, which closed first, is in
+	// TIME-WAIT, and a restart on its port without SO_REUSEADDR fails.
+	TimeWait Scenario = "time-wait"
 )
+
+// DataSize is what the data scenario sends after the greeting: enough
+// for many segments, windows and ACKs, little enough to show at once.
+const DataSize = 256 << 10
 
 // Scenarios lists them all, the default first.
 func Scenarios() []Scenario {
-	return []Scenario{Greeting, ClientCloses, Refused, Reset, HalfClose, UDP}
+	return []Scenario{Greeting, ClientCloses, Refused, Reset, HalfClose, UDP, Data, TimeWait}
 }
 
 // ParseScenario checks a scenario name.
@@ -282,6 +293,9 @@ func (s *Server) ServeOne(ctx context.Context) (string, error) {
 		}
 		return fmt.Sprintf("read %q until the client's FIN, then sent %d bytes and closed", req, len(more)), nil
 	}
+	if s.scenario == Data {
+		greeting = append(greeting, bytes.Repeat([]byte("synack data\n"), DataSize/12+1)[:DataSize]...)
+	}
 	if err := rec.do("write", func() error { _, err := c.Write(greeting); return err }); err != nil {
 		return "", stepError(StepWrite, peer, err)
 	}
@@ -302,6 +316,9 @@ func (s *Server) ServeOne(ctx context.Context) (string, error) {
 			return "", stepError(StepClose, peer, err)
 		}
 		return fmt.Sprintf("sent %s to %s, then aborted (SO_LINGER 0: RST, no FIN)", s.sent(), peer), nil
+	}
+	if s.scenario == Data {
+		return fmt.Sprintf("sent %s and %d bytes more to %s and closed", s.sent(), DataSize, peer), nil
 	}
 	return fmt.Sprintf("sent %s to %s and closed", s.sent(), peer), nil
 }
