@@ -40,7 +40,7 @@ func demoFlagSet(f *demoFlags, scenario *string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("demo", pflag.ContinueOnError)
 	fs.IntVar(&f.port, "port", 12345, "port of the demo server on 127.0.0.1")
 	fs.StringVar(&f.message, "message", greet.DefaultMessage, "the server's greeting (a newline is added)")
-	fs.StringVar(scenario, "scenario", string(greet.Greeting), "greeting, client-closes, refused, reset, half-close, udp, data, time-wait")
+	fs.StringVar(scenario, "scenario", string(greet.Greeting), "greeting, client-closes, refused, reset, half-close, udp, data, time-wait, syn-drop")
 	fs.StringVarP(&f.write, "write", "w", "", "also write the captured packets to this pcap file (created as the user -Z names)")
 	fs.BoolVar(&f.followSymlinks, "follow-symlinks", false, "let -w write through a symbolic link (refused by default: synack runs privileged)")
 	f.report.register(fs)
@@ -195,7 +195,7 @@ func intended(s greet.Scenario, err error) bool {
 		return false
 	}
 	code := stepExit(se)
-	return code == exitRefused && s == greet.Refused || code == exitIO && s == greet.Reset
+	return code == exitRefused && s == greet.Refused || code == exitIO && s == greet.Reset || code == exitTimeout && s == greet.SYNDrop
 }
 
 // runScenario plays the scenario with the built-in server and client and
@@ -286,14 +286,19 @@ func playOnce(ctx context.Context, scenario greet.Scenario, addr, message string
 			steps = "socket, bind: UDP has no listen and no accept; it waits in recvfrom and answers with sendto"
 		}
 		lines = append(lines, fmt.Sprintf("server: listening on %s (%s: %s)", srv.Addr(), scenario.Network(), steps))
-		go func() {
-			what, err := srv.ServeOne(ctx)
-			if err != nil {
-				what = err.Error()
-			}
-			record(srv.Calls) // before the send: read after the receive
-			served <- "server: " + what
-		}()
+		if scenario == greet.SYNDrop {
+			// It never accepts: accepting would make room in the queue.
+			served <- "server: listen backlog 0, one connection waiting in the accept queue, never accepted: the kernel drops every further SYN"
+		} else {
+			go func() {
+				what, err := srv.ServeOne(ctx)
+				if err != nil {
+					what = err.Error()
+				}
+				record(srv.Calls) // before the send: read after the receive
+				served <- "server: " + what
+			}()
+		}
 	}
 	res, err := client.Connect(ctx, scenario, addr)
 	var clientCalls []greet.Call

@@ -718,3 +718,21 @@ func TestDemoSocketCalls(t *testing.T) {
 		t.Errorf("the timeline does not show the calls:\n%s", text)
 	}
 }
+
+// TestDemoSYNDrop: with the server's accept queue full, the kernel drops
+// the client's SYNs; the demo shows them retransmitted until connect()
+// times out, which is the scenario's point (exit 0).
+func TestDemoSYNDrop(t *testing.T) {
+	needCapture(t)
+	doc, _ := demoJSON(t, "--scenario", "syn-drop", "--timeout", "2500ms", "--port", demoPort())
+	if len(doc.Connections) != 1 || doc.Connections[0].Verdict != "no-answer" {
+		t.Fatalf("want one unanswered connection: %+v", doc.Connections)
+	}
+	seq := sequence(doc, 0)
+	if len(seq) < 2 || !has(seq, "c2s S") || strings.Contains(strings.Join(seq, ","), "s2c") {
+		t.Errorf("want SYNs only, retransmitted: %v", seq)
+	}
+	if !strings.Contains(strings.Join(doc.Programs, "\n"), "timed out") {
+		t.Errorf("the client's timeout is not shown: %v", doc.Programs)
+	}
+}

@@ -47,6 +47,10 @@ const (
 	// TimeWait: the greeting; then the server, which closed first, is in
 	// TIME-WAIT, and a restart on its port without SO_REUSEADDR fails.
 	TimeWait Scenario = "time-wait"
+	// SYNDrop: the server's accept queue is full, so the kernel drops the
+	// client's SYNs: they are retransmitted with back-off (1 s, 2 s, 4 s…)
+	// until connect() times out.
+	SYNDrop Scenario = "syn-drop"
 )
 
 // DataSize is what the data scenario sends after the greeting: enough
@@ -55,7 +59,7 @@ const DataSize = 256 << 10
 
 // Scenarios lists them all, the default first.
 func Scenarios() []Scenario {
-	return []Scenario{Greeting, ClientCloses, Refused, Reset, HalfClose, UDP, Data, TimeWait}
+	return []Scenario{Greeting, ClientCloses, Refused, Reset, HalfClose, UDP, Data, TimeWait, SYNDrop}
 }
 
 // ParseScenario checks a scenario name.
@@ -213,6 +217,7 @@ type Server struct {
 	OnlyPort int
 	// Calls are the socket calls of the last client served, in order.
 	Calls    []Call
+	release  func() // closes what Listen set up beside the socket
 	scenario Scenario
 	message  string
 	ln       net.Listener
@@ -223,9 +228,16 @@ type Server struct {
 func Listen(scenario Scenario, addr, message string) (*Server, error) {
 	s := &Server{scenario: scenario, message: message, MaxRead: DefaultMaxRead, Timeout: DefaultServeTimeout}
 	var err error
-	if scenario == UDP {
+	switch scenario {
+	case UDP:
 		s.pc, err = net.ListenPacket("udp", addr)
-	} else {
+	case SYNDrop:
+		s.ln, s.release, err = listenFull(addr)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	default:
 		s.ln, err = net.Listen("tcp", addr)
 	}
 	if err != nil {
@@ -246,6 +258,10 @@ func (s *Server) Addr() string {
 func (s *Server) Close() error {
 	if s.pc != nil {
 		return s.pc.Close()
+	}
+	if s.release != nil {
+		s.release()
+		return nil
 	}
 	return s.ln.Close()
 }

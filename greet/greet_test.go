@@ -45,7 +45,7 @@ func TestScenarios(t *testing.T) {
 			t.Errorf("ParseScenario(%q) = %q, %v", s, got, err)
 		}
 	}
-	if _, err := ParseScenario("nope"); err == nil || !strings.Contains(err.Error(), "greeting, client-closes, refused, reset, half-close, udp, data, time-wait") {
+	if _, err := ParseScenario("nope"); err == nil || !strings.Contains(err.Error(), "greeting, client-closes, refused, reset, half-close, udp, data, time-wait, syn-drop") {
 		t.Errorf("unknown scenario: %v", err)
 	}
 }

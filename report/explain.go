@@ -33,7 +33,7 @@ var noteExplanations = map[decode.Note]explanation{
 		"RFC 9293 §3.5"},
 	decode.NoteHandshakeDone: {"The client's ACK acknowledges the server's SYN (ack = the server's ISN+1). Each side now knows the other's ISN and has had its own acknowledged: the connection is ESTABLISHED. connect() has returned in the client; accept() returns in the server.",
 		"RFC 9293 §3.5"},
-	decode.NoteSYNRetransmit: {"The SYN was sent again with the same ISN: no answer came within the retransmission timeout (1 s on Linux, doubling each time: 1, 2, 4, 8 s…). A firewall that drops SYNs, or a server too busy to answer, looks like this.",
+	decode.NoteSYNRetransmit: {"The SYN was sent again with the same ISN: no answer came within the retransmission timeout, 1 s to start, doubling after each try (1, 2, 4, 8 s…); Linux 6.5 and later first retry 4 times after 1 s each (tcp_syn_linear_timeouts). A firewall that drops SYNs, a full accept queue, or a server too busy to answer looks like this.",
 		"RFC 6298 §5, RFC 9293 §3.8.1"},
 	decode.NoteSYNACKRetransmit: {"The SYN-ACK was sent again: the server had no ACK for it within its retransmission timeout, so the client's ACK (or the SYN-ACK itself) was lost.",
 		"RFC 6298 §5"},

@@ -1,0 +1,13 @@
+//go:build !unix
+
+package greet
+
+import (
+	"errors"
+	"fmt"
+	"net"
+)
+
+func listenFull(addr string) (net.Listener, func(), error) {
+	return nil, nil, stepError(StepListen, addr, fmt.Errorf("the syn-drop scenario: %w here", errors.ErrUnsupported))
+}
