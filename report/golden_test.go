@@ -155,4 +155,13 @@ func TestPicturesForLearners(t *testing.T) {
 	if !strings.Contains(page.String(), `<div class="scroll">`) {
 		t.Error("the HTML summary table does not scroll in a narrow window")
 	}
+	// --explain: the notes are numbered beside their arrows, as in the
+	// list under the picture.
+	var explained bytes.Buffer
+	if err := report.Whole(report.NewHTML(&explained, true), rep); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(explained.String(), `class="mark">(1)</text>`) || !strings.Contains(explained.String(), `<ol class="explain">`) {
+		t.Error("HTML --explain has no numbered notes beside the arrows")
+	}
 }

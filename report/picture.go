@@ -82,7 +82,11 @@ var pictureKey = [...]string{
 // sender's line down to the receiver's (the capture gives one time per
 // packet; the slant is drawn for legibility, and the time on the left is
 // the capture time), each side's state where it changes, anomalies in red.
-func ladder(w io.Writer, c *decode.Conn, y0 int) {
+func ladder(w io.Writer, c *decode.Conn, y0 int) { ladderNoted(w, c, y0, nil) }
+
+// ladderNoted is ladder with numbered marks beside the arrows that notes
+// explain (notes maps a drawn event's index to its note's number).
+func ladderNoted(w io.Writer, c *decode.Conn, y0 int, notes map[int]int) {
 	h := ladderHeight(c)
 	fmt.Fprintf(w, `<g class="conn" transform="translate(0,%d)">`+"\n", y0)
 	fmt.Fprintf(w, `<text x="20" y="24" class="title">connection %d · %s %s → %s · %s</text>`+"\n",
@@ -112,6 +116,9 @@ func ladder(w io.Writer, c *decode.Conn, y0 int) {
 			class, head = "seg bad", "head-bad"
 		}
 		fmt.Fprintf(w, `<text x="20" y="%d" class="t">%.6f</text>`+"\n", y+4, e.T.Seconds())
+		if n, ok := notes[i]; ok {
+			fmt.Fprintf(w, `<text x="104" y="%d" class="mark">(%d)</text>`+"\n", y+4, n)
+		}
 		fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="%s" marker-end="url(#%s)"/>`+"\n", x1, y, x2, y+slant, class, head)
 		label := arrowLabel(c, e)
 		if a := anomalyText(e); a != "" {
@@ -151,6 +158,7 @@ text { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px
 .note { fill: #666; font-size: 11px; }
 .state { fill: #2e7d32; font-size: 11px; }
 .key { fill: #555; font-size: 11px; }
+.mark { fill: #1f5fbf; font-size: 11px; font-weight: bold; }
 </style>
 <defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#1f5fbf"/></marker><marker id="head-bad" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#c62828"/></marker></defs>
 `
@@ -200,18 +208,29 @@ func htmlRow(w io.Writer, conn *decode.Conn) {
 		conn.ConnState, xmlText(conn.History), conn.Packets[0]+conn.Packets[1], conn.Bytes[decode.Client], conn.Bytes[decode.Server], hs, Duration(conn.Duration()))
 }
 
-// htmlExplain writes the explanations of a connection's drawn segments,
-// each beside the time and flags of the segment it belongs to, then why
-// the connection ended so.
-func htmlExplain(w io.Writer, c *decode.Conn) {
+// explainNotes are the explanations of a connection's drawn segments, in
+// order, with the index of the segment each belongs to.
+func explainNotes(c *decode.Conn) (notes []explanation, at []int) {
 	x := newExplainer(c)
 	events, _ := drawn(c)
-	fmt.Fprint(w, "<ol class=\"explain\">\n")
 	for i := range events {
-		e := &events[i]
-		for _, ex := range x.segment(c, e) {
-			fmt.Fprintf(w, "<li><b>%.6f %s</b> %s <i>(%s)</i></li>\n", e.T.Seconds(), xmlText(eventFlags(c, e)), xmlText(ex.text), xmlText(ex.ref))
+		for _, ex := range x.segment(c, &events[i]) {
+			notes, at = append(notes, ex), append(at, i)
 		}
+	}
+	return notes, at
+}
+
+// htmlExplain writes the explanations of a connection's drawn segments,
+// numbered as the marks beside their arrows, then why the connection
+// ended so.
+func htmlExplain(w io.Writer, c *decode.Conn) {
+	events, _ := drawn(c)
+	notes, at := explainNotes(c)
+	fmt.Fprint(w, "<ol class=\"explain\">\n")
+	for i, ex := range notes {
+		e := &events[at[i]]
+		fmt.Fprintf(w, "<li><b>%.6f %s</b> %s <i>(%s)</i></li>\n", e.T.Seconds(), xmlText(eventFlags(c, e)), xmlText(ex.text), xmlText(ex.ref))
 	}
 	fmt.Fprint(w, "</ol>\n")
 	if ex, ok := verdictExplanations[c.Verdict]; ok {
@@ -221,11 +240,21 @@ func htmlExplain(w io.Writer, c *decode.Conn) {
 
 // htmlLadder writes a connection's heading and its ladder as an SVG of
 // its own.
-func htmlLadder(w io.Writer, conn *decode.Conn) {
+func htmlLadder(w io.Writer, conn *decode.Conn, explain bool) {
 	h := ladderHeight(conn)
 	fmt.Fprintf(w, "<h2 id=\"conn-%d\">connection %d</h2>\n", conn.ID, conn.ID)
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">`+"\n%s", ladderWidth, h, ladderWidth, h, svgStyle)
-	ladder(w, conn, 0)
+	var marks map[int]int
+	if explain {
+		// Each segment explained gets the number of its first note, as
+		// the list under the picture numbers them.
+		marks = map[int]int{}
+		_, at := explainNotes(conn)
+		for n := len(at) - 1; n >= 0; n-- {
+			marks[at[n]] = n + 1
+		}
+	}
+	ladderNoted(w, conn, 0, marks)
 	fmt.Fprint(w, "</svg>\n")
 }
 

@@ -619,7 +619,7 @@ func (h *htmlDocument) Render(buf []byte, c *decode.Conn) []byte {
 	htmlRow(&h.block, c)
 	buf = appendPiece(buf, h.block.Bytes())
 	h.block.Reset()
-	htmlLadder(&h.block, c)
+	htmlLadder(&h.block, c, h.explain)
 	if h.explain {
 		htmlExplain(&h.block, c)
 	}
