@@ -418,7 +418,8 @@ type Client struct {
 }
 
 // Connect runs the client side of the scenario against addr: socket,
-// connect, read (and write where the scenario says), close.
+// connect, read (and write where the scenario says), close. When connect
+// fails, the Result holds only the call, beside the error.
 func (cl Client) Connect(ctx context.Context, scenario Scenario, addr string) (*Result, error) {
 	maxRead := cl.MaxRead
 	if maxRead <= 0 {
@@ -439,7 +440,8 @@ func (cl Client) Connect(ctx context.Context, scenario Scenario, addr string) (*
 	var conn net.Conn
 	err := rec.do("connect", func() (err error) { conn, err = d.DialContext(ctx, scenario.Network(), addr); return err })
 	if err != nil {
-		return nil, stepError(StepConnect, addr, err)
+		// The failed connect() is a call the timeline shows too.
+		return &Result{Calls: rec.list}, stepError(StepConnect, addr, err)
 	}
 	r := &Result{Local: conn.LocalAddr().String()}
 	defer func() {
