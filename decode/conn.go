@@ -192,16 +192,20 @@ type Conn struct {
 
 	marks      [2]seqMarks
 	rtt        [2]rttTimer
-	ecnOffer   bool
 	lastSYN    [2]time.Duration // each side's latest SYN, from FirstSeen
 	finAcked   [2]bool
-	finsBefore bool    // both FINs were seen before any RST
+	finsBefore bool // both FINs were seen before any RST
+	ecnOffer   bool
+	class      int8    // its list in the decoder (a timeout class), or noList
 	key        connKey // its entry in the decoder's table
-	// active is when the connection last saw a segment by the decoder's
-	// sweepClock, and latest is LastSeen, both from FirstSeen: a
+	// active is when the connection last saw a segment, on the sweep
+	// clock's activity clock; latest is LastSeen, from FirstSeen: a
 	// comparison of Durations is cheaper than one of times.
 	active, latest time.Duration
+	links          links[Conn] // its place in the decoder's lists
 }
+
+func (c *Conn) linksOf() *links[Conn] { return &c.links }
 
 // seqMarks are the sequence numbers of one side that more than one
 // analysis needs: its initial sequence number, the base of relative
@@ -285,7 +289,6 @@ func guessRoles(seg *Segment) (client, server netip.AddrPort) {
 
 // add accounts one segment to the connection and returns the event for
 // it, with a payload preview when preview is set (someone will see it).
-// It stamps the connection active at t (see sweepClock).
 // The steps run in this order, each reading what those before it left:
 // counters and ISNs, the event's relative numbers, Zeek's endpoint
 // machine, tshark's flags (with the initial RTT as it stood before this
@@ -299,7 +302,6 @@ func (c *Conn) add(seg *Segment, t time.Time, frame uint64, preview bool) Event 
 	}
 	side := dir.Sender()
 	since := t.Sub(c.FirstSeen)
-	c.active = since
 	backwards := c.count(seg, side, t, since)
 	c.markISNs(seg, side)
 	ws := c.windowScaling()

@@ -146,8 +146,22 @@ type Decoder struct {
 	clock     sweepClock
 	free      []*Conn // handed-over connections to reuse (Config.Recycle)
 	histories histories
-	expired   []*Conn // reused by sweep
+	expired   []*Conn // reused by sweep and shed
+	// lists holds the connections by timeout class, each list in the
+	// order they were last active (see sweepClock.activity): a sweep looks at
+	// the heads only, and so does shedding at the cap.
+	lists    [numClasses]list[Conn, *Conn]
+	timeouts [numClasses]time.Duration
 }
+
+// Timeout classes: which of Config's timeouts applies to a connection.
+const (
+	classClosed    = iota // FINs both ways, or a RST: ClosedTimeout
+	classHandshake        // the handshake did not complete: HandshakeTimeout
+	classIdle             // established: IdleTimeout
+	numClasses
+	noList = -1 // in no list
+)
 
 // New returns a Decoder that hands finished connections to sink.
 func New(cfg Config, sink Sink) *Decoder {
@@ -167,6 +181,7 @@ func New(cfg Config, sink Sink) *Decoder {
 		cfg.MaxConns = DefaultMaxConns
 	}
 	d := &Decoder{cfg: cfg, sink: sink, own: NewParser(), conns: make(map[connKey]*Conn)}
+	d.timeouts = [numClasses]time.Duration{cfg.ClosedTimeout, cfg.HandshakeTimeout, cfg.IdleTimeout}
 	d.clock.maxStep = max(cfg.ClosedTimeout, cfg.HandshakeTimeout, cfg.IdleTimeout, sweepEvery)
 	return d
 }
@@ -184,6 +199,7 @@ func (d *Decoder) Packet(f *Frame) error {
 type Parsed struct {
 	number uint64
 	time   time.Time
+	nano   int64 // time for the sweep clock (frameNano)
 	kind   frameKind
 	seg    Segment
 	err    error
@@ -202,7 +218,7 @@ func NewParser() *Parser { return &Parser{newParser()} }
 
 // Parse decodes f into out.
 func (p *Parser) Parse(f *Frame, out *Parsed) {
-	out.number, out.time = f.Number, f.Time
+	out.number, out.time, out.nano = f.Number, f.Time, frameNano(f.Time)
 	out.kind, out.err = p.p.parse(f.Data, f.LinkType, f.Length <= len(f.Data), &out.seg)
 	_, out.salvaged = out.err.(*lengthError)
 }
@@ -212,7 +228,7 @@ func (p *Parser) Parse(f *Frame, out *Parsed) {
 func (d *Decoder) Apply(pf *Parsed) error {
 	d.totals.Packets++
 	taken, due := true, false
-	if !d.clock.usual(pf.time) {
+	if !d.clock.usual(pf.nano) {
 		taken, due = d.clock.observe(pf.time)
 	}
 	if due {
@@ -231,7 +247,7 @@ func (d *Decoder) Apply(pf *Parsed) error {
 	seg := &pf.seg
 	key := keyOf(&seg.srcKey, &seg.dstKey, proto)
 	c := d.conns[key]
-	if c != nil && !taken && pf.time.Sub(d.clock.lastActive(c)) > d.timeout(c) {
+	if c != nil && !taken && pf.time.Sub(d.clock.lastActive(c)) > d.timeouts[c.class] {
 		d.totals.Evicted++ // idle past its timeout by the frame's own date: see sweepClock
 		d.emit(c)
 		c = nil
@@ -253,8 +269,8 @@ func (d *Decoder) Apply(pf *Parsed) error {
 		d.conns[key] = c
 	}
 	ev := c.add(seg, pf.time, pf.number, !d.cfg.DropEvents || d.cfg.OnEvent != nil)
-	if !taken { // add stamped it at the segment's date
-		c.stamp(d.clock.now)
+	d.touch(c)
+	if !taken {
 		d.clock.prevConn = c
 	}
 	if d.cfg.DropEvents {
@@ -299,25 +315,69 @@ func (d *Decoder) classify(pf *Parsed) (proto Proto, follow bool, warning error)
 }
 
 // shed hands over the least recently active quarter of the connections
-// held, in ID order.
+// held, in ID order. The least recently active are at the heads of the
+// lists: it takes them from there, the oldest head first, and never
+// sorts the table.
 func (d *Decoder) shed() {
 	all := d.expired[:0]
-	for _, c := range d.conns {
-		all = append(all, c)
+	for range max(len(d.conns)/4, 1) {
+		var oldest *Conn
+		for i := range d.lists {
+			if h := d.lists[i].head; h != nil && (oldest == nil || h.active < oldest.active) {
+				oldest = h
+			}
+		}
+		if oldest == nil {
+			break
+		}
+		d.unlist(oldest)
+		all = append(all, oldest)
 	}
-	slices.SortFunc(all, func(a, b *Conn) int { return d.clock.lastActive(a).Compare(d.clock.lastActive(b)) })
-	d.emitInOrder(all[:max(len(all)/4, 1)], &d.totals.Shed)
+	d.emitInOrder(all, &d.totals.Shed)
 	clear(all)
 	d.expired = all[:0]
 }
 
-// emitInOrder hands conns to the sink in ID order, so that output does not
-// depend on map order, counting them in *counter.
+// emitInOrder hands conns to the sink in ID order, so that the order of
+// hand-over within a sweep or a shedding does not depend on the order
+// they went idle in, counting them in *counter.
 func (d *Decoder) emitInOrder(conns []*Conn, counter *uint64) {
 	slices.SortFunc(conns, func(a, b *Conn) int { return cmp.Compare(a.ID, b.ID) })
 	for _, c := range conns {
 		*counter++
 		d.emit(c)
+	}
+}
+
+// class is the timeout class of c.
+func class(c *Conn) int8 {
+	switch {
+	case c.closed():
+		return classClosed
+	case !c.Established():
+		return classHandshake
+	}
+	return classIdle
+}
+
+// touch stamps c active now on the activity clock and moves it to the
+// tail of its class's list.
+func (d *Decoder) touch(c *Conn) {
+	c.active = d.clock.activity()
+	cl := class(c)
+	if c.class == cl && d.lists[cl].tail == c {
+		return
+	}
+	d.unlist(c)
+	d.lists[cl].pushBack(c)
+	c.class = cl
+}
+
+// unlist takes c out of its list, if it is in one.
+func (d *Decoder) unlist(c *Conn) {
+	if l := c.class; l != noList {
+		d.lists[l].remove(c)
+		c.class = noList
 	}
 }
 
@@ -344,6 +404,7 @@ func (d *Decoder) open(seg *Segment, t time.Time, proto Proto) *Conn {
 	} else {
 		c = new(Conn)
 	}
+	c.class = noList
 	c.ID, c.Proto, c.FirstSeen, c.LastSeen, c.ClosedBy = d.nextID, proto, t, t, NoSide
 	if seg.Flags&(SYN|ACK) == SYN || proto == UDP {
 		c.Client, c.Server = seg.Src, seg.Dst
@@ -360,6 +421,7 @@ func (d *Decoder) open(seg *Segment, t time.Time, proto Proto) *Conn {
 // emit sums c up, hands it to the sink and forgets it.
 func (d *Decoder) emit(c *Conn) {
 	delete(d.conns, c.key)
+	d.unlist(c)
 	if d.clock.prevConn == c {
 		d.clock.prevConn = nil
 	}
@@ -372,25 +434,17 @@ func (d *Decoder) emit(c *Conn) {
 	}
 }
 
-// timeout is how long c may stay idle before it is handed over.
-func (d *Decoder) timeout(c *Conn) time.Duration {
-	switch {
-	case c.closed():
-		return d.cfg.ClosedTimeout
-	case !c.Established():
-		return d.cfg.HandshakeTimeout
-	}
-	return d.cfg.IdleTimeout
-}
-
 // sweep hands over connections idle past their timeout at the clock's
-// time, in ID order so that output does not depend on map order.
+// time, in ID order. Each list is in the order its connections were last
+// active, so those idle past the list's timeout are at its head, and a
+// sweep costs what it hands over, not what the table holds.
 func (d *Decoder) sweep() {
 	d.clock.swept()
-	now := d.clock.now
 	expired := d.expired[:0]
-	for _, c := range d.conns {
-		if now.Sub(d.clock.lastActive(c)) > d.timeout(c) {
+	for i := range d.lists {
+		l := &d.lists[i]
+		for c := l.head; c != nil && d.clock.idle(c) > d.timeouts[i]; c = l.head {
+			d.unlist(c)
 			expired = append(expired, c)
 		}
 	}
