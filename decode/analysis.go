@@ -68,12 +68,14 @@ type tsharkFlows struct {
 type flowState struct {
 	nextSeq, maxSeqToBeAcked, lastAck Seq
 	haveNext, haveMax, haveLastAck    bool
-	nextSeqTime, lastAckTime          time.Time
-	window                            uint16 // raw, as last advertised
-	haveWindow                        bool
-	lastWasSYN                        bool // the window above is a SYN's, never scaled
-	dupAcks                           uint32
-	lastFlags                         Anomaly
+	// nextSeqAt and lastAckAt date nextSeq and lastAck, from the
+	// connection's FirstSeen.
+	nextSeqAt, lastAckAt time.Duration
+	window               uint16 // raw, as last advertised
+	haveWindow           bool
+	lastWasSYN           bool // the window above is a SYN's, never scaled
+	dupAcks              uint32
+	lastFlags            Anomaly
 }
 
 // oooThreshold is tshark's default out-of-order threshold before the
@@ -102,10 +104,11 @@ func (c *Conn) windowScaling() windowScaling {
 	return w
 }
 
-// observe applies tshark's rules to a segment sent by side at t and
-// returns its flags and, for a duplicate ACK, its number. irtt is the
-// connection's initial RTT so far (0 while unknown).
-func (ts *tsharkFlows) observe(seg *Segment, side Side, t time.Time, irtt time.Duration, ws windowScaling) (Anomaly, uint32) {
+// observe applies tshark's rules to a segment sent by side at t (from
+// the connection's FirstSeen) and returns its flags and, for a duplicate
+// ACK, its number. irtt is the connection's initial RTT so far (0 while
+// unknown).
+func (ts *tsharkFlows) observe(seg *Segment, side Side, t, irtt time.Duration, ws windowScaling) (Anomaly, uint32) {
 	fwd, rev := &ts.flow[side], &ts.flow[side.Other()]
 	f := seg.Flags
 	seq, ack, win := seg.Seq, seg.Ack, seg.Window
@@ -182,20 +185,20 @@ func (ts *tsharkFlows) observe(seg *Segment, side Side, t time.Time, irtt time.D
 	}
 	probe := a&ZeroWindowProbe != 0
 	if (!fwd.haveNext || fwd.nextSeq.LessThan(next)) && !probe {
-		fwd.nextSeq, fwd.haveNext, fwd.nextSeqTime = next, true, t
+		fwd.nextSeq, fwd.haveNext, fwd.nextSeqAt = next, true, t
 	}
 	if (!fwd.haveMax || seq == fwd.maxSeqToBeAcked) && !probe {
 		fwd.maxSeqToBeAcked, fwd.haveMax = fwd.nextSeq, true
 	}
 	fwd.window, fwd.haveWindow, fwd.lastWasSYN = win, true, f&SYN != 0
-	fwd.lastAck, fwd.haveLastAck, fwd.lastAckTime = ack, true, t
+	fwd.lastAck, fwd.haveLastAck, fwd.lastAckAt = ack, true, t
 	fwd.lastFlags = a
 	return a, dup
 }
 
 // retransmissionKind tells a segment that does not advance the sequence
 // number apart: spurious, fast, out-of-order, or plain retransmission.
-func retransmissionKind(fwd, rev *flowState, seg *Segment, a Anomaly, t time.Time, irtt time.Duration) Anomaly {
+func retransmissionKind(fwd, rev *flowState, seg *Segment, a Anomaly, t, irtt time.Duration) Anomaly {
 	if a&KeepAlive != 0 {
 		return 0
 	}
@@ -212,7 +215,7 @@ func retransmissionKind(fwd, rev *flowState, seg *Segment, a Anomaly, t time.Tim
 	if !notAdvanced {
 		return 0
 	}
-	if rev.dupAcks >= 2 && rev.lastAck == seq && t.Sub(rev.lastAckTime) < fastRetransmitWindow {
+	if rev.dupAcks >= 2 && rev.lastAck == seq && t-rev.lastAckAt < fastRetransmitWindow {
 		// tshark marks a fast retransmission as a retransmission too.
 		return FastRetransmission | Retransmission
 	}
@@ -226,7 +229,7 @@ func retransmissionKind(fwd, rev *flowState, seg *Segment, a Anomaly, t time.Tim
 	if f&(SYN|FIN) != 0 {
 		end = end.Add(1)
 	}
-	if t.Sub(fwd.nextSeqTime) < threshold && fwd.nextSeq != end {
+	if t-fwd.nextSeqAt < threshold && fwd.nextSeq != end {
 		return OutOfOrder
 	}
 	return Retransmission

@@ -182,7 +182,7 @@ type Conn struct {
 	// Their fields (and rttTimer's) are ordered to leave little padding,
 	// and times kept only to be subtracted are Durations from FirstSeen
 	// (8 bytes, not a time.Time's 24): a Conn is allocated per
-	// connection, and at 1128 bytes, with the 8-byte header Go puts on a
+	// connection, and at 1048 bytes, with the 8-byte header Go puts on a
 	// large object that holds pointers, it fits Go's 1152-byte size class
 	// (BenchmarkConnections, TestConnFitsItsSizeClass). The next class
 	// is 1280 bytes.
@@ -315,7 +315,7 @@ func (c *Conn) add(seg *Segment, t time.Time, frame uint64, preview bool) Event 
 		ev.Seq, ev.Ack, ev.Win, ev.Note = 0, 0, 0, NoteDatagram
 		return ev
 	}
-	ev.Anomalies, ev.DupAck = c.tshark.observe(seg, side, t, c.IRTT, ws)
+	ev.Anomalies, ev.DupAck = c.tshark.observe(seg, side, since, c.IRTT, ws)
 	for i := range NumAnomalies {
 		if ev.Anomalies&(1<<i) != 0 {
 			c.Anomalies[i]++
@@ -326,7 +326,7 @@ func (c *Conn) add(seg *Segment, t time.Time, frame uint64, preview bool) Event 
 		ev.Note |= NoteTimeBackwards
 	}
 	ev.Backoff = c.timeHandshake(seg, side, t, ev.Note)
-	c.timeRTT(seg, side, t, ev.Anomalies)
+	c.timeRTT(seg, side, since, ev.Anomalies)
 	c.rfc.observe(seg, side, c.marks[side.Other()])
 	ev.ClientState, ev.ServerState = c.rfc.state[Client], c.rfc.state[Server]
 	return ev
@@ -540,17 +540,18 @@ func (r *RTTStats) add(d time.Duration) {
 
 // rttTimer times one data segment of a side at a time.
 type rttTimer struct {
-	sent    time.Time
-	end     Seq // sequence number just past the timed segment
+	sent    time.Duration // from FirstSeen
+	end     Seq           // sequence number just past the timed segment
 	pending bool
 }
 
 // timeRTT starts timing new data a side sends and takes a sample when the
-// peer's ACK covers it. A retransmission while timing voids the sample,
-// and so does an ACK dated before the data.
-func (c *Conn) timeRTT(seg *Segment, side Side, t time.Time, a Anomaly) {
+// peer's ACK covers it; t is the segment's date from FirstSeen. A
+// retransmission while timing voids the sample, and so does an ACK dated
+// before the data.
+func (c *Conn) timeRTT(seg *Segment, side Side, t time.Duration, a Anomaly) {
 	if peer := side.Other(); seg.Flags&ACK != 0 && c.rtt[peer].pending && c.rtt[peer].end.LessThanEq(seg.Ack) {
-		if d := t.Sub(c.rtt[peer].sent); d >= 0 {
+		if d := t - c.rtt[peer].sent; d >= 0 {
 			c.RTT[peer].add(d)
 		}
 		c.rtt[peer].pending = false
