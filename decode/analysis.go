@@ -97,6 +97,9 @@ type windowScaling struct {
 
 // windowScaling is the connection's window scaling as its SYNs so far set it.
 func (c *Conn) windowScaling() windowScaling {
+	if c.Resumed { // its SYNs were in the record before
+		return c.prior.ws
+	}
 	w := windowScaling{known: c.HasOptions[Client] && c.HasOptions[Server]}
 	if c.Options[Client].HasWScale && c.Options[Server].HasWScale {
 		w.shift = [2]uint8{c.Options[Client].WScale, c.Options[Server].WScale}

@@ -103,6 +103,23 @@ func (h *Handshake) dated(stage *time.Time, t time.Time) {
 type Conn struct {
 	// ID numbers connections from 1 in the order of their first packet.
 	ID uint64
+	// Resumed is set on a record that goes on with a connection an
+	// earlier record with the same ID already reported, the decoder
+	// having handed it over before its last segment: when it closed
+	// (both FINs acknowledged, or a RST) and a segment came late (a
+	// retransmitted FIN, a last ACK, a RST), or early at the MaxConns
+	// cap. Its roles, Partial and ClosedBy are the connection's, its
+	// relative sequence numbers go on from the same bases, and the
+	// analysers go on from the state the decoder kept (a tombstone: see
+	// Decoder). Its counters, events, handshake stages and times,
+	// Anomalies, RTT, History and ZeekBytes cover its own segments;
+	// its Verdict and ConnState sum up the whole connection, and
+	// PriorVerdict and PriorConnState say what the record before it
+	// summed up, so that a tally can move the connection from one to
+	// the other instead of counting it twice (as Totals does).
+	Resumed        bool
+	PriorVerdict   Verdict
+	PriorConnState ConnState
 	// Proto is TCP, or UDP for a datagram flow (Config.UDP).
 	Proto Proto
 	// Client sent the first SYN. When no SYN was seen, Partial is set and
@@ -193,6 +210,7 @@ type Conn struct {
 	marks      [2]seqMarks
 	rtt        [2]rttTimer
 	lastSYN    [2]time.Duration // each side's latest SYN, from FirstSeen
+	prior      carried          // of a Resumed record: its connection before it
 	finAcked   [2]bool
 	finsBefore bool // both FINs were seen before any RST
 	ecnOffer   bool
@@ -206,6 +224,18 @@ type Conn struct {
 }
 
 func (c *Conn) linksOf() *links[Conn] { return &c.links }
+
+// carried is what a Resumed record knows of its connection's earlier
+// records beyond the analysers' own state, so that its summing-up covers
+// the whole connection: all zero in a record that is not Resumed.
+type carried struct {
+	syn, synack, ack bool    // handshake stages seen
+	rst              [2]bool // each side sent a RST
+	sent             [2]bool // each side sent a segment
+	ws               windowScaling
+	data             [2]bool   // each side sent payload
+	zeekBytes        [2]uint64 // ZeekBytes of a TCP connection
+}
 
 // seqMarks are the sequence numbers of one side that more than one
 // analysis needs: its initial sequence number, the base of relative
@@ -223,7 +253,31 @@ func (c *Conn) Duration() time.Duration { return c.LastSeen.Sub(c.FirstSeen) }
 
 // closed reports whether the connection has ended: FINs both ways, or a RST.
 func (c *Conn) closed() bool {
-	return c.FINs[Client] > 0 && c.FINs[Server] > 0 || c.RSTs[Client]+c.RSTs[Server] > 0
+	return c.marks[Client].haveFIN && c.marks[Server].haveFIN || c.reset()
+}
+
+// over reports whether the connection is over: both FINs acknowledged,
+// or a RST. The decoder hands it over then (see tomb).
+func (c *Conn) over() bool {
+	return c.finAcked[Client] && c.finAcked[Server] || c.reset()
+}
+
+// reset reports whether either side of the connection sent a RST.
+func (c *Conn) reset() bool {
+	return c.RSTs[Client]+c.RSTs[Server] > 0 || c.prior.rst != [2]bool{}
+}
+
+// stages reports the handshake stages the connection has seen, in this
+// record or (Resumed) before it.
+func (c *Conn) stages() (syn, synack, ack bool) {
+	h, p := &c.Handshake, &c.prior
+	return h.SYN || p.syn, h.SYNACK || p.synack, h.ACK || p.ack
+}
+
+// established reports whether the connection's handshake completed.
+func (c *Conn) established() bool {
+	syn, synack, ack := c.stages()
+	return syn && synack && ack
 }
 
 // sumUp sets the fields that sum the connection up (Verdict, ConnState,
@@ -234,33 +288,44 @@ func (c *Conn) closed() bool {
 func (c *Conn) sumUp(known *histories) {
 	c.Verdict = c.verdict()
 	c.History = c.zeek.historyString(c.History, known)
-	c.ConnState = c.zeek.connState(c.History, c.Bytes)
-	c.ZeekBytes = [2]uint64{c.zeek.bytes(Client, c.Bytes), c.zeek.bytes(Server, c.Bytes)}
+	p, seen := &c.prior, c.Bytes
+	for s := range seen { // whether any was sent is all conn_state asks
+		if p.data[s] {
+			seen[s]++
+		}
+	}
+	c.ConnState = c.zeek.connState(c.History, seen)
+	// Zeek's sequence-space bytes cover the connection: those of the
+	// records before a Resumed one are taken off.
+	c.ZeekBytes = [2]uint64{less(c.zeek.bytes(Client, c.Bytes), p.zeekBytes[Client]), less(c.zeek.bytes(Server, c.Bytes), p.zeekBytes[Server])}
 }
+
+// less is a-b, or 0 if b > a.
+func less(a, b uint64) uint64 { return a - min(a, b) }
 
 // verdict sums the connection up. Precedence: a connection that began
 // before the capture is partial whatever followed; then the handshake
 // decides refused / no-answer / incomplete; then the teardown decides.
 func (c *Conn) verdict() Verdict {
-	h := &c.Handshake
+	_, synack, ack := c.stages()
 	switch {
 	case c.Proto == UDP:
 		return UDPFlow
 	case c.Partial:
 		return Partial
-	case !h.SYNACK:
-		if c.RSTs[Server] > 0 {
+	case !synack:
+		if c.RSTs[Server] > 0 || c.prior.rst[Server] {
 			return Refused
 		}
-		if c.Packets[Server] == 0 {
+		if c.Packets[Server] == 0 && !c.prior.sent[Server] {
 			return NoAnswer
 		}
 		return Incomplete
-	case !h.ACK:
+	case !ack:
 		return Incomplete
 	case c.finsBefore:
 		return Complete
-	case c.RSTs[Client]+c.RSTs[Server] > 0:
+	case c.reset():
 		return Reset
 	}
 	return Open
@@ -411,6 +476,7 @@ func (c *Conn) timeHandshake(seg *Segment, side Side, t time.Time, n Note) (back
 // means.
 func (c *Conn) meaning(seg *Segment, side Side, t time.Time) Note {
 	f, h, peer := seg.Flags, &c.Handshake, side.Other()
+	sawSYN, sawSYNACK, sawACK := c.stages()
 	var n Note
 	switch {
 	case f&RST != 0:
@@ -432,7 +498,7 @@ func (c *Conn) meaning(seg *Segment, side Side, t time.Time) Note {
 			break
 		}
 		h.SYNCount++
-		if h.SYN {
+		if sawSYN {
 			n = NoteSYNRetransmit
 			break
 		}
@@ -440,7 +506,7 @@ func (c *Conn) meaning(seg *Segment, side Side, t time.Time) Note {
 	case f&SYN != 0: // SYN-ACK
 		if side == Client { // simultaneous open: both sides answer SYN-ACK
 			n = NoteSimultaneousOpen
-			if h.SYNACK && !h.ACK {
+			if sawSYNACK && !sawACK {
 				// It acknowledges the server's SYN: the open is done.
 				h.ACK = true
 				h.dated(&h.ACKTime, t)
@@ -449,13 +515,13 @@ func (c *Conn) meaning(seg *Segment, side Side, t time.Time) Note {
 			break
 		}
 		h.SYNACKCount++
-		if h.SYNACK {
+		if sawSYNACK {
 			n = NoteSYNACKRetransmit
 			break
 		}
 		h.dated(&h.SYNACKTime, t)
 		h.SYNACK, n = true, NoteHandshake2
-	case f&ACK != 0 && side == Client && h.SYNACK && !h.ACK:
+	case f&ACK != 0 && side == Client && sawSYNACK && !sawACK:
 		h.dated(&h.ACKTime, t)
 		h.ACK, n = true, NoteHandshakeDone
 	}
@@ -464,7 +530,7 @@ func (c *Conn) meaning(seg *Segment, side Side, t time.Time) Note {
 		if f&SYN != 0 {
 			n |= NoteDataOnSYN
 		}
-		if c.FINs[peer] > 0 && c.FINs[side] == 0 {
+		if c.marks[peer].haveFIN && !c.marks[side].haveFIN {
 			n |= NoteHalfClose
 			c.HalfClosed = true
 		}
@@ -476,7 +542,7 @@ func (c *Conn) meaning(seg *Segment, side Side, t time.Time) Note {
 		c.ECN = true
 	}
 	if f&FIN != 0 {
-		if c.FINs[side] == 0 {
+		if !c.marks[side].haveFIN {
 			// The FIN occupies the sequence number after the data
 			// it carries (RFC 9293 §3.4).
 			m := &c.marks[side]
@@ -491,7 +557,7 @@ func (c *Conn) meaning(seg *Segment, side Side, t time.Time) Note {
 		}
 		c.FINs[side]++
 	}
-	if f&(ACK|RST) == ACK && c.FINs[peer] > 0 && !c.finAcked[peer] && c.marks[peer].fin.LessThan(seg.Ack) {
+	if f&(ACK|RST) == ACK && c.marks[peer].haveFIN && !c.finAcked[peer] && c.marks[peer].fin.LessThan(seg.Ack) {
 		c.finAcked[peer] = true
 		if c.finAcked[side] {
 			n |= NoteClosed
@@ -502,7 +568,7 @@ func (c *Conn) meaning(seg *Segment, side Side, t time.Time) Note {
 	if n == 0 && f&ACK != 0 {
 		n = NoteAck
 	}
-	if f&RST == 0 && c.FINs[Client] > 0 && c.FINs[Server] > 0 && c.RSTs[Client]+c.RSTs[Server] == 0 {
+	if f&RST == 0 && c.marks[Client].haveFIN && c.marks[Server].haveFIN && !c.reset() {
 		c.finsBefore = true
 	}
 	return n

@@ -22,10 +22,13 @@ type Frame struct {
 }
 
 // Sink receives connections from the decoder once they are finished:
-// replaced by a new connection on the same 4-tuple, idle past their
-// timeout, or flushed at the end of the capture. A Conn is final when it
-// is handed over, its summing-up (Verdict, ConnState, History, ZeekBytes)
-// included; the decoder does not touch it afterwards.
+// over (both FINs acknowledged, or a RST), replaced by a new connection
+// on the same 4-tuple, idle past their timeout, handed over early at the
+// MaxConns cap, or flushed at the end of the capture. A Conn is final
+// when it is handed over, its summing-up (Verdict, ConnState, History,
+// ZeekBytes) included; the decoder does not touch it afterwards. A
+// segment that comes later for a connection handed over before its end
+// goes to a record of its own with the same ID (Conn.Resumed).
 type Sink interface {
 	Conn(c *Conn)
 }
@@ -49,12 +52,15 @@ type Config struct {
 	// MaxEvents is the number of events kept per connection: 0 means
 	// DefaultMaxEvents, a negative value means no limit.
 	MaxEvents int
-	// ClosedTimeout is how long, in capture time, a closed connection (FINs
-	// both ways, or a RST) is kept for late segments before it is handed
-	// to the sink. 0 means 10 s (Zeek waits 5 s, tcp_close_delay): long
-	// enough for the last ACK and a retransmitted FIN, short enough that
-	// memory follows the connections open at once. A segment later than
-	// that starts a new, partial connection.
+	// ClosedTimeout is how long, in capture time, a connection that is
+	// over (both FINs acknowledged, or a RST) is remembered for late
+	// segments. It is handed to the sink at once, and what stays is a
+	// tombstone (see tomb): a segment within ClosedTimeout of the last
+	// goes to a Resumed record of it. A connection both of whose sides
+	// sent a FIN, one not yet acknowledged, is kept that long for the
+	// last ACK. 0 means 10 s (Zeek waits 5 s, tcp_close_delay): long
+	// enough for the last ACK and a retransmitted FIN. A segment later
+	// than that starts a new, partial connection.
 	ClosedTimeout time.Duration
 	// HandshakeTimeout applies to connections whose handshake did not
 	// complete. 0 means 3 minutes: Linux gives up on a SYN after about
@@ -64,7 +70,10 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxConns caps the connections held at once: past it, the least
 	// recently active quarter is handed over early (and counted), so that
-	// a SYN flood from a million sources cannot exhaust memory. 0 means
+	// a SYN flood from a million sources cannot exhaust memory. Each
+	// keeps a tombstone, so that one still active goes on as Resumed
+	// records of the same ID rather than as new, partial connections;
+	// twice MaxConns tombstones are kept at most (see maxTombs). 0 means
 	// DefaultMaxConns, a negative value no cap.
 	MaxConns int
 	// Recycle lets the decoder reuse a Conn once the sink has returned
@@ -96,12 +105,17 @@ type Totals struct {
 	// is, but the frame is counted here and not as TCP or UDP.
 	Malformed uint64
 	// Connections counts connections handed to the sink, Evicted those of
-	// them handed over because they were idle past their timeout.
+	// them handed over because they were idle past their timeout (not
+	// those handed over when they were over: see Config.ClosedTimeout).
 	Connections uint64
 	Evicted     uint64
 	// Shed counts connections handed over early because MaxConns
 	// connections were held at once.
-	Shed      uint64
+	Shed uint64
+	// Resumed counts records that go on with a connection handed over
+	// before (Conn.Resumed): Connections does not count them again, and
+	// ByVerdict counts each connection once, by its latest record.
+	Resumed   uint64
 	ByVerdict [NumVerdicts]uint64
 }
 
@@ -152,6 +166,11 @@ type Decoder struct {
 	// the heads only, and so does shedding at the cap.
 	lists    [numClasses]list[Conn, *Conn]
 	timeouts [numClasses]time.Duration
+	// tombs holds tombstones of connections handed over before their
+	// last segment (see tomb), tombLists them by list, as lists does.
+	tombs     map[connKey]*tomb
+	tombLists [numTombLists]list[tomb, *tomb]
+	freeTombs []*tomb
 }
 
 // Timeout classes: which of Config's timeouts applies to a connection.
@@ -180,7 +199,7 @@ func New(cfg Config, sink Sink) *Decoder {
 	if cfg.MaxConns == 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
-	d := &Decoder{cfg: cfg, sink: sink, own: NewParser(), conns: make(map[connKey]*Conn)}
+	d := &Decoder{cfg: cfg, sink: sink, own: NewParser(), conns: make(map[connKey]*Conn), tombs: make(map[connKey]*tomb)}
 	d.timeouts = [numClasses]time.Duration{cfg.ClosedTimeout, cfg.HandshakeTimeout, cfg.IdleTimeout}
 	d.clock.maxStep = max(cfg.ClosedTimeout, cfg.HandshakeTimeout, cfg.IdleTimeout, sweepEvery)
 	return d
@@ -257,6 +276,10 @@ func (d *Decoder) Apply(pf *Parsed) error {
 		c = nil
 	}
 	if c == nil {
+		var tb *tomb
+		if len(d.tombs) > 0 {
+			tb = d.unearth(key, seg, pf.time, taken, proto)
+		}
 		if d.cfg.MaxConns > 0 && len(d.conns) >= d.cfg.MaxConns {
 			if d.totals.Shed == 0 {
 				warning = errors.Join(warning, fmt.Errorf("frame %d: %d connections held at once: the least recently active are handed over early (--max-conns)",
@@ -264,10 +287,16 @@ func (d *Decoder) Apply(pf *Parsed) error {
 			}
 			d.shed()
 		}
-		c = d.open(seg, pf.time, proto)
+		if tb != nil {
+			c = d.resume(tb, pf.time)
+			d.freeTombs = append(d.freeTombs, tb)
+		} else {
+			c = d.open(seg, pf.time, proto)
+		}
 		c.key = key
 		d.conns[key] = c
 	}
+	wasOver := c.over()
 	ev := c.add(seg, pf.time, pf.number, !d.cfg.DropEvents || d.cfg.OnEvent != nil)
 	d.touch(c)
 	if !taken {
@@ -283,6 +312,11 @@ func (d *Decoder) Apply(pf *Parsed) error {
 	if d.cfg.OnEvent != nil {
 		c.sumUp(&d.histories) // the callback may print or select on the summing-up
 		d.cfg.OnEvent(c, ev)
+	}
+	if !wasOver && c.over() {
+		// Handed over now, so that memory follows the connections open;
+		// a tombstone catches what comes late.
+		d.handOver(c, tombClosed)
 	}
 	return warning
 }
@@ -315,9 +349,10 @@ func (d *Decoder) classify(pf *Parsed) (proto Proto, follow bool, warning error)
 }
 
 // shed hands over the least recently active quarter of the connections
-// held, in ID order. The least recently active are at the heads of the
-// lists: it takes them from there, the oldest head first, and never
-// sorts the table.
+// held, the least recently active first, keeping a tombstone of each so
+// that they go on if they are still active (see tomb). The least recently
+// active are at the heads of the lists: it takes them from there, the
+// oldest head first, and never sorts the table.
 func (d *Decoder) shed() {
 	all := d.expired[:0]
 	for range max(len(d.conns)/4, 1) {
@@ -333,7 +368,10 @@ func (d *Decoder) shed() {
 		d.unlist(oldest)
 		all = append(all, oldest)
 	}
-	d.emitInOrder(all, &d.totals.Shed)
+	for _, c := range all { // oldest first, so that tombstones are in order too
+		d.totals.Shed++
+		d.handOver(c, class(c)) // the list it was in
+	}
 	clear(all)
 	d.expired = all[:0]
 }
@@ -354,7 +392,7 @@ func class(c *Conn) int8 {
 	switch {
 	case c.closed():
 		return classClosed
-	case !c.Established():
+	case !c.established():
 		return classHandshake
 	}
 	return classIdle
@@ -388,7 +426,7 @@ func startsNew(c *Conn, seg *Segment) bool {
 	if seg.Flags&(SYN|ACK|RST) != SYN {
 		return false
 	}
-	if c.closed() || !c.Handshake.SYN {
+	if syn, _, _ := c.stages(); c.closed() || !syn {
 		return true
 	}
 	return seg.Src == c.Client && seg.Seq != c.marks[Client].isn
@@ -396,15 +434,7 @@ func startsNew(c *Conn, seg *Segment) bool {
 
 func (d *Decoder) open(seg *Segment, t time.Time, proto Proto) *Conn {
 	d.nextID++
-	var c *Conn
-	if n := len(d.free); n > 0 {
-		c, d.free = d.free[n-1], d.free[:n-1]
-		events := c.Events[:0]
-		*c = Conn{Events: events}
-	} else {
-		c = new(Conn)
-	}
-	c.class = noList
+	c := d.fresh()
 	c.ID, c.Proto, c.FirstSeen, c.LastSeen, c.ClosedBy = d.nextID, proto, t, t, NoSide
 	if seg.Flags&(SYN|ACK) == SYN || proto == UDP {
 		c.Client, c.Server = seg.Src, seg.Dst
@@ -418,16 +448,44 @@ func (d *Decoder) open(seg *Segment, t time.Time, proto Proto) *Conn {
 	return c
 }
 
-// emit sums c up, hands it to the sink and forgets it.
-func (d *Decoder) emit(c *Conn) {
+// fresh returns an empty record, one handed over before if the decoder
+// recycles them.
+func (d *Decoder) fresh() *Conn {
+	var c *Conn
+	if n := len(d.free); n > 0 {
+		c, d.free = d.free[n-1], d.free[:n-1]
+		events := c.Events[:0]
+		*c = Conn{Events: events}
+	} else {
+		c = new(Conn)
+	}
+	c.class = noList
+	return c
+}
+
+// emit hands c over for good.
+func (d *Decoder) emit(c *Conn) { d.handOver(c, noList) }
+
+// handOver sums c up, hands it to the sink and forgets it, keeping a
+// tombstone of it in tombList unless that is noList. A Resumed record is
+// not counted as a connection again: its verdict replaces its prior one.
+func (d *Decoder) handOver(c *Conn, tombList int8) {
 	delete(d.conns, c.key)
 	d.unlist(c)
 	if d.clock.prevConn == c {
 		d.clock.prevConn = nil
 	}
 	c.sumUp(&d.histories)
-	d.totals.Connections++
+	if c.Resumed {
+		d.totals.Resumed++
+		d.totals.ByVerdict[c.PriorVerdict]--
+	} else {
+		d.totals.Connections++
+	}
 	d.totals.ByVerdict[c.Verdict]++
+	if tombList != noList {
+		d.bury(c, tombList)
+	}
 	d.sink.Conn(c)
 	if d.cfg.Recycle {
 		d.free = append(d.free, c)
@@ -451,6 +509,7 @@ func (d *Decoder) sweep() {
 	d.emitInOrder(expired, &d.totals.Evicted)
 	clear(expired)
 	d.expired = expired[:0]
+	d.sweepTombs()
 }
 
 // Flush hands every connection still open to the sink, in ID order. Call it

@@ -6,9 +6,9 @@ package decode
 // show, only a base guessed from the first segment.
 func (c *Conn) ISN(s Side) (isn uint32, ok bool) {
 	m := &c.marks[s]
-	seen := c.Handshake.SYN
+	seen, synack, _ := c.stages()
 	if s == Server {
-		seen = c.Handshake.SYNACK
+		seen = synack
 	}
 	return uint32(m.isn), m.haveISN && seen
 }

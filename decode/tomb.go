@@ -1,0 +1,268 @@
+package decode
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"time"
+)
+
+// tomb is what the decoder keeps of a connection it handed over before
+// the connection's last segment, so that a segment that comes later is
+// attributed to it and not taken for a new, partial connection: a
+// connection handed over when it closed (both FINs acknowledged, or a
+// RST), which a retransmitted FIN, a last ACK or a RST may follow, and one
+// handed over early at the MaxConns cap, which goes on.
+//
+// It holds the connection's identity (key, ID, roles) and what the
+// analysers need to go on: the sequence numbers of its ISNs and FINs,
+// tshark's, Zeek's and RFC 9293's state, the handshake stages and resets
+// its verdict needs, and the summing-up the record said. It leaves out
+// what is large and belongs to the record handed over: events, options,
+// counters, history, round-trip timing. A segment for it opens a
+// Resumed record (see Conn.Resumed) with the same ID.
+//
+// A tombstone lasts as long as its connection would have stayed in the
+// table, idle: the timeout of its class from its last segment (for one
+// closed, ClosedTimeout from the close). At most maxTombs times MaxConns
+// are kept: past that, those of closed connections are forgotten first,
+// then the least recently active, and a segment for one of those starts a
+// connection of its own, as it would without tombstones.
+type tomb struct {
+	links     links[tomb]
+	list      int8 // which of the decoder's tomb lists holds it
+	proto     Proto
+	partial   bool
+	closedBy  Side
+	verdict   Verdict
+	connState ConnState
+	// clientFirst says that the client is the first half of key, and is4
+	// that its addresses are IPv4 (key halves map IPv4 into IPv6).
+	clientFirst, is4 bool
+	// The analysers' state that goes on (see resume).
+	ecn, finsBefore bool
+	finAcked        [2]bool
+	rfc             rfcMachine
+	key             connKey
+	marks           [2]seqMarks
+	zeek            [2]zeekKept
+	tshark          [2]tsharkKept
+	id              uint64
+	active          time.Duration // when last active (sweepClock.activity)
+	prior           carried
+}
+
+// zeekKept is what a tombstone keeps of a Zeek endpoint: its states, for
+// conn_state; the kinds of packet its history has had, so that a letter
+// is not written twice; its sequence numbers, for orig_bytes and
+// resp_bytes and retransmissions.
+type zeekKept struct {
+	state, prev               zeekState
+	histSeen                  uint8
+	inited, fin               bool
+	startSeq, lastSeq, ackSeq Seq
+	lastSYN, lastFIN, lastRST uint32
+}
+
+// tsharkKept is what a tombstone keeps of tshark's flow state for the
+// segments one side sends: enough to call a late segment a retransmission,
+// a spurious one or a duplicate ACK.
+type tsharkKept struct {
+	nextSeq, lastAck                  Seq
+	window                            uint16
+	haveNext, haveLastAck, haveWindow bool
+}
+
+func (t *tomb) linksOf() *links[tomb] { return &t.links }
+
+// maxTombs is how many tombstones are kept per connection of the cap
+// (MaxConns). A tombstone takes a fifth of a record's memory or less, so
+// twice the cap adds less than half to what the records hold, and
+// connections handed over at the cap keep their identity with up to three
+// times the cap open at once.
+const maxTombs = 2
+
+// Tombstone lists: one per timeout class for connections handed over at
+// the cap, ordered by their last activity, and one for connections handed
+// over when they closed, ordered by their close.
+const (
+	tombClosed   = numClasses
+	numTombLists = numClasses + 1
+)
+
+// bury keeps a tombstone of c, just handed over, in list.
+func (d *Decoder) bury(c *Conn, list int8) {
+	if d.cfg.MaxConns > 0 && len(d.tombs) >= maxTombs*d.cfg.MaxConns {
+		d.forget(d.oldestTomb())
+	}
+	var t *tomb
+	if n := len(d.freeTombs); n > 0 {
+		t, d.freeTombs = d.freeTombs[n-1], d.freeTombs[:n-1]
+	} else {
+		t = new(tomb)
+	}
+	syn, synack, ack := c.stages()
+	p := &c.prior
+	*t = tomb{
+		list: list, proto: c.Proto, partial: c.Partial, closedBy: c.ClosedBy,
+		verdict: c.Verdict, connState: c.ConnState,
+		clientFirst: [18]byte(c.key[:18]) == endpointKey(c.Client), is4: c.Client.Addr().Is4(),
+		ecn: c.ECN, finsBefore: c.finsBefore, finAcked: c.finAcked, rfc: c.rfc,
+		key: c.key, marks: c.marks, id: c.ID, active: c.active,
+		prior: carried{
+			syn: syn, synack: synack, ack: ack,
+			rst:  [2]bool{c.RSTs[Client] > 0 || p.rst[Client], c.RSTs[Server] > 0 || p.rst[Server]},
+			sent: [2]bool{c.Packets[Client] > 0 || p.sent[Client], c.Packets[Server] > 0 || p.sent[Server]},
+			ws:   c.windowScaling(),
+			data: [2]bool{c.Bytes[Client] > 0 || p.data[Client], c.Bytes[Server] > 0 || p.data[Server]},
+		},
+	}
+	if c.Proto == TCP { // a UDP flow's are its records' own
+		t.prior.zeekBytes = [2]uint64{c.ZeekBytes[Client] + p.zeekBytes[Client], c.ZeekBytes[Server] + p.zeekBytes[Server]}
+	}
+	for s := range 2 {
+		e, f := &c.zeek.ep[s], &c.tshark.flow[s]
+		t.zeek[s] = zeekKept{e.state, e.prev, e.histSeen, e.inited, e.fins > 0, e.startSeq, e.lastSeq, e.ackSeq, e.lastSYN, e.lastFIN, e.lastRST}
+		t.tshark[s] = tsharkKept{f.nextSeq, f.lastAck, f.window, f.haveNext, f.haveLastAck, f.haveWindow}
+	}
+	d.tombs[c.key] = t
+	d.tombLists[list].pushBack(t)
+}
+
+// oldestTomb is the tombstone to forget first: the oldest of a
+// connection handed over when it was over, which only a late
+// retransmission would need; else the least recently active of those
+// handed over at the cap, which go on if they are still active at all.
+func (d *Decoder) oldestTomb() *tomb {
+	if h := d.tombLists[tombClosed].head; h != nil {
+		return h
+	}
+	var oldest *tomb
+	for i := range d.tombLists {
+		if h := d.tombLists[i].head; h != nil && (oldest == nil || h.active < oldest.active) {
+			oldest = h
+		}
+	}
+	return oldest
+}
+
+// forget drops t.
+func (d *Decoder) forget(t *tomb) {
+	d.exhume(t)
+	d.freeTombs = append(d.freeTombs, t)
+}
+
+// exhume takes t out of the table and its list.
+func (d *Decoder) exhume(t *tomb) {
+	delete(d.tombs, t.key)
+	d.tombLists[t.list].remove(t)
+}
+
+// tombTimeout is how long a tombstone in list lasts, idle.
+func (d *Decoder) tombTimeout(list int8) time.Duration {
+	if list == tombClosed {
+		return d.cfg.ClosedTimeout
+	}
+	return d.timeouts[list]
+}
+
+// sweepTombs forgets the tombstones idle past their timeout.
+func (d *Decoder) sweepTombs() {
+	for i := range d.tombLists {
+		l := &d.tombLists[i]
+		for t := l.head; t != nil && d.clock.activity()-t.active > d.tombTimeout(int8(i)); t = l.head {
+			d.forget(t)
+		}
+	}
+}
+
+// unearth takes the tombstone of key out of the table, if there is one
+// that seg, dated t, goes on with; the caller frees it once resumed. One
+// idle past its timeout by the frame's own date (taken false: see
+// sweepClock), or whose 4-tuple seg opens anew, is forgotten.
+func (d *Decoder) unearth(key connKey, seg *Segment, t time.Time, taken bool, proto Proto) *tomb {
+	tb := d.tombs[key]
+	if tb == nil {
+		return nil
+	}
+	last := d.clock.now.Add(tb.active - d.clock.activity())
+	if !taken && t.Sub(last) > d.tombTimeout(tb.list) || proto == TCP && tb.startsNew(seg) {
+		d.forget(tb)
+		return nil
+	}
+	d.exhume(tb)
+	return tb
+}
+
+// startsNew is startsNew for the connection of t.
+func (t *tomb) startsNew(seg *Segment) bool {
+	if seg.Flags&(SYN|ACK|RST) != SYN {
+		return false
+	}
+	closed := t.marks[Client].haveFIN && t.marks[Server].haveFIN || t.prior.rst != [2]bool{}
+	if closed || !t.prior.syn {
+		return true
+	}
+	client := [18]byte(t.key[18:36])
+	if t.clientFirst {
+		client = [18]byte(t.key[:18])
+	}
+	return seg.srcKey == client && seg.Seq != t.marks[Client].isn
+}
+
+// longAgo dates tshark's last sequence number and ACK of a resumed
+// connection: long enough before its first segment that no timing rule
+// (out-of-order, fast retransmission) counts on them.
+const longAgo = -1 << 62
+
+// resume opens a Resumed record of t's connection, first seen at at.
+func (d *Decoder) resume(t *tomb, at time.Time) *Conn {
+	c := d.fresh()
+	c.ID, c.Proto, c.FirstSeen, c.LastSeen = t.id, t.proto, at, at
+	c.Client, c.Server = t.roles()
+	c.Partial, c.ClosedBy = t.partial, t.closedBy
+	c.Resumed, c.PriorVerdict, c.PriorConnState, c.prior = true, t.verdict, t.connState, t.prior
+	c.ECN, c.finsBefore, c.finAcked, c.rfc, c.marks = t.ecn, t.finsBefore, t.finAcked, t.rfc, t.marks
+	c.zeek.udp = t.proto == UDP
+	for s := range 2 {
+		k, e := &t.zeek[s], &c.zeek.ep[s]
+		e.state, e.prev, e.histSeen, e.inited = k.state, k.prev, k.histSeen, k.inited
+		e.startSeq, e.lastSeq, e.ackSeq = k.startSeq, k.lastSeq, k.ackSeq
+		e.lastSYN, e.lastFIN, e.lastRST = k.lastSYN, k.lastFIN, k.lastRST
+		if k.fin {
+			e.fins = 1
+		}
+		kt, f := &t.tshark[s], &c.tshark.flow[s]
+		f.nextSeq, f.lastAck, f.window = kt.nextSeq, kt.lastAck, kt.window
+		f.haveNext, f.haveLastAck, f.haveWindow = kt.haveNext, kt.haveLastAck, kt.haveWindow
+		f.maxSeqToBeAcked, f.haveMax = kt.nextSeq, kt.haveNext
+		f.nextSeqAt, f.lastAckAt = longAgo, longAgo
+	}
+	return c
+}
+
+// roles are the client and the server of t's connection.
+func (t *tomb) roles() (client, server netip.AddrPort) {
+	a, b := endpointOf(t.key[:18], t.is4), endpointOf(t.key[18:36], t.is4)
+	if t.clientFirst {
+		return a, b
+	}
+	return b, a
+}
+
+// endpointKey is ap as a connection-table key half (see keyHalf).
+func endpointKey(ap netip.AddrPort) [18]byte {
+	var k [18]byte
+	a := ap.Addr().As16()
+	copy(k[:16], a[:])
+	binary.BigEndian.PutUint16(k[16:], ap.Port())
+	return k
+}
+
+// endpointOf is the endpoint of a key half, IPv4 if is4.
+func endpointOf(half []byte, is4 bool) netip.AddrPort {
+	a := netip.AddrFrom16([16]byte(half[:16]))
+	if is4 {
+		a = a.Unmap()
+	}
+	return netip.AddrPortFrom(a, binary.BigEndian.Uint16(half[16:18]))
+}
