@@ -95,18 +95,6 @@ type windowScaling struct {
 	shift [2]uint8 // by the Side that advertises the window
 }
 
-// windowScaling is the connection's window scaling as its SYNs so far set it.
-func (c *Conn) windowScaling() windowScaling {
-	if c.Resumed { // its SYNs were in the record before
-		return c.prior.ws
-	}
-	w := windowScaling{known: c.HasOptions[Client] && c.HasOptions[Server]}
-	if c.Options[Client].HasWScale && c.Options[Server].HasWScale {
-		w.shift = [2]uint8{c.Options[Client].WScale, c.Options[Server].WScale}
-	}
-	return w
-}
-
 // observe applies tshark's rules to a segment sent by side at t (from
 // the connection's FirstSeen) and returns its flags and, for a duplicate
 // ACK, its number. irtt is the connection's initial RTT so far (0 while

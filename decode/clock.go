@@ -50,7 +50,7 @@ type sweepClock struct {
 	// went to (nil if none, or handed over since).
 	prevTaken bool
 	prev      time.Time
-	prevConn  *Conn
+	prevConn  *flow
 	// nowN is now in Unix nanoseconds, where unixNano is exact: usual
 	// moves it alone, and observe brings now up to it.
 	nowN int64
@@ -181,7 +181,7 @@ func (k *sweepClock) bound() {
 
 // lastActive is when, by the clock, c last saw a segment: the clock's
 // time less how long c has been idle on the activity clock.
-func (k *sweepClock) lastActive(c *Conn) time.Time { return k.now.Add(-k.idle(c)) }
+func (k *sweepClock) lastActive(c *flow) time.Time { return k.now.Add(-k.idle(c)) }
 
 // idle is how long c has been idle on the activity clock.
-func (k *sweepClock) idle(c *Conn) time.Duration { return k.activity() - c.active }
+func (k *sweepClock) idle(c *flow) time.Duration { return k.activity() - c.active }

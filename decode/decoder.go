@@ -154,17 +154,19 @@ type Decoder struct {
 	sink      Sink
 	own       *Parser // for Packet
 	parsed    Parsed
-	conns     map[connKey]*Conn
+	conns     map[connKey]*flow
 	nextID    uint64
 	totals    Totals
 	clock     sweepClock
-	free      []*Conn // handed-over connections to reuse (Config.Recycle)
+	free      []*flow // flows to reuse
+	record    *Conn   // the record to reuse (Config.Recycle), or nil
+	live      Conn    // the record Config.OnEvent sees
 	histories histories
-	expired   []*Conn // reused by sweep and shed
+	expired   []*flow // reused by sweep and shed
 	// lists holds the connections by timeout class, each list in the
-	// order they were last active (see sweepClock.activity): a sweep looks at
-	// the heads only, and so does shedding at the cap.
-	lists    [numClasses]list[Conn, *Conn]
+	// order they were last active (see sweepClock.activity): a sweep
+	// looks at the heads only, and so does shedding at the cap.
+	lists    [numClasses]list[flow, *flow]
 	timeouts [numClasses]time.Duration
 	// tombs holds tombstones of connections handed over before their
 	// last segment (see tomb), tombLists them by list, as lists does.
@@ -199,7 +201,7 @@ func New(cfg Config, sink Sink) *Decoder {
 	if cfg.MaxConns == 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
-	d := &Decoder{cfg: cfg, sink: sink, own: NewParser(), conns: make(map[connKey]*Conn), tombs: make(map[connKey]*tomb)}
+	d := &Decoder{cfg: cfg, sink: sink, own: NewParser(), conns: make(map[connKey]*flow), tombs: make(map[connKey]*tomb)}
 	d.timeouts = [numClasses]time.Duration{cfg.ClosedTimeout, cfg.HandshakeTimeout, cfg.IdleTimeout}
 	d.clock.maxStep = max(cfg.ClosedTimeout, cfg.HandshakeTimeout, cfg.IdleTimeout, sweepEvery)
 	return d
@@ -271,7 +273,7 @@ func (d *Decoder) Apply(pf *Parsed) error {
 		d.emit(c)
 		c = nil
 	}
-	if c != nil && proto == TCP && startsNew(c, seg) {
+	if c != nil && proto == TCP && c.startsNew(seg) {
 		d.emit(c)
 		c = nil
 	}
@@ -287,31 +289,34 @@ func (d *Decoder) Apply(pf *Parsed) error {
 			}
 			d.shed()
 		}
+		c = d.fresh()
 		if tb != nil {
-			c = d.resume(tb, pf.time)
+			d.resume(c, tb, pf.time)
 			d.freeTombs = append(d.freeTombs, tb)
 		} else {
-			c = d.open(seg, pf.time, proto)
+			d.nextID++
+			c.start(seg, key, pf.time, proto, d.nextID)
 		}
-		c.key = key
 		d.conns[key] = c
 	}
 	wasOver := c.over()
-	ev := c.add(seg, pf.time, pf.number, !d.cfg.DropEvents || d.cfg.OnEvent != nil)
+	var ev Event
+	c.add(&ev, seg, pf.time, pf.number, !d.cfg.DropEvents || d.cfg.OnEvent != nil)
 	d.touch(c)
 	if !taken {
 		d.clock.prevConn = c
 	}
 	if d.cfg.DropEvents {
-		c.EventsOmitted++
-	} else if d.cfg.MaxEvents < 0 || len(c.Events) < d.cfg.MaxEvents {
-		c.Events = append(c.Events, ev)
+		c.eventsOmitted++
+	} else if cold := c.coldPart(); d.cfg.MaxEvents < 0 || len(cold.events) < d.cfg.MaxEvents {
+		cold.events = append(cold.events, ev)
 	} else {
-		c.EventsOmitted++
+		c.eventsOmitted++
 	}
 	if d.cfg.OnEvent != nil {
-		c.sumUp(&d.histories) // the callback may print or select on the summing-up
-		d.cfg.OnEvent(c, ev)
+		// The callback may print or select on the summing-up.
+		c.record(&d.live, &d.histories)
+		d.cfg.OnEvent(&d.live, ev)
 	}
 	if !wasOver && c.over() {
 		// Handed over now, so that memory follows the connections open;
@@ -356,7 +361,7 @@ func (d *Decoder) classify(pf *Parsed) (proto Proto, follow bool, warning error)
 func (d *Decoder) shed() {
 	all := d.expired[:0]
 	for range max(len(d.conns)/4, 1) {
-		var oldest *Conn
+		var oldest *flow
 		for i := range d.lists {
 			if h := d.lists[i].head; h != nil && (oldest == nil || h.active < oldest.active) {
 				oldest = h
@@ -379,8 +384,8 @@ func (d *Decoder) shed() {
 // emitInOrder hands conns to the sink in ID order, so that the order of
 // hand-over within a sweep or a shedding does not depend on the order
 // they went idle in, counting them in *counter.
-func (d *Decoder) emitInOrder(conns []*Conn, counter *uint64) {
-	slices.SortFunc(conns, func(a, b *Conn) int { return cmp.Compare(a.ID, b.ID) })
+func (d *Decoder) emitInOrder(conns []*flow, counter *uint64) {
+	slices.SortFunc(conns, func(a, b *flow) int { return cmp.Compare(a.id, b.id) })
 	for _, c := range conns {
 		*counter++
 		d.emit(c)
@@ -388,7 +393,7 @@ func (d *Decoder) emitInOrder(conns []*Conn, counter *uint64) {
 }
 
 // class is the timeout class of c.
-func class(c *Conn) int8 {
+func class(c *flow) int8 {
 	switch {
 	case c.closed():
 		return classClosed
@@ -400,7 +405,7 @@ func class(c *Conn) int8 {
 
 // touch stamps c active now on the activity clock and moves it to the
 // tail of its class's list.
-func (d *Decoder) touch(c *Conn) {
+func (d *Decoder) touch(c *flow) {
 	c.active = d.clock.activity()
 	cl := class(c)
 	if c.class == cl && d.lists[cl].tail == c {
@@ -412,7 +417,7 @@ func (d *Decoder) touch(c *Conn) {
 }
 
 // unlist takes c out of its list, if it is in one.
-func (d *Decoder) unlist(c *Conn) {
+func (d *Decoder) unlist(c *flow) {
 	if l := c.class; l != noList {
 		d.lists[l].remove(c)
 		c.class = noList
@@ -422,74 +427,69 @@ func (d *Decoder) unlist(c *Conn) {
 // startsNew reports whether a SYN begins a new connection on the 4-tuple of
 // c (port reuse): c has closed, c never saw its client's SYN, or the SYN
 // carries a different initial sequence number than c's.
-func startsNew(c *Conn, seg *Segment) bool {
+func (c *flow) startsNew(seg *Segment) bool {
 	if seg.Flags&(SYN|ACK|RST) != SYN {
 		return false
 	}
 	if syn, _, _ := c.stages(); c.closed() || !syn {
 		return true
 	}
-	return seg.Src == c.Client && seg.Seq != c.marks[Client].isn
+	return c.sideOf(seg) == Client && seg.Seq != c.marks[Client].isn
 }
 
-func (d *Decoder) open(seg *Segment, t time.Time, proto Proto) *Conn {
-	d.nextID++
-	c := d.fresh()
-	c.ID, c.Proto, c.FirstSeen, c.LastSeen, c.ClosedBy = d.nextID, proto, t, t, NoSide
-	if seg.Flags&(SYN|ACK) == SYN || proto == UDP {
-		c.Client, c.Server = seg.Src, seg.Dst
-	} else {
-		c.Client, c.Server = guessRoles(seg)
-		c.Partial = true
-	}
-	// Zeek marks a connection whose guessed client did not send first.
-	c.zeek.start(proto == UDP, c.Partial && seg.Src != c.Client)
-	c.rfc.start(c.Partial)
-	return c
-}
-
-// fresh returns an empty record, one handed over before if the decoder
-// recycles them.
-func (d *Decoder) fresh() *Conn {
-	var c *Conn
+// fresh returns an empty flow, one used before if there is one.
+func (d *Decoder) fresh() *flow {
+	var c *flow
 	if n := len(d.free); n > 0 {
 		c, d.free = d.free[n-1], d.free[:n-1]
-		events := c.Events[:0]
-		*c = Conn{Events: events}
+		cold := c.cold
+		*c = flow{cold: cold}
+		if cold != nil {
+			events := cold.events[:0]
+			*cold = coldFlow{events: events}
+		}
 	} else {
-		c = new(Conn)
+		c = new(flow)
 	}
 	c.class = noList
 	return c
 }
 
 // emit hands c over for good.
-func (d *Decoder) emit(c *Conn) { d.handOver(c, noList) }
+func (d *Decoder) emit(c *flow) { d.handOver(c, noList) }
 
-// handOver sums c up, hands it to the sink and forgets it, keeping a
-// tombstone of it in tombList unless that is noList. A Resumed record is
-// not counted as a connection again: its verdict replaces its prior one.
-func (d *Decoder) handOver(c *Conn, tombList int8) {
+// handOver hands c's record to the sink and forgets c, keeping a
+// tombstone of it in tombList unless that is noList. A resumed
+// connection is not counted again: its verdict replaces its prior one.
+func (d *Decoder) handOver(c *flow, tombList int8) {
 	delete(d.conns, c.key)
 	d.unlist(c)
 	if d.clock.prevConn == c {
 		d.clock.prevConn = nil
 	}
-	c.sumUp(&d.histories)
-	if c.Resumed {
+	rec := d.record
+	if rec == nil {
+		rec = new(Conn)
+		if d.cfg.Recycle {
+			d.record = rec
+		}
+	}
+	c.record(rec, &d.histories)
+	if c.cold != nil && !d.cfg.Recycle {
+		c.cold.events = nil // the record has them now
+	}
+	if c.resumed {
 		d.totals.Resumed++
-		d.totals.ByVerdict[c.PriorVerdict]--
+		d.totals.ByVerdict[c.priorVerdict]--
 	} else {
 		d.totals.Connections++
 	}
-	d.totals.ByVerdict[c.Verdict]++
+	d.totals.ByVerdict[rec.Verdict]++
 	if tombList != noList {
-		d.bury(c, tombList)
+		d.bury(c, rec, tombList)
 	}
-	d.sink.Conn(c)
-	if d.cfg.Recycle {
-		d.free = append(d.free, c)
-	}
+	d.sink.Conn(rec)
+	d.free = append(d.free, c)
 }
 
 // sweep hands over connections idle past their timeout at the clock's
@@ -515,11 +515,11 @@ func (d *Decoder) sweep() {
 // Flush hands every connection still open to the sink, in ID order. Call it
 // when the capture ends.
 func (d *Decoder) Flush() {
-	rest := make([]*Conn, 0, len(d.conns))
+	rest := make([]*flow, 0, len(d.conns))
 	for _, c := range d.conns {
 		rest = append(rest, c)
 	}
-	slices.SortFunc(rest, func(a, b *Conn) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(rest, func(a, b *flow) int { return cmp.Compare(a.id, b.id) })
 	for _, c := range rest {
 		d.emit(c)
 	}

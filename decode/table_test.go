@@ -59,19 +59,19 @@ func checkTable(t *testing.T, d *Decoder, swept bool) {
 	for i := range d.lists {
 		l := &d.lists[i]
 		count := 0
-		var prev *Conn
+		var prev *flow
 		for c := l.head; c != nil; c = c.links.next {
 			if c.class != int8(i) || class(c) != int8(i) {
-				t.Fatalf("connection %d in list %d, class %d, in its state %d", c.ID, i, c.class, class(c))
+				t.Fatalf("connection %d in list %d, class %d, in its state %d", c.id, i, c.class, class(c))
 			}
 			if d.conns[c.key] != c {
-				t.Fatalf("connection %d listed but not in the table", c.ID)
+				t.Fatalf("connection %d listed but not in the table", c.id)
 			}
 			if prev != nil && prev.active > c.active {
-				t.Fatalf("list %d: connection %d (active %v) before %d (active %v)", i, prev.ID, prev.active, c.ID, c.active)
+				t.Fatalf("list %d: connection %d (active %v) before %d (active %v)", i, prev.id, prev.active, c.id, c.active)
 			}
 			if c.links.prev != prev {
-				t.Fatalf("list %d: connection %d links back to the wrong one", i, c.ID)
+				t.Fatalf("list %d: connection %d links back to the wrong one", i, c.id)
 			}
 			prev = c
 			count++
@@ -80,7 +80,7 @@ func checkTable(t *testing.T, d *Decoder, swept bool) {
 			t.Fatalf("list %d: %d counted, %d recorded, tail right %v", i, count, l.n, l.tail == prev)
 		}
 		if h := l.head; swept && h != nil && d.clock.idle(h) > d.timeouts[i] {
-			t.Fatalf("list %d: connection %d idle %v past %v after a sweep", i, h.ID, d.clock.idle(h), d.timeouts[i])
+			t.Fatalf("list %d: connection %d idle %v past %v after a sweep", i, h.id, d.clock.idle(h), d.timeouts[i])
 		}
 		n += count
 	}

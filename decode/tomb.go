@@ -89,8 +89,8 @@ const (
 	numTombLists = numClasses + 1
 )
 
-// bury keeps a tombstone of c, just handed over, in list.
-func (d *Decoder) bury(c *Conn, list int8) {
+// bury keeps a tombstone in list of c, just handed over as rec.
+func (d *Decoder) bury(c *flow, rec *Conn, list int8) {
 	if d.cfg.MaxConns > 0 && len(d.tombs) >= maxTombs*d.cfg.MaxConns {
 		d.forget(d.oldestTomb())
 	}
@@ -101,23 +101,22 @@ func (d *Decoder) bury(c *Conn, list int8) {
 		t = new(tomb)
 	}
 	syn, synack, ack := c.stages()
-	p := &c.prior
+	p := c.before()
 	*t = tomb{
-		list: list, proto: c.Proto, partial: c.Partial, closedBy: c.ClosedBy,
-		verdict: c.Verdict, connState: c.ConnState,
-		clientFirst: [18]byte(c.key[:18]) == endpointKey(c.Client), is4: c.Client.Addr().Is4(),
-		ecn: c.ECN, finsBefore: c.finsBefore, finAcked: c.finAcked, rfc: c.rfc,
-		key: c.key, marks: c.marks, id: c.ID, active: c.active,
+		list: list, proto: c.proto, partial: c.partial, closedBy: c.closedBy,
+		verdict: rec.Verdict, connState: rec.ConnState, clientFirst: c.clientFirst, is4: c.is4,
+		ecn: c.ecn, finsBefore: c.finsBefore, finAcked: c.finAcked, rfc: c.rfc,
+		key: c.key, marks: c.marks, id: c.id, active: c.active,
 		prior: carried{
 			syn: syn, synack: synack, ack: ack,
-			rst:  [2]bool{c.RSTs[Client] > 0 || p.rst[Client], c.RSTs[Server] > 0 || p.rst[Server]},
-			sent: [2]bool{c.Packets[Client] > 0 || p.sent[Client], c.Packets[Server] > 0 || p.sent[Server]},
-			ws:   c.windowScaling(),
-			data: [2]bool{c.Bytes[Client] > 0 || p.data[Client], c.Bytes[Server] > 0 || p.data[Server]},
+			rst:  [2]bool{c.rsts[Client] > 0 || p.rst[Client], c.rsts[Server] > 0 || p.rst[Server]},
+			sent: [2]bool{c.packets[Client] > 0 || p.sent[Client], c.packets[Server] > 0 || p.sent[Server]},
+			ws:   c.ws,
+			data: [2]bool{c.bytes[Client] > 0 || p.data[Client], c.bytes[Server] > 0 || p.data[Server]},
 		},
 	}
-	if c.Proto == TCP { // a UDP flow's are its records' own
-		t.prior.zeekBytes = [2]uint64{c.ZeekBytes[Client] + p.zeekBytes[Client], c.ZeekBytes[Server] + p.zeekBytes[Server]}
+	if c.proto == TCP { // a UDP flow's are its records' own
+		t.prior.zeekBytes = [2]uint64{rec.ZeekBytes[Client] + p.zeekBytes[Client], rec.ZeekBytes[Server] + p.zeekBytes[Server]}
 	}
 	for s := range 2 {
 		e, f := &c.zeek.ep[s], &c.tshark.flow[s]
@@ -214,14 +213,13 @@ func (t *tomb) startsNew(seg *Segment) bool {
 // (out-of-order, fast retransmission) counts on them.
 const longAgo = -1 << 62
 
-// resume opens a Resumed record of t's connection, first seen at at.
-func (d *Decoder) resume(t *tomb, at time.Time) *Conn {
-	c := d.fresh()
-	c.ID, c.Proto, c.FirstSeen, c.LastSeen = t.id, t.proto, at, at
-	c.Client, c.Server = t.roles()
-	c.Partial, c.ClosedBy = t.partial, t.closedBy
-	c.Resumed, c.PriorVerdict, c.PriorConnState, c.prior = true, t.verdict, t.connState, t.prior
-	c.ECN, c.finsBefore, c.finAcked, c.rfc, c.marks = t.ecn, t.finsBefore, t.finAcked, t.rfc, t.marks
+// resume makes c, fresh, go on with t's connection, from a segment at at.
+func (d *Decoder) resume(c *flow, t *tomb, at time.Time) {
+	c.key, c.id, c.proto, c.firstSeen = t.key, t.id, t.proto, at
+	c.clientFirst, c.is4, c.partial, c.closedBy = t.clientFirst, t.is4, t.partial, t.closedBy
+	c.resumed, c.priorVerdict, c.priorConnState, c.ws = true, t.verdict, t.connState, t.prior.ws
+	c.coldPart().prior = t.prior
+	c.ecn, c.finsBefore, c.finAcked, c.rfc, c.marks = t.ecn, t.finsBefore, t.finAcked, t.rfc, t.marks
 	c.zeek.udp = t.proto == UDP
 	for s := range 2 {
 		k, e := &t.zeek[s], &c.zeek.ep[s]
@@ -237,25 +235,6 @@ func (d *Decoder) resume(t *tomb, at time.Time) *Conn {
 		f.maxSeqToBeAcked, f.haveMax = kt.nextSeq, kt.haveNext
 		f.nextSeqAt, f.lastAckAt = longAgo, longAgo
 	}
-	return c
-}
-
-// roles are the client and the server of t's connection.
-func (t *tomb) roles() (client, server netip.AddrPort) {
-	a, b := endpointOf(t.key[:18], t.is4), endpointOf(t.key[18:36], t.is4)
-	if t.clientFirst {
-		return a, b
-	}
-	return b, a
-}
-
-// endpointKey is ap as a connection-table key half (see keyHalf).
-func endpointKey(ap netip.AddrPort) [18]byte {
-	var k [18]byte
-	a := ap.Addr().As16()
-	copy(k[:16], a[:])
-	binary.BigEndian.PutUint16(k[16:], ap.Port())
-	return k
 }
 
 // endpointOf is the endpoint of a key half, IPv4 if is4.

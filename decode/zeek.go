@@ -84,13 +84,13 @@ const maxHistory = 64
 const tooLargeSeqDelta = 1 << 20
 
 type zeekEndpoint struct {
-	state, prev                      zeekState
-	histSeen                         uint8
-	inited                           bool
-	startSeq, lastSeq, ackSeq        Seq
-	fins                             uint32
-	lastSYN, lastFIN, lastRST        uint32
-	rxmit, rxmitNext, win0, win0Next uint32
+	state, prev               zeekState
+	histSeen                  uint8
+	inited                    bool
+	startSeq, lastSeq, ackSeq Seq
+	fins                      uint32
+	lastSYN, lastFIN, lastRST uint32
+	rxmit, win0               uint32
 }
 
 // zeekConn is Zeek's model of one connection: an endpoint machine per
@@ -129,14 +129,16 @@ func (z *zeekConn) check(side Side, mask uint8, code byte) bool {
 	return false
 }
 
-// scaled adds code at the 1st, 10th, 100th… occurrence.
-func (z *zeekConn) scaled(side Side, code byte, count, next *uint32) {
-	if *next == 0 {
-		*next = 1
+// scaled adds code at the 1st, 10th, 100th… occurrence (Zeek's
+// ScaledHistoryEntry): when count is a power of 10.
+func (z *zeekConn) scaled(side Side, code byte, count *uint32) {
+	*count++
+	n := *count
+	for n%10 == 0 {
+		n /= 10
 	}
-	if *count++; *count == *next {
+	if n == 1 {
 		z.add(side, code)
-		*next *= 10
 	}
 }
 
@@ -179,7 +181,7 @@ func (z *zeekConn) observe(seg *Segment, side Side) {
 	rel := seq.Sub(e.startSeq)
 	z.history1(side, f, rel, ln)
 	if seg.Window == 0 && f&RST == 0 && p.state != zClosed && e.state != zReset {
-		z.scaled(side, 'W', &e.win0, &e.win0Next)
+		z.scaled(side, 'W', &e.win0)
 	}
 	if f&ACK != 0 {
 		switch {
@@ -199,7 +201,7 @@ func (z *zeekConn) observe(seg *Segment, side Side) {
 	case e.lastSeq.LessThan(last):
 		e.lastSeq = last
 	case ln > 0:
-		z.scaled(side, 'T', &e.rxmit, &e.rxmitNext)
+		z.scaled(side, 'T', &e.rxmit)
 	}
 	z.stateMachine(e, p, side, f, ln)
 }
