@@ -58,9 +58,17 @@ func (a Anomaly) Index() int {
 func (a Anomaly) String() string { return joinBits(uint64(a), anomalyNames[:]) }
 
 // tsharkFlows is tshark's analysis state for both directions of a
-// connection, indexed by the sending Side.
+// connection, indexed by the sending Side. The dates are apart from the
+// rest, which then packs without padding.
 type tsharkFlows struct {
-	flow [2]flowState
+	flow  [2]flowState
+	dates [2]flowDates
+}
+
+// flowDates date a flowState's nextSeq and lastAck, from the connection's
+// firstSeen.
+type flowDates struct {
+	nextSeq, lastAck time.Duration
 }
 
 // flowState is tshark's per-direction analysis state (tcp_analyze_seq_info
@@ -68,14 +76,11 @@ type tsharkFlows struct {
 type flowState struct {
 	nextSeq, maxSeqToBeAcked, lastAck Seq
 	haveNext, haveMax, haveLastAck    bool
-	// nextSeqAt and lastAckAt date nextSeq and lastAck, from the
-	// connection's FirstSeen.
-	nextSeqAt, lastAckAt time.Duration
-	window               uint16 // raw, as last advertised
-	haveWindow           bool
-	lastWasSYN           bool // the window above is a SYN's, never scaled
-	dupAcks              uint32
-	lastFlags            Anomaly
+	window                            uint16 // raw, as last advertised
+	haveWindow                        bool
+	lastWasSYN                        bool // the window above is a SYN's, never scaled
+	dupAcks                           uint32
+	lastFlags                         Anomaly
 }
 
 // oooThreshold is tshark's default out-of-order threshold before the
@@ -101,6 +106,7 @@ type windowScaling struct {
 // unknown).
 func (ts *tsharkFlows) observe(seg *Segment, side Side, t, irtt time.Duration, ws windowScaling) (Anomaly, uint32) {
 	fwd, rev := &ts.flow[side], &ts.flow[side.Other()]
+	fwdAt, revAt := &ts.dates[side], &ts.dates[side.Other()]
 	f := seg.Flags
 	seq, ack, win := seg.Seq, seg.Ack, seg.Window
 	seglen := uint32(seg.Len)
@@ -167,7 +173,7 @@ func (ts *tsharkFlows) observe(seg *Segment, side Side, t, irtt time.Duration, w
 	}
 
 	if seglen > 0 || f&(SYN|FIN) != 0 {
-		a |= retransmissionKind(fwd, rev, seg, a, t, irtt)
+		a |= retransmissionKind(fwd, rev, fwdAt, revAt, seg, a, t, irtt)
 	}
 
 	next := seq.Add(seglen)
@@ -176,20 +182,20 @@ func (ts *tsharkFlows) observe(seg *Segment, side Side, t, irtt time.Duration, w
 	}
 	probe := a&ZeroWindowProbe != 0
 	if (!fwd.haveNext || fwd.nextSeq.LessThan(next)) && !probe {
-		fwd.nextSeq, fwd.haveNext, fwd.nextSeqAt = next, true, t
+		fwd.nextSeq, fwd.haveNext, fwdAt.nextSeq = next, true, t
 	}
 	if (!fwd.haveMax || seq == fwd.maxSeqToBeAcked) && !probe {
 		fwd.maxSeqToBeAcked, fwd.haveMax = fwd.nextSeq, true
 	}
 	fwd.window, fwd.haveWindow, fwd.lastWasSYN = win, true, f&SYN != 0
-	fwd.lastAck, fwd.haveLastAck, fwd.lastAckAt = ack, true, t
+	fwd.lastAck, fwd.haveLastAck, fwdAt.lastAck = ack, true, t
 	fwd.lastFlags = a
 	return a, dup
 }
 
 // retransmissionKind tells a segment that does not advance the sequence
 // number apart: spurious, fast, out-of-order, or plain retransmission.
-func retransmissionKind(fwd, rev *flowState, seg *Segment, a Anomaly, t, irtt time.Duration) Anomaly {
+func retransmissionKind(fwd, rev *flowState, fwdAt, revAt *flowDates, seg *Segment, a Anomaly, t, irtt time.Duration) Anomaly {
 	if a&KeepAlive != 0 {
 		return 0
 	}
@@ -206,7 +212,7 @@ func retransmissionKind(fwd, rev *flowState, seg *Segment, a Anomaly, t, irtt ti
 	if !notAdvanced {
 		return 0
 	}
-	if rev.dupAcks >= 2 && rev.lastAck == seq && t-rev.lastAckAt < fastRetransmitWindow {
+	if rev.dupAcks >= 2 && rev.lastAck == seq && t-revAt.lastAck < fastRetransmitWindow {
 		// tshark marks a fast retransmission as a retransmission too.
 		return FastRetransmission | Retransmission
 	}
@@ -220,7 +226,7 @@ func retransmissionKind(fwd, rev *flowState, seg *Segment, a Anomaly, t, irtt ti
 	if f&(SYN|FIN) != 0 {
 		end = end.Add(1)
 	}
-	if t-fwd.nextSeqAt < threshold && fwd.nextSeq != end {
+	if t-fwdAt.nextSeq < threshold && fwd.nextSeq != end {
 		return OutOfOrder
 	}
 	return Retransmission

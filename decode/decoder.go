@@ -154,11 +154,12 @@ type Decoder struct {
 	sink      Sink
 	own       *Parser // for Packet
 	parsed    Parsed
-	conns     map[connKey]*flow
+	conns     table
 	nextID    uint64
 	totals    Totals
 	clock     sweepClock
 	free      []*flow // flows to reuse
+	colds     colds   // cold parts to reuse
 	record    *Conn   // the record to reuse (Config.Recycle), or nil
 	live      Conn    // the record Config.OnEvent sees
 	histories histories
@@ -201,7 +202,7 @@ func New(cfg Config, sink Sink) *Decoder {
 	if cfg.MaxConns == 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
-	d := &Decoder{cfg: cfg, sink: sink, own: NewParser(), conns: make(map[connKey]*flow), tombs: make(map[connKey]*tomb)}
+	d := &Decoder{cfg: cfg, sink: sink, own: NewParser(), conns: newTable(), tombs: make(map[connKey]*tomb)}
 	d.timeouts = [numClasses]time.Duration{cfg.ClosedTimeout, cfg.HandshakeTimeout, cfg.IdleTimeout}
 	d.clock.maxStep = max(cfg.ClosedTimeout, cfg.HandshakeTimeout, cfg.IdleTimeout, sweepEvery)
 	return d
@@ -267,7 +268,8 @@ func (d *Decoder) Apply(pf *Parsed) error {
 	}
 	seg := &pf.seg
 	key := keyOf(&seg.srcKey, &seg.dstKey, proto)
-	c := d.conns[key]
+	h := d.conns.hash(&key)
+	c := d.conns.get(&key, h)
 	if c != nil && !taken && pf.time.Sub(d.clock.lastActive(c)) > d.timeouts[c.class] {
 		d.totals.Evicted++ // idle past its timeout by the frame's own date: see sweepClock
 		d.emit(c)
@@ -282,33 +284,34 @@ func (d *Decoder) Apply(pf *Parsed) error {
 		if len(d.tombs) > 0 {
 			tb = d.unearth(key, seg, pf.time, taken, proto)
 		}
-		if d.cfg.MaxConns > 0 && len(d.conns) >= d.cfg.MaxConns {
+		if d.cfg.MaxConns > 0 && d.conns.n >= d.cfg.MaxConns {
 			if d.totals.Shed == 0 {
 				warning = errors.Join(warning, fmt.Errorf("frame %d: %d connections held at once: the least recently active are handed over early (--max-conns)",
-					pf.number, len(d.conns)))
+					pf.number, d.conns.n))
 			}
 			d.shed()
 		}
 		c = d.fresh()
 		if tb != nil {
-			d.resume(c, tb, pf.time)
+			d.resume(c, tb, pf.time, pf.nano)
 			d.freeTombs = append(d.freeTombs, tb)
 		} else {
 			d.nextID++
-			c.start(seg, key, pf.time, proto, d.nextID)
+			c.start(seg, key, pf.time, pf.nano, proto, d.nextID, &d.colds)
 		}
-		d.conns[key] = c
+		c.hash = h
+		d.conns.put(c)
 	}
 	wasOver := c.over()
 	var ev Event
-	c.add(&ev, seg, pf.time, pf.number, !d.cfg.DropEvents || d.cfg.OnEvent != nil)
+	c.add(&ev, seg, pf.time, pf.nano, pf.number, !d.cfg.DropEvents || d.cfg.OnEvent != nil, &d.colds)
 	d.touch(c)
 	if !taken {
 		d.clock.prevConn = c
 	}
 	if d.cfg.DropEvents {
 		c.eventsOmitted++
-	} else if cold := c.coldPart(); d.cfg.MaxEvents < 0 || len(cold.events) < d.cfg.MaxEvents {
+	} else if cold := c.coldPart(&d.colds); d.cfg.MaxEvents < 0 || len(cold.events) < d.cfg.MaxEvents {
 		cold.events = append(cold.events, ev)
 	} else {
 		c.eventsOmitted++
@@ -360,7 +363,7 @@ func (d *Decoder) classify(pf *Parsed) (proto Proto, follow bool, warning error)
 // oldest head first, and never sorts the table.
 func (d *Decoder) shed() {
 	all := d.expired[:0]
-	for range max(len(d.conns)/4, 1) {
+	for range max(d.conns.n/4, 1) {
 		var oldest *flow
 		for i := range d.lists {
 			if h := d.lists[i].head; h != nil && (oldest == nil || h.active < oldest.active) {
@@ -442,12 +445,7 @@ func (d *Decoder) fresh() *flow {
 	var c *flow
 	if n := len(d.free); n > 0 {
 		c, d.free = d.free[n-1], d.free[:n-1]
-		cold := c.cold
-		*c = flow{cold: cold}
-		if cold != nil {
-			events := cold.events[:0]
-			*cold = coldFlow{events: events}
-		}
+		*c = flow{}
 	} else {
 		c = new(flow)
 	}
@@ -462,7 +460,7 @@ func (d *Decoder) emit(c *flow) { d.handOver(c, noList) }
 // tombstone of it in tombList unless that is noList. A resumed
 // connection is not counted again: its verdict replaces its prior one.
 func (d *Decoder) handOver(c *flow, tombList int8) {
-	delete(d.conns, c.key)
+	d.conns.remove(c)
 	d.unlist(c)
 	if d.clock.prevConn == c {
 		d.clock.prevConn = nil
@@ -475,9 +473,6 @@ func (d *Decoder) handOver(c *flow, tombList int8) {
 		}
 	}
 	c.record(rec, &d.histories)
-	if c.cold != nil && !d.cfg.Recycle {
-		c.cold.events = nil // the record has them now
-	}
 	if c.resumed {
 		d.totals.Resumed++
 		d.totals.ByVerdict[c.priorVerdict]--
@@ -489,7 +484,16 @@ func (d *Decoder) handOver(c *flow, tombList int8) {
 		d.bury(c, rec, tombList)
 	}
 	d.sink.Conn(rec)
-	d.free = append(d.free, c)
+	if c.cold != nil {
+		d.colds.put(c.cold, d.cfg.Recycle) // the record has its events, unless it is reused
+		c.cold = nil
+	}
+	// Spare flows follow the connections open: enough that opening and
+	// handing over at the same pace allocates nothing, not so many that
+	// the peak stays held once it has passed.
+	if len(d.free) < d.conns.n/8+64 {
+		d.free = append(d.free, c)
+	}
 }
 
 // sweep hands over connections idle past their timeout at the clock's
@@ -515,10 +519,8 @@ func (d *Decoder) sweep() {
 // Flush hands every connection still open to the sink, in ID order. Call it
 // when the capture ends.
 func (d *Decoder) Flush() {
-	rest := make([]*flow, 0, len(d.conns))
-	for _, c := range d.conns {
-		rest = append(rest, c)
-	}
+	rest := make([]*flow, 0, d.conns.n)
+	d.conns.each(func(c *flow) { rest = append(rest, c) })
 	slices.SortFunc(rest, func(a, b *flow) int { return cmp.Compare(a.id, b.id) })
 	for _, c := range rest {
 		d.emit(c)
@@ -529,4 +531,4 @@ func (d *Decoder) Flush() {
 func (d *Decoder) Totals() Totals { return d.totals }
 
 // Open returns the number of connections the decoder holds right now.
-func (d *Decoder) Open() int { return len(d.conns) }
+func (d *Decoder) Open() int { return d.conns.n }

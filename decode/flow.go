@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"math"
 	"net/netip"
 	"time"
 )
@@ -17,11 +18,21 @@ import (
 type flow struct {
 	// Pointers first: the collector scans an object no further than its
 	// last pointer.
-	links     links[flow] // its place in the decoder's lists
-	cold      *coldFlow
-	firstSeen time.Time
-
-	key connKey // its entry in the decoder's table
+	links links[flow] // its place in the decoder's lists
+	cold  *coldFlow
+	zeek  zeekConn // Zeek's endpoint machine, history and conn_state
+	// firstN is the first segment's date in Unix nanoseconds, when
+	// firstExact: a date in unixNano's exact range, in UTC as capture's
+	// readers date frames. Any other is cold's firstSeen.
+	firstN int64
+	hash   uint64 // key's (table.hash)
+	id     uint64
+	key    connKey // its entry in the decoder's table
+	// The fields are ordered by size, to leave no padding: a flow is 632
+	// bytes, and with the 8-byte header Go puts on a larger object that
+	// holds pointers, it fits the 640-byte size class (the next is 704:
+	// TestFlowFitsItsSizeClass).
+	firstExact bool
 	// clientFirst says that the client is the first half of key, is4
 	// that the endpoints are IPv4 (key halves map IPv4 into IPv6).
 	clientFirst, is4 bool
@@ -41,12 +52,11 @@ type flow struct {
 	haveData         [2]bool // firstData holds when each side first sent payload
 	ws               windowScaling
 	rfc              rfcMachine // RFC 9293's states
-	hs               handshakeState
-	opts             [2]synOptions
-	marks            [2]seqMarks
 	timeBackwards    uint32
 	fins, rsts       [2]uint32
-	id               uint64
+	marks            [2]seqMarks
+	opts             [2]synOptions
+	hs               handshakeState
 	// active is when the connection last saw a segment, on the sweep
 	// clock's activity clock; latest is LastSeen, from firstSeen.
 	active, latest          time.Duration
@@ -57,7 +67,6 @@ type flow struct {
 	rttStats                [2]RTTStats
 	rtt                     [2]rttTimer
 	eventsOmitted           uint64
-	zeek                    zeekConn    // Zeek's endpoint machine, history and conn_state
 	tshark                  tsharkFlows // tshark's analysis flags
 }
 
@@ -65,6 +74,7 @@ func (f *flow) linksOf() *links[flow] { return &f.links }
 
 // coldFlow is the part of a flow that most connections never need.
 type coldFlow struct {
+	firstSeen time.Time // see flow.firstN
 	events    []Event
 	anomalies [NumAnomalies]uint32
 	tfo       [2]tfoCookie // of each side's SYN
@@ -90,12 +100,38 @@ type tfoCookie struct {
 	cookie [16]byte
 }
 
-// coldPart returns f's cold part, allocating it the first time.
-func (f *flow) coldPart() *coldFlow {
+// coldPart returns f's cold part, taking it from spare the first time.
+func (f *flow) coldPart(spare *colds) *coldFlow {
 	if f.cold == nil {
-		f.cold = new(coldFlow)
+		f.cold = spare.get()
 	}
 	return f.cold
+}
+
+// colds are cold parts to reuse. A flow gives its cold part back when it
+// is handed over, so that there are as many as connections need at once,
+// not one for each flow that ever needed one.
+type colds []*coldFlow
+
+func (s *colds) get() *coldFlow {
+	n := len(*s)
+	if n == 0 {
+		return new(coldFlow)
+	}
+	c := (*s)[n-1]
+	*s = (*s)[:n-1]
+	return c
+}
+
+// put takes c back, keeping the room of its events unless keepEvents is
+// false (a record has them).
+func (s *colds) put(c *coldFlow, keepEvents bool) {
+	var events []Event
+	if keepEvents {
+		events = c.events[:0]
+	}
+	*c = coldFlow{events: events}
+	*s = append(*s, c)
 }
 
 // handshakeState is Handshake as a flow keeps it: times as Durations
@@ -155,9 +191,35 @@ func (o synOptions) options(c *tfoCookie) Options {
 	return out
 }
 
-// start readies f, fresh, for a connection opened by seg at t.
-func (f *flow) start(seg *Segment, key connKey, t time.Time, proto Proto, id uint64) {
-	f.key, f.id, f.proto, f.firstSeen, f.closedBy = key, id, proto, t, NoSide
+// firstSeen is the date of the first segment.
+func (f *flow) firstSeen() time.Time {
+	if f.firstExact {
+		return time.Unix(0, f.firstN).UTC()
+	}
+	return f.cold.firstSeen
+}
+
+// first dates the first segment at t, n in Unix nanoseconds (frameNano).
+func (f *flow) first(t time.Time, n int64, spare *colds) {
+	if f.firstN, f.firstExact = n, n != math.MinInt64 && t.Location() == time.UTC; !f.firstExact {
+		f.coldPart(spare).firstSeen = t
+	}
+}
+
+// since is how long after the first segment t is, n in Unix nanoseconds
+// (frameNano): a subtraction of integers, but for dates far off.
+func (f *flow) since(t time.Time, n int64) time.Duration {
+	if f.firstExact && n != math.MinInt64 {
+		return time.Duration(n - f.firstN)
+	}
+	return t.Sub(f.firstSeen())
+}
+
+// start readies f, fresh, for a connection opened by seg at t (n in Unix
+// nanoseconds).
+func (f *flow) start(seg *Segment, key connKey, t time.Time, n int64, proto Proto, id uint64, spare *colds) {
+	f.key, f.id, f.proto, f.closedBy = key, id, proto, NoSide
+	f.first(t, n, spare)
 	client := seg.srcKey
 	if seg.Flags&(SYN|ACK) != SYN && proto != UDP {
 		if c, _ := guessRoles(seg); c != seg.Src {
@@ -225,12 +287,13 @@ func (f *flow) established() bool {
 // taking history strings from known. The record's events are f's own:
 // the caller decides whether f keeps them.
 func (f *flow) record(c *Conn, known *histories) {
-	at := func(d time.Duration) time.Time { return f.firstSeen.Add(d) }
+	first := f.firstSeen()
+	at := func(d time.Duration) time.Time { return first.Add(d) }
 	h := &f.hs
 	*c = Conn{
 		ID: f.id, Resumed: f.resumed, PriorVerdict: f.priorVerdict, PriorConnState: f.priorConnState,
 		Proto: f.proto, Partial: f.partial, TimeBackwards: f.timeBackwards,
-		FirstSeen: f.firstSeen, LastSeen: at(f.latest),
+		FirstSeen: first, LastSeen: at(f.latest),
 		Handshake: Handshake{SYN: h.syn, SYNACK: h.synack, ACK: h.ack, OutOfOrder: h.outOfOrder,
 			SYNCount: int(h.synCount), SYNACKCount: int(h.synackCount)},
 		Packets: f.packets, Bytes: f.bytes, IPBytes: f.ipBytes, FINs: f.fins, RSTs: f.rsts, ClosedBy: f.closedBy,
@@ -316,14 +379,14 @@ func (f *flow) verdict() Verdict {
 // segment), the segment's meaning (handshake, teardown, FIN numbers),
 // handshake and round-trip timing, and last RFC 9293's states, which need
 // the FIN numbers.
-func (f *flow) add(ev *Event, seg *Segment, t time.Time, frame uint64, preview bool) {
+func (f *flow) add(ev *Event, seg *Segment, t time.Time, n int64, frame uint64, preview bool, spare *colds) {
 	side := f.sideOf(seg)
 	dir := ClientToServer
 	if side == Server {
 		dir = ServerToClient
 	}
-	since := t.Sub(f.firstSeen)
-	backwards := f.count(seg, side, since, !t.IsZero())
+	since := f.since(t, n)
+	backwards := f.count(seg, side, since, !t.IsZero(), spare)
 	f.markISNs(seg, side)
 	f.fillEvent(ev, seg, dir, since, frame)
 	if preview {
@@ -336,7 +399,7 @@ func (f *flow) add(ev *Event, seg *Segment, t time.Time, frame uint64, preview b
 	}
 	ev.Anomalies, ev.DupAck = f.tshark.observe(seg, side, since, f.irtt, f.ws)
 	if ev.Anomalies != 0 {
-		counts := &f.coldPart().anomalies
+		counts := &f.coldPart(spare).anomalies
 		for i := range NumAnomalies {
 			if ev.Anomalies&(1<<i) != 0 {
 				counts[i]++
@@ -357,7 +420,7 @@ func (f *flow) add(ev *Event, seg *Segment, t time.Time, frame uint64, preview b
 // counters and keeps the options of its first SYN. It reports whether the
 // segment is dated before an earlier one. dated is false for a frame
 // dated at the zero time, which dates no first payload.
-func (f *flow) count(seg *Segment, side Side, since time.Duration, dated bool) (backwards bool) {
+func (f *flow) count(seg *Segment, side Side, since time.Duration, dated bool, spare *colds) (backwards bool) {
 	if backwards = since < f.latest; backwards {
 		f.timeBackwards++
 	} else {
@@ -370,17 +433,17 @@ func (f *flow) count(seg *Segment, side Side, since time.Duration, dated bool) (
 		f.firstData[side], f.haveData[side] = since, dated
 	}
 	if seg.Flags&SYN != 0 && !f.hasOpts[side] {
-		f.keepOptions(&seg.Opts, side)
+		f.keepOptions(&seg.Opts, side, spare)
 	}
 	return backwards
 }
 
 // keepOptions keeps the options of side's first SYN, and the window
 // scaling they make once both SYNs were seen (RFC 7323 §2.2).
-func (f *flow) keepOptions(o *Options, side Side) {
+func (f *flow) keepOptions(o *Options, side Side, spare *colds) {
 	f.opts[side], f.hasOpts[side] = packOptions(o), true
 	if o.tfoLen > 0 {
-		f.coldPart().tfo[side] = tfoCookie{o.tfoLen, o.tfoCookie}
+		f.coldPart(spare).tfo[side] = tfoCookie{o.tfoLen, o.tfoCookie}
 	}
 	if f.resumed { // its scaling came with it
 		return

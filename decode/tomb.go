@@ -213,12 +213,14 @@ func (t *tomb) startsNew(seg *Segment) bool {
 // (out-of-order, fast retransmission) counts on them.
 const longAgo = -1 << 62
 
-// resume makes c, fresh, go on with t's connection, from a segment at at.
-func (d *Decoder) resume(c *flow, t *tomb, at time.Time) {
-	c.key, c.id, c.proto, c.firstSeen = t.key, t.id, t.proto, at
+// resume makes c, fresh, go on with t's connection, from a segment at at
+// (n in Unix nanoseconds).
+func (d *Decoder) resume(c *flow, t *tomb, at time.Time, n int64) {
+	c.key, c.id, c.proto = t.key, t.id, t.proto
+	c.first(at, n, &d.colds)
 	c.clientFirst, c.is4, c.partial, c.closedBy = t.clientFirst, t.is4, t.partial, t.closedBy
 	c.resumed, c.priorVerdict, c.priorConnState, c.ws = true, t.verdict, t.connState, t.prior.ws
-	c.coldPart().prior = t.prior
+	c.coldPart(&d.colds).prior = t.prior
 	c.ecn, c.finsBefore, c.finAcked, c.rfc, c.marks = t.ecn, t.finsBefore, t.finAcked, t.rfc, t.marks
 	c.zeek.udp = t.proto == UDP
 	for s := range 2 {
@@ -233,7 +235,7 @@ func (d *Decoder) resume(c *flow, t *tomb, at time.Time) {
 		f.nextSeq, f.lastAck, f.window = kt.nextSeq, kt.lastAck, kt.window
 		f.haveNext, f.haveLastAck, f.haveWindow = kt.haveNext, kt.haveLastAck, kt.haveWindow
 		f.maxSeqToBeAcked, f.haveMax = kt.nextSeq, kt.haveNext
-		f.nextSeqAt, f.lastAckAt = longAgo, longAgo
+		c.tshark.dates[s] = flowDates{longAgo, longAgo}
 	}
 }
 

@@ -94,13 +94,29 @@ type zeekEndpoint struct {
 }
 
 // zeekConn is Zeek's model of one connection: an endpoint machine per
-// side (indexed by Side) and the history letters so far.
+// side (indexed by Side) and the history letters so far. The first
+// shortHistory letters are kept here; a longer history, which few
+// connections have, moves to an array of its own (long, first so that
+// the collector scans no further into a flow).
 type zeekConn struct {
+	long       *[maxHistory]byte
 	ep         [2]zeekEndpoint
-	history    [maxHistory]byte
+	short      [shortHistory]byte
 	historyLen uint8
 	udp        bool
 	flipped    bool // partial, and the guessed client did not send first
+}
+
+// shortHistory is how many history letters a connection keeps in place:
+// "ShADadFf", a whole greeting, is 8.
+const shortHistory = 16
+
+// history is the history letters so far.
+func (z *zeekConn) history() []byte {
+	if z.long != nil {
+		return z.long[:z.historyLen]
+	}
+	return z.short[:z.historyLen]
 }
 
 // start readies z for a connection: UDP or TCP, and whether the client is
@@ -111,10 +127,19 @@ func (z *zeekConn) add(side Side, code byte) {
 	if side == Server {
 		code += 'a' - 'A'
 	}
-	if int(z.historyLen) < maxHistory {
-		z.history[z.historyLen] = code
-		z.historyLen++
+	switch n := int(z.historyLen); {
+	case n < shortHistory:
+		z.short[n] = code
+	case n < maxHistory:
+		if z.long == nil {
+			z.long = new([maxHistory]byte)
+			copy(z.long[:], z.short[:])
+		}
+		z.long[n] = code
+	default:
+		return
 	}
+	z.historyLen++
 }
 
 // check records code the first time an endpoint shows the kind of packet;
@@ -328,7 +353,7 @@ func (z *zeekConn) historyString(prev string, known *histories) string {
 	if z.flipped {
 		b[0], i = '^', 1
 	}
-	i += copy(b[i:], z.history[:z.historyLen])
+	i += copy(b[i:], z.history())
 	return known.intern(b[:i])
 }
 
