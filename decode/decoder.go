@@ -39,9 +39,11 @@ type SinkFunc func(c *Conn)
 // Conn calls f(c).
 func (f SinkFunc) Conn(c *Conn) { f(c) }
 
-// DefaultMaxConns is the default cap on connections held at once, about
-// 120 MB of records.
-const DefaultMaxConns = 100000
+// DefaultMaxConns is the default cap on connections held at once: 2^20,
+// so that a million open at once are held (about 700 MB: a 640-byte flow
+// and a table slot or two each), and past it a flood cannot take much
+// more than a gigabyte and a half with the tombstones.
+const DefaultMaxConns = 1 << 20
 
 // DefaultMaxEvents bounds the events kept per connection so that memory
 // stays bounded whatever a capture holds; counters stay exact beyond it.
