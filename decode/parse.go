@@ -204,6 +204,14 @@ func (p *parser) parse(data []byte, lt LinkType, whole bool, seg *Segment) (fram
 	// frame's own length is also its capacity, so that no layer can slice
 	// its way into the next record.
 	data = data[:len(data):len(data)]
+	if lt == LinkTypeEthernet && fastTCP(data, whole, seg) {
+		return frameTCP, nil
+	}
+	return p.viaLayers(dlp, data, whole, seg)
+}
+
+// viaLayers is parse with gopacket's layers.
+func (p *parser) viaLayers(dlp *gopacket.DecodingLayerParser, data []byte, whole bool, seg *Segment) (frameKind, error) {
 	err := p.decodeLayers(dlp, data)
 	if err != nil {
 		failed := p.failedLayer(dlp)
@@ -415,7 +423,7 @@ func (p *parser) fill(seg *Segment, whole bool) error {
 	}
 	seg.Opts = Options{}
 	for i := range t.Options {
-		parseOption(&t.Options[i], &seg.Opts)
+		parseOption(t.Options[i].OptionType, t.Options[i].OptionData, &seg.Opts)
 	}
 	return lie
 }
@@ -449,9 +457,8 @@ func flagsOf(t *layers.TCP) Flags {
 // before kind 34 was assigned (RFC 7413 §4.1.1).
 const tfoExperimentID = 0xF989
 
-func parseOption(o *layers.TCPOption, out *Options) {
-	d := o.OptionData
-	switch o.OptionType {
+func parseOption(kind layers.TCPOptionKind, d []byte, out *Options) {
+	switch kind {
 	case layers.TCPOptionKindMSS:
 		if len(d) == 2 {
 			out.MSS, out.HasMSS = binary.BigEndian.Uint16(d), true
