@@ -2,7 +2,6 @@ package decode
 
 import (
 	"cmp"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -121,33 +120,52 @@ type Totals struct {
 	ByVerdict [NumVerdicts]uint64
 }
 
-// connKey identifies a flow: both endpoints (address as 16 bytes, port),
-// the lower one first so that both directions find the same entry, then
-// the protocol. A plain byte array hashes fastest: netip.AddrPort holds a
-// pointer, which makes the map hash field by field.
-type connKey [2*18 + 1]byte
+// endpoint is one end of a flow as the connection table keys it: the
+// address as 16 bytes (IPv4 mapped into IPv6, RFC 4291 §2.5.5.2) in two
+// big-endian words, and the port.
+type endpoint struct {
+	hi, lo uint64
+	port   uint16
+}
 
-func keyOf(x, y *[18]byte, proto Proto) connKey {
-	if keyLess(y, x) {
+// less orders endpoints as their bytes would order.
+func (a *endpoint) less(b *endpoint) bool {
+	if a.hi != b.hi {
+		return a.hi < b.hi
+	}
+	if a.lo != b.lo {
+		return a.lo < b.lo
+	}
+	return a.port < b.port
+}
+
+// connKey identifies a flow: both endpoints, the lower one first so that
+// both directions find the same entry, then the protocol. It is words, so
+// that making one and comparing two (equal) are a few operations on
+// registers, where a 37-byte array took copies and a call to memequal.
+type connKey struct {
+	aHi, aLo, bHi, bLo uint64
+	aPort, bPort       uint16
+	proto              Proto
+}
+
+// equal reports whether k and o are the same key. (Go's == on connKey
+// calls memequal for the words.)
+func (k *connKey) equal(o *connKey) bool {
+	return k.aLo == o.aLo && k.bLo == o.bLo && k.aHi == o.aHi && k.bHi == o.bHi &&
+		k.aPort == o.aPort && k.bPort == o.bPort && k.proto == o.proto
+}
+
+func keyOf(x, y *endpoint, proto Proto) connKey {
+	if y.less(x) {
 		x, y = y, x
 	}
-	var k connKey
-	copy(k[:18], x[:])
-	copy(k[18:36], y[:])
-	k[36] = byte(proto)
-	return k
+	return connKey{x.hi, x.lo, y.hi, y.lo, x.port, y.port, proto}
 }
 
-// keyLess orders key halves as bytes.Compare would, eight bytes at a time.
-func keyLess(a, b *[18]byte) bool {
-	if x, y := binary.BigEndian.Uint64(a[0:8]), binary.BigEndian.Uint64(b[0:8]); x != y {
-		return x < y
-	}
-	if x, y := binary.BigEndian.Uint64(a[8:16]), binary.BigEndian.Uint64(b[8:16]); x != y {
-		return x < y
-	}
-	return binary.BigEndian.Uint16(a[16:]) < binary.BigEndian.Uint16(b[16:])
-}
+// first and second are the endpoints of k.
+func (k *connKey) first() endpoint  { return endpoint{k.aHi, k.aLo, k.aPort} }
+func (k *connKey) second() endpoint { return endpoint{k.bHi, k.bLo, k.bPort} }
 
 // Decoder rebuilds TCP connections from frames. It is not safe for
 // concurrent use; use one Decoder per capture.
@@ -269,9 +287,8 @@ func (d *Decoder) Apply(pf *Parsed) error {
 		}
 	}
 	seg := &pf.seg
-	key := keyOf(&seg.srcKey, &seg.dstKey, proto)
-	h := d.conns.hash(&key)
-	c := d.conns.get(&key, h)
+	key := keyOf(&seg.src, &seg.dst, proto)
+	c := d.conns.get(&key)
 	if c != nil && !taken && pf.time.Sub(d.clock.lastActive(c)) > d.timeouts[c.class] {
 		d.totals.Evicted++ // idle past its timeout by the frame's own date: see sweepClock
 		d.emit(c)
@@ -301,7 +318,6 @@ func (d *Decoder) Apply(pf *Parsed) error {
 			d.nextID++
 			c.start(seg, key, pf.time, pf.nano, proto, d.nextID, &d.colds)
 		}
-		c.hash = h
 		d.conns.put(c)
 	}
 	wasOver := c.over()

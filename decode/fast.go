@@ -36,8 +36,7 @@ func fastTCP(data []byte, whole bool, seg *Segment) bool {
 		ipLen, declared = total, total-20
 		seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[12:16])), binary.BigEndian.Uint16(ip[20:22]))
 		seg.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[16:20])), binary.BigEndian.Uint16(ip[22:24]))
-		keyHalf(&seg.srcKey, ip[12:16], seg.Src.Port())
-		keyHalf(&seg.dstKey, ip[16:20], seg.Dst.Port())
+		seg.src, seg.dst = endpointOf(ip[12:16], seg.Src.Port()), endpointOf(ip[16:20], seg.Dst.Port())
 	case uint16(layers.EthernetTypeIPv6):
 		ip = data[14:]
 		if len(ip) < 40+20 {
@@ -51,8 +50,7 @@ func fastTCP(data []byte, whole bool, seg *Segment) bool {
 		ipLen, declared = 40+payload, payload
 		seg.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip[8:24])), binary.BigEndian.Uint16(ip[40:42]))
 		seg.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip[24:40])), binary.BigEndian.Uint16(ip[42:44]))
-		keyHalf(&seg.srcKey, ip[8:24], seg.Src.Port())
-		keyHalf(&seg.dstKey, ip[24:40], seg.Dst.Port())
+		seg.src, seg.dst = endpointOf(ip[8:24], seg.Src.Port()), endpointOf(ip[24:40], seg.Dst.Port())
 	default:
 		return false
 	}

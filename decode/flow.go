@@ -25,7 +25,6 @@ type flow struct {
 	// firstExact: a date in unixNano's exact range, in UTC as capture's
 	// readers date frames. Any other is cold's firstSeen.
 	firstN int64
-	hash   uint64 // key's (table.hash)
 	id     uint64
 	key    connKey // its entry in the decoder's table
 	// The fields are ordered by size, to leave no padding: a flow is 632
@@ -220,22 +219,22 @@ func (f *flow) since(t time.Time, n int64) time.Duration {
 func (f *flow) start(seg *Segment, key connKey, t time.Time, n int64, proto Proto, id uint64, spare *colds) {
 	f.key, f.id, f.proto, f.closedBy = key, id, proto, NoSide
 	f.first(t, n, spare)
-	client := seg.srcKey
+	client := seg.src
 	if seg.Flags&(SYN|ACK) != SYN && proto != UDP {
 		if c, _ := guessRoles(seg); c != seg.Src {
-			client = seg.dstKey
+			client = seg.dst
 		}
 		f.partial = true
 	}
-	f.clientFirst, f.is4 = client == [18]byte(key[:18]), seg.Src.Addr().Is4()
+	f.clientFirst, f.is4 = client == key.first(), seg.Src.Addr().Is4()
 	// Zeek marks a connection whose guessed client did not send first.
-	f.zeek.start(proto == UDP, f.partial && client != seg.srcKey)
+	f.zeek.start(proto == UDP, f.partial && client != seg.src)
 	f.rfc.start(f.partial)
 }
 
 // sideOf is the side that sent seg.
 func (f *flow) sideOf(seg *Segment) Side {
-	if (seg.srcKey == [18]byte(f.key[:18])) == f.clientFirst {
+	if (seg.src == f.key.first()) == f.clientFirst {
 		return Client
 	}
 	return Server
@@ -243,7 +242,7 @@ func (f *flow) sideOf(seg *Segment) Side {
 
 // roles are the client and the server.
 func (f *flow) roles() (client, server netip.AddrPort) {
-	a, b := endpointOf(f.key[:18], f.is4), endpointOf(f.key[18:36], f.is4)
+	a, b := f.key.first().addrPort(f.is4), f.key.second().addrPort(f.is4)
 	if f.clientFirst {
 		return a, b
 	}

@@ -97,9 +97,8 @@ type Segment struct {
 	// Zeek's orig_ip_bytes and resp_ip_bytes.
 	IPLen int
 
-	// srcKey and dstKey are the endpoints as connection-table key halves:
-	// 16 address bytes (IPv4 mapped) and the port.
-	srcKey, dstKey [18]byte
+	// src and dst are Src and Dst as the connection table keys them.
+	src, dst endpoint
 }
 
 type frameKind uint8
@@ -310,14 +309,12 @@ func (p *parser) addresses(seg *Segment, sport, dport uint16, whole bool) (int, 
 	case layers.LayerTypeIPv4:
 		seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.SrcIP)), sport)
 		seg.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.DstIP)), dport)
-		keyHalf(&seg.srcKey, p.ip4.SrcIP, sport)
-		keyHalf(&seg.dstKey, p.ip4.DstIP, dport)
+		seg.src, seg.dst = endpointOf(p.ip4.SrcIP, sport), endpointOf(p.ip4.DstIP, dport)
 		seg.IPLen = int(p.ip4.Length)
 	case layers.LayerTypeIPv6: // possibly behind extension headers
 		seg.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(p.ip6.SrcIP)), sport)
 		seg.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(p.ip6.DstIP)), dport)
-		keyHalf(&seg.srcKey, p.ip6.SrcIP, sport)
-		keyHalf(&seg.dstKey, p.ip6.DstIP, dport)
+		seg.src, seg.dst = endpointOf(p.ip6.SrcIP, sport), endpointOf(p.ip6.DstIP, dport)
 		seg.IPLen = 40 + int(p.ip6.Length)
 	default:
 		return 0, errors.New("transport header without an IP header")
@@ -608,14 +605,23 @@ func (e *ipv6Ext) NextLayerType() gopacket.LayerType {
 }
 func (e *ipv6Ext) LayerPayload() []byte { return e.payload }
 
-// keyHalf writes an endpoint as 16 address bytes (an IPv4 address mapped
-// into IPv6, RFC 4291 §2.5.5.2) and the port, big-endian.
-func keyHalf(k *[18]byte, ip []byte, port uint16) {
+// endpointOf is an address of 4 or 16 bytes and a port as the connection
+// table keys them.
+func endpointOf(ip []byte, port uint16) endpoint {
 	if len(ip) == 4 {
-		*k = [18]byte{10: 0xff, 11: 0xff}
-		copy(k[12:16], ip)
-	} else {
-		copy(k[:16], ip)
+		return endpoint{0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(ip)), port}
 	}
-	k[16], k[17] = byte(port>>8), byte(port)
+	return endpoint{binary.BigEndian.Uint64(ip[:8]), binary.BigEndian.Uint64(ip[8:16]), port}
+}
+
+// addrPort is e as an address and port, IPv4 if is4.
+func (e endpoint) addrPort(is4 bool) netip.AddrPort {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], e.hi)
+	binary.BigEndian.PutUint64(b[8:], e.lo)
+	a := netip.AddrFrom16(b)
+	if is4 {
+		a = a.Unmap()
+	}
+	return netip.AddrPortFrom(a, e.port)
 }

@@ -1,8 +1,6 @@
 package decode
 
 import (
-	"encoding/binary"
-	"net/netip"
 	"time"
 )
 
@@ -201,11 +199,11 @@ func (t *tomb) startsNew(seg *Segment) bool {
 	if closed || !t.prior.syn {
 		return true
 	}
-	client := [18]byte(t.key[18:36])
+	client := t.key.second()
 	if t.clientFirst {
-		client = [18]byte(t.key[:18])
+		client = t.key.first()
 	}
-	return seg.srcKey == client && seg.Seq != t.marks[Client].isn
+	return seg.src == client && seg.Seq != t.marks[Client].isn
 }
 
 // longAgo dates tshark's last sequence number and ACK of a resumed
@@ -237,13 +235,4 @@ func (d *Decoder) resume(c *flow, t *tomb, at time.Time, n int64) {
 		f.maxSeqToBeAcked, f.haveMax = kt.nextSeq, kt.haveNext
 		c.tshark.dates[s] = flowDates{longAgo, longAgo}
 	}
-}
-
-// endpointOf is the endpoint of a key half, IPv4 if is4.
-func endpointOf(half []byte, is4 bool) netip.AddrPort {
-	a := netip.AddrFrom16([16]byte(half[:16]))
-	if is4 {
-		a = a.Unmap()
-	}
-	return netip.AddrPortFrom(a, binary.BigEndian.Uint16(half[16:18]))
 }
