@@ -243,11 +243,11 @@ type Parsed struct {
 	time   time.Time
 	nano   int64 // time for the sweep clock (frameNano)
 	kind   frameKind
-	seg    Segment
-	err    error
 	// salvaged is set when err is a *lengthError: the frame is malformed
 	// but its segment good.
 	salvaged bool
+	err      error
+	seg      Segment
 }
 
 // Parser decodes frames into Parsed values. Parsing is the half of the

@@ -82,23 +82,25 @@ func (o *Options) TFOCookie() []byte { return o.tfoCookie[:o.tfoLen] }
 // Segment is one decoded TCP segment. Payload aliases the frame's bytes and
 // is valid only until the next frame is decoded.
 type Segment struct {
-	Src, Dst netip.AddrPort
+	// src and dst are Src and Dst as the connection table keys them.
+	// They and the fields that follow, down to IPLen, are what every
+	// segment's analysis reads: together they take two cache lines, which
+	// the batch reader's other core has just written.
+	src, dst endpoint
 	Seq, Ack Seq
 	Flags    Flags
 	Window   uint16
 	// Len is the payload length the IP header declares, which is the
 	// segment's real length even when the capture's snaplen cut it short;
 	// in a frame captured whole, it is at most what the frame holds.
-	Len     int
-	Payload []byte
-	Opts    Options
+	Len int
 	// IPLen is the IP packet's length as its header declares it (header
 	// included; in a frame captured whole, at most what it holds), for
 	// Zeek's orig_ip_bytes and resp_ip_bytes.
-	IPLen int
-
-	// src and dst are Src and Dst as the connection table keys them.
-	src, dst endpoint
+	IPLen    int
+	Src, Dst netip.AddrPort
+	Payload  []byte
+	Opts     Options
 }
 
 type frameKind uint8
