@@ -101,11 +101,13 @@ type Conn struct {
 	// having handed it over before its last segment: when it closed
 	// (both FINs acknowledged, or a RST) and a segment came late (a
 	// retransmitted FIN, a last ACK, a RST), or early at the MaxConns
-	// cap. Its roles, Partial and ClosedBy are the connection's, its
-	// relative sequence numbers go on from the same bases, and the
-	// analysers go on from the state the decoder kept (a tombstone: see
-	// Decoder). Its counters, events, handshake stages and times,
-	// Anomalies, RTT, History and ZeekBytes cover its own segments;
+	// cap. Its roles, Partial, ClosedBy and FirstSeen are the
+	// connection's (so its Zeek uid is the earlier record's, and its
+	// event times go on from the same start), its relative sequence
+	// numbers go on from the same bases, and the analysers go on from the
+	// state the decoder kept (a tombstone: see Decoder). Its counters,
+	// events, handshake stages and times, Anomalies, RTT, History and
+	// ZeekBytes cover its own segments;
 	// its Verdict and ConnState sum up the whole connection, and
 	// PriorVerdict and PriorConnState say what the record before it
 	// summed up, so that a tally can move the connection from one to
@@ -173,10 +175,9 @@ type Conn struct {
 
 	// Verdict, ConnState, History and ZeekBytes sum the connection up.
 	// The decoder sets them when it hands the connection to its Sink, and
-	// they are final from then on. Before that they are refreshed just
-	// before each Config.OnEvent call, so a callback sees them as of its
-	// segment: what the record would say if the connection ended there.
-	// At any other time before the hand-over they may lag behind.
+	// they are final from then on. The record a Config.OnEvent callback
+	// is given is made as of its segment: what the record would say if
+	// the connection ended there.
 	Verdict Verdict
 	// ConnState is Zeek's conn_state; History is Zeek's history string
 	// ("ShADadFf" for the greeting; see the README for the letters).

@@ -88,8 +88,9 @@ type Config struct {
 	// well; without it UDP datagrams are counted as non-TCP.
 	UDP bool
 	// OnEvent, if set, is called for every segment as it is decoded, with
-	// the connection's summing-up fields (Conn.Verdict and the rest) as
-	// of that segment.
+	// the connection's record as of that segment, summing-up fields
+	// (Conn.Verdict and the rest) included. The record is the decoder's,
+	// made again for each segment: keep nothing of it.
 	OnEvent func(c *Conn, e Event)
 }
 
@@ -312,7 +313,7 @@ func (d *Decoder) Apply(pf *Parsed) error {
 		}
 		c = d.fresh()
 		if tb != nil {
-			d.resume(c, tb, pf.time, pf.nano)
+			d.resume(c, tb)
 			d.freeTombs = append(d.freeTombs, tb)
 		} else {
 			d.nextID++

@@ -181,8 +181,10 @@ func TestLateSegmentsGoOn(t *testing.T) {
 		t.Fatalf("%d records, want 2", len(conns))
 	}
 	first, again := conns[0], conns[1]
-	if !again.Resumed || first.Resumed || again.ID != first.ID || again.Client != cli || again.Server != srv || again.Partial {
-		t.Fatalf("late record: ID %d (first %d), resumed %v, %s → %s, partial %v", again.ID, first.ID, again.Resumed, again.Client, again.Server, again.Partial)
+	if !again.Resumed || first.Resumed || again.ID != first.ID || again.Client != cli || again.Server != srv || again.Partial ||
+		!again.FirstSeen.Equal(first.FirstSeen) || again.Events[0].T != 8*time.Millisecond {
+		t.Fatalf("late record: ID %d (first %d), resumed %v, %s → %s, partial %v, first seen %v (first %v), at %v",
+			again.ID, first.ID, again.Resumed, again.Client, again.Server, again.Partial, again.FirstSeen, first.FirstSeen, again.Events[0].T)
 	}
 	if again.Verdict != Complete || again.PriorVerdict != Complete || again.ConnState != ZeekSF || again.PriorConnState != ZeekSF {
 		t.Errorf("late record: verdict %s (prior %s), conn_state %s (prior %s); want complete and SF throughout",

@@ -46,6 +46,7 @@ type tomb struct {
 	tshark          [2]tsharkKept
 	id              uint64
 	active          time.Duration // when last active (sweepClock.activity)
+	first           time.Time     // FirstSeen
 	prior           carried
 }
 
@@ -104,7 +105,7 @@ func (d *Decoder) bury(c *flow, rec *Conn, list int8) {
 		list: list, proto: c.proto, partial: c.partial, closedBy: c.closedBy,
 		verdict: rec.Verdict, connState: rec.ConnState, clientFirst: c.clientFirst, is4: c.is4,
 		ecn: c.ecn, finsBefore: c.finsBefore, finAcked: c.finAcked, rfc: c.rfc,
-		key: c.key, marks: c.marks, id: c.id, active: c.active,
+		key: c.key, marks: c.marks, id: c.id, active: c.active, first: c.firstSeen(),
 		prior: carried{
 			syn: syn, synack: synack, ack: ack,
 			rst:  [2]bool{c.rsts[Client] > 0 || p.rst[Client], c.rsts[Server] > 0 || p.rst[Server]},
@@ -211,11 +212,11 @@ func (t *tomb) startsNew(seg *Segment) bool {
 // (out-of-order, fast retransmission) counts on them.
 const longAgo = -1 << 62
 
-// resume makes c, fresh, go on with t's connection, from a segment at at
-// (n in Unix nanoseconds).
-func (d *Decoder) resume(c *flow, t *tomb, at time.Time, n int64) {
+// resume makes c, fresh, go on with t's connection. Its first date is the
+// connection's, so that its times go on from the same start.
+func (d *Decoder) resume(c *flow, t *tomb) {
 	c.key, c.id, c.proto = t.key, t.id, t.proto
-	c.first(at, n, &d.colds)
+	c.first(t.first, frameNano(t.first), &d.colds)
 	c.clientFirst, c.is4, c.partial, c.closedBy = t.clientFirst, t.is4, t.partial, t.closedBy
 	c.resumed, c.priorVerdict, c.priorConnState, c.ws = true, t.verdict, t.connState, t.prior.ws
 	c.coldPart(&d.colds).prior = t.prior
