@@ -175,7 +175,7 @@ type Decoder struct {
 	sink      Sink
 	own       *Parser // for Packet
 	parsed    Parsed
-	conns     table
+	conns     table[flow, *flow]
 	nextID    uint64
 	totals    Totals
 	clock     sweepClock
@@ -192,7 +192,7 @@ type Decoder struct {
 	timeouts [numClasses]time.Duration
 	// tombs holds tombstones of connections handed over before their
 	// last segment (see tomb), tombLists them by list, as lists does.
-	tombs     map[connKey]*tomb
+	tombs     table[tomb, *tomb]
 	tombLists [numTombLists]list[tomb, *tomb]
 	freeTombs []*tomb
 }
@@ -223,7 +223,7 @@ func New(cfg Config, sink Sink) *Decoder {
 	if cfg.MaxConns == 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
-	d := &Decoder{cfg: cfg, sink: sink, own: NewParser(), conns: newTable(), tombs: make(map[connKey]*tomb)}
+	d := &Decoder{cfg: cfg, sink: sink, own: NewParser(), conns: newTable[flow](), tombs: newTable[tomb]()}
 	d.timeouts = [numClasses]time.Duration{cfg.ClosedTimeout, cfg.HandshakeTimeout, cfg.IdleTimeout}
 	d.clock.maxStep = max(cfg.ClosedTimeout, cfg.HandshakeTimeout, cfg.IdleTimeout, sweepEvery)
 	return d
@@ -301,7 +301,7 @@ func (d *Decoder) Apply(pf *Parsed) error {
 	}
 	if c == nil {
 		var tb *tomb
-		if len(d.tombs) > 0 {
+		if d.tombs.n > 0 {
 			tb = d.unearth(key, seg, pf.time, taken, proto)
 		}
 		if d.cfg.MaxConns > 0 && d.conns.n >= d.cfg.MaxConns {

@@ -6,24 +6,34 @@ import (
 	"math/bits"
 )
 
-// table holds the flows by key: open addressing with linear probing over
-// a power-of-two array of pointers, at most three quarters full. It is
-// what a Go map of the keys was, in a fifth of the memory (8 bytes a
-// slot, against the map's key, value and control bytes) and for less
-// time a packet: the key compared is in the flow, which the packet goes
-// on to read anyway. Keys are hashed with a seed of the table's own
-// (see hash), so that a capture cannot be made to collide.
-type table struct {
-	slots []*flow
+// table holds records (flows, tombstones) by key: open addressing with
+// linear probing over a power-of-two array of pointers, at most three
+// quarters full. It is what a Go map of the keys was, in a fifth of the
+// memory (8 bytes a slot, against the map's key, value and control
+// bytes) and for less time a packet: the key compared is in the record,
+// which the packet goes on to read anyway. Keys are hashed with a seed of
+// the table's own (see hash), so that a capture cannot be made to
+// collide.
+type table[T any, P keyed[T]] struct {
+	slots []*T
 	n     int
 	seed  [4]uint64 // random: see hash
 }
 
+// keyed is a record type with a key.
+type keyed[T any] interface {
+	*T
+	keyOf() *connKey
+}
+
+func (f *flow) keyOf() *connKey { return &f.key }
+func (t *tomb) keyOf() *connKey { return &t.key }
+
 // minTableSlots is the table's size before its first growth.
 const minTableSlots = 1 << 10
 
-func newTable() table {
-	t := table{slots: make([]*flow, minTableSlots)}
+func newTable[T any, P keyed[T]]() table[T, P] {
+	t := table[T, P]{slots: make([]*T, minTableSlots)}
 	var b [32]byte
 	rand.Read(b[:]) // never fails (crypto/rand)
 	for i := range t.seed {
@@ -36,7 +46,7 @@ func newTable() table {
 // 128-bit product, xored) of the key's words with the table's random
 // seed, in four multiplications. hash/maphash took three times as long,
 // a call to hash 40 bytes.
-func (t *table) hash(k *connKey) uint64 {
+func (t *table[T, P]) hash(k *connKey) uint64 {
 	ports := uint64(k.aPort)<<32 | uint64(k.bPort)<<16 | uint64(k.proto)
 	h := mix(k.aLo^t.seed[0], k.bLo^t.seed[1]) ^ mix(k.aHi^t.seed[2], k.bHi^t.seed[3])
 	return mix(h^ports, t.seed[0]^t.seed[3])
@@ -48,19 +58,19 @@ func mix(a, b uint64) uint64 {
 	return hi ^ lo
 }
 
-// get returns the flow of key, or nil.
-func (t *table) get(key *connKey) *flow {
+// get returns the record of key, or nil.
+func (t *table[T, P]) get(key *connKey) *T {
 	mask := uint64(len(t.slots) - 1)
 	for i := t.hash(key) & mask; ; i = (i + 1) & mask {
 		f := t.slots[i]
-		if f == nil || f.key.equal(key) {
+		if f == nil || P(f).keyOf().equal(key) {
 			return f
 		}
 	}
 }
 
-// put adds f, whose key is in no flow of the table.
-func (t *table) put(f *flow) {
+// put adds f, whose key is in no record of the table.
+func (t *table[T, P]) put(f *T) {
 	if 4*(t.n+1) > 3*len(t.slots) {
 		t.grow()
 	}
@@ -69,9 +79,9 @@ func (t *table) put(f *flow) {
 }
 
 // place puts f in the first free slot from its own.
-func (t *table) place(f *flow) {
+func (t *table[T, P]) place(f *T) {
 	mask := uint64(len(t.slots) - 1)
-	i := t.hash(&f.key) & mask
+	i := t.hash(P(f).keyOf()) & mask
 	for t.slots[i] != nil {
 		i = (i + 1) & mask
 	}
@@ -79,9 +89,9 @@ func (t *table) place(f *flow) {
 }
 
 // grow doubles the slots.
-func (t *table) grow() {
+func (t *table[T, P]) grow() {
 	old := t.slots
-	t.slots = make([]*flow, 2*len(old))
+	t.slots = make([]*T, 2*len(old))
 	for _, f := range old {
 		if f != nil {
 			t.place(f)
@@ -89,20 +99,20 @@ func (t *table) grow() {
 	}
 }
 
-// remove takes f out. The flows after it in its run move back, each to
+// remove takes f out. The records after it in its run move back, each to
 // the first slot on its way from its own (backward-shift deletion), so
 // that no probe meets a hole it should not stop at, and no tombstones
 // build up.
-func (t *table) remove(f *flow) {
+func (t *table[T, P]) remove(f *T) {
 	mask := uint64(len(t.slots) - 1)
-	i := t.hash(&f.key) & mask
+	i := t.hash(P(f).keyOf()) & mask
 	for t.slots[i] != f {
 		i = (i + 1) & mask
 	}
 	for j := (i + 1) & mask; t.slots[j] != nil; j = (j + 1) & mask {
 		// The flow at j may fill the hole at i if its own slot is not
 		// in (i, j], cyclically.
-		if home := t.hash(&t.slots[j].key) & mask; (j-home)&mask >= (j-i)&mask {
+		if home := t.hash(P(t.slots[j]).keyOf()) & mask; (j-home)&mask >= (j-i)&mask {
 			t.slots[i], i = t.slots[j], j
 		}
 	}
@@ -110,8 +120,8 @@ func (t *table) remove(f *flow) {
 	t.n--
 }
 
-// each calls fn for every flow, in no order.
-func (t *table) each(fn func(*flow)) {
+// each calls fn for every record, in no order.
+func (t *table[T, P]) each(fn func(*T)) {
 	for _, f := range t.slots {
 		if f != nil {
 			fn(f)

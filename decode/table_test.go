@@ -131,7 +131,7 @@ func checkTombs(t *testing.T, d *Decoder, swept bool) {
 		count := 0
 		var prev *tomb
 		for tb := l.head; tb != nil; tb = tb.links.next {
-			if tb.list != int8(i) || d.tombs[tb.key] != tb || d.conns.get(&tb.key) != nil {
+			if tb.list != int8(i) || d.tombs.get(&tb.key) != tb || d.conns.get(&tb.key) != nil {
 				t.Fatalf("tombstone %d in list %d (its own %d) is not in the table, or its connection is", tb.id, i, tb.list)
 			}
 			if prev != nil && prev.active > tb.active {
@@ -148,8 +148,8 @@ func checkTombs(t *testing.T, d *Decoder, swept bool) {
 		}
 		n += count
 	}
-	if n != len(d.tombs) {
-		t.Fatalf("%d tombstones listed, %d held", n, len(d.tombs))
+	if n != d.tombs.n {
+		t.Fatalf("%d tombstones listed, %d held", n, d.tombs.n)
 	}
 }
 

@@ -90,7 +90,7 @@ const (
 
 // bury keeps a tombstone in list of c, just handed over as rec.
 func (d *Decoder) bury(c *flow, rec *Conn, list int8) {
-	if d.cfg.MaxConns > 0 && len(d.tombs) >= maxTombs*d.cfg.MaxConns {
+	if d.cfg.MaxConns > 0 && d.tombs.n >= maxTombs*d.cfg.MaxConns {
 		d.forget(d.oldestTomb())
 	}
 	var t *tomb
@@ -122,7 +122,7 @@ func (d *Decoder) bury(c *flow, rec *Conn, list int8) {
 		t.zeek[s] = zeekKept{e.state, e.prev, e.histSeen, e.inited, e.fins > 0, e.startSeq, e.lastSeq, e.ackSeq, e.lastSYN, e.lastFIN, e.lastRST}
 		t.tshark[s] = tsharkKept{f.nextSeq, f.lastAck, f.window, f.haveNext, f.haveLastAck, f.haveWindow}
 	}
-	d.tombs[c.key] = t
+	d.tombs.put(t)
 	d.tombLists[list].pushBack(t)
 }
 
@@ -151,7 +151,7 @@ func (d *Decoder) forget(t *tomb) {
 
 // exhume takes t out of the table and its list.
 func (d *Decoder) exhume(t *tomb) {
-	delete(d.tombs, t.key)
+	d.tombs.remove(t)
 	d.tombLists[t.list].remove(t)
 }
 
@@ -178,7 +178,7 @@ func (d *Decoder) sweepTombs() {
 // idle past its timeout by the frame's own date (taken false: see
 // sweepClock), or whose 4-tuple seg opens anew, is forgotten.
 func (d *Decoder) unearth(key connKey, seg *Segment, t time.Time, taken bool, proto Proto) *tomb {
-	tb := d.tombs[key]
+	tb := d.tombs.get(&key)
 	if tb == nil {
 		return nil
 	}
