@@ -58,9 +58,17 @@ func (a Anomaly) Index() int {
 func (a Anomaly) String() string { return joinBits(uint64(a), anomalyNames[:]) }
 
 // tsharkFlows is tshark's analysis state for both directions of a
-// connection, indexed by the sending Side.
+// connection, indexed by the sending Side. The dates are apart from the
+// rest, which then packs without padding.
 type tsharkFlows struct {
-	flow [2]flowState
+	flow  [2]flowState
+	dates [2]flowDates
+}
+
+// flowDates date a flowState's nextSeq and lastAck, from the connection's
+// firstSeen.
+type flowDates struct {
+	nextSeq, lastAck time.Duration
 }
 
 // flowState is tshark's per-direction analysis state (tcp_analyze_seq_info
@@ -68,7 +76,6 @@ type tsharkFlows struct {
 type flowState struct {
 	nextSeq, maxSeqToBeAcked, lastAck Seq
 	haveNext, haveMax, haveLastAck    bool
-	nextSeqTime, lastAckTime          time.Time
 	window                            uint16 // raw, as last advertised
 	haveWindow                        bool
 	lastWasSYN                        bool // the window above is a SYN's, never scaled
@@ -93,20 +100,13 @@ type windowScaling struct {
 	shift [2]uint8 // by the Side that advertises the window
 }
 
-// windowScaling is the connection's window scaling as its SYNs so far set it.
-func (c *Conn) windowScaling() windowScaling {
-	w := windowScaling{known: c.HasOptions[Client] && c.HasOptions[Server]}
-	if c.Options[Client].HasWScale && c.Options[Server].HasWScale {
-		w.shift = [2]uint8{c.Options[Client].WScale, c.Options[Server].WScale}
-	}
-	return w
-}
-
-// observe applies tshark's rules to a segment sent by side at t and
-// returns its flags and, for a duplicate ACK, its number. irtt is the
-// connection's initial RTT so far (0 while unknown).
-func (ts *tsharkFlows) observe(seg *Segment, side Side, t time.Time, irtt time.Duration, ws windowScaling) (Anomaly, uint32) {
+// observe applies tshark's rules to a segment sent by side at t (from
+// the connection's FirstSeen) and returns its flags and, for a duplicate
+// ACK, its number. irtt is the connection's initial RTT so far (0 while
+// unknown).
+func (ts *tsharkFlows) observe(seg *Segment, side Side, t, irtt time.Duration, ws windowScaling) (Anomaly, uint32) {
 	fwd, rev := &ts.flow[side], &ts.flow[side.Other()]
+	fwdAt, revAt := &ts.dates[side], &ts.dates[side.Other()]
 	f := seg.Flags
 	seq, ack, win := seg.Seq, seg.Ack, seg.Window
 	seglen := uint32(seg.Len)
@@ -173,7 +173,7 @@ func (ts *tsharkFlows) observe(seg *Segment, side Side, t time.Time, irtt time.D
 	}
 
 	if seglen > 0 || f&(SYN|FIN) != 0 {
-		a |= retransmissionKind(fwd, rev, seg, a, t, irtt)
+		a |= retransmissionKind(fwd, rev, fwdAt, revAt, seg, a, t, irtt)
 	}
 
 	next := seq.Add(seglen)
@@ -182,20 +182,20 @@ func (ts *tsharkFlows) observe(seg *Segment, side Side, t time.Time, irtt time.D
 	}
 	probe := a&ZeroWindowProbe != 0
 	if (!fwd.haveNext || fwd.nextSeq.LessThan(next)) && !probe {
-		fwd.nextSeq, fwd.haveNext, fwd.nextSeqTime = next, true, t
+		fwd.nextSeq, fwd.haveNext, fwdAt.nextSeq = next, true, t
 	}
 	if (!fwd.haveMax || seq == fwd.maxSeqToBeAcked) && !probe {
 		fwd.maxSeqToBeAcked, fwd.haveMax = fwd.nextSeq, true
 	}
 	fwd.window, fwd.haveWindow, fwd.lastWasSYN = win, true, f&SYN != 0
-	fwd.lastAck, fwd.haveLastAck, fwd.lastAckTime = ack, true, t
+	fwd.lastAck, fwd.haveLastAck, fwdAt.lastAck = ack, true, t
 	fwd.lastFlags = a
 	return a, dup
 }
 
 // retransmissionKind tells a segment that does not advance the sequence
 // number apart: spurious, fast, out-of-order, or plain retransmission.
-func retransmissionKind(fwd, rev *flowState, seg *Segment, a Anomaly, t time.Time, irtt time.Duration) Anomaly {
+func retransmissionKind(fwd, rev *flowState, fwdAt, revAt *flowDates, seg *Segment, a Anomaly, t, irtt time.Duration) Anomaly {
 	if a&KeepAlive != 0 {
 		return 0
 	}
@@ -212,7 +212,7 @@ func retransmissionKind(fwd, rev *flowState, seg *Segment, a Anomaly, t time.Tim
 	if !notAdvanced {
 		return 0
 	}
-	if rev.dupAcks >= 2 && rev.lastAck == seq && t.Sub(rev.lastAckTime) < fastRetransmitWindow {
+	if rev.dupAcks >= 2 && rev.lastAck == seq && t-revAt.lastAck < fastRetransmitWindow {
 		// tshark marks a fast retransmission as a retransmission too.
 		return FastRetransmission | Retransmission
 	}
@@ -226,7 +226,7 @@ func retransmissionKind(fwd, rev *flowState, seg *Segment, a Anomaly, t time.Tim
 	if f&(SYN|FIN) != 0 {
 		end = end.Add(1)
 	}
-	if t.Sub(fwd.nextSeqTime) < threshold && fwd.nextSeq != end {
+	if t-fwdAt.nextSeq < threshold && fwd.nextSeq != end {
 		return OutOfOrder
 	}
 	return Retransmission

@@ -27,15 +27,17 @@ const backStep = sweepEvery
 // frame agrees with it (is dated within the same bounds of it): one frame
 // alone never moves the clock far, while a real gap in the traffic or a
 // step of the host's clock costs a frame's delay. A step back that two
-// frames agree on restarts the sweep schedule from there, and connections
-// last active "after" it count as active at the step.
+// frames agree on restarts the sweep schedule from there; how long a
+// connection has been idle is counted on the activity clock (activity), which
+// does not step back, so a step back neither hands connections over nor
+// keeps them longer.
 //
 // The frame whose date the clock has not taken still goes to its
 // connection, which is handed over first if the frame's own date says it
 // has been idle past its timeout: that is what a real gap in the traffic
 // means, and a date from 2106 costs that one connection alone.
 type sweepClock struct {
-	now  time.Time // the latest date taken, or a little before it
+	now  time.Time // the latest date taken
 	next time.Time // when the next sweep is due, at most now+maxStep
 	// from and to are now and next in Unix nanoseconds as of the last
 	// time the clock moved otherwise than by usual: usual takes dates
@@ -48,10 +50,17 @@ type sweepClock struct {
 	// went to (nil if none, or handed over since).
 	prevTaken bool
 	prev      time.Time
-	prevConn  *Conn
-	// stepped is when the clock last stepped back (at first, the first
-	// frame's date).
-	stepped time.Time
+	prevConn  *flow
+	// nowN is now in Unix nanoseconds, where unixNano is exact: usual
+	// moves it alone, and observe brings now up to it.
+	nowN int64
+	// The activity clock (activity) reads nowN-off: capture time elapsed
+	// on the sweep clock, moving forward with it and standing still when
+	// it steps back. Connections are stamped active on it, so that the
+	// order in which they were last active is the order of their stamps,
+	// whatever the dates of their frames: the decoder keeps them in lists
+	// in that order and finds those idle past a timeout at a list's head.
+	off     int64
 	started bool
 	maxStep time.Duration
 }
@@ -70,26 +79,49 @@ func unixNano(t time.Time) (int64, bool) {
 	return s*1e9 + int64(t.Nanosecond()), uint64(s) < 1<<33
 }
 
-// usual takes t if it is the usual date: between the clock's time when it
-// last moved otherwise and the next sweep. It inlines to a few integer
-// comparisons, where time.Time's Before costs a call, which was most of
-// what the clock cost a packet. Any other date goes to observe. A frame
-// a little out of order can move now back a little here, never before
-// from.
-func (k *sweepClock) usual(t time.Time) bool {
-	s := t.Unix() // unixNano, spelt out: the call would cost the inlining
-	if n := s*1e9 + int64(t.Nanosecond()); n >= k.from && n < k.to && uint64(s) < 1<<33 {
-		k.now = t
+// usual takes a frame's date, n in Unix nanoseconds (see frameNano), if
+// it is the usual date: between the clock's time when it last moved
+// otherwise and the next sweep. It inlines to two integer comparisons,
+// where time.Time's Before costs a call, which was most of what the clock
+// cost a packet. Any other date goes to observe. A frame a little out of
+// order is usual too, and leaves the clock where it is: the clock never
+// moves back but for a step that two frames agree on.
+func (k *sweepClock) usual(n int64) bool {
+	if n >= k.from && n < k.to {
+		k.nowN = max(k.nowN, n) // now follows in observe
 		return true
 	}
 	return false
 }
 
+// frameNano is t in Unix nanoseconds where that is exact (see unixNano),
+// and otherwise a number no clock range holds.
+func frameNano(t time.Time) int64 {
+	if n, ok := unixNano(t); ok {
+		return n
+	}
+	return math.MinInt64
+}
+
+// activity is the activity clock's reading.
+func (k *sweepClock) activity() time.Duration { return time.Duration(k.nowN - k.off) }
+
+// set moves the clock to t and the activity clock to act.
+func (k *sweepClock) set(t time.Time, act time.Duration) {
+	k.now = t
+	k.nowN, _ = unixNano(t) // exact or not: usual reads it only when it is
+	k.off = k.nowN - int64(act)
+}
+
 // observe moves the clock for a frame dated t that is not usual, and
 // reports whether it took t and whether a sweep is due. The caller stamps
-// the frame's connection with the clock's time if the clock did not take
-// t, and notes it in prevConn.
+// the frame's connection active on the activity clock, as for every
+// frame, and if the clock did not take t notes the connection in
+// prevConn.
 func (k *sweepClock) observe(t time.Time) (taken, sweep bool) {
+	if k.from <= k.to { // usual may have moved the clock since
+		k.now = time.Unix(0, k.nowN)
+	}
 	if taken = k.jump(t); taken {
 		k.bound()
 	} else {
@@ -105,19 +137,24 @@ func (k *sweepClock) jump(t time.Time) bool {
 	k.prevTaken, k.prevConn = true, nil
 	switch {
 	case !k.started:
-		k.started, k.now, k.stepped = true, t, t
+		k.started = true
+		k.set(t, 0)
 	case k.near(k.now, t):
 		if t.After(k.now) {
-			k.now = t
+			k.set(t, k.activity()+t.Sub(k.now))
 		}
 	case !prevTaken && k.near(k.prev, t):
-		// t confirms the previous frame's date: take both.
+		// t confirms the previous frame's date: take both. The
+		// connection that frame went to was stamped active at the
+		// clock's time; it was active at the frame's date.
 		if t.Before(k.now) {
-			k.stepped, k.next = t, t.Add(sweepEvery)
+			k.next = t.Add(sweepEvery)
+			k.set(t, k.activity())
+		} else {
+			k.set(t, k.activity()+t.Sub(k.now))
 		}
-		k.now = t
-		if prevConn != nil {
-			prevConn.stamp(k.prev)
+		if prevConn != nil { // the tail of its list: it may only move on
+			prevConn.active = max(prevConn.active, k.activity()-max(t.Sub(k.prev), 0))
 		}
 	default:
 		k.prevTaken, k.prev = false, t
@@ -142,16 +179,9 @@ func (k *sweepClock) bound() {
 	}
 }
 
-// lastActive is when c last saw a segment, by the clock.
-func (k *sweepClock) lastActive(c *Conn) time.Time {
-	last := c.FirstSeen.Add(c.active)
-	if last.After(k.now) { // active before the clock stepped back
-		return k.stepped
-	}
-	return last
-}
+// lastActive is when, by the clock, c last saw a segment: the clock's
+// time less how long c has been idle on the activity clock.
+func (k *sweepClock) lastActive(c *flow) time.Time { return k.now.Add(-k.idle(c)) }
 
-// stamp records that c saw a segment at clock time t. (Conn.add stamps
-// it at the segment's date, which is the clock's time when the clock
-// took the date: that spares a Sub per packet.)
-func (c *Conn) stamp(t time.Time) { c.active = t.Sub(c.FirstSeen) }
+// idle is how long c has been idle on the activity clock.
+func (k *sweepClock) idle(c *flow) time.Duration { return k.activity() - c.active }

@@ -2,7 +2,6 @@ package decode
 
 import (
 	"cmp"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -22,10 +21,13 @@ type Frame struct {
 }
 
 // Sink receives connections from the decoder once they are finished:
-// replaced by a new connection on the same 4-tuple, idle past their
-// timeout, or flushed at the end of the capture. A Conn is final when it
-// is handed over, its summing-up (Verdict, ConnState, History, ZeekBytes)
-// included; the decoder does not touch it afterwards.
+// over (both FINs acknowledged, or a RST), replaced by a new connection
+// on the same 4-tuple, idle past their timeout, handed over early at the
+// MaxConns cap, or flushed at the end of the capture. A Conn is final
+// when it is handed over, its summing-up (Verdict, ConnState, History,
+// ZeekBytes) included; the decoder does not touch it afterwards. A
+// segment that comes later for a connection handed over before its end
+// goes to a record of its own with the same ID (Conn.Resumed).
 type Sink interface {
 	Conn(c *Conn)
 }
@@ -36,9 +38,11 @@ type SinkFunc func(c *Conn)
 // Conn calls f(c).
 func (f SinkFunc) Conn(c *Conn) { f(c) }
 
-// DefaultMaxConns is the default cap on connections held at once, about
-// 120 MB of records.
-const DefaultMaxConns = 100000
+// DefaultMaxConns is the default cap on connections held at once: 2^20,
+// so that a million open at once are held (about 700 MB: a 640-byte flow
+// and a table slot or two each), and past it a flood cannot take much
+// more than a gigabyte and a half with the tombstones.
+const DefaultMaxConns = 1 << 20
 
 // DefaultMaxEvents bounds the events kept per connection so that memory
 // stays bounded whatever a capture holds; counters stay exact beyond it.
@@ -49,12 +53,15 @@ type Config struct {
 	// MaxEvents is the number of events kept per connection: 0 means
 	// DefaultMaxEvents, a negative value means no limit.
 	MaxEvents int
-	// ClosedTimeout is how long, in capture time, a closed connection (FINs
-	// both ways, or a RST) is kept for late segments before it is handed
-	// to the sink. 0 means 10 s (Zeek waits 5 s, tcp_close_delay): long
-	// enough for the last ACK and a retransmitted FIN, short enough that
-	// memory follows the connections open at once. A segment later than
-	// that starts a new, partial connection.
+	// ClosedTimeout is how long, in capture time, a connection that is
+	// over (both FINs acknowledged, or a RST) is remembered for late
+	// segments. It is handed to the sink at once, and what stays is a
+	// tombstone (see tomb): a segment within ClosedTimeout of the last
+	// goes to a Resumed record of it. A connection both of whose sides
+	// sent a FIN, one not yet acknowledged, is kept that long for the
+	// last ACK. 0 means 10 s (Zeek waits 5 s, tcp_close_delay): long
+	// enough for the last ACK and a retransmitted FIN. A segment later
+	// than that starts a new, partial connection.
 	ClosedTimeout time.Duration
 	// HandshakeTimeout applies to connections whose handshake did not
 	// complete. 0 means 3 minutes: Linux gives up on a SYN after about
@@ -64,7 +71,10 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxConns caps the connections held at once: past it, the least
 	// recently active quarter is handed over early (and counted), so that
-	// a SYN flood from a million sources cannot exhaust memory. 0 means
+	// a SYN flood from a million sources cannot exhaust memory. Each
+	// keeps a tombstone, so that one still active goes on as Resumed
+	// records of the same ID rather than as new, partial connections;
+	// twice MaxConns tombstones are kept at most (see maxTombs). 0 means
 	// DefaultMaxConns, a negative value no cap.
 	MaxConns int
 	// Recycle lets the decoder reuse a Conn once the sink has returned
@@ -78,8 +88,9 @@ type Config struct {
 	// well; without it UDP datagrams are counted as non-TCP.
 	UDP bool
 	// OnEvent, if set, is called for every segment as it is decoded, with
-	// the connection's summing-up fields (Conn.Verdict and the rest) as
-	// of that segment.
+	// the connection's record as of that segment, summing-up fields
+	// (Conn.Verdict and the rest) included. The record is the decoder's,
+	// made again for each segment: keep nothing of it.
 	OnEvent func(c *Conn, e Event)
 }
 
@@ -96,42 +107,66 @@ type Totals struct {
 	// is, but the frame is counted here and not as TCP or UDP.
 	Malformed uint64
 	// Connections counts connections handed to the sink, Evicted those of
-	// them handed over because they were idle past their timeout.
+	// them handed over because they were idle past their timeout (not
+	// those handed over when they were over: see Config.ClosedTimeout).
 	Connections uint64
 	Evicted     uint64
 	// Shed counts connections handed over early because MaxConns
 	// connections were held at once.
-	Shed      uint64
+	Shed uint64
+	// Resumed counts records that go on with a connection handed over
+	// before (Conn.Resumed): Connections does not count them again, and
+	// ByVerdict counts each connection once, by its latest record.
+	Resumed   uint64
 	ByVerdict [NumVerdicts]uint64
 }
 
-// connKey identifies a flow: both endpoints (address as 16 bytes, port),
-// the lower one first so that both directions find the same entry, then
-// the protocol. A plain byte array hashes fastest: netip.AddrPort holds a
-// pointer, which makes the map hash field by field.
-type connKey [2*18 + 1]byte
+// endpoint is one end of a flow as the connection table keys it: the
+// address as 16 bytes (IPv4 mapped into IPv6, RFC 4291 §2.5.5.2) in two
+// big-endian words, and the port.
+type endpoint struct {
+	hi, lo uint64
+	port   uint16
+}
 
-func keyOf(x, y *[18]byte, proto Proto) connKey {
-	if keyLess(y, x) {
+// less orders endpoints as their bytes would order.
+func (a *endpoint) less(b *endpoint) bool {
+	if a.hi != b.hi {
+		return a.hi < b.hi
+	}
+	if a.lo != b.lo {
+		return a.lo < b.lo
+	}
+	return a.port < b.port
+}
+
+// connKey identifies a flow: both endpoints, the lower one first so that
+// both directions find the same entry, then the protocol. It is words, so
+// that making one and comparing two (equal) are a few operations on
+// registers, where a 37-byte array took copies and a call to memequal.
+type connKey struct {
+	aHi, aLo, bHi, bLo uint64
+	aPort, bPort       uint16
+	proto              Proto
+}
+
+// equal reports whether k and o are the same key. (Go's == on connKey
+// calls memequal for the words.)
+func (k *connKey) equal(o *connKey) bool {
+	return k.aLo == o.aLo && k.bLo == o.bLo && k.aHi == o.aHi && k.bHi == o.bHi &&
+		k.aPort == o.aPort && k.bPort == o.bPort && k.proto == o.proto
+}
+
+func keyOf(x, y *endpoint, proto Proto) connKey {
+	if y.less(x) {
 		x, y = y, x
 	}
-	var k connKey
-	copy(k[:18], x[:])
-	copy(k[18:36], y[:])
-	k[36] = byte(proto)
-	return k
+	return connKey{x.hi, x.lo, y.hi, y.lo, x.port, y.port, proto}
 }
 
-// keyLess orders key halves as bytes.Compare would, eight bytes at a time.
-func keyLess(a, b *[18]byte) bool {
-	if x, y := binary.BigEndian.Uint64(a[0:8]), binary.BigEndian.Uint64(b[0:8]); x != y {
-		return x < y
-	}
-	if x, y := binary.BigEndian.Uint64(a[8:16]), binary.BigEndian.Uint64(b[8:16]); x != y {
-		return x < y
-	}
-	return binary.BigEndian.Uint16(a[16:]) < binary.BigEndian.Uint16(b[16:])
-}
+// first and second are the endpoints of k.
+func (k *connKey) first() endpoint  { return endpoint{k.aHi, k.aLo, k.aPort} }
+func (k *connKey) second() endpoint { return endpoint{k.bHi, k.bLo, k.bPort} }
 
 // Decoder rebuilds TCP connections from frames. It is not safe for
 // concurrent use; use one Decoder per capture.
@@ -140,15 +175,37 @@ type Decoder struct {
 	sink      Sink
 	own       *Parser // for Packet
 	parsed    Parsed
-	conns     map[connKey]*Conn
+	conns     table[flow, *flow]
 	nextID    uint64
 	totals    Totals
 	clock     sweepClock
 	idleSwept time.Time // the last sweep Idle made
-	free      []*Conn   // handed-over connections to reuse (Config.Recycle)
+	free      []*flow   // flows to reuse
+	colds     colds     // cold parts to reuse
+	record    *Conn     // the record to reuse (Config.Recycle), or nil
+	live      Conn      // the record Config.OnEvent sees
 	histories histories
-	expired   []*Conn // reused by sweep
+	expired   []*flow // reused by sweep and shed
+	// lists holds the connections by timeout class, each list in the
+	// order they were last active (see sweepClock.activity): a sweep
+	// looks at the heads only, and so does shedding at the cap.
+	lists    [numClasses]list[flow, *flow]
+	timeouts [numClasses]time.Duration
+	// tombs holds tombstones of connections handed over before their
+	// last segment (see tomb), tombLists them by list, as lists does.
+	tombs     table[tomb, *tomb]
+	tombLists [numTombLists]list[tomb, *tomb]
+	freeTombs []*tomb
 }
+
+// Timeout classes: which of Config's timeouts applies to a connection.
+const (
+	classClosed    = iota // FINs both ways, or a RST: ClosedTimeout
+	classHandshake        // the handshake did not complete: HandshakeTimeout
+	classIdle             // established: IdleTimeout
+	numClasses
+	noList = -1 // in no list
+)
 
 // New returns a Decoder that hands finished connections to sink.
 func New(cfg Config, sink Sink) *Decoder {
@@ -167,7 +224,8 @@ func New(cfg Config, sink Sink) *Decoder {
 	if cfg.MaxConns == 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
-	d := &Decoder{cfg: cfg, sink: sink, own: NewParser(), conns: make(map[connKey]*Conn)}
+	d := &Decoder{cfg: cfg, sink: sink, own: NewParser(), conns: newTable[flow](), tombs: newTable[tomb]()}
+	d.timeouts = [numClasses]time.Duration{cfg.ClosedTimeout, cfg.HandshakeTimeout, cfg.IdleTimeout}
 	d.clock.maxStep = max(cfg.ClosedTimeout, cfg.HandshakeTimeout, cfg.IdleTimeout, sweepEvery)
 	return d
 }
@@ -185,12 +243,13 @@ func (d *Decoder) Packet(f *Frame) error {
 type Parsed struct {
 	number uint64
 	time   time.Time
+	nano   int64 // time for the sweep clock (frameNano)
 	kind   frameKind
-	seg    Segment
-	err    error
 	// salvaged is set when err is a *lengthError: the frame is malformed
 	// but its segment good.
 	salvaged bool
+	err      error
+	seg      Segment
 }
 
 // Parser decodes frames into Parsed values. Parsing is the half of the
@@ -203,7 +262,7 @@ func NewParser() *Parser { return &Parser{newParser()} }
 
 // Parse decodes f into out.
 func (p *Parser) Parse(f *Frame, out *Parsed) {
-	out.number, out.time = f.Number, f.Time
+	out.number, out.time, out.nano = f.Number, f.Time, frameNano(f.Time)
 	out.kind, out.err = p.p.parse(f.Data, f.LinkType, f.Length <= len(f.Data), &out.seg)
 	_, out.salvaged = out.err.(*lengthError)
 }
@@ -213,7 +272,7 @@ func (p *Parser) Parse(f *Frame, out *Parsed) {
 func (d *Decoder) Apply(pf *Parsed) error {
 	d.totals.Packets++
 	taken, due := true, false
-	if !d.clock.usual(pf.time) {
+	if !d.clock.usual(pf.nano) {
 		taken, due = d.clock.observe(pf.time)
 	}
 	if due {
@@ -230,44 +289,62 @@ func (d *Decoder) Apply(pf *Parsed) error {
 		}
 	}
 	seg := &pf.seg
-	key := keyOf(&seg.srcKey, &seg.dstKey, proto)
-	c := d.conns[key]
-	if c != nil && !taken && pf.time.Sub(d.clock.lastActive(c)) > d.timeout(c) {
+	key := keyOf(&seg.src, &seg.dst, proto)
+	c := d.conns.get(&key)
+	if c != nil && !taken && pf.time.Sub(d.clock.lastActive(c)) > d.timeouts[c.class] {
 		d.totals.Evicted++ // idle past its timeout by the frame's own date: see sweepClock
 		d.emit(c)
 		c = nil
 	}
-	if c != nil && proto == TCP && startsNew(c, seg) {
+	if c != nil && proto == TCP && c.startsNew(seg) {
 		d.emit(c)
 		c = nil
 	}
 	if c == nil {
-		if d.cfg.MaxConns > 0 && len(d.conns) >= d.cfg.MaxConns {
+		var tb *tomb
+		if d.tombs.n > 0 {
+			tb = d.unearth(key, seg, pf.time, taken, proto)
+		}
+		if d.cfg.MaxConns > 0 && d.conns.n >= d.cfg.MaxConns {
 			if d.totals.Shed == 0 {
 				warning = errors.Join(warning, fmt.Errorf("frame %d: %d connections held at once: the least recently active are handed over early (--max-conns)",
-					pf.number, len(d.conns)))
+					pf.number, d.conns.n))
 			}
 			d.shed()
 		}
-		c = d.open(seg, pf.time, proto)
-		c.key = key
-		d.conns[key] = c
+		c = d.fresh()
+		if tb != nil {
+			d.resume(c, tb)
+			d.freeTombs = append(d.freeTombs, tb)
+		} else {
+			d.nextID++
+			c.start(seg, key, pf.time, pf.nano, proto, d.nextID, &d.colds)
+		}
+		d.conns.put(c)
 	}
-	ev := c.add(seg, pf.time, pf.number, !d.cfg.DropEvents || d.cfg.OnEvent != nil)
-	if !taken { // add stamped it at the segment's date
-		c.stamp(d.clock.now)
+	wasOver := c.over()
+	var ev Event
+	c.add(&ev, seg, pf.time, pf.nano, pf.number, !d.cfg.DropEvents || d.cfg.OnEvent != nil, &d.colds)
+	d.touch(c)
+	if !taken {
 		d.clock.prevConn = c
 	}
 	if d.cfg.DropEvents {
-		c.EventsOmitted++
-	} else if d.cfg.MaxEvents < 0 || len(c.Events) < d.cfg.MaxEvents {
-		c.Events = append(c.Events, ev)
+		c.eventsOmitted++
+	} else if cold := c.coldPart(&d.colds); d.cfg.MaxEvents < 0 || len(cold.events) < d.cfg.MaxEvents {
+		cold.events = append(cold.events, ev)
 	} else {
-		c.EventsOmitted++
+		c.eventsOmitted++
 	}
 	if d.cfg.OnEvent != nil {
-		c.sumUp(&d.histories) // the callback may print or select on the summing-up
-		d.cfg.OnEvent(c, ev)
+		// The callback may print or select on the summing-up.
+		c.record(&d.live, &d.histories)
+		d.cfg.OnEvent(&d.live, ev)
+	}
+	if !wasOver && c.over() {
+		// Handed over now, so that memory follows the connections open;
+		// a tombstone catches what comes late.
+		d.handOver(c, tombClosed)
 	}
 	return warning
 }
@@ -300,114 +377,171 @@ func (d *Decoder) classify(pf *Parsed) (proto Proto, follow bool, warning error)
 }
 
 // shed hands over the least recently active quarter of the connections
-// held, in ID order.
+// held, the least recently active first, keeping a tombstone of each so
+// that they go on if they are still active (see tomb). The least recently
+// active are at the heads of the lists: it takes them from there, the
+// oldest head first, and never sorts the table.
 func (d *Decoder) shed() {
 	all := d.expired[:0]
-	for _, c := range d.conns {
-		all = append(all, c)
+	for range max(d.conns.n/4, 1) {
+		var oldest *flow
+		for i := range d.lists {
+			if h := d.lists[i].head; h != nil && (oldest == nil || h.active < oldest.active) {
+				oldest = h
+			}
+		}
+		if oldest == nil {
+			break
+		}
+		d.unlist(oldest)
+		all = append(all, oldest)
 	}
-	slices.SortFunc(all, func(a, b *Conn) int { return d.clock.lastActive(a).Compare(d.clock.lastActive(b)) })
-	d.emitInOrder(all[:max(len(all)/4, 1)], &d.totals.Shed)
+	for _, c := range all { // oldest first, so that tombstones are in order too
+		d.totals.Shed++
+		d.handOver(c, class(c)) // the list it was in
+	}
 	clear(all)
 	d.expired = all[:0]
 }
 
-// emitInOrder hands conns to the sink in ID order, so that output does not
-// depend on map order, counting them in *counter.
-func (d *Decoder) emitInOrder(conns []*Conn, counter *uint64) {
-	slices.SortFunc(conns, func(a, b *Conn) int { return cmp.Compare(a.ID, b.ID) })
+// emitInOrder hands conns to the sink in ID order, so that the order of
+// hand-over within a sweep or a shedding does not depend on the order
+// they went idle in, counting them in *counter.
+func (d *Decoder) emitInOrder(conns []*flow, counter *uint64) {
+	slices.SortFunc(conns, func(a, b *flow) int { return cmp.Compare(a.id, b.id) })
 	for _, c := range conns {
 		*counter++
 		d.emit(c)
 	}
 }
 
+// class is the timeout class of c.
+func class(c *flow) int8 {
+	switch {
+	case c.closed():
+		return classClosed
+	case !c.established():
+		return classHandshake
+	}
+	return classIdle
+}
+
+// touch stamps c active now on the activity clock and moves it to the
+// tail of its class's list.
+func (d *Decoder) touch(c *flow) {
+	c.active = d.clock.activity()
+	cl := class(c)
+	if c.class == cl && d.lists[cl].tail == c {
+		return
+	}
+	d.unlist(c)
+	d.lists[cl].pushBack(c)
+	c.class = cl
+}
+
+// unlist takes c out of its list, if it is in one.
+func (d *Decoder) unlist(c *flow) {
+	if l := c.class; l != noList {
+		d.lists[l].remove(c)
+		c.class = noList
+	}
+}
+
 // startsNew reports whether a SYN begins a new connection on the 4-tuple of
 // c (port reuse): c has closed, c never saw its client's SYN, or the SYN
 // carries a different initial sequence number than c's.
-func startsNew(c *Conn, seg *Segment) bool {
+func (c *flow) startsNew(seg *Segment) bool {
 	if seg.Flags&(SYN|ACK|RST) != SYN {
 		return false
 	}
-	if c.closed() || !c.Handshake.SYN {
+	if syn, _, _ := c.stages(); c.closed() || !syn {
 		return true
 	}
-	return seg.Src == c.Client && seg.Seq != c.marks[Client].isn
+	return c.sideOf(seg) == Client && seg.Seq != c.marks[Client].isn
 }
 
-func (d *Decoder) open(seg *Segment, t time.Time, proto Proto) *Conn {
-	d.nextID++
-	var c *Conn
+// fresh returns an empty flow, one used before if there is one.
+func (d *Decoder) fresh() *flow {
+	var c *flow
 	if n := len(d.free); n > 0 {
 		c, d.free = d.free[n-1], d.free[:n-1]
-		events := c.Events[:0]
-		*c = Conn{Events: events}
+		*c = flow{}
 	} else {
-		c = new(Conn)
+		c = new(flow)
 	}
-	c.ID, c.Proto, c.FirstSeen, c.LastSeen, c.ClosedBy = d.nextID, proto, t, t, NoSide
-	if seg.Flags&(SYN|ACK) == SYN || proto == UDP {
-		c.Client, c.Server = seg.Src, seg.Dst
-	} else {
-		c.Client, c.Server = guessRoles(seg)
-		c.Partial = true
-	}
-	// Zeek marks a connection whose guessed client did not send first.
-	c.zeek.start(proto == UDP, c.Partial && seg.Src != c.Client)
-	c.rfc.start(c.Partial)
+	c.class = noList
 	return c
 }
 
-// emit sums c up, hands it to the sink and forgets it.
-func (d *Decoder) emit(c *Conn) {
-	delete(d.conns, c.key)
+// emit hands c over for good.
+func (d *Decoder) emit(c *flow) { d.handOver(c, noList) }
+
+// handOver hands c's record to the sink and forgets c, keeping a
+// tombstone of it in tombList unless that is noList. A resumed
+// connection is not counted again: its verdict replaces its prior one.
+func (d *Decoder) handOver(c *flow, tombList int8) {
+	d.conns.remove(c)
+	d.unlist(c)
 	if d.clock.prevConn == c {
 		d.clock.prevConn = nil
 	}
-	c.sumUp(&d.histories)
-	d.totals.Connections++
-	d.totals.ByVerdict[c.Verdict]++
-	d.sink.Conn(c)
-	if d.cfg.Recycle {
+	rec := d.record
+	if rec == nil {
+		rec = new(Conn)
+		if d.cfg.Recycle {
+			d.record = rec
+		}
+	}
+	c.record(rec, &d.histories)
+	if c.resumed {
+		d.totals.Resumed++
+		d.totals.ByVerdict[c.priorVerdict]--
+	} else {
+		d.totals.Connections++
+	}
+	d.totals.ByVerdict[rec.Verdict]++
+	if tombList != noList {
+		d.bury(c, rec, tombList)
+	}
+	d.sink.Conn(rec)
+	if c.cold != nil {
+		d.colds.put(c.cold, d.cfg.Recycle) // the record has its events, unless it is reused
+		c.cold = nil
+	}
+	// Spare flows follow the connections open: enough that opening and
+	// handing over at the same pace allocates nothing, not so many that
+	// the peak stays held once it has passed.
+	if len(d.free) < d.conns.n/8+64 {
 		d.free = append(d.free, c)
 	}
 }
 
-// timeout is how long c may stay idle before it is handed over.
-func (d *Decoder) timeout(c *Conn) time.Duration {
-	switch {
-	case c.closed():
-		return d.cfg.ClosedTimeout
-	case !c.Established():
-		return d.cfg.HandshakeTimeout
-	}
-	return d.cfg.IdleTimeout
-}
-
 // sweep hands over connections idle past their timeout at the clock's
-// time, in ID order so that output does not depend on map order.
+// time, in ID order. Each list is in the order its connections were last
+// active, so those idle past the list's timeout are at its head, and a
+// sweep costs what it hands over, not what the table holds.
 func (d *Decoder) sweep() {
 	d.clock.swept()
-	now := d.clock.now
 	expired := d.expired[:0]
-	for _, c := range d.conns {
-		if now.Sub(d.clock.lastActive(c)) > d.timeout(c) {
+	for i := range d.lists {
+		l := &d.lists[i]
+		for c := l.head; c != nil && d.clock.idle(c) > d.timeouts[i]; c = l.head {
+			d.unlist(c)
 			expired = append(expired, c)
 		}
 	}
 	d.emitInOrder(expired, &d.totals.Evicted)
 	clear(expired)
 	d.expired = expired[:0]
+	d.sweepTombs()
 }
 
 // Flush hands every connection still open to the sink, in ID order. Call it
 // when the capture ends.
 func (d *Decoder) Flush() {
-	rest := make([]*Conn, 0, len(d.conns))
-	for _, c := range d.conns {
-		rest = append(rest, c)
-	}
-	slices.SortFunc(rest, func(a, b *Conn) int { return cmp.Compare(a.ID, b.ID) })
+	rest := make([]*flow, 0, d.conns.n)
+	d.conns.each(func(c *flow) { rest = append(rest, c) })
+	slices.SortFunc(rest, func(a, b *flow) int { return cmp.Compare(a.id, b.id) })
 	for _, c := range rest {
 		d.emit(c)
 	}
@@ -417,4 +551,4 @@ func (d *Decoder) Flush() {
 func (d *Decoder) Totals() Totals { return d.totals }
 
 // Open returns the number of connections the decoder holds right now.
-func (d *Decoder) Open() int { return len(d.conns) }
+func (d *Decoder) Open() int { return d.conns.n }

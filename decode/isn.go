@@ -6,11 +6,7 @@ package decode
 // show, only a base guessed from the first segment.
 func (c *Conn) ISN(s Side) (isn uint32, ok bool) {
 	m := &c.marks[s]
-	seen := c.Handshake.SYN
-	if s == Server {
-		seen = c.Handshake.SYNACK
-	}
-	return uint32(m.isn), m.haveISN && seen
+	return uint32(m.isn), m.haveISN && c.isnSeen[s]
 }
 
 // Absolute turns an event's relative sequence and acknowledgement numbers

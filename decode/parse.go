@@ -82,24 +82,25 @@ func (o *Options) TFOCookie() []byte { return o.tfoCookie[:o.tfoLen] }
 // Segment is one decoded TCP segment. Payload aliases the frame's bytes and
 // is valid only until the next frame is decoded.
 type Segment struct {
-	Src, Dst netip.AddrPort
+	// src and dst are Src and Dst as the connection table keys them.
+	// They and the fields that follow, down to IPLen, are what every
+	// segment's analysis reads: together they take two cache lines, which
+	// the batch reader's other core has just written.
+	src, dst endpoint
 	Seq, Ack Seq
 	Flags    Flags
 	Window   uint16
 	// Len is the payload length the IP header declares, which is the
 	// segment's real length even when the capture's snaplen cut it short;
 	// in a frame captured whole, it is at most what the frame holds.
-	Len     int
-	Payload []byte
-	Opts    Options
+	Len int
 	// IPLen is the IP packet's length as its header declares it (header
 	// included; in a frame captured whole, at most what it holds), for
 	// Zeek's orig_ip_bytes and resp_ip_bytes.
-	IPLen int
-
-	// srcKey and dstKey are the endpoints as connection-table key halves:
-	// 16 address bytes (IPv4 mapped) and the port.
-	srcKey, dstKey [18]byte
+	IPLen    int
+	Src, Dst netip.AddrPort
+	Payload  []byte
+	Opts     Options
 }
 
 type frameKind uint8
@@ -204,6 +205,14 @@ func (p *parser) parse(data []byte, lt LinkType, whole bool, seg *Segment) (fram
 	// frame's own length is also its capacity, so that no layer can slice
 	// its way into the next record.
 	data = data[:len(data):len(data)]
+	if lt == LinkTypeEthernet && fastTCP(data, whole, seg) {
+		return frameTCP, nil
+	}
+	return p.viaLayers(dlp, data, whole, seg)
+}
+
+// viaLayers is parse with gopacket's layers.
+func (p *parser) viaLayers(dlp *gopacket.DecodingLayerParser, data []byte, whole bool, seg *Segment) (frameKind, error) {
 	err := p.decodeLayers(dlp, data)
 	if err != nil {
 		failed := p.failedLayer(dlp)
@@ -302,14 +311,12 @@ func (p *parser) addresses(seg *Segment, sport, dport uint16, whole bool) (int, 
 	case layers.LayerTypeIPv4:
 		seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.SrcIP)), sport)
 		seg.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.DstIP)), dport)
-		keyHalf(&seg.srcKey, p.ip4.SrcIP, sport)
-		keyHalf(&seg.dstKey, p.ip4.DstIP, dport)
+		seg.src, seg.dst = endpointOf(p.ip4.SrcIP, sport), endpointOf(p.ip4.DstIP, dport)
 		seg.IPLen = int(p.ip4.Length)
 	case layers.LayerTypeIPv6: // possibly behind extension headers
 		seg.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(p.ip6.SrcIP)), sport)
 		seg.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(p.ip6.DstIP)), dport)
-		keyHalf(&seg.srcKey, p.ip6.SrcIP, sport)
-		keyHalf(&seg.dstKey, p.ip6.DstIP, dport)
+		seg.src, seg.dst = endpointOf(p.ip6.SrcIP, sport), endpointOf(p.ip6.DstIP, dport)
 		seg.IPLen = 40 + int(p.ip6.Length)
 	default:
 		return 0, errors.New("transport header without an IP header")
@@ -415,7 +422,7 @@ func (p *parser) fill(seg *Segment, whole bool) error {
 	}
 	seg.Opts = Options{}
 	for i := range t.Options {
-		parseOption(&t.Options[i], &seg.Opts)
+		parseOption(t.Options[i].OptionType, t.Options[i].OptionData, &seg.Opts)
 	}
 	return lie
 }
@@ -449,9 +456,8 @@ func flagsOf(t *layers.TCP) Flags {
 // before kind 34 was assigned (RFC 7413 §4.1.1).
 const tfoExperimentID = 0xF989
 
-func parseOption(o *layers.TCPOption, out *Options) {
-	d := o.OptionData
-	switch o.OptionType {
+func parseOption(kind layers.TCPOptionKind, d []byte, out *Options) {
+	switch kind {
 	case layers.TCPOptionKindMSS:
 		if len(d) == 2 {
 			out.MSS, out.HasMSS = binary.BigEndian.Uint16(d), true
@@ -601,14 +607,23 @@ func (e *ipv6Ext) NextLayerType() gopacket.LayerType {
 }
 func (e *ipv6Ext) LayerPayload() []byte { return e.payload }
 
-// keyHalf writes an endpoint as 16 address bytes (an IPv4 address mapped
-// into IPv6, RFC 4291 §2.5.5.2) and the port, big-endian.
-func keyHalf(k *[18]byte, ip []byte, port uint16) {
+// endpointOf is an address of 4 or 16 bytes and a port as the connection
+// table keys them.
+func endpointOf(ip []byte, port uint16) endpoint {
 	if len(ip) == 4 {
-		*k = [18]byte{10: 0xff, 11: 0xff}
-		copy(k[12:16], ip)
-	} else {
-		copy(k[:16], ip)
+		return endpoint{0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(ip)), port}
 	}
-	k[16], k[17] = byte(port>>8), byte(port)
+	return endpoint{binary.BigEndian.Uint64(ip[:8]), binary.BigEndian.Uint64(ip[8:16]), port}
+}
+
+// addrPort is e as an address and port, IPv4 if is4.
+func (e endpoint) addrPort(is4 bool) netip.AddrPort {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], e.hi)
+	binary.BigEndian.PutUint64(b[8:], e.lo)
+	a := netip.AddrFrom16(b)
+	if is4 {
+		a = a.Unmap()
+	}
+	return netip.AddrPortFrom(a, e.port)
 }

@@ -5,8 +5,13 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
+
+	"synack/capture"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -258,4 +263,132 @@ func udpFrame(t *testing.T, src, dst netip.AddrPort, payload []byte) []byte {
 		t.Fatal(err)
 	}
 	return append([]byte(nil), buf.Bytes()...)
+}
+
+// fastAgrees checks that fastTCP, where it takes a frame, leaves the
+// segment as gopacket's layers do.
+func fastAgrees(t *testing.T, p *parser, data []byte, whole bool) (taken bool) {
+	t.Helper()
+	data = data[:len(data):len(data)]
+	var fast, slow Segment
+	if !fastTCP(data, whole, &fast) {
+		return false
+	}
+	kind, err := p.viaLayers(p.ethernet, data, whole, &slow)
+	if kind != frameTCP || err != nil {
+		t.Fatalf("% x (whole %v): the fast path took a frame the layers make %v, %v", data, whole, kind, err)
+	}
+	if !reflect.DeepEqual(fast, slow) || unsafe.SliceData(fast.Payload) != unsafe.SliceData(slow.Payload) {
+		t.Fatalf("% x (whole %v):\nfast %+v\nlayers %+v", data, whole, fast, slow)
+	}
+	return true
+}
+
+// TestFastTCPAgrees: on every frame of the fixtures, captured whole or
+// not, and on frames made to miss each of its conditions, the fast path
+// either leaves the frame to the layers or decodes it as they do.
+func TestFastTCPAgrees(t *testing.T) {
+	p := newParser()
+	taken := 0
+	for _, data := range fixtureFrames(t, LinkTypeEthernet) {
+		for _, whole := range []bool{true, false} {
+			if fastAgrees(t, p, data, whole) {
+				taken++
+			}
+		}
+	}
+	if taken == 0 {
+		t.Fatal("the fast path took no frame of the fixtures")
+	}
+	opts := []layers.TCPOption{{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: []byte{5, 0xb4}},
+		{OptionType: layers.TCPOptionKindNop, OptionLength: 1}, {OptionType: layers.TCPOptionKindWindowScale, OptionLength: 3, OptionData: []byte{7}},
+		{OptionType: layers.TCPOptionKindSACKPermitted, OptionLength: 2}, {OptionType: layers.TCPOptionKindEndList, OptionLength: 1}}
+	c6, s6 := netip.MustParseAddrPort("[2001:db8::1]:40000"), netip.MustParseAddrPort("[2001:db8::2]:443")
+	for _, base := range [][]byte{
+		ethFrame(t, cli, srv, "S", cISN, 0, nil, opts),
+		ethFrame(t, cli, srv, "P.", cISN, sISN, []byte("hello"), nil),
+		ethFrame(t, c6, s6, "S", cISN, 0, nil, opts),
+		ethFrame(t, c6, s6, "P.", cISN, sISN, []byte("hello"), nil),
+	} {
+		// Every byte of the headers in turn takes a few values, and the
+		// frame is cut short and padded: whatever the fast path takes
+		// must come out as from the layers.
+		for i := 12; i < len(base); i++ {
+			for _, v := range []byte{0, 1, 2, 5, 6, 0x0f, 0x11, 0x40, 0x45, 0x50, 0x60, 0x86, 0xdd, 0xff} {
+				b := append([]byte(nil), base...)
+				b[i] = v
+				for _, whole := range []bool{true, false} {
+					fastAgrees(t, p, b, whole)
+					fastAgrees(t, p, b[:len(b)-3], whole)
+					fastAgrees(t, p, append(b, 0, 0, 0, 0), whole)
+				}
+			}
+		}
+	}
+}
+
+// fixtureFrames returns the frames of the fixtures of link type lt.
+func fixtureFrames(t testing.TB, lt LinkType) [][]byte {
+	t.Helper()
+	paths, _ := filepath.Glob("../fixtures/*.pcap*")
+	var frames [][]byte
+	for _, path := range paths {
+		if filepath.Ext(path) == ".json" {
+			continue
+		}
+		f, err := capture.Open(path)
+		if err != nil {
+			continue
+		}
+		var fr capture.Frame
+		for f.Next(&fr) == nil {
+			if LinkType(fr.LinkType) == lt {
+				frames = append(frames, append([]byte(nil), fr.Data...))
+			}
+		}
+		f.Close()
+	}
+	return frames
+}
+
+// FuzzFastTCP: whatever the bytes, the fast path leaves the frame to
+// gopacket's layers or decodes it as they do.
+func FuzzFastTCP(f *testing.F) {
+	for _, data := range fixtureFrames(f, LinkTypeEthernet) {
+		f.Add(data, true)
+	}
+	// IPv4 options (IHL 6): the layers' alone.
+	f.Add(append(append([]byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0, 0x46}, make([]byte, 23)...), ipv4TCPHeader()...), true)
+	p := newParser()
+	f.Fuzz(func(t *testing.T, data []byte, whole bool) {
+		fastAgrees(t, p, data, whole)
+	})
+}
+
+// ipv4TCPHeader is a bare 20-byte TCP header.
+func ipv4TCPHeader() []byte {
+	return []byte{0xc3, 0x50, 0, 80, 0, 0, 3, 0xe9, 0, 0, 0, 0, 0x50, 0x18, 2, 0, 0, 0, 0, 0}
+}
+
+// BenchmarkParse parses the frames of a thousand greetings, with the
+// fast path and with gopacket's layers alone.
+func BenchmarkParse(b *testing.B) {
+	frames := workload(b, 1000)
+	p := newParser()
+	var seg Segment
+	b.Run("fast", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			p.parse(frames[i%len(frames)].Data, LinkTypeEthernet, true, &seg)
+		}
+		reportPerPacket(b)
+	})
+	b.Run("layers", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			d := frames[i%len(frames)].Data
+			p.viaLayers(p.ethernet, d[:len(d):len(d)], true, &seg)
+		}
+		reportPerPacket(b)
+	})
 }

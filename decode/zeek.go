@@ -84,23 +84,39 @@ const maxHistory = 64
 const tooLargeSeqDelta = 1 << 20
 
 type zeekEndpoint struct {
-	state, prev                      zeekState
-	histSeen                         uint8
-	inited                           bool
-	startSeq, lastSeq, ackSeq        Seq
-	fins                             uint32
-	lastSYN, lastFIN, lastRST        uint32
-	rxmit, rxmitNext, win0, win0Next uint32
+	state, prev               zeekState
+	histSeen                  uint8
+	inited                    bool
+	startSeq, lastSeq, ackSeq Seq
+	fins                      uint32
+	lastSYN, lastFIN, lastRST uint32
+	rxmit, win0               uint32
 }
 
 // zeekConn is Zeek's model of one connection: an endpoint machine per
-// side (indexed by Side) and the history letters so far.
+// side (indexed by Side) and the history letters so far. The first
+// shortHistory letters are kept here; a longer history, which few
+// connections have, moves to an array of its own (long, first so that
+// the collector scans no further into a flow).
 type zeekConn struct {
+	long       *[maxHistory]byte
 	ep         [2]zeekEndpoint
-	history    [maxHistory]byte
+	short      [shortHistory]byte
 	historyLen uint8
 	udp        bool
 	flipped    bool // partial, and the guessed client did not send first
+}
+
+// shortHistory is how many history letters a connection keeps in place:
+// "ShADadFf", a whole greeting, is 8.
+const shortHistory = 16
+
+// history is the history letters so far.
+func (z *zeekConn) history() []byte {
+	if z.long != nil {
+		return z.long[:z.historyLen]
+	}
+	return z.short[:z.historyLen]
 }
 
 // start readies z for a connection: UDP or TCP, and whether the client is
@@ -111,10 +127,19 @@ func (z *zeekConn) add(side Side, code byte) {
 	if side == Server {
 		code += 'a' - 'A'
 	}
-	if int(z.historyLen) < maxHistory {
-		z.history[z.historyLen] = code
-		z.historyLen++
+	switch n := int(z.historyLen); {
+	case n < shortHistory:
+		z.short[n] = code
+	case n < maxHistory:
+		if z.long == nil {
+			z.long = new([maxHistory]byte)
+			copy(z.long[:], z.short[:])
+		}
+		z.long[n] = code
+	default:
+		return
 	}
+	z.historyLen++
 }
 
 // check records code the first time an endpoint shows the kind of packet;
@@ -129,14 +154,16 @@ func (z *zeekConn) check(side Side, mask uint8, code byte) bool {
 	return false
 }
 
-// scaled adds code at the 1st, 10th, 100th… occurrence.
-func (z *zeekConn) scaled(side Side, code byte, count, next *uint32) {
-	if *next == 0 {
-		*next = 1
+// scaled adds code at the 1st, 10th, 100th… occurrence (Zeek's
+// ScaledHistoryEntry): when count is a power of 10.
+func (z *zeekConn) scaled(side Side, code byte, count *uint32) {
+	*count++
+	n := *count
+	for n%10 == 0 {
+		n /= 10
 	}
-	if *count++; *count == *next {
+	if n == 1 {
 		z.add(side, code)
-		*next *= 10
 	}
 }
 
@@ -179,7 +206,7 @@ func (z *zeekConn) observe(seg *Segment, side Side) {
 	rel := seq.Sub(e.startSeq)
 	z.history1(side, f, rel, ln)
 	if seg.Window == 0 && f&RST == 0 && p.state != zClosed && e.state != zReset {
-		z.scaled(side, 'W', &e.win0, &e.win0Next)
+		z.scaled(side, 'W', &e.win0)
 	}
 	if f&ACK != 0 {
 		switch {
@@ -199,7 +226,7 @@ func (z *zeekConn) observe(seg *Segment, side Side) {
 	case e.lastSeq.LessThan(last):
 		e.lastSeq = last
 	case ln > 0:
-		z.scaled(side, 'T', &e.rxmit, &e.rxmitNext)
+		z.scaled(side, 'T', &e.rxmit)
 	}
 	z.stateMachine(e, p, side, f, ln)
 }
@@ -326,7 +353,7 @@ func (z *zeekConn) historyString(prev string, known *histories) string {
 	if z.flipped {
 		b[0], i = '^', 1
 	}
-	i += copy(b[i:], z.history[:z.historyLen])
+	i += copy(b[i:], z.history())
 	return known.intern(b[:i])
 }
 

@@ -108,7 +108,12 @@ type jsonConn struct {
 	Client  jsonEndpoint `json:"client"`
 	Server  jsonEndpoint `json:"server"`
 	Partial bool         `json:"partial"`
-	Verdict string       `json:"verdict"`
+	// Resumed marks a record that goes on with a connection handed over
+	// before (at the --max-conns cap, or a segment after its close): the
+	// same id and uid; prior_verdict is what the record before said.
+	Resumed      bool   `json:"resumed,omitempty"`
+	PriorVerdict string `json:"prior_verdict,omitempty"`
+	Verdict      string `json:"verdict"`
 	// FirstSeen and LastSeen are null for a time RFC 3339 cannot write
 	// (see jsonTime); the *Unix fields then hold it.
 	FirstSeen     *string       `json:"first_seen"`
@@ -164,6 +169,7 @@ type jsonTotals struct {
 	Connections uint64       `json:"connections"`
 	Evicted     uint64       `json:"evicted"`
 	Shed        uint64       `json:"shed"`
+	Resumed     uint64       `json:"resumed"`
 	Verdicts    jsonVerdicts `json:"verdicts"`
 }
 
@@ -239,7 +245,7 @@ func connJSON(c *decode.Conn) jsonConn {
 	h := &c.Handshake
 	j := jsonConn{
 		ID: c.ID, UID: zeekUID(c), Proto: c.Proto.String(), Client: endpoint(c, decode.Client), Server: endpoint(c, decode.Server),
-		Partial: c.Partial, Verdict: c.Verdict.String(),
+		Partial: c.Partial, Verdict: c.Verdict.String(), Resumed: c.Resumed,
 		DurationUs: us(c.Duration()),
 		Handshake: jsonHandshake{SYN: h.SYN, SYNACK: h.SYNACK, ACK: h.ACK, Complete: h.Complete(),
 			SYNToSYNACKus: observed(h.SYN && h.SYNACK && !h.OutOfOrder, h.SYNToSYNACK()), SYNACKToACKus: observed(h.SYNACK && h.ACK && !h.OutOfOrder, h.SYNACKToACK()),
@@ -253,6 +259,9 @@ func connJSON(c *decode.Conn) jsonConn {
 	j.Options.Client, j.Options.Server = options(c, decode.Client), options(c, decode.Server)
 	cl, sv := c.FirstData[decode.Client], c.FirstData[decode.Server]
 	j.TimeBackwards = c.TimeBackwards
+	if c.Resumed {
+		j.PriorVerdict = c.PriorVerdict.String()
+	}
 	j.Timing = jsonTiming{IRTTus: observed(c.IRTT != 0 && !c.IRTTUnknown, c.IRTT), TTFBus: observed(!cl.IsZero() && !sv.IsZero() && !sv.Before(cl), c.TTFB()),
 		RTT: jsonRTTPair{Client: rttJSON(&c.RTT[decode.Client]), Server: rttJSON(&c.RTT[decode.Server])}}
 	j.ECN, j.HalfClosed = c.ECN, c.HalfClosed
@@ -328,7 +337,7 @@ func totalsJSON(c *Capture) jsonTotals {
 	t := &c.Totals
 	v := &t.ByVerdict
 	return jsonTotals{Frames: t.Packets, TCP: t.TCP, UDP: t.UDP, NonTCP: t.NonTCP, Malformed: t.Malformed,
-		Connections: t.Connections, Evicted: t.Evicted, Shed: t.Shed, Verdicts: jsonVerdicts{
+		Connections: t.Connections, Evicted: t.Evicted, Shed: t.Shed, Resumed: t.Resumed, Verdicts: jsonVerdicts{
 			Complete: v[decode.Complete], Refused: v[decode.Refused], Reset: v[decode.Reset], NoAnswer: v[decode.NoAnswer],
 			Incomplete: v[decode.Incomplete], Open: v[decode.Open], Partial: v[decode.Partial], UDP: v[decode.UDPFlow]}}
 }

@@ -45,7 +45,8 @@ type Capture struct {
 // SortByID orders connections as they began: the order every report
 // lists them in.
 func SortByID(conns []*decode.Conn) {
-	slices.SortFunc(conns, func(a, b *decode.Conn) int { return cmp.Compare(a.ID, b.ID) })
+	// Stable: a resumed record (the same ID) follows the one before it.
+	slices.SortStableFunc(conns, func(a, b *decode.Conn) int { return cmp.Compare(a.ID, b.ID) })
 }
 
 // errText is err's message, or "" for nil: how documents show an error.

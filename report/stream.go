@@ -132,10 +132,10 @@ func tempFile() (*os.File, error) {
 // back: past spoolMemory their parts wait in a temporary file.
 type Ordered struct {
 	doc     Document
-	asIs    bool   // emit in hand-over order (AsHandedOver)
-	next    uint64 // the ID emitted next
-	held    map[uint64]heldPart
-	memory  int // bytes of held parts in memory
+	asIs    bool                  // emit in hand-over order (AsHandedOver)
+	next    uint64                // the ID emitted next
+	held    map[uint64][]heldPart // a resumed record adds a second part to an ID
+	memory  int                   // bytes of held parts in memory
 	spill   *os.File
 	spillAt int64
 	buf     []byte
@@ -150,7 +150,7 @@ type heldPart struct {
 
 // NewOrdered emits to doc in connection order, starting with ID 1.
 func NewOrdered(doc Document) *Ordered {
-	return &Ordered{doc: doc, next: 1, held: map[uint64]heldPart{}}
+	return &Ordered{doc: doc, next: 1, held: map[uint64][]heldPart{}}
 }
 
 // AsHandedOver makes o emit each part as soon as it is rendered, in the
@@ -174,13 +174,19 @@ func (o *Ordered) Conn(c *decode.Conn, report bool) {
 		o.emit(part, report)
 		return
 	}
-	if c.ID == o.next { // the common case: nothing to hold
+	switch {
+	case c.ID < o.next: // a resumed record of a connection already written
+		o.emit(part, report)
+	case c.ID == o.next && len(o.held[c.ID]) == 0: // the common case: nothing to hold
 		o.emit(part, report)
 		o.next++
 		o.drain()
-		return
+	default:
+		o.hold(c.ID, part, report)
+		if c.ID == o.next {
+			o.drain()
+		}
 	}
-	o.hold(c.ID, part, report)
 }
 
 // Flush writes what the document has buffered of the parts emitted so
@@ -242,33 +248,35 @@ func (o *Ordered) hold(id uint64, part []byte, report bool) {
 	if !report {
 		h.len = -1
 	}
-	o.held[id] = h
+	o.held[id] = append(o.held[id], h)
 }
 
 // drain emits the held parts that are now in turn.
 func (o *Ordered) drain() {
 	for o.err == nil {
-		h, ok := o.held[o.next]
+		parts, ok := o.held[o.next]
 		if !ok {
 			return
 		}
 		delete(o.held, o.next)
 		o.next++
-		switch {
-		case h.len < 0: // not reported
-		case h.spilled:
-			if cap(o.buf) < int(h.len) {
-				o.buf = make([]byte, h.len)
+		for _, h := range parts {
+			switch {
+			case h.len < 0: // not reported
+			case h.spilled:
+				if cap(o.buf) < int(h.len) {
+					o.buf = make([]byte, h.len)
+				}
+				part := o.buf[:h.len]
+				if _, err := o.spill.ReadAt(part, h.off); err != nil {
+					o.err = fmt.Errorf("spool: %w", err)
+					return
+				}
+				o.emit(part, true)
+			default:
+				o.memory -= len(h.mem)
+				o.emit(h.mem, true)
 			}
-			part := o.buf[:h.len]
-			if _, err := o.spill.ReadAt(part, h.off); err != nil {
-				o.err = fmt.Errorf("spool: %w", err)
-				return
-			}
-			o.emit(part, true)
-		default:
-			o.memory -= len(h.mem)
-			o.emit(h.mem, true)
 		}
 	}
 }

@@ -81,6 +81,18 @@ func NewAggregator() *Aggregator {
 
 // Add counts one connection; it keeps nothing of c.
 func (a *Aggregator) Add(c *decode.Conn) {
+	if c.Resumed {
+		// The connection was counted with its first record: move its
+		// verdict and conn_state to what they are now, add its anomalies.
+		a.verdicts[c.PriorVerdict]--
+		a.states[c.PriorConnState]--
+		a.verdicts[c.Verdict]++
+		a.states[c.ConnState]++
+		for i, n := range c.Anomalies {
+			a.anomalies[i] += uint64(n)
+		}
+		return
+	}
 	a.connections++
 	v := c.Verdict
 	a.verdicts[v]++

@@ -261,8 +261,12 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 		return
 	}
 	st := opt.Style
-	fmt.Fprintf(w, "\n%s  %s → %s  %s\n", st.paint(sgrBold, fmt.Sprintf("connection %d", c.ID)), c.Client, c.Server,
-		st.paint(verdictColor(c.Verdict), c.Verdict.String()))
+	resumed := ""
+	if c.Resumed {
+		resumed = fmt.Sprintf(" (resumed: it went on after it was handed over, then %s)", c.PriorVerdict)
+	}
+	fmt.Fprintf(w, "\n%s  %s → %s  %s%s\n", st.paint(sgrBold, fmt.Sprintf("connection %d", c.ID)), c.Client, c.Server,
+		st.paint(verdictColor(c.Verdict), c.Verdict.String()), resumed)
 	if c.Partial {
 		fmt.Fprintf(w, "  began before the capture: roles guessed from the ports\n")
 	}
@@ -430,10 +434,13 @@ func summaryTotals(w io.Writer, c *Capture) {
 	}
 	fmt.Fprintf(w, ", %d non-TCP, %d malformed", t.NonTCP, t.Malformed)
 	if t.Evicted > 0 {
-		fmt.Fprintf(w, " · %d handed over before the end (closed, or idle past their timeout)", t.Evicted)
+		fmt.Fprintf(w, " · %d handed over idle past their timeout", t.Evicted)
 	}
 	if t.Shed > 0 {
 		fmt.Fprintf(w, " · %d handed over early at the --max-conns cap", t.Shed)
+	}
+	if t.Resumed > 0 {
+		fmt.Fprintf(w, " · %d records go on with a connection handed over before (same ID, resumed)", t.Resumed)
 	}
 	fmt.Fprintln(w)
 	if st := c.Stats; st != nil {

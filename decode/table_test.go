@@ -1,0 +1,260 @@
+package decode
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// churn builds frames of n connections, open at most open at a time and
+// interleaved at random (as fixtures/gen does), gap apart on average:
+// greetings, SYNs left unanswered, refusals and connections that stop
+// after their handshake, so that every timeout class fills and drains.
+func churn(tb testing.TB, n, open int, gap time.Duration, seed uint64) []Frame {
+	r := rand.New(rand.NewPCG(seed, 1))
+	srv := netip.MustParseAddrPort("10.255.0.1:443")
+	type conv struct {
+		c    netip.AddrPort
+		segs []tseg
+		next int
+	}
+	scripts := [][]tseg{greeting, greeting, handshake, {{'c', "S", 0, 0, ""}, {'c', "S", 0, 0, ""}},
+		{{'c', "S", 0, 0, ""}, {'s', "R.", 0, 1, ""}}}
+	var frames []Frame
+	var active []*conv
+	t, started := t0, 0
+	for started < n || len(active) > 0 {
+		for len(active) < open && started < n {
+			k := started
+			c := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(k >> 16), byte(k >> 8), byte(k)}), uint16(1024+k%60000))
+			active = append(active, &conv{c: c, segs: scripts[r.IntN(len(scripts))]})
+			started++
+		}
+		i := r.IntN(len(active))
+		cv := active[i]
+		g := cv.segs[cv.next]
+		src, dst, seq, ack := cv.c, srv, cISN+g.seq, sISN+g.ack
+		if g.from == 's' {
+			src, dst, seq, ack = srv, cv.c, sISN+g.seq, cISN+g.ack
+		}
+		t = t.Add(time.Duration(r.Int64N(int64(2 * gap))))
+		data := ethFrame(tb, src, dst, g.flags, seq, ack, []byte(g.payload), nil)
+		frames = append(frames, Frame{Number: uint64(len(frames) + 1), Time: t, Data: data, Length: len(data), LinkType: LinkTypeEthernet})
+		if cv.next++; cv.next == len(cv.segs) {
+			active[i] = active[len(active)-1]
+			active = active[:len(active)-1]
+		}
+	}
+	return frames
+}
+
+// checkTable checks the decoder's lists against its table: every
+// connection held is in the list of its timeout class, each list is in
+// the order of last activity, and after a sweep no list's head is idle
+// past its timeout.
+func checkTable(t *testing.T, d *Decoder, swept bool) {
+	t.Helper()
+	n := 0
+	for i := range d.lists {
+		l := &d.lists[i]
+		count := 0
+		var prev *flow
+		for c := l.head; c != nil; c = c.links.next {
+			if c.class != int8(i) || class(c) != int8(i) {
+				t.Fatalf("connection %d in list %d, class %d, in its state %d", c.id, i, c.class, class(c))
+			}
+			if d.conns.get(&c.key) != c {
+				t.Fatalf("connection %d listed but not in the table", c.id)
+			}
+			if prev != nil && prev.active > c.active {
+				t.Fatalf("list %d: connection %d (active %v) before %d (active %v)", i, prev.id, prev.active, c.id, c.active)
+			}
+			if c.links.prev != prev {
+				t.Fatalf("list %d: connection %d links back to the wrong one", i, c.id)
+			}
+			prev = c
+			count++
+		}
+		if l.tail != prev || l.n != count {
+			t.Fatalf("list %d: %d counted, %d recorded, tail right %v", i, count, l.n, l.tail == prev)
+		}
+		if h := l.head; swept && h != nil && d.clock.idle(h) > d.timeouts[i] {
+			t.Fatalf("list %d: connection %d idle %v past %v after a sweep", i, h.id, d.clock.idle(h), d.timeouts[i])
+		}
+		n += count
+	}
+	if n != d.conns.n {
+		t.Fatalf("%d connections listed, %d held", n, d.conns.n)
+	}
+}
+
+// TestSweepFindsEveryIdleConnection: the lists the sweep reads stay in
+// step with the table through churn, and a sweep leaves no connection
+// idle past its timeout; every connection is handed over once.
+func TestSweepFindsEveryIdleConnection(t *testing.T) {
+	frames := churn(t, 3000, 200, 20*time.Millisecond, 1)
+	seen := map[uint64]bool{}
+	d := New(Config{ClosedTimeout: time.Second, HandshakeTimeout: 5 * time.Second, IdleTimeout: 8 * time.Second},
+		SinkFunc(func(c *Conn) {
+			if seen[c.ID] {
+				t.Fatalf("connection %d handed over twice", c.ID)
+			}
+			seen[c.ID] = true
+		}))
+	for i := range frames {
+		before := d.clock.next
+		if err := d.Packet(&frames[i]); err != nil {
+			t.Fatal(err)
+		}
+		checkTable(t, d, d.clock.next != before)
+		checkTombs(t, d, d.clock.next != before)
+	}
+	if d.totals.Evicted == 0 {
+		t.Fatal("nothing went idle: the test tests nothing")
+	}
+	d.Flush()
+	if uint64(len(seen)) != d.nextID || d.Open() != 0 {
+		t.Fatalf("%d connections handed over of %d, %d held", len(seen), d.nextID, d.Open())
+	}
+}
+
+// checkTombs checks the tombstone lists against the tombstone table as
+// checkTable checks the connections: each list in the order of last
+// activity, none for a connection held, none idle past its timeout after
+// a sweep.
+func checkTombs(t *testing.T, d *Decoder, swept bool) {
+	t.Helper()
+	n := 0
+	for i := range d.tombLists {
+		l := &d.tombLists[i]
+		count := 0
+		var prev *tomb
+		for tb := l.head; tb != nil; tb = tb.links.next {
+			if tb.list != int8(i) || d.tombs.get(&tb.key) != tb || d.conns.get(&tb.key) != nil {
+				t.Fatalf("tombstone %d in list %d (its own %d) is not in the table, or its connection is", tb.id, i, tb.list)
+			}
+			if prev != nil && prev.active > tb.active {
+				t.Fatalf("tombstone list %d: %d (active %v) before %d (active %v)", i, prev.id, prev.active, tb.id, tb.active)
+			}
+			prev = tb
+			count++
+		}
+		if l.tail != prev || l.n != count {
+			t.Fatalf("tombstone list %d: %d counted, %d recorded", i, count, l.n)
+		}
+		if h := l.head; swept && h != nil && d.clock.activity()-h.active > d.tombTimeout(int8(i)) {
+			t.Fatalf("tombstone list %d: %d idle past its timeout after a sweep", i, h.id)
+		}
+		n += count
+	}
+	if n != d.tombs.n {
+		t.Fatalf("%d tombstones listed, %d held", n, d.tombs.n)
+	}
+}
+
+// TestLateSegmentsGoOn: a connection is handed over when it closes, and a
+// segment that comes after (a retransmitted FIN, the last ACK again, a
+// RST) goes to a Resumed record of it: the same ID and roles, relative
+// numbers from the same ISNs, the retransmission known as one, and the
+// connection counted once, complete. Past ClosedTimeout a late segment
+// starts a connection of its own.
+func TestLateSegmentsGoOn(t *testing.T) {
+	late := []tseg{{'s', "F.", 15, 1, ""}, {'c', ".", 2, 16, ""}, {'c', "R", 2, 0, ""}}
+	var conns []*Conn
+	d := New(Config{}, SinkFunc(func(c *Conn) { conns = append(conns, c) }))
+	for i, s := range cat(greeting, late) {
+		src, dst, seq, ack := cli, srv, cISN+s.seq, sISN+s.ack
+		if s.from == 's' {
+			src, dst, seq, ack = srv, cli, sISN+s.seq, cISN+s.ack
+		}
+		data := ethFrame(t, src, dst, s.flags, seq, ack, nil, nil)
+		if err := d.Packet(&Frame{Number: uint64(i + 1), Time: t0.Add(time.Duration(i) * time.Millisecond), Data: data, Length: len(data), LinkType: LinkTypeEthernet}); err != nil {
+			t.Fatal(err)
+		}
+		if i == len(greeting)-1 && (len(conns) != 1 || d.Open() != 0) {
+			t.Fatalf("closed: %d handed over, %d held; want it handed over at once", len(conns), d.Open())
+		}
+	}
+	d.Flush()
+	if len(conns) != 2 {
+		t.Fatalf("%d records, want 2", len(conns))
+	}
+	first, again := conns[0], conns[1]
+	if !again.Resumed || first.Resumed || again.ID != first.ID || again.Client != cli || again.Server != srv || again.Partial ||
+		!again.FirstSeen.Equal(first.FirstSeen) || again.Events[0].T != 8*time.Millisecond {
+		t.Fatalf("late record: ID %d (first %d), resumed %v, %s → %s, partial %v, first seen %v (first %v), at %v",
+			again.ID, first.ID, again.Resumed, again.Client, again.Server, again.Partial, again.FirstSeen, first.FirstSeen, again.Events[0].T)
+	}
+	if again.Verdict != Complete || again.PriorVerdict != Complete || again.ConnState != ZeekSF || again.PriorConnState != ZeekSF {
+		t.Errorf("late record: verdict %s (prior %s), conn_state %s (prior %s); want complete and SF throughout",
+			again.Verdict, again.PriorVerdict, again.ConnState, again.PriorConnState)
+	}
+	if again.Packets != [2]uint64{2, 1} || again.Handshake.Complete() || again.ZeekBytes != [2]uint64{} {
+		t.Errorf("late record: packets %v, handshake %+v, Zeek bytes %v; want its own: 2+1, none, none", again.Packets, again.Handshake, again.ZeekBytes)
+	}
+	if e := again.Events[0]; e.Seq != 15 || e.Ack != 1 || e.Anomalies&Retransmission == 0 {
+		t.Errorf("retransmitted FIN: seq %d ack %d, %v; want 15, 1, a retransmission", e.Seq, e.Ack, e.Anomalies)
+	}
+	if tot := d.Totals(); tot.Connections != 1 || tot.Resumed != 1 || tot.ByVerdict[Complete] != 1 {
+		t.Errorf("totals %+v: want one connection, complete, resumed once", tot)
+	}
+}
+
+// TestCapKeepsIdentity: under a cap far below the connections open at
+// once, each connection handed over early goes on as Resumed records of
+// the same ID: the connections, their verdicts and their packets come out
+// as without a cap, and no segment starts a partial connection.
+func TestCapKeepsIdentity(t *testing.T) {
+	frames := churn(t, 2000, 150, time.Millisecond, 2)
+	type whole struct {
+		packets uint64
+		verdict Verdict
+		client  netip.AddrPort
+		records int
+	}
+	run := func(maxConns int) (map[uint64]*whole, Totals) {
+		got := map[uint64]*whole{}
+		// Connections whose script stops short go idle, and leave
+		// within seconds: at most twice the cap are open at once.
+		cfg := Config{MaxConns: maxConns, HandshakeTimeout: time.Second, IdleTimeout: time.Second}
+		d := New(cfg, SinkFunc(func(c *Conn) {
+			w := got[c.ID]
+			if w == nil {
+				w = &whole{client: c.Client}
+				got[c.ID] = w
+			}
+			if c.Resumed != (w.records > 0) || c.Client != w.client || c.Resumed && c.PriorVerdict != w.verdict {
+				t.Fatalf("connection %d, record %d: resumed %v, client %s (first %s), prior verdict %s (was %s)",
+					c.ID, w.records+1, c.Resumed, c.Client, w.client, c.PriorVerdict, w.verdict)
+			}
+			w.packets += c.Packets[Client] + c.Packets[Server]
+			w.verdict = c.Verdict
+			w.records++
+		}))
+		for i := range frames {
+			if err := d.Packet(&frames[i]); err != nil && d.totals.Shed == 0 {
+				t.Fatal(err)
+			}
+			if i%97 == 0 {
+				checkTable(t, d, false)
+				checkTombs(t, d, false)
+			}
+		}
+		d.Flush()
+		return got, d.Totals()
+	}
+	want, wantTotals := run(-1)
+	got, totals := run(100) // tombstones: twice the cap (maxTombs)
+	if totals.Shed == 0 || totals.Resumed == 0 {
+		t.Fatalf("totals %+v: nothing shed and resumed, the test tests nothing", totals)
+	}
+	if totals.Connections != wantTotals.Connections || totals.ByVerdict != wantTotals.ByVerdict || totals.ByVerdict[Partial] != 0 {
+		t.Errorf("capped: %d connections %v; uncapped: %d %v", totals.Connections, totals.ByVerdict, wantTotals.Connections, wantTotals.ByVerdict)
+	}
+	for id, w := range want {
+		if g := got[id]; g == nil || g.packets != w.packets || g.verdict != w.verdict {
+			t.Fatalf("connection %d: capped %+v, uncapped %+v", id, g, w)
+		}
+	}
+}

@@ -1,0 +1,239 @@
+package decode
+
+import (
+	"time"
+)
+
+// tomb is what the decoder keeps of a connection it handed over before
+// the connection's last segment, so that a segment that comes later is
+// attributed to it and not taken for a new, partial connection: a
+// connection handed over when it closed (both FINs acknowledged, or a
+// RST), which a retransmitted FIN, a last ACK or a RST may follow, and one
+// handed over early at the MaxConns cap, which goes on.
+//
+// It holds the connection's identity (key, ID, roles) and what the
+// analysers need to go on: the sequence numbers of its ISNs and FINs,
+// tshark's, Zeek's and RFC 9293's state, the handshake stages and resets
+// its verdict needs, and the summing-up the record said. It leaves out
+// what is large and belongs to the record handed over: events, options,
+// counters, history, round-trip timing. A segment for it opens a
+// Resumed record (see Conn.Resumed) with the same ID.
+//
+// A tombstone lasts as long as its connection would have stayed in the
+// table, idle: the timeout of its class from its last segment (for one
+// closed, ClosedTimeout from the close). At most maxTombs times MaxConns
+// are kept: past that, those of closed connections are forgotten first,
+// then the least recently active, and a segment for one of those starts a
+// connection of its own, as it would without tombstones.
+type tomb struct {
+	links     links[tomb]
+	list      int8 // which of the decoder's tomb lists holds it
+	proto     Proto
+	partial   bool
+	closedBy  Side
+	verdict   Verdict
+	connState ConnState
+	// clientFirst says that the client is the first half of key, and is4
+	// that its addresses are IPv4 (key halves map IPv4 into IPv6).
+	clientFirst, is4 bool
+	// The analysers' state that goes on (see resume).
+	ecn, finsBefore bool
+	finAcked        [2]bool
+	rfc             rfcMachine
+	key             connKey
+	marks           [2]seqMarks
+	zeek            [2]zeekKept
+	tshark          [2]tsharkKept
+	id              uint64
+	active          time.Duration // when last active (sweepClock.activity)
+	first           time.Time     // FirstSeen
+	prior           carried
+}
+
+// zeekKept is what a tombstone keeps of a Zeek endpoint: its states, for
+// conn_state; the kinds of packet its history has had, so that a letter
+// is not written twice; its sequence numbers, for orig_bytes and
+// resp_bytes and retransmissions.
+type zeekKept struct {
+	state, prev               zeekState
+	histSeen                  uint8
+	inited, fin               bool
+	startSeq, lastSeq, ackSeq Seq
+	lastSYN, lastFIN, lastRST uint32
+}
+
+// tsharkKept is what a tombstone keeps of tshark's flow state for the
+// segments one side sends: enough to call a late segment a retransmission,
+// a spurious one or a duplicate ACK.
+type tsharkKept struct {
+	nextSeq, lastAck                  Seq
+	window                            uint16
+	haveNext, haveLastAck, haveWindow bool
+}
+
+func (t *tomb) linksOf() *links[tomb] { return &t.links }
+
+// maxTombs is how many tombstones are kept per connection of the cap
+// (MaxConns). A tombstone takes a fifth of a record's memory or less, so
+// twice the cap adds less than half to what the records hold, and
+// connections handed over at the cap keep their identity with up to three
+// times the cap open at once.
+const maxTombs = 2
+
+// Tombstone lists: one per timeout class for connections handed over at
+// the cap, ordered by their last activity, and one for connections handed
+// over when they closed, ordered by their close.
+const (
+	tombClosed   = numClasses
+	numTombLists = numClasses + 1
+)
+
+// bury keeps a tombstone in list of c, just handed over as rec.
+func (d *Decoder) bury(c *flow, rec *Conn, list int8) {
+	if d.cfg.MaxConns > 0 && d.tombs.n >= maxTombs*d.cfg.MaxConns {
+		d.forget(d.oldestTomb())
+	}
+	var t *tomb
+	if n := len(d.freeTombs); n > 0 {
+		t, d.freeTombs = d.freeTombs[n-1], d.freeTombs[:n-1]
+	} else {
+		t = new(tomb)
+	}
+	syn, synack, ack := c.stages()
+	p := c.before()
+	*t = tomb{
+		list: list, proto: c.proto, partial: c.partial, closedBy: c.closedBy,
+		verdict: rec.Verdict, connState: rec.ConnState, clientFirst: c.clientFirst, is4: c.is4,
+		ecn: c.ecn, finsBefore: c.finsBefore, finAcked: c.finAcked, rfc: c.rfc,
+		key: c.key, marks: c.marks, id: c.id, active: c.active, first: c.firstSeen(),
+		prior: carried{
+			syn: syn, synack: synack, ack: ack,
+			rst:  [2]bool{c.rsts[Client] > 0 || p.rst[Client], c.rsts[Server] > 0 || p.rst[Server]},
+			sent: [2]bool{c.packets[Client] > 0 || p.sent[Client], c.packets[Server] > 0 || p.sent[Server]},
+			ws:   c.ws,
+			data: [2]bool{c.bytes[Client] > 0 || p.data[Client], c.bytes[Server] > 0 || p.data[Server]},
+		},
+	}
+	if c.proto == TCP { // a UDP flow's are its records' own
+		t.prior.zeekBytes = [2]uint64{rec.ZeekBytes[Client] + p.zeekBytes[Client], rec.ZeekBytes[Server] + p.zeekBytes[Server]}
+	}
+	for s := range 2 {
+		e, f := &c.zeek.ep[s], &c.tshark.flow[s]
+		t.zeek[s] = zeekKept{e.state, e.prev, e.histSeen, e.inited, e.fins > 0, e.startSeq, e.lastSeq, e.ackSeq, e.lastSYN, e.lastFIN, e.lastRST}
+		t.tshark[s] = tsharkKept{f.nextSeq, f.lastAck, f.window, f.haveNext, f.haveLastAck, f.haveWindow}
+	}
+	d.tombs.put(t)
+	d.tombLists[list].pushBack(t)
+}
+
+// oldestTomb is the tombstone to forget first: the oldest of a
+// connection handed over when it was over, which only a late
+// retransmission would need; else the least recently active of those
+// handed over at the cap, which go on if they are still active at all.
+func (d *Decoder) oldestTomb() *tomb {
+	if h := d.tombLists[tombClosed].head; h != nil {
+		return h
+	}
+	var oldest *tomb
+	for i := range d.tombLists {
+		if h := d.tombLists[i].head; h != nil && (oldest == nil || h.active < oldest.active) {
+			oldest = h
+		}
+	}
+	return oldest
+}
+
+// forget drops t.
+func (d *Decoder) forget(t *tomb) {
+	d.exhume(t)
+	d.freeTombs = append(d.freeTombs, t)
+}
+
+// exhume takes t out of the table and its list.
+func (d *Decoder) exhume(t *tomb) {
+	d.tombs.remove(t)
+	d.tombLists[t.list].remove(t)
+}
+
+// tombTimeout is how long a tombstone in list lasts, idle.
+func (d *Decoder) tombTimeout(list int8) time.Duration {
+	if list == tombClosed {
+		return d.cfg.ClosedTimeout
+	}
+	return d.timeouts[list]
+}
+
+// sweepTombs forgets the tombstones idle past their timeout.
+func (d *Decoder) sweepTombs() {
+	for i := range d.tombLists {
+		l := &d.tombLists[i]
+		for t := l.head; t != nil && d.clock.activity()-t.active > d.tombTimeout(int8(i)); t = l.head {
+			d.forget(t)
+		}
+	}
+}
+
+// unearth takes the tombstone of key out of the table, if there is one
+// that seg, dated t, goes on with; the caller frees it once resumed. One
+// idle past its timeout by the frame's own date (taken false: see
+// sweepClock), or whose 4-tuple seg opens anew, is forgotten.
+func (d *Decoder) unearth(key connKey, seg *Segment, t time.Time, taken bool, proto Proto) *tomb {
+	tb := d.tombs.get(&key)
+	if tb == nil {
+		return nil
+	}
+	last := d.clock.now.Add(tb.active - d.clock.activity())
+	if !taken && t.Sub(last) > d.tombTimeout(tb.list) || proto == TCP && tb.startsNew(seg) {
+		d.forget(tb)
+		return nil
+	}
+	d.exhume(tb)
+	return tb
+}
+
+// startsNew is startsNew for the connection of t.
+func (t *tomb) startsNew(seg *Segment) bool {
+	if seg.Flags&(SYN|ACK|RST) != SYN {
+		return false
+	}
+	closed := t.marks[Client].haveFIN && t.marks[Server].haveFIN || t.prior.rst != [2]bool{}
+	if closed || !t.prior.syn {
+		return true
+	}
+	client := t.key.second()
+	if t.clientFirst {
+		client = t.key.first()
+	}
+	return seg.src == client && seg.Seq != t.marks[Client].isn
+}
+
+// longAgo dates tshark's last sequence number and ACK of a resumed
+// connection: long enough before its first segment that no timing rule
+// (out-of-order, fast retransmission) counts on them.
+const longAgo = -1 << 62
+
+// resume makes c, fresh, go on with t's connection. Its first date is the
+// connection's, so that its times go on from the same start.
+func (d *Decoder) resume(c *flow, t *tomb) {
+	c.key, c.id, c.proto = t.key, t.id, t.proto
+	c.first(t.first, frameNano(t.first), &d.colds)
+	c.clientFirst, c.is4, c.partial, c.closedBy = t.clientFirst, t.is4, t.partial, t.closedBy
+	c.resumed, c.priorVerdict, c.priorConnState, c.ws = true, t.verdict, t.connState, t.prior.ws
+	c.coldPart(&d.colds).prior = t.prior
+	c.ecn, c.finsBefore, c.finAcked, c.rfc, c.marks = t.ecn, t.finsBefore, t.finAcked, t.rfc, t.marks
+	c.zeek.udp = t.proto == UDP
+	for s := range 2 {
+		k, e := &t.zeek[s], &c.zeek.ep[s]
+		e.state, e.prev, e.histSeen, e.inited = k.state, k.prev, k.histSeen, k.inited
+		e.startSeq, e.lastSeq, e.ackSeq = k.startSeq, k.lastSeq, k.ackSeq
+		e.lastSYN, e.lastFIN, e.lastRST = k.lastSYN, k.lastFIN, k.lastRST
+		if k.fin {
+			e.fins = 1
+		}
+		kt, f := &t.tshark[s], &c.tshark.flow[s]
+		f.nextSeq, f.lastAck, f.window = kt.nextSeq, kt.lastAck, kt.window
+		f.haveNext, f.haveLastAck, f.haveWindow = kt.haveNext, kt.haveLastAck, kt.haveWindow
+		f.maxSeqToBeAcked, f.haveMax = kt.nextSeq, kt.haveNext
+		c.tshark.dates[s] = flowDates{longAgo, longAgo}
+	}
+}
