@@ -142,28 +142,16 @@ func stateCols(c *decode.Conn, e, prev *decode.Event) (client, server string) {
 // are shown where they change.
 func EventLine(c *decode.Conn, e, prev *decode.Event, st Style) string {
 	cs, ss := stateCols(c, e, prev)
-	head := eventHead(c, e, cs, ss, st.Absolute)
+	head := eventHead(c, e, cs, ss, st)
 	room := 0
 	if st.Width > 0 {
-		room = max(st.Width-width(head)-2, 12) // the 2 columns of the timeline's indent
-	}
-	meaning := meaningText(e, st, room)
-	if !st.Color {
-		return head + meaning
-	}
-	arrowColor := sgrCyan
-	if e.Dir == decode.ServerToClient {
-		arrowColor = sgrMagenta
-	}
-	state := func(s string) string {
-		if s == "" {
-			return pad("", 12)
+		plain := head
+		if st.Color { // the width the colour codes do not take
+			plain = eventHead(c, e, cs, ss, Style{Absolute: st.Absolute})
 		}
-		return st.paint(sgrGreen, pad(s, 12))
+		room = max(st.Width-width(plain)-2, 12) // the 2 columns of the timeline's indent
 	}
-	seq, ack, win := numbers(c, e, st.Absolute)
-	return fmt.Sprintf("%10.6f  %s %s  %s  %-12s %10s %10s %6d %8s  %s", e.T.Seconds(), state(cs),
-		st.paint(arrowColor, eventArrow(c, e)), state(ss), eventFlags(c, e), seq, ack, e.Len, win, meaning)
+	return head + meaningText(e, st, room)
 }
 
 // isnText shows each side's initial sequence number, the base of the
@@ -184,27 +172,40 @@ func isnText(c *decode.Conn) string {
 // eventHead is a timeline line up to its meaning, as
 // "%10.6f  %-12s %s  %-12s  %-12s %10s %10s %6d %8s  " would write it,
 // built by appending: the timeline of a large capture is millions of
-// these lines, and fmt cost most of their time.
-func eventHead(c *decode.Conn, e *decode.Event, cs, ss string, absolute bool) string {
+// these lines, and fmt cost most of their time. With colour, states are
+// green and the arrow cyan or magenta, padded as without.
+func eventHead(c *decode.Conn, e *decode.Event, cs, ss string, st Style) string {
 	var num [24]byte
-	b := make([]byte, 0, 160)
+	b := make([]byte, 0, 192)
+	state := func(b []byte, s string) []byte {
+		if st.Color && s != "" {
+			return append(b, st.paint(sgrGreen, pad(s, 12))...)
+		}
+		return appendRight(b, s, 12)
+	}
+	arrowColor := sgrCyan
+	if e.Dir == decode.ServerToClient {
+		arrowColor = sgrMagenta
+	}
 	b = appendLeft(b, strconv.AppendFloat(num[:0], e.T.Seconds(), 'f', 6, 64), 10)
 	b = append(b, "  "...)
-	b = appendRight(b, cs, 12)
+	b = state(b, cs)
 	b = append(b, ' ')
-	b = append(b, eventArrow(c, e)...)
+	b = append(b, st.paint(arrowColor, eventArrow(c, e))...)
 	b = append(b, "  "...)
-	b = appendRight(b, ss, 12)
+	b = state(b, ss)
 	b = append(b, "  "...)
 	b = appendRight(b, eventFlags(c, e), 12)
 	b = append(b, ' ')
-	if c.Proto == decode.UDP { // no seq, ack or window: see numbers
+	// A UDP datagram has no sequence number, no acknowledgement and no
+	// window: those columns stay blank rather than show zeros.
+	if c.Proto == decode.UDP {
 		b = appendLeft(b, nil, 10)
 		b = append(b, ' ')
 		b = appendLeft(b, nil, 10)
 	} else {
 		seq, ack := e.Seq, e.Ack
-		if absolute {
+		if st.Absolute {
 			seq, ack = c.Absolute(e)
 		}
 		b = appendLeft(b, strconv.AppendUint(num[:0], uint64(seq), 10), 10)
@@ -238,20 +239,6 @@ func appendRight(b []byte, s string, n int) []byte {
 		b = append(b, ' ')
 	}
 	return b
-}
-
-// numbers are a segment's seq, ack and window columns; a UDP datagram
-// has none of them (no sequence space, no acknowledgement, no window),
-// so they stay blank rather than show zeros.
-func numbers(c *decode.Conn, e *decode.Event, absolute bool) (seq, ack, win string) {
-	if c.Proto == decode.UDP {
-		return "", "", ""
-	}
-	s, a := e.Seq, e.Ack
-	if absolute {
-		s, a = c.Absolute(e)
-	}
-	return strconv.FormatUint(uint64(s), 10), strconv.FormatUint(uint64(a), 10), strconv.FormatUint(uint64(e.Win), 10)
 }
 
 func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
