@@ -208,28 +208,44 @@ func htmlRow(w io.Writer, conn *decode.Conn) {
 		conn.ConnState, xmlText(conn.History), conn.Packets[0]+conn.Packets[1], conn.Bytes[decode.Client], conn.Bytes[decode.Server], hs, Duration(conn.Duration()))
 }
 
-// explainNotes are the explanations of a connection's drawn segments, in
-// order, with the index of the segment each belongs to.
-func explainNotes(c *decode.Conn) (notes []explanation, at []int) {
+// notes are the explanations of a connection's drawn segments, in order,
+// each with the index of the segment it belongs to: numbered marks beside
+// the arrows and the list under the picture come from one.
+type notes struct {
+	list []explanation
+	at   []int
+}
+
+func explainNotes(c *decode.Conn) notes {
+	var n notes
 	x := newExplainer(c)
 	events, _ := drawn(c)
 	for i := range events {
 		for _, ex := range x.segment(c, &events[i]) {
-			notes, at = append(notes, ex), append(at, i)
+			n.list, n.at = append(n.list, ex), append(n.at, i)
 		}
 	}
-	return notes, at
+	return n
+}
+
+// marks numbers each explained segment with its first note, as the list
+// under the picture numbers them.
+func (n notes) marks() map[int]int {
+	m := map[int]int{}
+	for k := len(n.at) - 1; k >= 0; k-- {
+		m[n.at[k]] = k + 1
+	}
+	return m
 }
 
 // htmlExplain writes the explanations of a connection's drawn segments,
 // numbered as the marks beside their arrows, then why the connection
 // ended so.
-func htmlExplain(w io.Writer, c *decode.Conn) {
+func htmlExplain(w io.Writer, c *decode.Conn, n notes) {
 	events, _ := drawn(c)
-	notes, at := explainNotes(c)
 	fmt.Fprint(w, "<ol class=\"explain\">\n")
-	for i, ex := range notes {
-		e := &events[at[i]]
+	for i, ex := range n.list {
+		e := &events[n.at[i]]
 		fmt.Fprintf(w, "<li><b>%.6f %s</b> %s <i>(%s)</i></li>\n", e.T.Seconds(), xmlText(eventFlags(c, e)), xmlText(ex.text), xmlText(ex.ref))
 	}
 	fmt.Fprint(w, "</ol>\n")
@@ -240,20 +256,11 @@ func htmlExplain(w io.Writer, c *decode.Conn) {
 
 // htmlLadder writes a connection's heading and its ladder as an SVG of
 // its own.
-func htmlLadder(w io.Writer, conn *decode.Conn, explain bool) {
+// marks, if not nil, numbers the arrows that notes explain.
+func htmlLadder(w io.Writer, conn *decode.Conn, marks map[int]int) {
 	h := ladderHeight(conn)
 	fmt.Fprintf(w, "<h2 id=\"conn-%d\">connection %d</h2>\n", conn.ID, conn.ID)
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">`+"\n%s", ladderWidth, h, ladderWidth, h, svgStyle)
-	var marks map[int]int
-	if explain {
-		// Each segment explained gets the number of its first note, as
-		// the list under the picture numbers them.
-		marks = map[int]int{}
-		_, at := explainNotes(conn)
-		for n := len(at) - 1; n >= 0; n-- {
-			marks[at[n]] = n + 1
-		}
-	}
 	ladderNoted(w, conn, 0, marks)
 	fmt.Fprint(w, "</svg>\n")
 }

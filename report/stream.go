@@ -627,10 +627,13 @@ func (h *htmlDocument) Render(buf []byte, c *decode.Conn) []byte {
 	htmlRow(&h.block, c)
 	buf = appendPiece(buf, h.block.Bytes())
 	h.block.Reset()
-	htmlLadder(&h.block, c, h.explain)
-	if h.explain {
-		htmlExplain(&h.block, c)
+	if !h.explain {
+		htmlLadder(&h.block, c, nil)
+		return appendPiece(buf, h.block.Bytes())
 	}
+	n := explainNotes(c)
+	htmlLadder(&h.block, c, n.marks())
+	htmlExplain(&h.block, c, n)
 	return appendPiece(buf, h.block.Bytes())
 }
 
