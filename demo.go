@@ -64,8 +64,8 @@ func parseDemoFlags(args []string) (demoFlags, error) {
 	if err := parseFlags(fs, args); err != nil {
 		return f, err
 	}
-	if fs.NArg() > 0 {
-		return f, usagef("takes no arguments (got %q)", strings.Join(fs.Args(), " "))
+	if err := noArgs(fs.Args()); err != nil {
+		return f, err
 	}
 	var err error
 	if f.scenario, err = greet.ParseScenario(scenario); err != nil {

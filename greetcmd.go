@@ -35,6 +35,18 @@ func greetFlagSet(name string, addr, scenario *string, port *int) *pflag.FlagSet
 	return fs
 }
 
+// parseGreetFlags parses serve's or connect's flags (fs, declared with
+// greetFlagSet into addr, scenario and port) and resolves the target.
+func parseGreetFlags(fs *pflag.FlagSet, args []string, addr, scenario *string, port *int) (greetTarget, error) {
+	if err := parseFlags(fs, args); err != nil {
+		return greetTarget{}, err
+	}
+	if err := noArgs(fs.Args()); err != nil {
+		return greetTarget{}, err
+	}
+	return parseTarget(*addr, *scenario, *port)
+}
+
 // parseTarget checks the scenario and applies --port to --addr.
 func parseTarget(addr, scenario string, port int) (greetTarget, error) {
 	s, err := greet.ParseScenario(scenario)
@@ -77,15 +89,8 @@ func parseServeFlags(args []string) (serveFlags, error) {
 	var f serveFlags
 	var addr, scenario string
 	var port int
-	fs := serveFlagSet(&f, &addr, &scenario, &port)
-	if err := parseFlags(fs, args); err != nil {
-		return f, err
-	}
-	if fs.NArg() > 0 {
-		return f, usagef("takes no arguments (got %q)", strings.Join(fs.Args(), " "))
-	}
 	var err error
-	if f.target, err = parseTarget(addr, scenario, port); err != nil {
+	if f.target, err = parseGreetFlags(serveFlagSet(&f, &addr, &scenario, &port), args, &addr, &scenario, &port); err != nil {
 		return f, err
 	}
 	if f.target.scenario == greet.Refused {
@@ -146,15 +151,8 @@ func parseConnectFlags(args []string) (connectFlags, error) {
 	var f connectFlags
 	var addr, scenario string
 	var port int
-	fs := connectFlagSet(&f, &addr, &scenario, &port)
-	if err := parseFlags(fs, args); err != nil {
-		return f, err
-	}
-	if fs.NArg() > 0 {
-		return f, usagef("takes no arguments (got %q)", strings.Join(fs.Args(), " "))
-	}
 	var err error
-	if f.target, err = parseTarget(addr, scenario, port); err != nil {
+	if f.target, err = parseGreetFlags(connectFlagSet(&f, &addr, &scenario, &port), args, &addr, &scenario, &port); err != nil {
 		return f, err
 	}
 	if f.maxRead <= 0 {

@@ -187,12 +187,9 @@ func interfacesHelp() string {
 
 func parseInterfacesFlags(args []string) (interfacesFlags, error) {
 	if len(args) == 1 && (args[0] == "--help" || args[0] == "-h") {
-		return interfacesFlags{}, pflag.ErrHelp
+		return interfacesFlags{}, errHelp
 	}
-	if len(args) > 0 {
-		return interfacesFlags{}, usagef("takes no arguments (got %q)", strings.Join(args, " "))
-	}
-	return interfacesFlags{}, nil
+	return interfacesFlags{}, noArgs(args)
 }
 
 func runInterfaces(_ context.Context, _ interfacesFlags, stdout, _ io.Writer) error {

@@ -349,6 +349,14 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 	return nil
 }
 
+// noArgs refuses arguments to a command that takes none but flags.
+func noArgs(args []string) error {
+	if len(args) > 0 {
+		return usagef("takes no arguments (got %q)", strings.Join(args, " "))
+	}
+	return nil
+}
+
 // helpText is a command's --help: its header, then its flags.
 func helpText(header string, fs *pflag.FlagSet) string {
 	return header + "\nflags:\n" + fs.FlagUsages()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
-	"strings"
 
 	"synack/capture"
 )
@@ -18,10 +17,7 @@ func parseVersionFlags(args []string) (versionFlags, error) {
 	if len(args) == 1 && (args[0] == "--help" || args[0] == "-h") {
 		return versionFlags{}, errHelp
 	}
-	if len(args) > 0 {
-		return versionFlags{}, usagef("takes no arguments (got %q)", strings.Join(args, " "))
-	}
-	return versionFlags{}, nil
+	return versionFlags{}, noArgs(args)
 }
 
 // runVersion prints what a bug report needs: synack's version and the

@@ -308,20 +308,7 @@ func BenchmarkWriteFile(b *testing.B) {
 	}
 }
 
-func synackWrite(b *testing.B, frames []Frame) {
-	w, err := Create(os.DevNull, 1, 65535)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for i := range frames {
-		if err := w.Write(&frames[i]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		b.Fatal(err)
-	}
-}
+func synackWrite(b *testing.B, frames []Frame) { writeBenchPcap(b, os.DevNull, frames) }
 
 func pcapgoWrite(b *testing.B, frames []Frame) {
 	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
