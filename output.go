@@ -209,22 +209,14 @@ func (r *renderer) write(w io.Writer, rep *report.Capture) error {
 		return o.Close(rep)
 	case r.nd != nil:
 		return r.nd.Totals(rep)
-	case f.format == "zeek":
-		return report.Zeek(w, rep)
-	case f.format == "svg":
-		return report.SVG(w, rep)
-	case f.format == "html":
-		return report.Whole(report.NewHTML(w, f.explain), rep)
-	case f.format == "mermaid":
-		return report.Mermaid(w, rep)
-	case f.summary && f.format == "json":
-		return report.SummaryJSON(w, rep, r.takeAggregate())
-	case f.summary:
+	case f.summary && (f.format == "text" || f.format == "json"): // the pictures and conn.log ignore --summary
+		if f.format == "json" {
+			return report.SummaryJSON(w, rep, r.takeAggregate())
+		}
 		return report.Summary(w, rep, r.takeAggregate())
-	case f.format == "json":
-		return report.JSON(w, rep)
 	}
-	return report.Text(w, rep, report.TextOptions{NoTimeline: f.noTimeline, Explain: f.explain, Style: r.style})
+	// The connections were collected (the demo's): the same documents.
+	return report.Whole(r.document(w, rep), rep)
 }
 
 // flush writes what the streaming outputs hold, for a live capture gone
