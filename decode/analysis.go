@@ -207,7 +207,9 @@ func retransmissionKind(fwd, rev *flowState, fwdAt, revAt *flowDates, seg *Segme
 		notAdvanced = false
 	}
 	if seglen > 0 && rev.haveLastAck && rev.lastAck != 0 && seq.Add(seglen).LessThanEq(rev.lastAck) {
-		return SpuriousRetransmission
+		// tshark 4.x marks a spurious retransmission as a retransmission
+		// too, as it does a fast one.
+		return SpuriousRetransmission | Retransmission
 	}
 	if !notAdvanced {
 		return 0

@@ -60,7 +60,7 @@ type flow struct {
 	// clock's activity clock; latest is LastSeen, from firstSeen.
 	active, latest          time.Duration
 	packets, bytes, ipBytes [2]uint64
-	lastSYN                 [2]time.Duration // each side's latest SYN
+	lastSYN                 [2]time.Duration // each side's latest SYN or SYN-ACK
 	irtt                    time.Duration
 	firstData               [2]time.Duration
 	rttStats                [2]RTTStats
@@ -139,6 +139,9 @@ type handshakeState struct {
 	syn, synack, ack, outOfOrder bool
 	synCount, synackCount        uint32
 	synAt, synackAt, ackAt       time.Duration
+	// lastSYN is when the latest SYN without ACK was seen, from either
+	// side (tshark's ts_mru_syn): the initial RTT counts from it.
+	lastSYN time.Duration
 }
 
 // dated records that a stage was first seen at t, and whether t is before
@@ -490,12 +493,15 @@ func (f *flow) fillEvent(ev *Event, seg *Segment, dir Dir, since time.Duration, 
 }
 
 // timeHandshake takes tshark's initial RTT from the first segment with ACK
-// and without SYN, and returns, for a retransmitted SYN or SYN-ACK, the
-// time since the previous one (0 if it is dated before it).
+// and without SYN, counted from the latest SYN without ACK (tshark
+// re-bases on each retransmitted SYN: the ones before it got no answer),
+// and
+// returns, for a retransmitted SYN or SYN-ACK, the time since the
+// previous one (0 if it is dated before it).
 func (f *flow) timeHandshake(seg *Segment, side Side, t time.Duration, n Note) (backoff time.Duration) {
 	fl := seg.Flags
 	if f.irtt == 0 && !f.irttUnknown && f.hs.syn && fl&(SYN|ACK) == ACK {
-		if f.irtt = t - f.hs.synAt; f.irtt < 0 {
+		if f.irtt = t - f.hs.lastSYN; f.irtt < 0 {
 			f.irtt, f.irttUnknown = 0, true
 		}
 	}
@@ -529,6 +535,7 @@ func (f *flow) meaning(seg *Segment, side Side, t time.Duration) Note {
 			f.closedBy = side
 		}
 	case fl&(SYN|ACK) == SYN:
+		h.lastSYN = t
 		if side == Server {
 			n = NoteSimultaneousOpen
 			break
