@@ -547,13 +547,20 @@ func (f *flow) meaning(seg *Segment, side Side, t time.Duration) Note {
 		}
 		h.syn, h.synAt, n = true, t, NoteHandshake1
 	case fl&SYN != 0: // SYN-ACK
-		if side == Client { // simultaneous open: both sides answer SYN-ACK
+		if side == Client { // simultaneous open: the client answers the server's SYN
 			n = NoteSimultaneousOpen
-			if sawSYNACK && !sawACK {
+			switch {
+			case sawSYNACK && !sawACK:
 				// It acknowledges the server's SYN: the open is done.
 				h.ack = true
 				h.dated(&h.ackAt, t)
 				n |= NoteHandshakeDone
+			case !sawSYNACK && sawSYN && f.hasOpts[Server]:
+				// The only SYN-ACK of the open (the "split
+				// handshake"): the server's ACK of it completes it.
+				h.dated(&h.synackAt, t)
+				h.synack = true
+				n |= NoteHandshake2
 			}
 			break
 		}
@@ -564,7 +571,9 @@ func (f *flow) meaning(seg *Segment, side Side, t time.Duration) Note {
 		}
 		h.dated(&h.synackAt, t)
 		h.synack, n = true, NoteHandshake2
-	case fl&ACK != 0 && side == Client && sawSYNACK && !sawACK:
+	case fl&ACK != 0 && sawSYNACK && !sawACK && (side == Client) == (h.synackCount > 0 || f.resumed):
+		// The ACK of the SYN-ACK: the client's, or the server's when the
+		// client sent the only SYN-ACK (simultaneous open).
 		h.dated(&h.ackAt, t)
 		h.ack, n = true, NoteHandshakeDone
 	}
