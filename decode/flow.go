@@ -39,23 +39,26 @@ type flow struct {
 	proto            Proto
 	closedBy         Side
 	partial          bool
-	resumed          bool // see Conn.Resumed
-	priorVerdict     Verdict
-	priorConnState   ConnState
-	ecn, ecnOffer    bool
-	halfClosed       bool
-	irttUnknown      bool
-	finsBefore       bool // both FINs were seen before any RST
-	finAcked         [2]bool
-	hasOpts          [2]bool // each side's SYN was seen, and opts are its options
-	haveData         [2]bool // firstData holds when each side first sent payload
-	ws               windowScaling
-	rfc              rfcMachine // RFC 9293's states
-	timeBackwards    uint32
-	fins, rsts       [2]uint32
-	marks            [2]seqMarks
-	opts             [2]synOptions
-	hs               handshakeState
+	// midstream says that a connection seen without its SYN carried data
+	// or an ACK: it was established before the capture.
+	midstream      bool
+	resumed        bool // see Conn.Resumed
+	priorVerdict   Verdict
+	priorConnState ConnState
+	ecn, ecnOffer  bool
+	halfClosed     bool
+	irttUnknown    bool
+	finsBefore     bool // both FINs were seen before any RST
+	finAcked       [2]bool
+	hasOpts        [2]bool // each side's SYN was seen, and opts are its options
+	haveData       [2]bool // firstData holds when each side first sent payload
+	ws             windowScaling
+	rfc            rfcMachine // RFC 9293's states
+	timeBackwards  uint32
+	fins, rsts     [2]uint32
+	marks          [2]seqMarks
+	opts           [2]synOptions
+	hs             handshakeState
 	// active is when the connection last saw a segment, on the sweep
 	// clock's activity clock; latest is LastSeen, from firstSeen.
 	active, latest          time.Duration
@@ -279,10 +282,13 @@ func (f *flow) stages() (syn, synack, ack bool) {
 	return h.syn || p.syn, h.synack || p.synack, h.ack || p.ack
 }
 
-// established reports whether the connection's handshake completed.
+// established reports whether the connection's handshake completed, or,
+// seen without its SYN, it carried data or ACKs: it is established for
+// the timeouts (Zeek and tshark keep such a connection as long as any
+// other established one).
 func (f *flow) established() bool {
 	syn, synack, ack := f.stages()
-	return syn && synack && ack
+	return syn && synack && ack || f.midstream
 }
 
 // record makes c the record of f as it stands, summing-up included,
@@ -390,6 +396,9 @@ func (f *flow) add(ev *Event, seg *Segment, t time.Time, n int64, frame uint64, 
 		dir = ServerToClient
 	}
 	since := f.since(t, n)
+	if f.partial && seg.Flags&(SYN|RST) == 0 && (seg.Flags&ACK != 0 || seg.Len > 0) {
+		f.midstream = true
+	}
 	backwards := f.count(seg, side, since, !t.IsZero(), spare)
 	f.markISNs(seg, side)
 	f.fillEvent(ev, seg, dir, since, frame)
