@@ -79,7 +79,10 @@ type coldFlow struct {
 	firstSeen time.Time // see flow.firstN
 	events    []Event
 	anomalies [NumAnomalies]uint32
-	tfo       [2]tfoCookie // of each side's SYN
+	// ignoredRSTs counts each side's RSTs that did not end the attempt
+	// (NoteRSTIgnored): flow.rsts counts the others.
+	ignoredRSTs [2]uint32
+	tfo         [2]tfoCookie // of each side's SYN
 	prior     carried      // of a resumed connection: what came before
 }
 
@@ -322,6 +325,8 @@ func (f *flow) record(c *Conn, known *histories) {
 	var tfo [2]*tfoCookie
 	if f.cold != nil {
 		c.Events, c.Anomalies = f.cold.events, f.cold.anomalies
+		c.RSTs[Client] += f.cold.ignoredRSTs[Client]
+		c.RSTs[Server] += f.cold.ignoredRSTs[Server]
 		tfo = [2]*tfoCookie{&f.cold.tfo[Client], &f.cold.tfo[Server]}
 	}
 	for s := range 2 {
@@ -419,13 +424,15 @@ func (f *flow) add(ev *Event, seg *Segment, t time.Time, n int64, frame uint64, 
 			}
 		}
 	}
-	ev.Note = f.meaning(seg, side, since)
+	ev.Note = f.meaning(seg, side, since, spare)
 	if backwards {
 		ev.Note |= NoteTimeBackwards
 	}
 	ev.Backoff = f.timeHandshake(seg, side, since, ev.Note)
 	f.timeRTT(seg, side, since, ev.Anomalies)
-	f.rfc.observe(seg, side, f.marks[side.Other()])
+	if ev.Note&NoteRSTIgnored == 0 {
+		f.rfc.observe(seg, side, f.marks[side.Other()])
+	}
 	ev.ClientState, ev.ServerState = f.rfc.state[Client], f.rfc.state[Server]
 }
 
@@ -470,16 +477,35 @@ func (f *flow) keepOptions(o *Options, side Side, spare *colds) {
 // markISNs takes each side's base for relative numbering: its ISN.
 // Without its SYN we act as if the SYN had been seen just before (base =
 // seq-1, or the peer's ack-1), so the first data byte is 1 as in
-// Wireshark.
+// Wireshark; a SYN that comes after such a guess replaces it (the guess
+// may come from a stale ACK or an injected RST before the SYN-ACK).
 func (f *flow) markISNs(seg *Segment, side Side) {
-	if m := &f.marks[side]; !m.haveISN {
-		m.isn, m.haveISN = seg.Seq, true
+	if m := &f.marks[side]; !m.haveISN || seg.Flags&SYN != 0 && !m.isnOfSYN {
+		old, guessed := m.isn, m.haveISN
+		m.isn, m.haveISN, m.isnOfSYN = seg.Seq, true, seg.Flags&SYN != 0
 		if seg.Flags&SYN == 0 {
 			m.isn--
+		}
+		if guessed && f.cold != nil {
+			f.rebase(side, uint32(old-m.isn))
 		}
 	}
 	if m := &f.marks[side.Other()]; seg.Flags&ACK != 0 && !m.haveISN {
 		m.isn, m.haveISN = seg.Ack-1, true
+	}
+}
+
+// rebase adds delta to the relative numbers of side's sequence space in
+// the events kept, when its base moved from a guess to its SYN, so that
+// they and Conn.Absolute go on agreeing with the wire.
+func (f *flow) rebase(side Side, delta uint32) {
+	for i := range f.cold.events {
+		switch e := &f.cold.events[i]; {
+		case e.Dir.Sender() == side:
+			e.Seq += delta
+		case e.Flags&ACK != 0:
+			e.Ack += delta
+		}
 	}
 }
 
@@ -525,11 +551,14 @@ func (f *flow) timeHandshake(seg *Segment, side Side, t time.Duration, n Note) (
 
 // meaning updates handshake and teardown state and says what the segment,
 // dated t (from firstSeen), means.
-func (f *flow) meaning(seg *Segment, side Side, t time.Duration) Note {
+func (f *flow) meaning(seg *Segment, side Side, t time.Duration, spare *colds) Note {
 	fl, h, peer := seg.Flags, &f.hs, side.Other()
 	sawSYN, sawSYNACK, sawACK := f.stages()
 	var n Note
 	switch {
+	case fl&RST != 0 && f.unacceptableRST(seg, side):
+		f.coldPart(spare).ignoredRSTs[side]++
+		return NoteRSTIgnored
 	case fl&RST != 0:
 		f.rsts[side]++
 		switch {
@@ -633,6 +662,19 @@ func (f *flow) meaning(seg *Segment, side Side, t time.Duration) Note {
 		f.finsBefore = true
 	}
 	return n
+}
+
+// unacceptableRST reports whether a RST sent by side leaves the client in
+// SYN-SENT (its SYN seen, no SYN-ACK, RFC 9293 §3.10.7.3): the client's
+// own, which answers an unacceptable ACK (<SEQ=SEG.ACK><CTL=RST>), and the
+// server's that does not acknowledge the SYN (no ACK, or not ISN+1: an
+// injected or stale RST). Only a server's RST-ACK of the SYN refuses it.
+func (f *flow) unacceptableRST(seg *Segment, side Side) bool {
+	syn, synack, _ := f.stages()
+	if f.partial || !syn || synack {
+		return false
+	}
+	return side == Client || seg.Flags&ACK == 0 || seg.Ack != f.marks[Client].isn.Add(1)
 }
 
 func closeNote(s Side) Note {

@@ -199,6 +199,10 @@ func (z *zeekConn) observe(seg *Segment, side Side) {
 			e.startSeq, e.lastSeq = seq-1, seq
 		}
 		e.ackSeq = e.startSeq
+	} else if f&SYN != 0 && e.state == zReset && e.prev == zInactive {
+		// init_endpoint: numbers taken from a RST, then a SYN from the
+		// same endpoint: the RST may have been injected, the SYN's count.
+		e.startSeq, e.ackSeq, e.lastSeq = seq, seq, last
 	}
 	if f&FIN != 0 {
 		e.fins++
