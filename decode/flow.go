@@ -83,7 +83,7 @@ type coldFlow struct {
 	// (NoteRSTIgnored): flow.rsts counts the others.
 	ignoredRSTs [2]uint32
 	tfo         [2]tfoCookie // of each side's SYN
-	prior     carried      // of a resumed connection: what came before
+	prior       carried      // of a resumed connection: what came before
 }
 
 // before is what came before a resumed connection, and nothing for

@@ -107,6 +107,7 @@ func TestConnectionsMatchTshark(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			rep.Conns = joinResumed(rep.Conns)
 			split := splits[filepath.Base(capturePath)]
 			n := len(oracle.Streams)
 			for _, sp := range split {
@@ -231,6 +232,36 @@ func compareStream(t *testing.T, c *decode.Conn, want *oracleStream, nanos bool,
 		gotCloser = sv
 	}
 	check("first to close", gotCloser, closer)
+}
+
+// joinResumed folds each Resumed record into the connection it goes on
+// with (the same ID), as tshark keeps a late segment in the connection's
+// stream: its packets, bytes, FINs, RSTs and analysis flags are added.
+func joinResumed(conns []*decode.Conn) []*decode.Conn {
+	byID := map[uint64]*decode.Conn{}
+	var out []*decode.Conn
+	for _, c := range conns {
+		first, ok := byID[c.ID]
+		if !ok || !c.Resumed {
+			cp := *c
+			byID[c.ID] = &cp
+			out = append(out, &cp)
+			continue
+		}
+		for s := range 2 {
+			first.Packets[s] += c.Packets[s]
+			first.Bytes[s] += c.Bytes[s]
+			first.FINs[s] += c.FINs[s]
+			first.RSTs[s] += c.RSTs[s]
+		}
+		for i := range first.Anomalies {
+			first.Anomalies[i] += c.Anomalies[i]
+		}
+		if first.ClosedBy == decode.NoSide {
+			first.ClosedBy = c.ClosedBy
+		}
+	}
+	return out
 }
 
 // compareSplit checks connections that synack draws where tshark has one
