@@ -444,7 +444,7 @@ func (c *flow) startsNew(seg *Segment) bool {
 		return false
 	}
 	if syn, _, _ := c.stages(); c.closed() || !syn {
-		return true
+		return !c.answeredBefore(seg)
 	}
 	return c.sideOf(seg) == Client && seg.Seq != c.marks[Client].isn
 }

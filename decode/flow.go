@@ -241,6 +241,26 @@ func (f *flow) start(seg *Segment, key connKey, t time.Time, n int64, proto Prot
 	f.rfc.start(f.partial)
 }
 
+// answeredBefore reports whether seg is the SYN of a connection whose
+// SYN-ACK was captured first (the capture reordered them): the connection
+// began with the SYN-ACK, the client has sent nothing since, and the SYN
+// carries the ISN the SYN-ACK acknowledged.
+func (f *flow) answeredBefore(seg *Segment) bool {
+	return f.partial && !f.midstream && seg.Flags&(SYN|ACK|RST) == SYN && f.hs.synack && !f.hs.syn && !f.resumed &&
+		f.packets[Client] == 0 && f.sideOf(seg) == Client && f.marks[Client].haveISN && !f.marks[Client].isnOfSYN &&
+		seg.Seq == f.marks[Client].isn
+}
+
+// joinSYN makes the connection begun with its SYN-ACK whole again when its
+// SYN comes (answeredBefore): not partial, the handshake out of order,
+// the server in SYN-RECEIVED and the client past SYN-SENT (it has had the
+// SYN-ACK); Zeek's history goes on as Zeek writes a SYN/SYN-ACK reversal.
+func (f *flow) joinSYN() {
+	f.partial, f.hs.outOfOrder = false, true
+	f.rfc.state = [2]State{Established, SynReceived}
+	f.zeek.reverse()
+}
+
 // sideOf is the side that sent seg.
 func (f *flow) sideOf(seg *Segment) Side {
 	if (seg.src == f.key.first()) == f.clientFirst {
@@ -401,8 +421,13 @@ func (f *flow) add(ev *Event, seg *Segment, t time.Time, n int64, frame uint64, 
 		dir = ServerToClient
 	}
 	since := f.since(t, n)
-	if f.partial && seg.Flags&(SYN|RST) == 0 && (seg.Flags&ACK != 0 || seg.Len > 0) {
-		f.midstream = true
+	if f.partial {
+		switch {
+		case seg.Flags&(SYN|RST) == 0 && (seg.Flags&ACK != 0 || seg.Len > 0):
+			f.midstream = true
+		case f.answeredBefore(seg): // from the client, as the SYN-ACK's receiver was taken for it
+			f.joinSYN()
+		}
 	}
 	backwards := f.count(seg, side, since, !t.IsZero(), spare)
 	f.markISNs(seg, side)

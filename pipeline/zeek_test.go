@@ -49,6 +49,10 @@ func TestZeekConnStateAndHistory(t *testing.T) {
 		// A SYN refused, then the same SYN (same ISN) refused again: Zeek
 		// logs each attempt, its connection removed at the RST.
 		{"refused-retry.pcap", []zeek{{"REJ", "Sr"}, {"REJ", "Sr"}}},
+		// The SYN-ACK captured first: Zeek takes its sender for the
+		// originator (H), the SYN comes from the responder (s), and Zeek
+		// flips the roles (^); then A, D, d, F, f in the SYN's roles.
+		{"synack-first.pcap", []zeek{{"SF", "Hs^ADdFf"}}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			rep, err := pipeline.ReadFile(context.Background(), "../fixtures/"+tc.file, pipeline.Options{})
