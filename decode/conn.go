@@ -213,6 +213,7 @@ type carried struct {
 type seqMarks struct {
 	isn, fin         Seq
 	haveISN, haveFIN bool
+	isnOfSYN         bool // isn is a SYN's, not a guess
 }
 
 // Established reports whether the three-way handshake completed.

@@ -53,15 +53,15 @@ type Config struct {
 	// MaxEvents is the number of events kept per connection: 0 means
 	// DefaultMaxEvents, a negative value means no limit.
 	MaxEvents int
-	// ClosedTimeout is how long, in capture time, a connection that is
-	// over (both FINs acknowledged, or a RST) is remembered for late
-	// segments. It is handed to the sink at once, and what stays is a
-	// tombstone (see tomb): a segment within ClosedTimeout of the last
-	// goes to a Resumed record of it. A connection both of whose sides
-	// sent a FIN, one not yet acknowledged, is kept that long for the
-	// last ACK. 0 means 10 s (Zeek waits 5 s, tcp_close_delay): long
-	// enough for the last ACK and a retransmitted FIN. A segment later
-	// than that starts a new, partial connection.
+	// ClosedTimeout is how long, in capture time, a connection both of
+	// whose sides sent a FIN, one not yet acknowledged, is held for the
+	// last ACK before it is handed over. 0 means 10 s (Zeek waits 5 s,
+	// tcp_close_delay). A connection that is over (both FINs
+	// acknowledged, or a RST) is handed over at once. Either way a
+	// tombstone stays (see tomb), and a segment that comes later, however
+	// late (up to IdleTimeout: a sender gives up long before), goes to a
+	// Resumed record of the connection, as tshark keeps it in one stream;
+	// only a SYN with a new ISN starts a new connection.
 	ClosedTimeout time.Duration
 	// HandshakeTimeout applies to connections whose handshake did not
 	// complete. 0 means 3 minutes: Linux gives up on a SYN after about
@@ -404,17 +404,6 @@ func (d *Decoder) shed() {
 	d.expired = all[:0]
 }
 
-// emitInOrder hands conns to the sink in ID order, so that the order of
-// hand-over within a sweep or a shedding does not depend on the order
-// they went idle in, counting them in *counter.
-func (d *Decoder) emitInOrder(conns []*flow, counter *uint64) {
-	slices.SortFunc(conns, func(a, b *flow) int { return cmp.Compare(a.id, b.id) })
-	for _, c := range conns {
-		*counter++
-		d.emit(c)
-	}
-}
-
 // class is the timeout class of c.
 func class(c *flow) int8 {
 	switch {
@@ -455,7 +444,7 @@ func (c *flow) startsNew(seg *Segment) bool {
 		return false
 	}
 	if syn, _, _ := c.stages(); c.closed() || !syn {
-		return true
+		return !c.answeredBefore(seg)
 	}
 	return c.sideOf(seg) == Client && seg.Seq != c.marks[Client].isn
 }
@@ -530,7 +519,15 @@ func (d *Decoder) sweep() {
 			expired = append(expired, c)
 		}
 	}
-	d.emitInOrder(expired, &d.totals.Evicted)
+	slices.SortFunc(expired, func(a, b *flow) int { return cmp.Compare(a.id, b.id) })
+	for _, c := range expired {
+		d.totals.Evicted++
+		tombs := int8(noList)
+		if c.closed() { // its late segments are its own (see tomb)
+			tombs = tombClosed
+		}
+		d.handOver(c, tombs)
+	}
 	clear(expired)
 	d.expired = expired[:0]
 	d.sweepTombs()
