@@ -126,8 +126,14 @@ var undecodedNames = [NumUndecoded]string{"",
 	"MACsec (802.1AE)", "PBB (802.1ah)", "past the 1,048,576 distinct encapsulations held",
 }
 
-// String names u as the totals do.
+var undecodedKeys = [NumUndecoded]string{"", "mpls", "gre", "geneve", "vxlan", "ppp", "macsec", "pbb", "too_many"}
+
+// String names u as the text totals do.
 func (u Undecoded) String() string { return undecodedNames[u] }
+
+// Key names u as JSON totals do: "mpls", "gre", "geneve", "vxlan",
+// "ppp", "macsec", "pbb", "too_many".
+func (u Undecoded) Key() string { return undecodedKeys[u] }
 
 // maxZones bounds the distinct encapsulations a decoder keeps (each one's
 // connections are keyed apart): a capture cannot make it hold more.
@@ -363,6 +369,8 @@ func (p *parser) etherNext(t layers.EthernetType) gopacket.LayerType {
 		return p.stop(UndecodedPBB)
 	case layers.EthernetTypeMPLSMulticast:
 		return layers.LayerTypeMPLS
+	case layers.EthernetTypePPPoEDiscovery: // PADI, PADO…: not TCP
+		return gopacket.LayerTypeZero
 	}
 	return t.LayerType()
 }
@@ -545,7 +553,10 @@ func (s *pppoe) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 	if n > len(data) {
 		n = len(data) // a snaplen cut it; a lie is the IP length's to show
 	}
-	s.payload, s.next = data[8:n], s.p.pppNext(binary.BigEndian.Uint16(data[6:8]))
+	s.payload, s.next = data[8:max(n, 8)], s.p.pppNext(binary.BigEndian.Uint16(data[6:8]))
+	if data[1] != 0 { // a discovery code: no PPP frame follows
+		s.next = gopacket.LayerTypeZero
+	}
 	return nil
 }
 

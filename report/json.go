@@ -380,7 +380,7 @@ func totalsJSON(c *Capture) jsonTotals {
 		nd = &orderedCounts{}
 		for u := range decode.NumUndecoded {
 			if n := t.UndecodedBy[u]; n > 0 {
-				nd.add(u.String(), n)
+				nd.add(u.Key(), n)
 			}
 		}
 	}
