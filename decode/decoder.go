@@ -207,6 +207,9 @@ type Decoder struct {
 	tombLists [numTombLists]list[tomb, *tomb]
 	freeTombs []*tomb
 	zones     zones // the encapsulations met
+	// labels holds the MPLS labels of the first segment of each
+	// connection open in MPLS, which its key leaves out (see Encap).
+	labels map[*flow]mplsLabels
 }
 
 // Timeout classes: which of Config's timeouts applies to a connection.
@@ -341,8 +344,7 @@ func (d *Decoder) Apply(pf *Parsed) error {
 			d.nextID++
 			c.start(seg, key, pf.time, pf.nano, proto, d.nextID, &d.colds)
 			if seg.encap.NLabels > 0 && seg.encapped {
-				cold := c.coldPart(&d.colds)
-				cold.labels, cold.nLabels = seg.encap.Labels, seg.encap.NLabels
+				d.setLabels(c, &seg.encap)
 			}
 		}
 		d.conns.put(c)
@@ -537,6 +539,9 @@ func (d *Decoder) handOver(c *flow, tombList int8) {
 	}
 	c.record(rec, &d.histories)
 	rec.Encap = d.encapOf(c)
+	if d.labels != nil {
+		delete(d.labels, c)
+	}
 	if c.resumed {
 		d.totals.Resumed++
 		d.totals.ByVerdict[c.priorVerdict]--

@@ -166,15 +166,33 @@ func (z *zones) zoneOf(e *Encap) (uint32, bool) {
 	return id, true
 }
 
+// mplsLabels are a connection's MPLS labels (Encap.Labels).
+type mplsLabels struct {
+	labels [MaxLabels]uint32
+	n      uint8
+}
+
+// setLabels keeps the labels of e as f's.
+func (d *Decoder) setLabels(f *flow, e *Encap) {
+	if d.labels == nil {
+		d.labels = map[*flow]mplsLabels{}
+	}
+	d.labels[f] = mplsLabels{e.Labels, e.NLabels}
+}
+
 // encapOf is the encapsulation of f: its zone's, with the labels of its
 // first segment.
 func (d *Decoder) encapOf(f *flow) *Encap {
 	e := d.zones.encap(f.key.zone())
-	if e == nil || !e.MPLS || f.cold == nil || f.cold.nLabels == 0 {
+	if e == nil || !e.MPLS {
+		return e
+	}
+	l, ok := d.labels[f]
+	if !ok {
 		return e
 	}
 	c := *e
-	c.Labels, c.NLabels = f.cold.labels, f.cold.nLabels
+	c.Labels, c.NLabels = l.labels, l.n
 	return &c
 }
 

@@ -78,10 +78,6 @@ type coldFlow struct {
 	anomalies [NumAnomalies]uint32
 	tfo       [2]tfoCookie // of each side's SYN
 	prior     carried      // of a resumed connection: what came before
-	// labels are the MPLS labels of the first segment (Encap.Labels),
-	// which the key leaves out.
-	labels  [MaxLabels]uint32
-	nLabels uint8
 }
 
 // before is what came before a resumed connection, and nothing for
