@@ -209,7 +209,8 @@ type Decoder struct {
 	zones     zones // the encapsulations met
 	// labels holds the MPLS labels of the first segment of each
 	// connection open in MPLS, which its key leaves out (see Encap).
-	labels map[*flow]mplsLabels
+	labels    map[*flow]mplsLabels
+	liveEncap Encap // live's, with its labels
 }
 
 // Timeout classes: which of Config's timeouts applies to a connection.
@@ -366,7 +367,7 @@ func (d *Decoder) Apply(pf *Parsed) error {
 	if d.cfg.OnEvent != nil {
 		// The callback may print or select on the summing-up.
 		c.record(&d.live, &d.histories)
-		d.live.Encap = d.encapOf(c)
+		d.live.Encap = d.encapOf(c, &d.liveEncap)
 		d.cfg.OnEvent(&d.live, ev)
 	}
 	if !wasOver && c.over() {
@@ -538,7 +539,7 @@ func (d *Decoder) handOver(c *flow, tombList int8) {
 		}
 	}
 	c.record(rec, &d.histories)
-	rec.Encap = d.encapOf(c)
+	rec.Encap = d.encapOf(c, nil)
 	if d.labels != nil {
 		delete(d.labels, c)
 	}

@@ -181,8 +181,8 @@ func (d *Decoder) setLabels(f *flow, e *Encap) {
 }
 
 // encapOf is the encapsulation of f: its zone's, with the labels of its
-// first segment.
-func (d *Decoder) encapOf(f *flow) *Encap {
+// first segment written into buf (nil: a new one).
+func (d *Decoder) encapOf(f *flow, buf *Encap) *Encap {
 	e := d.zones.encap(f.key.zone())
 	if e == nil || !e.MPLS {
 		return e
@@ -191,9 +191,12 @@ func (d *Decoder) encapOf(f *flow) *Encap {
 	if !ok {
 		return e
 	}
-	c := *e
-	c.Labels, c.NLabels = l.labels, l.n
-	return &c
+	if buf == nil {
+		buf = new(Encap)
+	}
+	*buf = *e
+	buf.Labels, buf.NLabels = l.labels, l.n
+	return buf
 }
 
 // encap returns the encapsulation of zone id, nil for 0.
