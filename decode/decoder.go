@@ -278,6 +278,7 @@ func NewParser() *Parser { return &Parser{newParser()} }
 // Parse decodes f into out.
 func (p *Parser) Parse(f *Frame, out *Parsed) {
 	out.number, out.time, out.nano = f.Number, f.Time, frameNano(f.Time)
+	p.p.cut = max(f.Length-len(f.Data), 0)
 	out.kind, out.err = p.p.parse(f.Data, f.LinkType, f.Length <= len(f.Data), &out.seg)
 	_, out.salvaged = out.err.(*lengthError)
 }

@@ -253,8 +253,9 @@ const (
 // fragments, offset 0) that holds the whole TCP header goes on to TCP,
 // as tcpdump and tshark (without reassembly) decode it; later fragments
 // are not TCP. A total length of 0 (segmentation offload on the capturing
-// host: the frame is the packet) counts the frame, however long, where
-// gopacket wraps it to 16 bits.
+// host: the frame is the packet) counts the frame as it was on the wire
+// (what the snaplen cut included, as tshark's reported length), however
+// long, where gopacket wraps it to 16 bits.
 type ipv4 struct {
 	layers.IPv4
 	p *parser
@@ -275,7 +276,7 @@ func (ip *ipv4) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 		return err
 	}
 	if tso {
-		ip.big = len(data)
+		ip.big = len(data) + ip.p.cut
 	}
 	return nil
 }

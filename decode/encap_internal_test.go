@@ -43,34 +43,38 @@ func TestEncapsulationEdges(t *testing.T) {
 		data  []byte
 		count func(*Totals) uint64
 		bytes int // the segment's payload bytes, for TCP
+		wire  int // the frame's length on the wire, if more than it holds
 	}{
-		{"PPP LCP", LinkTypePPP, []byte{0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 4}, func(t *Totals) uint64 { return t.NonTCP }, 0},
-		{"PPP, VJ compressed", LinkTypePPP, cat([]byte{0x00, 0x2d}, ip), func(t *Totals) uint64 { return t.UndecodedBy[UndecodedPPP] }, 0},
-		{"PPP, one-byte protocol", LinkTypePPP, cat([]byte{0x21}, ip), func(t *Totals) uint64 { return t.TCP }, 10},
-		{"Cisco HDLC SLARP", LinkTypeCHDLC, []byte{0x8f, 0, 0x80, 0x35, 0, 0, 0, 0}, func(t *Totals) uint64 { return t.NonTCP }, 0},
-		{"IPv4 first fragment", LinkTypeRaw, fragment(0x2000, 46), func(t *Totals) uint64 { return t.TCP }, 6},
-		{"IPv4 first fragment, TCP header cut", LinkTypeRaw, fragment(0x2000, 32), func(t *Totals) uint64 { return t.NonTCP }, 0},
-		{"IPv4 later fragment", LinkTypeRaw, fragment(0x0003, 46), func(t *Totals) uint64 { return t.NonTCP }, 0},
-		{"IPv4 total length 0", LinkTypeRaw, tso, func(t *Totals) uint64 { return t.TCP }, 10},
+		{"PPP LCP", LinkTypePPP, []byte{0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 4}, func(t *Totals) uint64 { return t.NonTCP }, 0, 0},
+		{"PPP, VJ compressed", LinkTypePPP, cat([]byte{0x00, 0x2d}, ip), func(t *Totals) uint64 { return t.UndecodedBy[UndecodedPPP] }, 0, 0},
+		{"PPP, one-byte protocol", LinkTypePPP, cat([]byte{0x21}, ip), func(t *Totals) uint64 { return t.TCP }, 10, 0},
+		{"Cisco HDLC SLARP", LinkTypeCHDLC, []byte{0x8f, 0, 0x80, 0x35, 0, 0, 0, 0}, func(t *Totals) uint64 { return t.NonTCP }, 0, 0},
+		{"IPv4 first fragment", LinkTypeRaw, fragment(0x2000, 46), func(t *Totals) uint64 { return t.TCP }, 6, 0},
+		{"IPv4 first fragment, TCP header cut", LinkTypeRaw, fragment(0x2000, 32), func(t *Totals) uint64 { return t.NonTCP }, 0, 0},
+		{"IPv4 later fragment", LinkTypeRaw, fragment(0x0003, 46), func(t *Totals) uint64 { return t.NonTCP }, 0, 0},
+		{"IPv4 total length 0", LinkTypeRaw, tso, func(t *Totals) uint64 { return t.TCP }, 10, 0},
+		// 80,040 bytes on the wire, the snaplen kept 50: what was on the
+		// wire counts, as for any frame the snaplen cut.
+		{"IPv4 total length 0, frame cut", LinkTypeRaw, tso, func(t *Totals) uint64 { return t.TCP }, 80000, 80040},
 		{"VXLAN without its VNI flag", LinkTypeRaw, outer(17, udp(4789, cat(make([]byte, 8), eth(0x0800), ip))),
-			func(t *Totals) uint64 { return t.UndecodedBy[UndecodedVXLAN] }, 0},
-		{"VXLAN header cut", LinkTypeRaw, outer(17, udp(4789, []byte{8, 0, 0})), func(t *Totals) uint64 { return t.Malformed }, 0},
-		{"GRE header cut", LinkTypeRaw, outer(47, []byte{0x20, 0, 0x08, 0, 0, 0}), func(t *Totals) uint64 { return t.Malformed }, 0},
-		{"GRE, ERSPAN", LinkTypeRaw, outer(47, cat([]byte{0, 0, 0x88, 0xbe}, ip)), func(t *Totals) uint64 { return t.UndecodedBy[UndecodedGRE] }, 0},
+			func(t *Totals) uint64 { return t.UndecodedBy[UndecodedVXLAN] }, 0, 0},
+		{"VXLAN header cut", LinkTypeRaw, outer(17, udp(4789, []byte{8, 0, 0})), func(t *Totals) uint64 { return t.Malformed }, 0, 0},
+		{"GRE header cut", LinkTypeRaw, outer(47, []byte{0x20, 0, 0x08, 0, 0, 0}), func(t *Totals) uint64 { return t.Malformed }, 0, 0},
+		{"GRE, ERSPAN", LinkTypeRaw, outer(47, cat([]byte{0, 0, 0x88, 0xbe}, ip)), func(t *Totals) uint64 { return t.UndecodedBy[UndecodedGRE] }, 0, 0},
 		{"Geneve, NSH inside", LinkTypeRaw, outer(17, udp(6081, cat([]byte{0, 0, 0x89, 0x4f, 0, 0, 1, 0}, ip))),
-			func(t *Totals) uint64 { return t.UndecodedBy[UndecodedGeneve] }, 0},
-		{"IP in IP", LinkTypeRaw, outer(4, ip), func(t *Totals) uint64 { return t.TCP }, 10},
-		{"MPLS, IPv4", LinkTypeEthernet, cat(eth(0x8848), []byte{0, 1, 0x01, 64}, ip), func(t *Totals) uint64 { return t.TCP }, 10},
-		{"MPLS stack cut", LinkTypeEthernet, cat(eth(0x8847), []byte{0, 1, 0, 64}), func(t *Totals) uint64 { return t.Malformed }, 0},
-		{"PBB", LinkTypeEthernet, cat(eth(0x88e7), make([]byte, 20)), func(t *Totals) uint64 { return t.UndecodedBy[UndecodedPBB] }, 0},
-		{"PPPoE discovery", LinkTypeEthernet, cat(eth(0x8863), []byte{0x11, 0x09, 0, 0, 0, 0}), func(t *Totals) uint64 { return t.NonTCP }, 0},
-		{"NFLOG without a payload", LinkTypeNFLOG, []byte{2, 0, 0, 5, 8, 0, 1, 0, 8, 0, 3, 0}, func(t *Totals) uint64 { return t.NonTCP }, 0},
-		{"NFLOG TLV past the end", LinkTypeNFLOG, []byte{2, 0, 0, 5, 200, 0, 9, 0}, func(t *Totals) uint64 { return t.Malformed }, 0},
+			func(t *Totals) uint64 { return t.UndecodedBy[UndecodedGeneve] }, 0, 0},
+		{"IP in IP", LinkTypeRaw, outer(4, ip), func(t *Totals) uint64 { return t.TCP }, 10, 0},
+		{"MPLS, IPv4", LinkTypeEthernet, cat(eth(0x8848), []byte{0, 1, 0x01, 64}, ip), func(t *Totals) uint64 { return t.TCP }, 10, 0},
+		{"MPLS stack cut", LinkTypeEthernet, cat(eth(0x8847), []byte{0, 1, 0, 64}), func(t *Totals) uint64 { return t.Malformed }, 0, 0},
+		{"PBB", LinkTypeEthernet, cat(eth(0x88e7), make([]byte, 20)), func(t *Totals) uint64 { return t.UndecodedBy[UndecodedPBB] }, 0, 0},
+		{"PPPoE discovery", LinkTypeEthernet, cat(eth(0x8863), []byte{0x11, 0x09, 0, 0, 0, 0}), func(t *Totals) uint64 { return t.NonTCP }, 0, 0},
+		{"NFLOG without a payload", LinkTypeNFLOG, []byte{2, 0, 0, 5, 8, 0, 1, 0, 8, 0, 3, 0}, func(t *Totals) uint64 { return t.NonTCP }, 0, 0},
+		{"NFLOG TLV past the end", LinkTypeNFLOG, []byte{2, 0, 0, 5, 200, 0, 9, 0}, func(t *Totals) uint64 { return t.Malformed }, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []*Conn
 			d := New(Config{}, SinkFunc(func(c *Conn) { got = append(got, c) }))
-			_ = d.Packet(&Frame{Number: 1, Time: t0, Data: tc.data, Length: len(tc.data), LinkType: tc.lt})
+			_ = d.Packet(&Frame{Number: 1, Time: t0, Data: tc.data, Length: max(len(tc.data), tc.wire), LinkType: tc.lt})
 			d.Flush()
 			tot := d.Totals()
 			if tc.count(&tot) != 1 || tot.TCP+tot.NonTCP+tot.Malformed+tot.Undecoded != 1 {

@@ -144,6 +144,8 @@ type parser struct {
 	chdlc  chdlc
 	nflog  nflog
 	enc    encapState
+	// cut is how many bytes of the frame the capture's snaplen left out.
+	cut int
 
 	ethernet, cooked, cooked2, null, ipv4, ipv6 *gopacket.DecodingLayerParser
 	pppLink, chdlcLink, nflogLink               *gopacket.DecodingLayerParser
