@@ -39,8 +39,9 @@ const (
 // Encap is what a connection's segments were wrapped in: 802.1Q tags,
 // MPLS labels, a PPPoE session, a tunnel. Two connections on the same
 // 4-tuple in different encapsulations (another VLAN, another VNI, other
-// tunnel endpoints) are different connections, as Zeek keys them (its
-// conn_id plus the vlan and the tunnel). MPLS labels are not part of
+// tunnel endpoints) are different connections, as Zeek 8's VLAN-aware and
+// VNI connection keys have them (its default, like tshark, is the
+// 5-tuple alone). MPLS labels are not part of
 // that: a label switched path goes one way, and the two directions of a
 // connection carry different labels. When a frame nests tunnels, Tunnel
 // is the innermost; VLANs and Labels are the first met.

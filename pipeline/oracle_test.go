@@ -72,7 +72,7 @@ var disagreements = map[string]map[int]map[string]string{
 
 // splits are captures where synack keys apart connections that tshark
 // 4.0 puts in one stream: the same 4-tuple in other VLANs or tunnels,
-// which Zeek keys apart too. Each tshark stream must be the sum of the
+// which Zeek 8 keys apart too with its VLAN and VNI connection keys. Each tshark stream must be the sum of the
 // connections on its endpoints.
 var splits = map[string]string{
 	"encap-collide.pcap": "one 4-tuple in VLANs 10, 20 and VXLAN VNIs 1, 2: Zeek's four connections, tshark's one stream",
