@@ -86,3 +86,34 @@ func TestEncapsulationEdges(t *testing.T) {
 		})
 	}
 }
+
+// TestZonesCap: past maxZones distinct encapsulations, a frame in a new
+// one is counted as not decoded (too_many), not as TCP, and opens no
+// connection; one in an encapsulation already held is decoded.
+func TestZonesCap(t *testing.T) {
+	tagged := func(vlan uint16) []byte {
+		f := ethFrame(t, cli, srv, "S", cISN, 0, nil, nil)
+		out := append(append([]byte(nil), f[:12]...), 0x81, 0, byte(vlan>>8), byte(vlan))
+		return append(out, f[12:]...)
+	}
+	var got []*Conn
+	d := New(Config{}, SinkFunc(func(c *Conn) { got = append(got, c) }))
+	first := tagged(10)
+	if err := d.Packet(&Frame{Number: 1, Time: t0, Data: first, Length: len(first), LinkType: LinkTypeEthernet}); err != nil {
+		t.Fatal(err)
+	}
+	for len(d.zones.list) < maxZones {
+		d.zones.list = append(d.zones.list, &Encap{})
+	}
+	for i, vlan := range []uint16{20, 10} {
+		f := tagged(vlan)
+		if err := d.Packet(&Frame{Number: uint64(i + 2), Time: t0, Data: f, Length: len(f), LinkType: LinkTypeEthernet}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Flush()
+	tot := d.Totals()
+	if tot.TCP != 2 || tot.Undecoded != 1 || tot.UndecodedBy[UndecodedTooMany] != 1 || len(got) != 1 || got[0].Packets[Client] != 2 {
+		t.Errorf("totals %+v, %d connections", tot, len(got))
+	}
+}
