@@ -97,6 +97,9 @@ func ladderNoted(w io.Writer, c *decode.Conn, y0 int, notes map[int]int) {
 	} else {
 		sub += " · zeek " + c.ConnState.String() + " " + c.History
 	}
+	if c.Encap != nil {
+		sub += " · " + c.Encap.String()
+	}
 	fmt.Fprintf(w, `<text x="20" y="44" class="sub">%s</text>`+"\n", xmlText(sub))
 	fmt.Fprintf(w, `<text x="%d" y="72" class="end">client</text><text x="%d" y="72" class="end">server</text>`+"\n", clientX, serverX)
 	top, bottom := headerHeight-10, h-footHeight/2
@@ -277,8 +280,12 @@ func Mermaid(w io.Writer, c *Capture) error { return Whole(NewMermaid(w), c) }
 
 // mermaidConn writes one connection's diagram.
 func mermaidConn(bw io.Writer, conn *decode.Conn) {
-	fmt.Fprintf(bw, "**connection %d** · %s %s → %s · %s\n\n```mermaid\nsequenceDiagram\n", conn.ID, conn.Proto,
-		mermaidText(conn.Client.String()), mermaidText(conn.Server.String()), conn.Verdict)
+	encap := ""
+	if conn.Encap != nil {
+		encap = " · " + mermaidText(conn.Encap.String())
+	}
+	fmt.Fprintf(bw, "**connection %d** · %s %s → %s · %s%s\n\n```mermaid\nsequenceDiagram\n", conn.ID, conn.Proto,
+		mermaidText(conn.Client.String()), mermaidText(conn.Server.String()), conn.Verdict, encap)
 	fmt.Fprintf(bw, "    participant C as client %s\n    participant S as server %s\n",
 		mermaidText(conn.Client.String()), mermaidText(conn.Server.String()))
 	events, omitted := drawn(conn)

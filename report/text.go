@@ -81,6 +81,9 @@ func eventFlags(c *decode.Conn, e *decode.Event) string {
 
 func udpFlow(w io.Writer, c *decode.Conn) {
 	fmt.Fprintf(w, "\nudp flow %d  %s → %s\n", c.ID, c.Client, c.Server)
+	if c.Encap != nil {
+		fmt.Fprintf(w, "  encapsulation: %s\n", c.Encap)
+	}
 	fmt.Fprintf(w, "  no handshake, no teardown: datagrams only · duration %s\n", Duration(c.Duration()))
 	for _, s := range []decode.Side{decode.Client, decode.Server} {
 		fmt.Fprintf(w, "  %s → %s: %s, %s payload\n", s, s.Other(), plural(c.Packets[s], "datagram", "datagrams"), plural(c.Bytes[s], "byte", "bytes"))
@@ -257,6 +260,9 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 	if c.Partial {
 		fmt.Fprintf(w, "  began before the capture: roles guessed from the ports\n")
 	}
+	if c.Encap != nil {
+		fmt.Fprintf(w, "  encapsulation: %s\n", c.Encap)
+	}
 	fmt.Fprintf(w, "  %s · duration %s", handshakeText(c), Duration(c.Duration()))
 	if c.ClosedBy != decode.NoSide {
 		fmt.Fprintf(w, " · %s closed first", c.ClosedBy)
@@ -420,6 +426,15 @@ func summaryTotals(w io.Writer, c *Capture) {
 		fmt.Fprintf(w, ", %d UDP", t.UDP)
 	}
 	fmt.Fprintf(w, ", %d non-TCP, %d malformed", t.NonTCP, t.Malformed)
+	if t.Undecoded > 0 {
+		var kinds []string
+		for u := range decode.NumUndecoded {
+			if n := t.UndecodedBy[u]; n > 0 {
+				kinds = append(kinds, fmt.Sprintf("%d %s", n, u))
+			}
+		}
+		fmt.Fprintf(w, " · %s in encapsulations not decoded: %s", plural(t.Undecoded, "frame", "frames"), strings.Join(kinds, ", "))
+	}
 	if t.Evicted > 0 {
 		fmt.Fprintf(w, " · %d handed over idle past their timeout", t.Evicted)
 	}
