@@ -45,16 +45,21 @@ static void synack_take(u_char *user, const struct pcap_pkthdr *h, const u_char 
 	b->used += caplen;
 }
 
-// synack_read copies into b the packets libpcap holds (the handle is
-// non-blocking), waiting up to msec for some if it holds none. It returns
-// the number of packets, 0 when the wait timed out, PCAP_ERROR (see
-// pcap_geterr) or, with errno set, -1000 for a failed poll.
-static int synack_read(pcap_t *p, synack_batch *b, int msec) {
+// synack_read copies into b the packets libpcap holds, waiting up to msec
+// for some if it holds none. A non-blocking handle is asked first (it may
+// hold the rest of a block the kernel handed over), then polled; a
+// blocking one (NFLOG, whose reader fails on EAGAIN) is only read once
+// poll says a message is there. It returns the number of packets, 0 when
+// the wait timed out, PCAP_ERROR (see pcap_geterr) or, with errno set,
+// -1000 for a failed poll.
+static int synack_read(pcap_t *p, synack_batch *b, int msec, int blocking) {
 	b->n = 0;
 	b->used = 0;
-	int rc = pcap_dispatch(p, b->max, synack_take, (u_char *)b);
-	if (rc != 0) {
-		return rc;
+	if (!blocking) {
+		int rc = pcap_dispatch(p, b->max, synack_take, (u_char *)b);
+		if (rc != 0) {
+			return rc;
+		}
 	}
 	struct pollfd fd = {.fd = pcap_get_selectable_fd(p), .events = POLLIN};
 	int pr = poll(&fd, 1, msec);
@@ -122,14 +127,17 @@ const batchBytes = 4 << 20
 // gopacket's pcap.Handle does: at tens of thousands of packets a second
 // the per-call cost was most of the reader's CPU.
 type Live struct {
-	p     *C.pcap_t
-	b     *C.synack_batch
-	hdrs  []C.synack_hdr // the batch's headers, over C memory
-	buf   []byte         // the batch's bytes, over C memory
-	next  int            // the next packet of the batch to hand out
-	iface string
-	lt    uint32
-	n     uint64
+	p    *C.pcap_t
+	b    *C.synack_batch
+	hdrs []C.synack_hdr // the batch's headers, over C memory
+	buf  []byte         // the batch's bytes, over C memory
+	next int            // the next packet of the batch to hand out
+	// blocking: the handle is left blocking and read only once poll
+	// says so (NFLOG; see synack_read).
+	blocking bool
+	iface    string
+	lt       uint32
+	n        uint64
 }
 
 // OpenLive opens and activates a capture handle that delivers packets in
@@ -150,6 +158,14 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 	snap := cfg.Snaplen
 	if snap <= 0 {
 		snap = 262144
+	}
+	// libpcap (1.10) receives NFLOG's netlink datagrams into a buffer of
+	// snaplen plus 128 bytes, but the kernel batches up to 100 logged
+	// packets into one datagram: with a small snaplen the sixth packet of
+	// a batch comes out cut, as garbage. Every NFLOG handle gets the
+	// largest snaplen; the decoder does not mind whole packets.
+	if iface == "nflog" || strings.HasPrefix(iface, "nflog:") {
+		snap = max(snap, 262144)
 	}
 	cname := C.CString(iface)
 	defer C.free(unsafe.Pointer(cname))
@@ -189,7 +205,11 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 		}
 		return nil, classify(iface, rc, msg)
 	}
-	if C.pcap_setnonblock(p, 1, &errbuf[0]) < 0 {
+	l.lt = uint32(C.pcap_datalink(p))
+	// libpcap's NFLOG reader treats EAGAIN as an error: that handle stays
+	// blocking and is polled before each read.
+	l.blocking = l.lt == C.DLT_NFLOG
+	if !l.blocking && C.pcap_setnonblock(p, 1, &errbuf[0]) < 0 {
 		return nil, fmt.Errorf("configure capture on %s: non-blocking mode: %s", iface, C.GoString(&errbuf[0]))
 	}
 	if cfg.Filter != "" {
@@ -199,7 +219,6 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 			return nil, &FilterError{Expr: cfg.Filter, Err: errors.New(C.GoString(C.pcap_geterr(p)))}
 		}
 	}
-	l.lt = uint32(C.pcap_datalink(p))
 	// caplen never exceeds the snaplen asked for (libpcap may lower it,
 	// never raise it), so max packets of snap bytes always fit.
 	maxPkts := min(max(batchBytes/snap, 1), 1024)
@@ -237,6 +256,18 @@ func classify(iface string, rc C.int, msg string) error {
 // Interface is the name of the captured interface.
 func (l *Live) Interface() string { return l.iface }
 
+// Drain is how long a reader that stops keeps reading, so that what was
+// captured before the stop but not yet handed over is not lost: the
+// kernel hands a partly filled TPACKET_V3 block over PollInterval after it
+// was started; NFLOG batches its messages for up to a second (the
+// nfnetlink_log default flush timeout, which libpcap leaves as it is).
+func (l *Live) Drain() time.Duration {
+	if l.lt == C.DLT_NFLOG {
+		return time.Second + 2*PollInterval
+	}
+	return 2 * PollInterval
+}
+
 // LinkType is the link type of the interface.
 func (l *Live) LinkType() uint32 { return l.lt }
 
@@ -246,7 +277,11 @@ func (l *Live) LinkType() uint32 { return l.lt }
 func (l *Live) Next(fr *Frame) error {
 	if l.next >= int(l.b.n) {
 		l.next = 0
-		rc, errno := C.synack_read(l.p, l.b, C.int(PollInterval/time.Millisecond))
+		blocking := C.int(0)
+		if l.blocking {
+			blocking = 1
+		}
+		rc, errno := C.synack_read(l.p, l.b, C.int(PollInterval/time.Millisecond), blocking)
 		switch {
 		case rc == 0:
 			return ErrTimeout

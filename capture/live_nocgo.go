@@ -2,7 +2,10 @@
 
 package capture
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // A build without cgo has no libpcap: it reads saved captures, and every
 // live operation returns an error wrapping ErrNoLibpcap.
@@ -17,6 +20,9 @@ func OpenLive(LiveConfig) (*Live, error) {
 
 // Interface is "": no Live is ever opened here.
 func (l *Live) Interface() string { return "" }
+
+// Drain is 0: no Live is ever opened here.
+func (l *Live) Drain() time.Duration { return 0 }
 
 // LinkType is 0: no Live is ever opened here.
 func (l *Live) LinkType() uint32 { return 0 }

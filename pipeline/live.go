@@ -64,12 +64,12 @@ func (l *Live) Interface() string { return l.src.Interface() }
 func (l *Live) LinkType() string { return l.s.rep.LinkType }
 
 // Loop reads frames until ctx is done or count frames were read (0: no
-// limit). Once ctx is done it drains what the kernel already holds —
-// every frame stamped before the stop, including the block the kernel
-// hands over up to capture.PollInterval later — so that nothing captured
-// is lost, and stops at the first frame stamped after it, so that a busy
-// link cannot keep it going. count stops at exactly count frames, as
-// tcpdump's -c does.
+// limit). Once ctx is done it goes on reading for the handle's Drain
+// time — what the kernel hands over late, a partly filled block or
+// NFLOG's batched messages, was captured before the stop — and then
+// stops, however busy the link (frame times cannot tell: NFLOG stamps
+// some packets when they are read). count stops at exactly count frames,
+// as tcpdump's -c does.
 func (l *Live) Loop(ctx context.Context, count uint64) error {
 	flush := l.flush
 	if flush == nil {
@@ -94,18 +94,15 @@ func (l *Live) Loop(ctx context.Context, count uint64) error {
 			l.s.dec.Idle(time.Now())
 			flush()
 			flushed = time.Now()
-			// Drained once two poll intervals have passed since the stop:
-			// the last partly filled block was handed over after one.
-			if stopping() && time.Since(stop) > 2*capture.PollInterval {
+			// Drained once the handle's drain time has passed since the
+			// stop: by then the last partly filled block was handed over.
+			if stopping() && time.Since(stop) > l.src.Drain() {
 				return nil
 			}
 			continue
 		}
 		if err != nil {
 			return err
-		}
-		if !stop.IsZero() && f.Time.After(stop) {
-			return nil
 		}
 		if l.write != nil {
 			if err := l.write.Write(&f); err != nil {
@@ -117,7 +114,9 @@ func (l *Live) Loop(ctx context.Context, count uint64) error {
 			return nil
 		}
 		if n%64 == 0 {
-			stopping()
+			if stopping() && time.Since(stop) > l.src.Drain() {
+				return nil
+			}
 			if time.Since(flushed) >= FlushInterval {
 				flush()
 				flushed = time.Now()
