@@ -237,7 +237,7 @@ func (f *flow) start(seg *Segment, key connKey, t time.Time, n int64, proto Prot
 	}
 	f.clientFirst, f.is4 = client == key.first(), seg.Src.Addr().Is4()
 	// Zeek marks a connection whose guessed client did not send first.
-	f.zeek.start(proto == UDP, f.partial && client != seg.src)
+	f.zeek.start(proto == UDP, f.partial && client != seg.src, seg)
 	f.rfc.start(f.partial)
 }
 
@@ -254,11 +254,12 @@ func (f *flow) answeredBefore(seg *Segment) bool {
 // joinSYN makes the connection begun with its SYN-ACK whole again when its
 // SYN comes (answeredBefore): not partial, the handshake out of order,
 // the server in SYN-RECEIVED and the client past SYN-SENT (it has had the
-// SYN-ACK); Zeek's history goes on as Zeek writes a SYN/SYN-ACK reversal.
+// SYN-ACK). Zeek's model needs nothing: its state machine sees the SYN as
+// Zeek does (a SYN/SYN-ACK reversal, or a SYN from the originator of a
+// connection flipped at its SYN-ACK).
 func (f *flow) joinSYN() {
 	f.partial, f.hs.outOfOrder = false, true
 	f.rfc.state = [2]State{Established, SynReceived}
-	f.zeek.reverse()
 }
 
 // sideOf is the side that sent seg.
