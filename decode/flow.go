@@ -371,6 +371,7 @@ func (f *flow) record(c *Conn, known *histories) {
 		}
 	}
 	c.ConnState = f.zeek.connState(c.History, seen)
+	c.ZeekDuration = f.zeek.lastTime
 	// Zeek's sequence-space bytes cover the connection: those of the
 	// records before a resumed one are taken off.
 	c.ZeekBytes = [2]uint64{less(f.zeek.bytes(Client, f.bytes), p.zeekBytes[Client]), less(f.zeek.bytes(Server, f.bytes), p.zeekBytes[Server])}
@@ -436,6 +437,7 @@ func (f *flow) add(ev *Event, seg *Segment, t time.Time, n int64, frame uint64, 
 	if preview {
 		ev.previewLen = uint8(copy(ev.preview[:], seg.Payload))
 	}
+	f.zeek.touch(since)
 	f.zeek.observe(seg, side)
 	if f.proto == UDP {
 		ev.Seq, ev.Ack, ev.Win, ev.Note = 0, 0, 0, NoteDatagram

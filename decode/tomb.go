@@ -49,6 +49,7 @@ type tomb struct {
 	tshark          [2]tsharkKept
 	id              uint64
 	active          time.Duration // when last active (sweepClock.activity)
+	zeekLast        time.Duration // zeekConn.lastTime
 	first           time.Time     // FirstSeen
 	prior           carried
 }
@@ -108,7 +109,7 @@ func (d *Decoder) bury(c *flow, rec *Conn, list int8) {
 		list: list, proto: c.proto, partial: c.partial, closedBy: c.closedBy,
 		verdict: rec.Verdict, connState: rec.ConnState, clientFirst: c.clientFirst, is4: c.is4,
 		ecn: c.ecn, finsBefore: c.finsBefore, finAcked: c.finAcked, rfc: c.rfc,
-		key: c.key, marks: c.marks, id: c.id, active: c.active, first: c.firstSeen(),
+		key: c.key, marks: c.marks, id: c.id, active: c.active, zeekLast: c.zeek.lastTime, first: c.firstSeen(),
 		prior: carried{
 			syn: syn, synack: synack, ack: ack,
 			rst:  [2]bool{c.rsts[Client] > 0 || p.rst[Client], c.rsts[Server] > 0 || p.rst[Server]},
@@ -230,7 +231,7 @@ func (d *Decoder) resume(c *flow, t *tomb) {
 	c.resumed, c.priorVerdict, c.priorConnState, c.ws = true, t.verdict, t.connState, t.prior.ws
 	c.coldPart(&d.colds).prior = t.prior
 	c.ecn, c.finsBefore, c.finAcked, c.rfc, c.marks = t.ecn, t.finsBefore, t.finAcked, t.rfc, t.marks
-	c.zeek.udp, c.zeek.origServer = t.proto == UDP, t.zeek[Server].orig
+	c.zeek.udp, c.zeek.origServer, c.zeek.lastTime = t.proto == UDP, t.zeek[Server].orig, t.zeekLast
 	for s := range 2 {
 		k, e := &t.zeek[s], &c.zeek.ep[s]
 		e.state, e.prev, e.histSeen, e.inited = k.state, k.prev, k.histSeen, k.inited

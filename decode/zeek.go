@@ -1,5 +1,7 @@
 package decode
 
+import "time"
+
 // Zeek's view of a connection: its per-endpoint state machine
 // (TCPSessionAdapter::Process, init_endpoint, init_peer, update_ack_seq,
 // update_last_seq and UpdateStateMachine in
@@ -122,11 +124,29 @@ type zeekConn struct {
 	// origServer: Zeek's originator is our server, the sender of the
 	// SYN-ACK that began the connection, until the SYN flips the roles.
 	origServer bool
+	// lastTime is Zeek's last time of the connection, from the first
+	// segment (see touch).
+	lastTime time.Duration
 }
 
 // shortHistory is how many history letters a connection keeps in place:
-// "ShADadFf", a whole greeting, is 8.
-const shortHistory = 16
+// "ShADadFf", a whole greeting, is 8. (12 leaves room for lastTime in
+// the flow's size class: TestFlowFitsItsSizeClass.)
+const shortHistory = 12
+
+// touch dates a segment, since from the first, before the model sees it:
+// Zeek's last time moves with every segment but those that come once both
+// endpoints have closed, by FIN or RST (TCPSessionAdapter::Process sets
+// it unless both did_close, which is CLOSED or RESET here), so that the
+// last ACK of a teardown is not in the duration.
+func (z *zeekConn) touch(since time.Duration) {
+	if z.udp || !z.ep[Client].closed() || !z.ep[Server].closed() {
+		z.lastTime = since
+	}
+}
+
+// closed reports whether the endpoint has closed, by FIN or RST.
+func (e *zeekEndpoint) closed() bool { return e.state == zClosed || e.state == zReset }
 
 // history is the history letters so far.
 func (z *zeekConn) history() []byte {

@@ -3,6 +3,7 @@ package decode
 import (
 	"net/netip"
 	"testing"
+	"time"
 )
 
 // TestZeekModel replays segments through Zeek's model and checks
@@ -62,6 +63,30 @@ func TestZeekModel(t *testing.T) {
 			c := conns[0]
 			if c.ConnState != tc.state || c.History != tc.history || c.ZeekBytes != tc.bytes {
 				t.Errorf("conn_state %s history %s bytes %v, want %s %s %v", c.ConnState, c.History, c.ZeekBytes, tc.state, tc.history, tc.bytes)
+			}
+		})
+	}
+}
+
+// TestZeekDuration: Zeek's last time stops at the segment with which both
+// sides have closed, by FIN or RST; later segments (the teardown's last
+// ACK, a RST after both FINs) are not in the duration.
+func TestZeekDuration(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		segs []tseg
+		want time.Duration
+	}{
+		{"greeting: to the second FIN", greeting, 6 * time.Millisecond},
+		{"refused: one side closed, to the RST", []tseg{{'c', "S", 0, 0, ""}, {'s', "R.", 0, 1, ""}}, time.Millisecond},
+		{"one SYN: none", []tseg{{'c', "S", 0, 0, ""}}, 0},
+		{"open: to the last segment", cat(handshake, []tseg{{'c', "P.", 1, 1, "hi"}, {'s', ".", 1, 3, ""}}), 4 * time.Millisecond},
+		{"FIN and RST: to the RST", cat(handshake, []tseg{{'c', "F.", 1, 1, ""}, {'s', "R.", 1, 2, ""}, {'c', ".", 2, 1, ""}}), 4 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := replay(t, tc.segs)[0]
+			if c.ZeekDuration != tc.want {
+				t.Errorf("Zeek's duration %v, want %v (LastSeen after %v)", c.ZeekDuration, tc.want, c.Duration())
 			}
 		})
 	}
