@@ -25,8 +25,9 @@ import "time"
 // originator: its history is written so, but the record still names our
 // client first; Zeek 5.1 and later also flip such a connection at an ACK
 // or data segment right after the SYN-ACK (zeek/zeek pull request 2191),
-// which synack does not model. synack does not reassemble streams or verify checksums, so
-// the letters G and C never appear, and it ignores sequence-number wraps.
+// which synack does not model. synack does not reassemble streams or
+// verify checksums, so the letters G and C never appear, and it ignores
+// sequence-number wraps.
 // Where a connection ends and the next begins on the same 4-tuple is the
 // decoder's (startsNew), not Zeek's (TCPSessionAdapter::IsReuse).
 
