@@ -192,6 +192,11 @@ type Conn struct {
 	// the peer's ACK, less the SYN and FIN octets), so that
 	// retransmissions count once.
 	ZeekBytes [2]uint64
+	// ZeekDuration is Zeek's duration, from FirstSeen: to the last
+	// segment before both sides had closed (by FIN or RST), so that a
+	// teardown's last ACK is not in it. Zeek logs no duration, and no
+	// orig_bytes and resp_bytes, when it is 0.
+	ZeekDuration time.Duration
 
 	// marks are each side's ISN and FIN numbers, isnSeen whether each
 	// side's SYN was seen, here or in an earlier record (see ISN).

@@ -237,7 +237,7 @@ func (f *flow) start(seg *Segment, key connKey, t time.Time, n int64, proto Prot
 	}
 	f.clientFirst, f.is4 = client == key.first(), seg.Src.Addr().Is4()
 	// Zeek marks a connection whose guessed client did not send first.
-	f.zeek.start(proto == UDP, f.partial && client != seg.src)
+	f.zeek.start(proto == UDP, f.partial && client != seg.src, seg)
 	f.rfc.start(f.partial)
 }
 
@@ -254,11 +254,12 @@ func (f *flow) answeredBefore(seg *Segment) bool {
 // joinSYN makes the connection begun with its SYN-ACK whole again when its
 // SYN comes (answeredBefore): not partial, the handshake out of order,
 // the server in SYN-RECEIVED and the client past SYN-SENT (it has had the
-// SYN-ACK); Zeek's history goes on as Zeek writes a SYN/SYN-ACK reversal.
+// SYN-ACK). Zeek's model needs nothing: its state machine sees the SYN as
+// Zeek does (a SYN/SYN-ACK reversal, or a SYN from the originator of a
+// connection flipped at its SYN-ACK).
 func (f *flow) joinSYN() {
 	f.partial, f.hs.outOfOrder = false, true
 	f.rfc.state = [2]State{Established, SynReceived}
-	f.zeek.reverse()
 }
 
 // sideOf is the side that sent seg.
@@ -370,6 +371,7 @@ func (f *flow) record(c *Conn, known *histories) {
 		}
 	}
 	c.ConnState = f.zeek.connState(c.History, seen)
+	c.ZeekDuration = f.zeek.lastTime
 	// Zeek's sequence-space bytes cover the connection: those of the
 	// records before a resumed one are taken off.
 	c.ZeekBytes = [2]uint64{less(f.zeek.bytes(Client, f.bytes), p.zeekBytes[Client]), less(f.zeek.bytes(Server, f.bytes), p.zeekBytes[Server])}
@@ -435,6 +437,7 @@ func (f *flow) add(ev *Event, seg *Segment, t time.Time, n int64, frame uint64, 
 	if preview {
 		ev.previewLen = uint8(copy(ev.preview[:], seg.Payload))
 	}
+	f.zeek.touch(since)
 	f.zeek.observe(seg, side)
 	if f.proto == UDP {
 		ev.Seq, ev.Ack, ev.Win, ev.Note = 0, 0, 0, NoteDatagram

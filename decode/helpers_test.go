@@ -77,6 +77,12 @@ func replay(t testing.TB, segs []tseg) []*Conn {
 // replayWith is replay with a decoder configured by cfg.
 func replayWith(t testing.TB, cfg Config, segs []tseg) []*Conn {
 	t.Helper()
+	return replayBetween(t, cfg, cli, srv, segs)
+}
+
+// replayBetween is replayWith between the client c and the server s.
+func replayBetween(t testing.TB, cfg Config, cli, srv netip.AddrPort, segs []tseg) []*Conn {
+	t.Helper()
 	var conns []*Conn
 	d := New(cfg, SinkFunc(func(c *Conn) { conns = append(conns, c) }))
 	for i, s := range segs {

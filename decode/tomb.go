@@ -49,6 +49,7 @@ type tomb struct {
 	tshark          [2]tsharkKept
 	id              uint64
 	active          time.Duration // when last active (sweepClock.activity)
+	zeekLast        time.Duration // zeekConn.lastTime
 	first           time.Time     // FirstSeen
 	prior           carried
 }
@@ -56,11 +57,11 @@ type tomb struct {
 // zeekKept is what a tombstone keeps of a Zeek endpoint: its states, for
 // conn_state; the kinds of packet its history has had, so that a letter
 // is not written twice; its sequence numbers, for orig_bytes and
-// resp_bytes and retransmissions.
+// resp_bytes and retransmissions; whether it is Zeek's originator.
 type zeekKept struct {
 	state, prev               zeekState
 	histSeen                  uint8
-	inited, fin               bool
+	inited, fin, orig         bool
 	startSeq, lastSeq, ackSeq Seq
 	lastSYN, lastFIN, lastRST uint32
 }
@@ -108,7 +109,7 @@ func (d *Decoder) bury(c *flow, rec *Conn, list int8) {
 		list: list, proto: c.proto, partial: c.partial, closedBy: c.closedBy,
 		verdict: rec.Verdict, connState: rec.ConnState, clientFirst: c.clientFirst, is4: c.is4,
 		ecn: c.ecn, finsBefore: c.finsBefore, finAcked: c.finAcked, rfc: c.rfc,
-		key: c.key, marks: c.marks, id: c.id, active: c.active, first: c.firstSeen(),
+		key: c.key, marks: c.marks, id: c.id, active: c.active, zeekLast: c.zeek.lastTime, first: c.firstSeen(),
 		prior: carried{
 			syn: syn, synack: synack, ack: ack,
 			rst:  [2]bool{c.rsts[Client] > 0 || p.rst[Client], c.rsts[Server] > 0 || p.rst[Server]},
@@ -128,7 +129,7 @@ func (d *Decoder) bury(c *flow, rec *Conn, list int8) {
 	}
 	for s := range 2 {
 		e, f := &c.zeek.ep[s], &c.tshark.flow[s]
-		t.zeek[s] = zeekKept{e.state, e.prev, e.histSeen, e.inited, e.fins > 0, e.startSeq, e.lastSeq, e.ackSeq, e.lastSYN, e.lastFIN, e.lastRST}
+		t.zeek[s] = zeekKept{e.state, e.prev, e.histSeen, e.inited, e.fins > 0, c.zeek.isOrig(Side(s)), e.startSeq, e.lastSeq, e.ackSeq, e.lastSYN, e.lastFIN, e.lastRST}
 		t.tshark[s] = tsharkKept{f.nextSeq, f.lastAck, f.window, f.haveNext, f.haveLastAck, f.haveWindow}
 	}
 	d.tombs.put(t)
@@ -230,7 +231,7 @@ func (d *Decoder) resume(c *flow, t *tomb) {
 	c.resumed, c.priorVerdict, c.priorConnState, c.ws = true, t.verdict, t.connState, t.prior.ws
 	c.coldPart(&d.colds).prior = t.prior
 	c.ecn, c.finsBefore, c.finAcked, c.rfc, c.marks = t.ecn, t.finsBefore, t.finAcked, t.rfc, t.marks
-	c.zeek.udp = t.proto == UDP
+	c.zeek.udp, c.zeek.origServer, c.zeek.lastTime = t.proto == UDP, t.zeek[Server].orig, t.zeekLast
 	for s := range 2 {
 		k, e := &t.zeek[s], &c.zeek.ep[s]
 		e.state, e.prev, e.histSeen, e.inited = k.state, k.prev, k.histSeen, k.inited

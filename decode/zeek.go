@@ -1,13 +1,35 @@
 package decode
 
+import "time"
+
 // Zeek's view of a connection: its per-endpoint state machine
-// (TCPSessionAdapter::UpdateStateMachine), the history string
-// (update_history, ScaledHistoryEntry) and conn_state
-// (base/protocols/conn/main.zeek). Zeek's originator is our client; when
-// the client is a guess that disagrees with who sent first, the history
-// starts with '^' as Zeek marks a flipped connection. synack does not
-// reassemble streams or verify checksums, so the letters G and C never
-// appear.
+// (TCPSessionAdapter::Process, init_endpoint, init_peer, update_ack_seq,
+// update_last_seq and UpdateStateMachine in
+// src/packet_analysis/protocol/tcp/TCPSessionAdapter.cc), the history
+// string (update_history there; Connection::CheckHistory, AddHistory,
+// ScaledHistoryEntry and FlipRoles in src/Conn.cc) and conn_state
+// (conn_state in scripts/base/protocols/conn/main.zeek).
+//
+// Zeek's originator is our client; when the client is a guess that
+// disagrees with who sent first, the history starts with '^' as Zeek
+// marks a connection it flips when it creates it
+// (IPBasedAnalyzer::NewConn, TCPAnalyzer::WantConnection). One exception:
+// a connection that begins with a SYN-ACK Zeek does not flip at once (see
+// start) has the SYN-ACK's sender, our server, for its originator until
+// the SYN comes and Zeek flips the roles in its state machine.
+//
+// Where this differs from Zeek: Zeek decides on a flip by its
+// likely_server_ports, a set the loaded scripts fill; synack takes ports
+// below 1024. A connection that begins with a SYN-ACK Zeek did not flip
+// and that no SYN follows keeps the SYN-ACK's sender for Zeek's
+// originator: its history is written so, but the record still names our
+// client first; Zeek 5.1 and later also flip such a connection at an ACK
+// or data segment right after the SYN-ACK (zeek/zeek pull request 2191),
+// which synack does not model. synack does not reassemble streams or
+// verify checksums, so the letters G and C never appear, and it ignores
+// sequence-number wraps.
+// Where a connection ends and the next begins on the same 4-tuple is the
+// decoder's (startsNew), not Zeek's (TCPSessionAdapter::IsReuse).
 
 // ConnState is Zeek's conn_state for a connection, named as Zeek names
 // it (base/protocols/conn/main.zeek).
@@ -105,15 +127,32 @@ type zeekConn struct {
 	historyLen uint8
 	udp        bool
 	flipped    bool // partial, and the guessed client did not send first
-	// reversing: the SYN-ACK came first, as Zeek's originator, and the
-	// SYN that answers it, from Zeek's responder, flips the roles next
-	// (see reverse).
-	reversing bool
+	// origServer: Zeek's originator is our server, the sender of the
+	// SYN-ACK that began the connection, until the SYN flips the roles.
+	origServer bool
+	// lastTime is Zeek's last time of the connection, from the first
+	// segment (see touch).
+	lastTime time.Duration
 }
 
 // shortHistory is how many history letters a connection keeps in place:
-// "ShADadFf", a whole greeting, is 8.
-const shortHistory = 16
+// "ShADadFf", a whole greeting, is 8. (12 leaves room for lastTime in
+// the flow's size class: TestFlowFitsItsSizeClass.)
+const shortHistory = 12
+
+// touch dates a segment, since from the first, before the model sees it:
+// Zeek's last time moves with every segment but those that come once both
+// endpoints have closed, by FIN or RST (TCPSessionAdapter::Process sets
+// it unless both did_close, which is CLOSED or RESET here), so that the
+// last ACK of a teardown is not in the duration.
+func (z *zeekConn) touch(since time.Duration) {
+	if z.udp || !z.ep[Client].closed() || !z.ep[Server].closed() {
+		z.lastTime = since
+	}
+}
+
+// closed reports whether the endpoint has closed, by FIN or RST.
+func (e *zeekEndpoint) closed() bool { return e.state == zClosed || e.state == zReset }
 
 // history is the history letters so far.
 func (z *zeekConn) history() []byte {
@@ -123,12 +162,29 @@ func (z *zeekConn) history() []byte {
 	return z.short[:z.historyLen]
 }
 
-// start readies z for a connection: UDP or TCP, and whether the client is
-// a guess that did not send first.
-func (z *zeekConn) start(udp, flipped bool) { z.udp, z.flipped = udp, flipped }
+// start readies z for a connection opened by seg: UDP or TCP, and whether
+// the client is a guess that did not send first. Zeek flips a connection
+// that begins with a SYN-ACK only when its source port is a likely server
+// port and its destination port is not (TCPAnalyzer::WantConnection);
+// otherwise the SYN-ACK's sender is Zeek's originator.
+func (z *zeekConn) start(udp, flipped bool, seg *Segment) {
+	z.udp, z.flipped = udp, flipped
+	if !udp && flipped && seg.Flags&(SYN|ACK) == SYN|ACK && !(likelyServerPort(seg.Src.Port()) && !likelyServerPort(seg.Dst.Port())) {
+		z.flipped, z.origServer = false, true
+	}
+}
 
+// likelyServerPort stands for Zeek's likely_server_ports, which the
+// loaded scripts fill (80, 443, 8080…): synack takes the ports below 1024.
+func likelyServerPort(p uint16) bool { return p < 1024 }
+
+// isOrig reports whether side is Zeek's originator.
+func (z *zeekConn) isOrig(side Side) bool { return (side == Client) != z.origServer }
+
+// add adds code for a packet from side: upper case from Zeek's
+// originator, lower case from its responder (TCP_Endpoint::CheckHistory).
 func (z *zeekConn) add(side Side, code byte) {
-	if (side == Server) != z.reversing {
+	if !z.isOrig(side) {
 		code += 'a' - 'A'
 	}
 	z.addRaw(code)
@@ -151,26 +207,20 @@ func (z *zeekConn) addRaw(code byte) {
 	z.historyLen++
 }
 
-// reverse readies z for the SYN of a connection that began with its
-// SYN-ACK. Zeek took the SYN-ACK's sender for the originator, so its
-// letters so far are upper case and the SYN's lower case; then Zeek flips
-// the roles, writes '^', and the SYN's sender is the originator from then
-// on: "Hs^A…". Our roles are already the flipped ones.
-func (z *zeekConn) reverse() {
-	h := z.history()
-	for i, c := range h {
-		switch {
-		case c >= 'a' && c <= 'z':
-			h[i] = c - ('a' - 'A')
-		case c >= 'A' && c <= 'Z':
-			h[i] = c + ('a' - 'A')
-		}
-	}
-	z.flipped, z.reversing = false, true
+// flipRoles is Zeek's FlipRoles during a connection: the SYN/SYN-ACK
+// reversal (UpdateInactiveState). The endpoints swap roles with their
+// states and sequence numbers, but the kinds of packet seen so far stay
+// with the role (Connection::CheckHistory keeps them per role), and Zeek
+// writes '^'.
+func (z *zeekConn) flipRoles() {
+	z.origServer = !z.origServer
+	z.ep[Client].histSeen, z.ep[Server].histSeen = z.ep[Server].histSeen, z.ep[Client].histSeen
+	z.addRaw('^')
 }
 
 // check records code the first time an endpoint shows the kind of packet;
-// it reports whether the kind had been seen before.
+// it reports whether the kind had been seen before. The kinds are kept by
+// endpoint here, swapped when the roles flip (flipRoles).
 func (z *zeekConn) check(side Side, mask uint8, code byte) bool {
 	e := &z.ep[side]
 	if e.histSeen&mask != 0 {
@@ -194,9 +244,19 @@ func (z *zeekConn) scaled(side Side, code byte, count *uint32) {
 	}
 }
 
-func (e *zeekEndpoint) set(s zeekState) { e.prev, e.state = e.state, s }
+// set is TCP_Endpoint::SetState: the previous state changes only with
+// the state.
+func (e *zeekEndpoint) set(s zeekState) {
+	if s != e.state {
+		e.prev, e.state = e.state, s
+	}
+}
 
-// observe runs one segment sent by side through Zeek's model.
+// observe runs one segment sent by side through Zeek's model, in the
+// order of TCPSessionAdapter::Process: init_endpoint, update_history,
+// the zero-window letter (update_window), the ACK (init_peer or
+// update_ack_seq), update_last_seq and its retransmission letter, then the
+// state machine.
 func (z *zeekConn) observe(seg *Segment, side Side) {
 	if z.udp {
 		z.check(side, histData, 'D')
@@ -218,41 +278,29 @@ func (z *zeekConn) observe(seg *Segment, side Side) {
 		segLen -= ln
 	}
 	last := seq.Add(segLen)
-	if !e.inited { // init_endpoint for an inactive endpoint
-		e.inited = true
-		if f&SYN != 0 {
-			e.startSeq, e.lastSeq = seq, last
-		} else {
-			e.startSeq, e.lastSeq = seq-1, seq
-		}
-		e.ackSeq = e.startSeq
-	} else if f&SYN != 0 && e.state == zReset && e.prev == zInactive {
-		// init_endpoint: numbers taken from a RST, then a SYN from the
-		// same endpoint: the RST may have been injected, the SYN's count.
-		e.startSeq, e.ackSeq, e.lastSeq = seq, seq, last
-	}
+	e.initEndpoint(f, seq, last)
 	if f&FIN != 0 {
 		e.fins++
 	}
 	rel := seq.Sub(e.startSeq)
 	z.history1(side, f, rel, ln)
-	if z.reversing {
-		z.addRaw('^')
-		z.reversing = false
-	}
 	if seg.Window == 0 && f&RST == 0 && p.state != zClosed && e.state != zReset {
 		z.scaled(side, 'W', &e.win0)
 	}
 	if f&ACK != 0 {
 		switch {
-		case p.state == zInactive && !p.inited: // init_peer
+		case p.state == zInactive: // init_peer, as often as the peer is inactive
 			p.inited = true
 			p.startSeq, p.lastSeq, p.ackSeq = seg.Ack-1, seg.Ack-1, seg.Ack-1
-		case f&RST == 0 && p.ackSeq.LessThan(seg.Ack): // update_ack_seq; ACKs on RSTs are not trusted
+		case int32(seg.Ack.Sub(p.startSeq)) < 0: // an ACK below the peer's start: not trusted
+		case f&RST != 0: // ACKs on RSTs are not trusted
+		case seg.Ack == 0 && int32(seg.Ack.Sub(p.ackSeq)) > tooLargeSeqDelta: // more likely broken than a wrap to 0
+		case p.ackSeq.LessThan(seg.Ack): // update_ack_seq
 			p.ackSeq = seg.Ack
 		}
 	}
-	near := last.InWindow(e.lastSeq-tooLargeSeqDelta, 2*tooLargeSeqDelta+1) // within tooLargeSeqDelta either way
+	// update_last_seq; near: within tooLargeSeqDelta either way.
+	near := last.InWindow(e.lastSeq-tooLargeSeqDelta, 2*tooLargeSeqDelta+1)
 	switch {
 	case f&(SYN|RST) != 0 && !near:
 	case f&FIN != 0 && e.lastSeq == e.startSeq.Add(1):
@@ -263,7 +311,40 @@ func (z *zeekConn) observe(seg *Segment, side Side) {
 	case ln > 0:
 		z.scaled(side, 'T', &e.rxmit)
 	}
-	z.stateMachine(e, p, side, f, ln)
+	z.stateMachine(e, p, side, f, seq, ln)
+}
+
+// initEndpoint is Zeek's init_endpoint: the sequence numbers an endpoint
+// starts from, set by its first packet (a SYN's own number, or one less
+// than a later segment's, as though the SYN had been seen), and set again
+// by a SYN that says the connection starts over.
+func (e *zeekEndpoint) initEndpoint(f Flags, seq, last Seq) {
+	switch e.state {
+	case zInactive: // even if init_peer set them already
+		e.inited = true
+		if f&SYN != 0 {
+			e.startSeq, e.lastSeq = seq, last
+		} else {
+			e.startSeq, e.lastSeq = seq-1, seq
+		}
+		e.ackSeq = e.startSeq
+		return
+	case zSynSent, zSynAckSent: // a SYN with another ISN
+		if f&SYN == 0 || seq == e.startSeq {
+			return
+		}
+	case zEstablished, zPartial: // a SYN: the connection is taken to start with it
+		if f&SYN == 0 {
+			return
+		}
+	case zReset: // numbers taken from a RST that may have been injected, then a SYN
+		if f&SYN == 0 || e.prev != zInactive {
+			return
+		}
+	default:
+		return
+	}
+	e.startSeq, e.ackSeq, e.lastSeq = seq, seq, last
 }
 
 // history1 is Zeek's update_history.
@@ -306,20 +387,25 @@ func (z *zeekConn) history1(side Side, f Flags, rel, ln uint32) {
 	}
 }
 
-// stateMachine is Zeek's UpdateStateMachine for the sending endpoint e.
-func (z *zeekConn) stateMachine(e, p *zeekEndpoint, side Side, f Flags, ln uint32) {
+// stateMachine is Zeek's UpdateStateMachine for the sending endpoint e
+// (UpdateInactiveState, UpdateSYN_SentState, UpdateEstablishedState,
+// UpdateClosedState; a RESET endpoint stays so).
+func (z *zeekConn) stateMachine(e, p *zeekEndpoint, side Side, f Flags, seq Seq, ln uint32) {
+	isOrig := z.isOrig(side)
 	switch e.state {
 	case zInactive:
 		if f&SYN != 0 {
-			if side == Client {
+			if isOrig {
 				if f&ACK != 0 {
 					e.set(zSynAckSent)
 				} else {
 					e.set(zSynSent)
 				}
 			} else {
-				if f&ACK == 0 && p.state == zSynAckSent {
-					p.set(zEstablished) // SYN/SYN-ACK reversal
+				if f&ACK == 0 && p.state == zSynAckSent && seq == e.startSeq {
+					// The SYN-ACK came first: Zeek flips the roles.
+					z.flipRoles()
+					p.set(zEstablished)
 				}
 				if p.state == zSynSent {
 					p.set(zEstablished)
@@ -334,8 +420,12 @@ func (z *zeekConn) stateMachine(e, p *zeekEndpoint, side Side, f Flags, ln uint3
 			e.set(zReset)
 		}
 		if e.state == zInactive {
+			orig := &z.ep[Client]
+			if z.origServer {
+				orig = &z.ep[Server]
+			}
 			switch {
-			case side == Server && ln == 0 && z.ep[Client].state == zSynSent:
+			case !isOrig && ln == 0 && orig.state == zSynSent:
 				// Some stacks ACK a SYN before answering it: not yet
 				// a partial connection.
 			case f&ACK != 0 && p.state == zEstablished:
@@ -417,9 +507,16 @@ func (h *histories) intern(b []byte) string {
 }
 
 // connState is Zeek's conn_state (conn_state in base/protocols/conn/main.zeek),
-// given the history string and each side's payload bytes.
+// given the history string and each side's payload bytes (for UDP, see
+// bytes). os and rs are the states of Zeek's originator and responder;
+// REJ asks for their sizes in sequence space (TCP_Endpoint::Size, our
+// bytes), not for the payload captured.
 func (z *zeekConn) connState(history string, payload [2]uint64) ConnState {
-	os, rs := z.ep[Client].state, z.ep[Server].state
+	orig := Client
+	if z.origServer {
+		orig = Server
+	}
+	os, rs := z.ep[orig].state, z.ep[orig.Other()].state
 	if z.udp {
 		switch {
 		case os != zInactive && rs != zInactive:
@@ -436,7 +533,7 @@ func (z *zeekConn) connState(history string, payload [2]uint64) ConnState {
 	switch {
 	case rs == zReset:
 		switch {
-		case os == zSynSent || os == zSynAckSent || os == zReset && payload[Client] == 0 && payload[Server] == 0:
+		case os == zSynSent || os == zSynAckSent || os == zReset && z.bytes(Client, payload) == 0 && z.bytes(Server, payload) == 0:
 			return ZeekREJ
 		case oInactive:
 			return ZeekRSTRH
@@ -470,7 +567,8 @@ func (z *zeekConn) connState(history string, payload [2]uint64) ConnState {
 	return ZeekOTH
 }
 
-// rstOS0 matches Zeek's /^\^?S[^HAFGIQ]*R.*/.
+// rstOS0 matches Zeek's /^\^?S[^HAFGIQ]*R.*/ (a pattern compared with ==
+// in Zeek matches the whole string).
 func rstOS0(h string) bool {
 	if len(h) > 0 && h[0] == '^' {
 		h = h[1:]
@@ -501,8 +599,8 @@ func (z *zeekConn) bytes(s Side, payload [2]uint64) uint64 {
 	if z.udp {
 		return payload[s]
 	}
-	if e.prev == zSynSent && e.state == zReset && z.ep[s.Other()].state == zInactive {
-		return 0 // a half-open connection discovered and aborted
+	if e.prev == zSynSent && e.state == zReset && z.ep[s.Other()].state == zInactive && e.ackSeq != e.startSeq && e.ackSeq != e.startSeq.Add(1) {
+		return 0 // a half-open connection discovered and aborted: data acknowledged that was never sent
 	}
 	end := e.lastSeq
 	if end.LessThan(e.ackSeq) {

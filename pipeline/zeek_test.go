@@ -12,9 +12,11 @@ import (
 
 // TestZeekConnStateAndHistory checks conn_state and history for each
 // fixture. Zeek is not packaged here, so the expected values were worked
-// out by hand from Zeek's rules — conn_state() in
-// base/protocols/conn/main.zeek, update_history() and the endpoint state
-// machine in TCPSessionAdapter.cc — packet by packet:
+// out by hand from Zeek's source — conn_state() in
+// scripts/base/protocols/conn/main.zeek; update_history(), init_endpoint(),
+// the endpoint state machine and IsReuse() in
+// src/packet_analysis/protocol/tcp/TCPSessionAdapter.cc; FlipRoles() in
+// src/Conn.cc — packet by packet:
 //   - the greeting: S (SYN), h (SYN-ACK), A (ACK), d (the greeting), f (the
 //     server's FIN), F (the client's FIN-ACK; A was already recorded), a
 //     (the last ACK); both endpoints CLOSED: SF;
@@ -46,13 +48,29 @@ func TestZeekConnStateAndHistory(t *testing.T) {
 		{"keepalive.pcap", []zeek{{"SF", "ShAaDFf"}}},
 		{"demo-client-closes.pcap", []zeek{{"SF", "ShAdFf"}}}, // the server sends no pure ACK: no a
 		{"demo-reset.pcap", []zeek{{"RSTR", "ShAdr"}}},
-		// A SYN refused, then the same SYN (same ISN) refused again: Zeek
-		// logs each attempt, its connection removed at the RST.
+		// A SYN refused, then the same SYN (same ISN) refused again: the
+		// RST closed the first connection (did_close), and IsReuse takes
+		// any SYN after a close for a new connection, whatever its ISN
+		// (before tcp_close_delay removes the old one, or after).
 		{"refused-retry.pcap", []zeek{{"REJ", "Sr"}, {"REJ", "Sr"}}},
-		// The SYN-ACK captured first: Zeek takes its sender for the
-		// originator (H), the SYN comes from the responder (s), and Zeek
-		// flips the roles (^); then A, D, d, F, f in the SYN's roles.
-		{"synack-first.pcap", []zeek{{"SF", "Hs^ADdFf"}}},
+		// The SYN-ACK captured first, from port 80 to an ephemeral port:
+		// Zeek flips the connection as it creates it (WantConnection: the
+		// source port is a likely server port, the destination not), '^'
+		// first; the SYN-ACK is the responder's (h), the SYN the
+		// originator's (S), which stays SYN_SENT (only a FIN or RST moves
+		// it), then A, D, d, F, f; both endpoints CLOSED: SF.
+		{"synack-first.pcap", []zeek{{"SF", "^hSADdFf"}}},
+		// Where synack and Zeek draw different boundaries. The first
+		// attempt: SYN; the server's bare ACK (a, the responder stays
+		// INACTIVE); the client's RST (R, the originator RESET). synack
+		// keeps the attempt going (the RST is unacceptable in SYN-SENT)
+		// and the same SYN opens it: no letter, same number; h A D d F f.
+		// Zeek would close the connection at the RST (SaR, RSTOS0) and
+		// open another with the SYN (ShADdFf, SF). The second attempt:
+		// the server's RST with seq 0 (r, the responder RESET, then its
+		// SYN-ACK sets its numbers again, init_endpoint, but not its
+		// state), the originator SYN_SENT until its FIN: RSTR.
+		{"syn-sent-rst.pcap", []zeek{{"RSTO", "SaRhADdFf"}, {"RSTR", "SrhADdFf"}}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			rep, err := pipeline.ReadFile(context.Background(), "../fixtures/"+tc.file, pipeline.Options{})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"strconv"
 	"time"
 
 	"synack/decode"
@@ -71,17 +72,20 @@ func zeekUID(c *decode.Conn) string {
 }
 
 func zeekRow(w io.Writer, c *decode.Conn) {
-	duration := "-"
-	if d := c.Duration(); d > 0 {
+	// Zeek sets duration, orig_bytes and resp_bytes only for a duration
+	// above 0 (set_conn in base/protocols/conn/main.zeek).
+	duration, origBytes, respBytes := "-", "-", "-"
+	if d := c.ZeekDuration; d > 0 {
 		duration = fmt.Sprintf("%.6f", d.Seconds())
+		origBytes, respBytes = strconv.FormatUint(c.ZeekBytes[decode.Client], 10), strconv.FormatUint(c.ZeekBytes[decode.Server], 10)
 	}
 	history := c.History
 	if history == "" {
 		history = "-"
 	}
-	fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%d\t%s\t-\t%s\t%d\t%d\t%s\t-\t-\t0\t%s\t%d\t%d\t%d\t%d\t-\n",
+	fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%d\t%s\t-\t%s\t%s\t%s\t%s\t-\t-\t0\t%s\t%d\t%d\t%d\t%d\t-\n",
 		epochSeconds(c.FirstSeen, 6), zeekUID(c),
 		c.Client.Addr().Unmap(), c.Client.Port(), c.Server.Addr().Unmap(), c.Server.Port(), c.Proto,
-		duration, c.ZeekBytes[decode.Client], c.ZeekBytes[decode.Server], c.ConnState, history,
+		duration, origBytes, respBytes, c.ConnState, history,
 		c.Packets[decode.Client], c.IPBytes[decode.Client], c.Packets[decode.Server], c.IPBytes[decode.Server])
 }
