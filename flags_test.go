@@ -178,11 +178,24 @@ func TestParseInterfacesFlags(t *testing.T) {
 	})
 }
 
+// selfCaptureDefaults are -w's flags when none is given: the report
+// explained, as the demo's is.
+func selfCaptureDefaults() selfCaptureFlags {
+	r := defaultReport
+	r.explain = true
+	return selfCaptureFlags{report: r}
+}
+
 func TestParseServeFlags(t *testing.T) {
+	withW := selfCaptureDefaults()
+	withW.write, withW.iface, withW.user, withW.report.format, withW.report.explain = "s.pcap", "lo", "nobody", "json", false
 	checkParse(t, parseServeFlags, []flagCase[serveFlags]{
-		{name: "defaults", args: nil, want: serveFlags{target: greetTarget{addr: greet.DefaultAddr, scenario: greet.Greeting}, message: greet.DefaultMessage, maxRead: greet.DefaultMaxRead, timeout: greet.DefaultServeTimeout}},
+		{name: "defaults", args: nil, want: serveFlags{target: greetTarget{addr: greet.DefaultAddr, scenario: greet.Greeting}, message: greet.DefaultMessage, maxRead: greet.DefaultMaxRead, timeout: greet.DefaultServeTimeout, capture: selfCaptureDefaults()}},
 		{name: "port overrides addr", args: []string{"--addr", "[::1]:80", "--port", "8080", "--once", "--message", "Hi", "--scenario", "reset", "--max-read", "100", "--timeout", "1s"},
-			want: serveFlags{target: greetTarget{addr: "[::1]:8080", scenario: greet.Reset}, message: "Hi", once: true, maxRead: 100, timeout: time.Second}},
+			want: serveFlags{target: greetTarget{addr: "[::1]:8080", scenario: greet.Reset}, message: "Hi", once: true, maxRead: 100, timeout: time.Second, capture: selfCaptureDefaults()}},
+		{name: "-w and its report", args: []string{"-w", "s.pcap", "-i", "lo", "-Z", "nobody", "--format", "json", "--explain=false"},
+			want: serveFlags{target: greetTarget{addr: greet.DefaultAddr, scenario: greet.Greeting}, message: greet.DefaultMessage, maxRead: greet.DefaultMaxRead, timeout: greet.DefaultServeTimeout, capture: withW}},
+		{name: "report flag without -w", args: []string{"--explain=false"}, errKind: "usage", errText: "--explain goes with -w FILE"},
 		{name: "no read limit", args: []string{"--max-read", "0"}, errKind: "usage", errText: "must be positive"},
 		{name: "refused has no server", args: []string{"--scenario", "refused"}, errKind: "usage", errText: "the refused scenario has no server"},
 		{name: "bad addr", args: []string{"--addr", "localhost", "--port", "1"}, errKind: "usage", errText: `bad --addr "localhost"`},
@@ -193,9 +206,11 @@ func TestParseServeFlags(t *testing.T) {
 
 func TestParseConnectFlags(t *testing.T) {
 	checkParse(t, parseConnectFlags, []flagCase[connectFlags]{
-		{name: "defaults", args: nil, want: connectFlags{target: greetTarget{addr: greet.DefaultAddr, scenario: greet.Greeting}, timeout: 5 * time.Second, maxRead: greet.DefaultMaxRead}},
+		{name: "defaults", args: nil, want: connectFlags{target: greetTarget{addr: greet.DefaultAddr, scenario: greet.Greeting}, timeout: 5 * time.Second, maxRead: greet.DefaultMaxRead, capture: selfCaptureDefaults()}},
 		{name: "everything", args: []string{"--addr", "10.0.0.1:22", "--timeout", "200ms", "--scenario", "udp", "--max-read", "64"},
-			want: connectFlags{target: greetTarget{addr: "10.0.0.1:22", scenario: greet.UDP}, timeout: 200 * time.Millisecond, maxRead: 64}},
+			want: connectFlags{target: greetTarget{addr: "10.0.0.1:22", scenario: greet.UDP}, timeout: 200 * time.Millisecond, maxRead: 64, capture: selfCaptureDefaults()}},
+		{name: "-w with a named port", args: []string{"-w", "c.pcap", "--addr", "localhost:http"}, errKind: "usage", errText: "must be a number"},
+		{name: "-S without -w", args: []string{"-S"}, errKind: "usage", errText: "--absolute goes with -w FILE"},
 		{name: "bad scenario", args: []string{"--scenario", "nope"}, errKind: "usage", errText: `unknown scenario "nope"`},
 		{name: "bad timeout", args: []string{"--timeout", "5"}, errKind: "flag", errText: `invalid argument "5"`},
 		{name: "stray argument", args: []string{"127.0.0.1"}, errKind: "usage", errText: "takes no arguments"},

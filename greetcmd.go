@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -69,6 +70,7 @@ type serveFlags struct {
 	once    bool
 	maxRead int64
 	timeout time.Duration
+	capture selfCaptureFlags
 }
 
 func serveFlagSet(f *serveFlags, addr, scenario *string, port *int) *pflag.FlagSet {
@@ -77,11 +79,13 @@ func serveFlagSet(f *serveFlags, addr, scenario *string, port *int) *pflag.FlagS
 	fs.BoolVar(&f.once, "once", false, "serve one client, then exit")
 	fs.Int64Var(&f.maxRead, "max-read", greet.DefaultMaxRead, "read at most this many bytes from a client")
 	fs.DurationVar(&f.timeout, "timeout", greet.DefaultServeTimeout, "give up on a client after this long")
+	fs.AddFlagSet(selfCaptureFlagSet(&f.capture, "when the server stops (--once, or Ctrl-C)"))
 	return fs
 }
 
 func serveHelp() string {
-	return helpText("usage: synack serve [flags]\n\nThe built-in greeting server: socket, bind, listen, then accept, write, close for each client.\n",
+	return helpText("usage: synack serve [flags]\n\nThe built-in greeting server: socket, bind, listen, then accept, write, close for each client.\n"+
+		"With -w it also captures its own packets (root or CAP_NET_RAW) and, when it stops, shows its connections\nwith its socket calls beside the segments they cause.\n",
 		serveFlagSet(new(serveFlags), new(string), new(string), new(int)))
 }
 
@@ -90,7 +94,8 @@ func parseServeFlags(args []string) (serveFlags, error) {
 	var addr, scenario string
 	var port int
 	var err error
-	if f.target, err = parseGreetFlags(serveFlagSet(&f, &addr, &scenario, &port), args, &addr, &scenario, &port); err != nil {
+	fs := serveFlagSet(&f, &addr, &scenario, &port)
+	if f.target, err = parseGreetFlags(fs, args, &addr, &scenario, &port); err != nil {
 		return f, err
 	}
 	if f.target.scenario == greet.Refused {
@@ -99,51 +104,100 @@ func parseServeFlags(args []string) (serveFlags, error) {
 	if f.maxRead <= 0 || f.timeout <= 0 {
 		return f, usagef("--max-read and --timeout must be positive")
 	}
-	return f, nil
+	return f, f.capture.check(fs)
 }
 
 func runServe(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
+	// Listen first, as without -w (a port below 1024 binds as root), then
+	// capture: the capture's filter needs the port the server got.
 	srv, err := greet.Listen(f.target.scenario, f.target.addr, f.message)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
 	srv.MaxRead, srv.Timeout = f.maxRead, f.timeout
-	fmt.Fprintf(stdout, "server: listening on %s (%s)\n", srv.Addr(), f.target.scenario.Network())
+	out := stdout
+	var sc *selfCapture
+	if f.capture.write != "" {
+		_, port, _ := net.SplitHostPort(srv.Addr())
+		filter := fmt.Sprintf("%s port %s", f.target.scenario.Network(), port)
+		if sc, err = startSelfCapture(f.capture, f.target.addr, filter, "when the server stops", stdout, stderr); err != nil {
+			return err
+		}
+		out = sc.programs
+	}
+	say := func(line string) {
+		fmt.Fprintln(out, line)
+		if sc != nil {
+			sc.program(line)
+		}
+	}
+	say(fmt.Sprintf("server: listening on %s (%s)", srv.Addr(), f.target.scenario.Network()))
+	err = serveClients(ctx, srv, f.once, say, sc, stderr)
+	if sc != nil {
+		err = errors.Join(err, sc.finish(stdout))
+	}
+	return err
+}
+
+// serveClients serves one client after another (one with --once) until
+// ctx is cancelled; sc, if capturing, gets each client's socket calls.
+func serveClients(ctx context.Context, srv *greet.Server, once bool, say func(string), sc *selfCapture, stderr io.Writer) error {
 	for {
 		what, err := srv.ServeOne(ctx)
+		if sc != nil && srv.Peer != nil {
+			client := peerPort(srv.Peer)
+			sc.record(srv.Scenario(), client, srv.Calls)
+			if once {
+				sc.waitEnded(ctx, client) // the client's last ACK, or FIN
+			}
+		}
 		if ctx.Err() != nil {
 			return nil // stopped by a signal: run reports it
 		}
 		if err != nil {
-			if f.once {
+			if once {
 				return err
 			}
 			fmt.Fprintf(stderr, "synack serve: %v\n", err) // one client failed; serve the next
 			continue
 		}
-		fmt.Fprintf(stdout, "server: %s\n", report.Name(what)) // what quotes the peer's bytes already (%q)
-		if f.once {
+		say("server: " + report.Name(what)) // what quotes the peer's bytes already (%q)
+		if once {
 			return nil
 		}
 	}
+}
+
+// peerPort is the port of a TCP or UDP address.
+func peerPort(a net.Addr) uint16 {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return uint16(a.Port)
+	case *net.UDPAddr:
+		return uint16(a.Port)
+	}
+	return 0
 }
 
 type connectFlags struct {
 	target  greetTarget
 	timeout time.Duration
 	maxRead int64
+	capture selfCaptureFlags
 }
 
 func connectFlagSet(f *connectFlags, addr, scenario *string, port *int) *pflag.FlagSet {
 	fs := greetFlagSet("connect", addr, scenario, port)
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Second, "give up connecting and reading after this long")
 	fs.Int64Var(&f.maxRead, "max-read", greet.DefaultMaxRead, "read at most this many bytes from the server")
+	fs.AddFlagSet(selfCaptureFlagSet(&f.capture, "once the client is done"))
 	return fs
 }
 
 func connectHelp() string {
-	return helpText("usage: synack connect [flags]\n\nThe built-in greeting client: socket, connect, read, close; prints what the server sent.\n",
+	return helpText("usage: synack connect [flags]\n\nThe built-in greeting client: socket, connect, read, close; prints what the server sent.\n"+
+		"With -w it also captures its own packets (root or CAP_NET_RAW) and then shows its connection\nwith its socket calls beside the segments they cause.\n",
 		connectFlagSet(new(connectFlags), new(string), new(string), new(int)))
 }
 
@@ -152,20 +206,66 @@ func parseConnectFlags(args []string) (connectFlags, error) {
 	var addr, scenario string
 	var port int
 	var err error
-	if f.target, err = parseGreetFlags(connectFlagSet(&f, &addr, &scenario, &port), args, &addr, &scenario, &port); err != nil {
+	fs := connectFlagSet(&f, &addr, &scenario, &port)
+	if f.target, err = parseGreetFlags(fs, args, &addr, &scenario, &port); err != nil {
 		return f, err
 	}
 	if f.maxRead <= 0 {
 		return f, usagef("--max-read must be positive")
 	}
-	return f, nil
+	if f.capture.write != "" {
+		if _, port, _ := net.SplitHostPort(f.target.addr); !isPort(port) {
+			return f, usagef("-w: the port of --addr %q must be a number (it makes the capture's filter)", f.target.addr)
+		}
+	}
+	return f, f.capture.check(fs)
 }
 
-func runConnect(ctx context.Context, f connectFlags, stdout, _ io.Writer) error {
-	res, err := greet.Client{Timeout: f.timeout, MaxRead: f.maxRead}.Connect(ctx, f.target.scenario, f.target.addr)
-	if err != nil {
+// isPort reports whether s is a port number.
+func isPort(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n > 0 && n <= 65535
+}
+
+func runConnect(ctx context.Context, f connectFlags, stdout, stderr io.Writer) error {
+	cl := greet.Client{Timeout: f.timeout, MaxRead: f.maxRead}
+	out := stdout
+	var sc *selfCapture
+	if f.capture.write != "" {
+		// The client's port is chosen now, so that the capture sees this
+		// client's connection alone (as the demo does).
+		var err error
+		if cl.LocalPort, err = freePort(f.target.scenario); err != nil {
+			return err
+		}
+		_, port, _ := net.SplitHostPort(f.target.addr)
+		network := f.target.scenario.Network()
+		filter := fmt.Sprintf("%s port %s and %s port %d", network, port, network, cl.LocalPort)
+		if sc, err = startSelfCapture(f.capture, f.target.addr, filter, "once the client is done", stdout, stderr); err != nil {
+			return err
+		}
+		out = sc.programs
+	}
+	res, err := cl.Connect(ctx, f.target.scenario, f.target.addr)
+	if res != nil && err == nil {
+		err = res.Err
+		line := report.Escape([]byte(strings.TrimSuffix(res.Received, "\n")))
+		fmt.Fprintln(out, line)
+		if sc != nil {
+			sc.program("client: " + res.Local + " received " + quoted(res.Received))
+		}
+	}
+	if sc == nil {
 		return err
 	}
-	fmt.Fprintln(stdout, report.Escape([]byte(strings.TrimSuffix(res.Received, "\n"))))
-	return res.Err
+	if err != nil {
+		sc.program("client: " + err.Error())
+	}
+	if res != nil {
+		sc.record(f.target.scenario, uint16(cl.LocalPort), res.Calls)
+	}
+	if exchanged(err) {
+		sc.waitEnded(ctx, uint16(cl.LocalPort))
+	}
+	return errors.Join(err, sc.finish(stdout))
 }

@@ -79,6 +79,10 @@ func TestServeAndConnectErrors(t *testing.T) {
 		{"timeout", []string{"connect", "--port", busyPort, "--timeout", "200ms"}, exitTimeout, "read 127.0.0.1:" + busyPort + " failed: timed out"},
 		{"bad scenario", []string{"connect", "--scenario", "nope"}, exitUsage, `unknown scenario "nope"`},
 		{"bad addr", []string{"serve", "--addr", "localhost", "--port", "1"}, exitUsage, `bad --addr "localhost"`},
+		{"report flag without -w", []string{"serve", "--format", "json"}, exitUsage, "--format goes with -w FILE"},
+		{"-i without -w", []string{"connect", "-i", "lo"}, exitUsage, "--interface goes with -w FILE"},
+		{"bad format with -w", []string{"connect", "-w", "x.pcap", "--format", "xml"}, exitUsage, `unknown --format "xml"`},
+		{"-w with a named port", []string{"connect", "-w", "x.pcap", "--addr", "localhost:http"}, exitUsage, "must be a number"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runCLI(tc.args...)

@@ -50,8 +50,8 @@ usage:
   synack live [-i IFACE] [FILTER]        capture live and print each packet as it arrives (root or CAP_NET_RAW)
   synack -i IFACE [flags] [FILTER]       the same, tcpdump style
   synack interfaces                      list capture interfaces, like tcpdump -D (synack -D)
-  synack serve [--addr A] [--once]       the built-in greeting server
-  synack connect [--addr A]              the built-in greeting client
+  synack serve [--addr A] [-w FILE]      the built-in greeting server (-w: its packets beside its socket calls)
+  synack connect [--addr A] [-w FILE]    the built-in greeting client (-w: the same)
   synack version                         versions of synack, Go, gopacket and libpcap (synack --version)
   synack help                            this text
 

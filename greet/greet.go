@@ -215,8 +215,10 @@ type Server struct {
 	// connections from any other port at once (the demo's server answers
 	// the demo's client alone).
 	OnlyPort int
-	// Calls are the socket calls of the last client served, in order.
+	// Calls are the socket calls of the last client served, in order,
+	// and Peer is that client (nil if none was served).
 	Calls    []Call
+	Peer     net.Addr
 	release  func() // closes what Listen set up beside the socket
 	scenario Scenario
 	message  string
@@ -254,6 +256,9 @@ func (s *Server) Addr() string {
 	return s.ln.Addr().String()
 }
 
+// Scenario is the scenario the server plays.
+func (s *Server) Scenario() Scenario { return s.scenario }
+
 // Close stops listening.
 func (s *Server) Close() error {
 	if s.pc != nil {
@@ -269,6 +274,7 @@ func (s *Server) Close() error {
 // ServeOne answers one client as the scenario says, then returns. It
 // returns what the server did, for display.
 func (s *Server) ServeOne(ctx context.Context) (string, error) {
+	s.Calls, s.Peer = nil, nil
 	if s.pc != nil {
 		return s.serveDatagram(ctx)
 	}
@@ -289,6 +295,7 @@ func (s *Server) ServeOne(ctx context.Context) (string, error) {
 		rec.list = append(rec.list, Call{Side: "server", Name: "accept", Start: start, Return: time.Now()})
 		c = conn.(*net.TCPConn)
 	}
+	s.Peer = c.RemoteAddr()
 	defer func() {
 		rec.do("close", c.Close)
 		s.Calls = rec.list
@@ -355,7 +362,7 @@ func (s *Server) serveDatagram(ctx context.Context) (string, error) {
 	var n int
 	var peer net.Addr
 	rec := &calls{side: "server"}
-	defer func() { s.Calls = rec.list }()
+	defer func() { s.Calls, s.Peer = rec.list, peer }()
 	for peer == nil {
 		rec.list = rec.list[:0] // another sender's datagram is not this client's call
 		err := rec.do("recvfrom", func() (err error) { n, peer, err = s.pc.ReadFrom(buf); return err })
@@ -397,6 +404,20 @@ func (c *calls) do(name string, f func() error) error {
 	return err
 }
 
+// Loopback reports whether addr (host:port) names this host over the
+// loopback interface: localhost, or a loopback address.
+func Loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // Result is what the client saw.
 type Result struct {
 	Local    string // the client's address
@@ -430,6 +451,9 @@ func (cl Client) Connect(ctx context.Context, scenario Scenario, addr string) (*
 	var d net.Dialer
 	if cl.LocalPort != 0 {
 		ip := net.IPv4(127, 0, 0, 1)
+		if !Loopback(addr) {
+			ip = nil // the address the route to addr gives
+		}
 		if scenario == UDP {
 			d.LocalAddr = &net.UDPAddr{IP: ip, Port: cl.LocalPort}
 		} else {
