@@ -97,6 +97,7 @@ fixtures: build
 	$(SUDO) fixtures/record.sh
 	$(SUDO) fixtures/record-analysis.sh
 	$(SUDO) fixtures/record-tunnels.sh
+	$(SUDO) fixtures/record-netns.sh
 	$(GO) run ./fixtures/synth fixtures
 	@if command -v tshark >/dev/null; then cd fixtures && \
 		python3 tshark-oracle.py *.pcap *.pcapng && python3 tshark-flags.py *.pcap *.pcapng; \

@@ -64,7 +64,7 @@ func firstDiff(want, got string) string {
 // 0.1–1 MB: they are checked by counts against the tshark oracle
 // (pipeline), and here by their summary, their conn.log and one
 // connection's timeline.
-var bigFixtures = map[string]bool{"loss.pcap": true, "parallel.pcap": true, "zero-window.pcap": true}
+var bigFixtures = map[string]bool{"loss.pcap": true, "parallel.pcap": true, "zero-window.pcap": true, "netem.pcap": true}
 
 // inReportGoldens are rendered in every format by report's own golden
 // test (report/testdata); the command line needs no second copy. The

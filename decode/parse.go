@@ -249,6 +249,9 @@ func (p *parser) parse(data []byte, lt LinkType, whole bool, seg *Segment) (fram
 // viaLayers is parse with gopacket's layers.
 func (p *parser) viaLayers(dlp *gopacket.DecodingLayerParser, data []byte, whole bool, seg *Segment) (frameKind, error) {
 	p.enc.reset()
+	// gopacket's TCP layer returns before it sets a field when it gets
+	// fewer than 20 bytes: what it holds would be the last TCP frame's.
+	p.tcp.Contents, p.tcp.Payload = nil, nil
 	err := p.decodeLayers(dlp, data)
 	if p.enc.any {
 		seg.encapped, seg.encap = true, p.enc.e

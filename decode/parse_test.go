@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"synack/capture"
@@ -391,4 +392,33 @@ func BenchmarkParse(b *testing.B) {
 		}
 		reportPerPacket(b)
 	})
+}
+
+// TestTCPHeaderCutAfterAnotherCut: a snaplen that leaves fewer than the 20
+// bytes of a TCP header (tcpdump -s 60 on IPv6, 14+40+6 bytes) makes the
+// frame malformed, even right after a frame whose TCP header gopacket's
+// layers decoded (an IPv4 SYN whose options the same snaplen cut):
+// gopacket's TCP layer returns before it touches its fields, and the last
+// frame's header (ports, sequence numbers, flags) must not stand in for
+// the missing one. Seen in editcap -s 60 of fixtures/resets.pcapng: IPv6
+// segments of [fd77::2]:9004 were taken for a connection on the ports of
+// the IPv4 frames before them.
+func TestTCPHeaderCutAfterAnotherCut(t *testing.T) {
+	v6cli, v6srv := netip.MustParseAddrPort("[2001:db8::1]:40000"), netip.MustParseAddrPort("[2001:db8::2]:443")
+	syn := ethFrame(t, cli, srv, "S", cISN, 0, nil, []layers.TCPOption{
+		{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: []byte{5, 0xb4}},
+		{OptionType: layers.TCPOptionKindTimestamps, OptionLength: 10, OptionData: make([]byte, 8)},
+	})
+	cut := ethFrame(t, v6srv, v6cli, ".", sISN+1, cISN+1, make([]byte, 100), nil)
+	d := New(Config{}, SinkFunc(func(*Conn) {}))
+	if err := d.Packet(&Frame{Number: 1, Time: t0, Data: syn[:60], Length: len(syn), LinkType: LinkTypeEthernet}); err != nil {
+		t.Fatalf("frame 1, its options cut: %v", err)
+	}
+	err := d.Packet(&Frame{Number: 2, Time: t0.Add(time.Millisecond), Data: cut[:14+40+6], Length: len(cut), LinkType: LinkTypeEthernet})
+	if err == nil || !strings.Contains(err.Error(), "TCP") {
+		t.Errorf("frame 2 cut inside its TCP header: warning %v, want one about TCP", err)
+	}
+	if tot := d.Totals(); tot.TCP != 1 || tot.Malformed != 1 {
+		t.Errorf("totals %+v, want 1 TCP frame and 1 malformed", tot)
+	}
 }
