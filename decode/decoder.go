@@ -485,15 +485,27 @@ func (d *Decoder) unlist(c *flow) {
 
 // startsNew reports whether a SYN begins a new connection on the 4-tuple of
 // c (port reuse): c has closed, c never saw its client's SYN, or the SYN
-// carries a different initial sequence number than c's.
+// carries a different initial sequence number than c's. A copy of c's own
+// SYN (same ISN) after c was answered and closed is an old duplicate, not
+// a new incarnation (which needs a new ISN, RFC 9293 §3.4.1), as tshark
+// keeps it; after a refusal it is a new attempt (see oldSYN).
 func (c *flow) startsNew(seg *Segment) bool {
 	if seg.Flags&(SYN|ACK|RST) != SYN {
 		return false
 	}
-	if syn, _, _ := c.stages(); c.closed() || !syn {
-		return !c.answeredBefore(seg)
+	if syn, synack, _ := c.stages(); c.closed() || !syn {
+		return !c.answeredBefore(seg) && !oldSYN(syn, synack, c.sideOf(seg), &c.marks[Client], seg)
 	}
 	return c.sideOf(seg) == Client && seg.Seq != c.marks[Client].isn
+}
+
+// oldSYN reports whether seg, a SYN on the 4-tuple of a connection that
+// has closed, is a late copy of that connection's own SYN: sent by its
+// client with the ISN of its SYN, after the server answered it. A SYN
+// retried after a refusal (no SYN-ACK: the RST answered the SYN) is a new
+// attempt, as Zeek logs it, whatever its ISN.
+func oldSYN(syn, synack bool, from Side, client *seqMarks, seg *Segment) bool {
+	return syn && synack && from == Client && client.haveISN && client.isnOfSYN && seg.Seq == client.isn
 }
 
 // fresh returns an empty flow, one used before if there is one.

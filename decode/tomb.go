@@ -206,15 +206,19 @@ func (t *tomb) startsNew(seg *Segment) bool {
 	if seg.Flags&(SYN|ACK|RST) != SYN {
 		return false
 	}
-	closed := t.marks[Client].haveFIN && t.marks[Server].haveFIN || t.prior.rst != [2]bool{}
-	if closed || !t.prior.syn {
-		return true
-	}
 	client := t.key.second()
 	if t.clientFirst {
 		client = t.key.first()
 	}
-	return seg.src == client && seg.Seq != t.marks[Client].isn
+	from := Server
+	if seg.src == client {
+		from = Client
+	}
+	closed := t.marks[Client].haveFIN && t.marks[Server].haveFIN || t.prior.rst != [2]bool{}
+	if closed || !t.prior.syn {
+		return !oldSYN(t.prior.syn, t.prior.synack, from, &t.marks[Client], seg)
+	}
+	return from == Client && seg.Seq != t.marks[Client].isn
 }
 
 // longAgo dates tshark's last sequence number and ACK of a resumed

@@ -27,6 +27,13 @@ func TestConnectionBoundaries(t *testing.T) {
 		// FINs resent after the close, up to 40 s late: Resumed records of
 		// the same connections, never new partial ones.
 		{"late-fin.pcap", []string{"1 complete", "1 complete resumed", "2 complete", "2 complete resumed"}, nil},
+		// A late copy of a closed connection's SYN, same ISN: an old
+		// duplicate in the same connection, not a new attempt.
+		{"late-syn.pcap", []string{"1 complete", "1 complete resumed"}, func(t *testing.T, conns []*decode.Conn) {
+			if r := conns[1]; r.Anomalies[decode.Retransmission.Index()] != 1 {
+				t.Errorf("the late SYN: %d retransmissions, want 1 (tshark marks it so)", r.Anomalies[decode.Retransmission.Index()])
+			}
+		}},
 		// The SYN-ACK before its SYN: one connection, complete.
 		{"synack-first.pcap", []string{"1 complete"}, func(t *testing.T, conns []*decode.Conn) {
 			if h := conns[0].Handshake; !h.OutOfOrder || h.SYNCount != 1 || h.SYNACKCount != 1 {

@@ -442,7 +442,11 @@ func summaryTotals(w io.Writer, c *Capture) {
 		fmt.Fprintf(w, " · %d handed over early at the --max-conns cap", t.Shed)
 	}
 	if t.Resumed > 0 {
-		fmt.Fprintf(w, " · %d records go on with a connection handed over before (same ID, resumed)", t.Resumed)
+		goOn := " go on"
+		if t.Resumed == 1 {
+			goOn = " goes on"
+		}
+		fmt.Fprintf(w, " · %s%s with a connection handed over before (same ID, resumed)", plural(t.Resumed, "record", "records"), goOn)
 	}
 	fmt.Fprintln(w)
 	if st := c.Stats; st != nil {
