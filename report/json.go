@@ -240,7 +240,8 @@ func options(c *decode.Conn, s decode.Side) *jsonOptions {
 	return j
 }
 
-// ConnJSON converts a connection to its synack/v1 JSON object.
+// connJSON converts a connection to its synack/v1 JSON object, but for
+// its events (eventJSON each, which jsonWriter writes as it goes).
 func connJSON(c *decode.Conn) jsonConn {
 	h := &c.Handshake
 	j := jsonConn{
@@ -251,7 +252,7 @@ func connJSON(c *decode.Conn) jsonConn {
 			SYNToSYNACKus: observed(h.SYN && h.SYNACK && !h.OutOfOrder, h.SYNToSYNACK()), SYNACKToACKus: observed(h.SYNACK && h.ACK && !h.OutOfOrder, h.SYNACKToACK()),
 			SYNCount: h.SYNCount, SYNACKCount: h.SYNACKCount},
 		Packets: pair(c.Packets), PayloadBytes: pair(c.Bytes), FIN: pair32(c.FINs), RST: pair32(c.RSTs),
-		ClosedBy: c.ClosedBy.String(), ConnState: c.ConnState.String(), History: c.History, Events: make([]jsonEvent, len(c.Events)), EventsOmitted: c.EventsOmitted,
+		ClosedBy: c.ClosedBy.String(), ConnState: c.ConnState.String(), History: c.History, EventsOmitted: c.EventsOmitted,
 	}
 	j.ISN = isnJSON(c)
 	j.FirstSeen, j.FirstSeenUnix = jsonTime(c.FirstSeen)
@@ -268,9 +269,6 @@ func connJSON(c *decode.Conn) jsonConn {
 	j.Anomalies = &orderedCounts{}
 	for _, a := range decode.Anomalies() {
 		j.Anomalies.add(a.String(), uint64(c.Anomalies[a.Index()]))
-	}
-	for i := range c.Events {
-		j.Events[i] = eventJSON(c, &c.Events[i])
 	}
 	return j
 }

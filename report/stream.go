@@ -387,19 +387,15 @@ type jsonDocument struct {
 	capture *Capture
 	started bool
 	n       int
-	enc     *json.Encoder
-	out     bytes.Buffer
+	jw      jsonWriter
 }
 
 // NewJSON streams the synack/v1 document to w: its head, each
 // connection as it comes, then totals, warnings and error: the same bytes
 // as encoding the whole document at once, never held whole.
 func NewJSON(w io.Writer, c *Capture) Document {
-	d := &jsonDocument{w: bufio.NewWriterSize(w, 64<<10), capture: c}
-	d.enc = json.NewEncoder(&d.out)
-	d.enc.SetIndent("    ", "  ") // a connection sits two levels deep
-	d.enc.SetEscapeHTML(false)
-	return d
+	// A connection sits two levels deep.
+	return &jsonDocument{w: bufio.NewWriterSize(w, 64<<10), capture: c, jw: jsonWriter{prefix: "    ", indent: true}}
 }
 
 // encodeIndented is v as the document's encoder writes it at the top
@@ -431,13 +427,15 @@ func (d *jsonDocument) begin() error {
 }
 
 func (d *jsonDocument) Render(buf []byte, c *decode.Conn) []byte {
-	d.out.Reset()
 	j := connJSON(c)
 	j.Calls = callsJSON(c, d.capture.Calls)
-	if err := d.enc.Encode(j); err != nil {
-		return buf // cannot happen: every field encodes
-	}
-	return append(buf, bytes.TrimSuffix(d.out.Bytes(), []byte("\n"))...)
+	w := &d.jw
+	w.b, w.depth, w.empty = buf, 0, w.empty[:0]
+	w.open('{')
+	w.conn(&j, c, true)
+	w.close('}')
+	buf, w.b = w.b, nil
+	return buf
 }
 
 func (d *jsonDocument) Emit(part []byte) error {
