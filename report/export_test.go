@@ -24,7 +24,7 @@ func JSONConnBoth(c *decode.Conn, indent bool) (std, hand []byte, err error) {
 	if err := enc.Encode(j); err != nil {
 		return nil, nil, err
 	}
-	w := jsonWriter{prefix: "    ", indent: indent}
+	w := newJSONWriter("    ", indent)
 	w.open('{')
 	w.conn(&j, c, true)
 	w.close('}')

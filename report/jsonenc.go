@@ -2,6 +2,7 @@ package report
 
 import (
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"synack/decode"
@@ -18,6 +19,7 @@ type jsonWriter struct {
 	prefix string // what every line after the first starts with
 	indent bool   // false: compact, as json.Marshal writes it
 	depth  int
+	lines  string // a newline, prefix and 8 levels of indent: newline's bytes
 	empty  []bool // per open object or array: nothing written in it yet
 }
 
@@ -25,11 +27,20 @@ func (w *jsonWriter) newline() {
 	if !w.indent {
 		return
 	}
+	if n := 1 + len(w.prefix) + 2*w.depth; n <= len(w.lines) {
+		w.b = append(w.b, w.lines[:n]...)
+		return
+	}
 	w.b = append(w.b, '\n')
 	w.b = append(w.b, w.prefix...)
 	for range w.depth {
 		w.b = append(w.b, "  "...)
 	}
+}
+
+// newJSONWriter writes indented with prefix, or compact.
+func newJSONWriter(prefix string, indent bool) jsonWriter {
+	return jsonWriter{prefix: prefix, indent: indent, lines: "\n" + prefix + strings.Repeat("  ", 8)}
 }
 
 func (w *jsonWriter) open(c byte) {

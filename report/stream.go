@@ -138,6 +138,7 @@ type Ordered struct {
 	memory  int                   // bytes of held parts in memory
 	spill   *os.File
 	spillAt int64
+	pending []byte // spilled parts not yet written to the file: they end at spillAt
 	buf     []byte
 	err     error
 }
@@ -238,10 +239,10 @@ func (o *Ordered) hold(id uint64, part []byte, report bool) {
 				return
 			}
 		}
-		if _, err := o.spill.WriteAt(part, o.spillAt); err != nil {
-			o.err = fmt.Errorf("spool: %w", err)
-			return
+		if len(o.pending)+len(part) > spillBuffer {
+			o.writePending()
 		}
+		o.pending = append(o.pending, part...)
 		h = heldPart{off: o.spillAt, len: int64(len(part)), spilled: true}
 		o.spillAt += int64(len(part))
 	}
@@ -249,6 +250,21 @@ func (o *Ordered) hold(id uint64, part []byte, report bool) {
 		h.len = -1
 	}
 	o.held[id] = append(o.held[id], h)
+}
+
+// spillBuffer is how much is gathered before it is written to the spill
+// file: one write for many parts.
+const spillBuffer = 1 << 20
+
+// writePending writes the spilled parts gathered so far.
+func (o *Ordered) writePending() {
+	if len(o.pending) == 0 || o.err != nil {
+		return
+	}
+	if _, err := o.spill.WriteAt(o.pending, o.spillAt-int64(len(o.pending))); err != nil {
+		o.err = fmt.Errorf("spool: %w", err)
+	}
+	o.pending = o.pending[:0]
 }
 
 // drain emits the held parts that are now in turn.
@@ -268,6 +284,9 @@ func (o *Ordered) drain() {
 					o.buf = make([]byte, h.len)
 				}
 				part := o.buf[:h.len]
+				if h.off+h.len > o.spillAt-int64(len(o.pending)) {
+					o.writePending()
+				}
 				if _, err := o.spill.ReadAt(part, h.off); err != nil {
 					o.err = fmt.Errorf("spool: %w", err)
 					return
@@ -395,7 +414,7 @@ type jsonDocument struct {
 // as encoding the whole document at once, never held whole.
 func NewJSON(w io.Writer, c *Capture) Document {
 	// A connection sits two levels deep.
-	return &jsonDocument{w: bufio.NewWriterSize(w, 64<<10), capture: c, jw: jsonWriter{prefix: "    ", indent: true}}
+	return &jsonDocument{w: bufio.NewWriterSize(w, 64<<10), capture: c, jw: newJSONWriter("    ", true)}
 }
 
 // encodeIndented is v as the document's encoder writes it at the top
