@@ -122,30 +122,7 @@ const hexDigits = "0123456789abcdef"
 // Escape renders bytes from the wire so that nothing reaches a terminal
 // raw: printable ASCII stays, \n \r \t \\ \" get backslash escapes, and
 // every other byte (control bytes, DEL, anything >= 0x80) becomes \xHH.
-func Escape(b []byte) string {
-	var s strings.Builder
-	s.Grow(len(b))
-	for _, c := range b {
-		switch {
-		case c == '\\' || c == '"':
-			s.WriteByte('\\')
-			s.WriteByte(c)
-		case c == '\n':
-			s.WriteString(`\n`)
-		case c == '\r':
-			s.WriteString(`\r`)
-		case c == '\t':
-			s.WriteString(`\t`)
-		case c >= 0x20 && c < 0x7f:
-			s.WriteByte(c)
-		default:
-			s.WriteString(`\x`)
-			s.WriteByte(hexDigits[c>>4])
-			s.WriteByte(hexDigits[c&0x0f])
-		}
-	}
-	return s.String()
-}
+func Escape(b []byte) string { return string(appendEscape(make([]byte, 0, len(b)), b)) }
 
 // Name renders a name from outside synack (a file or interface name, a
 // message that quotes one) for a terminal or a document: printable

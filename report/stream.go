@@ -330,6 +330,7 @@ type textDoc struct {
 // the header (source, format, link type, filter, programs): fill those
 // before the first connection is emitted.
 func NewText(w io.Writer, c *Capture, opt TextOptions) Document {
+	opt.lines = newLineCache()
 	return &textDoc{w: bufio.NewWriterSize(w, 64<<10), opt: opt, capture: c, cw: len("client"), sw: len("server")}
 }
 

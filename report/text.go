@@ -24,6 +24,8 @@ type TextOptions struct {
 	// Calls are socket calls to set beside the segments (the demo's).
 	Calls []Call
 	Style Style
+	// lines, when set, is the document's cache of timeline strings.
+	lines *lineCache
 }
 
 // explainWidth is the width explanations are wrapped at when the output's
@@ -306,6 +308,12 @@ func timeline(w io.Writer, c *decode.Conn, opt TextOptions) {
 		callLine := func(m callMark) {
 			fmt.Fprintf(w, "  %10.6f  %s\n", m.at.Sub(c.FirstSeen).Seconds(), opt.Style.paint(sgrBold, "· "+m.text))
 		}
+		fast := !opt.Style.Color && opt.Style.Width == 0
+		lines := opt.lines
+		if fast && lines == nil {
+			lines = newLineCache()
+		}
+		var line []byte
 		var prev *decode.Event
 		for i := range c.Events {
 			e := &c.Events[i]
@@ -313,7 +321,13 @@ func timeline(w io.Writer, c *decode.Conn, opt TextOptions) {
 				callLine(marks[0])
 				marks = marks[1:]
 			}
-			fmt.Fprintf(w, "  %s\n", EventLine(c, e, prev, opt.Style))
+			if fast {
+				line = append(line[:0], ' ', ' ')
+				line = lines.appendEventLine(line, c, e, prev, opt.Style.Absolute)
+				w.Write(append(line, '\n'))
+			} else {
+				fmt.Fprintf(w, "  %s\n", EventLine(c, e, prev, opt.Style))
+			}
 			if x != nil {
 				for _, ex := range x.segment(c, e) {
 					for _, l := range ex.lines("              ↳ ", cols) {
