@@ -240,9 +240,10 @@ func options(c *decode.Conn, s decode.Side) *jsonOptions {
 	return j
 }
 
-// connJSON converts a connection to its synack/v1 JSON object, but for
-// its events (eventJSON each, which jsonWriter writes as it goes).
-func connJSON(c *decode.Conn) jsonConn {
+// connJSONHead converts a connection to its synack/v1 JSON object, but
+// for its anomaly counts and events (which jsonWriter writes from the
+// connection as it goes).
+func connJSONHead(c *decode.Conn) jsonConn {
 	h := &c.Handshake
 	j := jsonConn{
 		ID: c.ID, UID: zeekUID(c), Proto: c.Proto.String(), Client: endpoint(c, decode.Client), Server: endpoint(c, decode.Server),
@@ -266,6 +267,12 @@ func connJSON(c *decode.Conn) jsonConn {
 	j.Timing = jsonTiming{IRTTus: observed(c.IRTT != 0 && !c.IRTTUnknown, c.IRTT), TTFBus: observed(!cl.IsZero() && !sv.IsZero() && !sv.Before(cl), c.TTFB()),
 		RTT: jsonRTTPair{Client: rttJSON(&c.RTT[decode.Client]), Server: rttJSON(&c.RTT[decode.Server])}}
 	j.ECN, j.HalfClosed = c.ECN, c.HalfClosed
+	return j
+}
+
+// connJSON is the whole object, anomaly counts too.
+func connJSON(c *decode.Conn) jsonConn {
+	j := connJSONHead(c)
 	j.Anomalies = &orderedCounts{}
 	for _, a := range decode.Anomalies() {
 		j.Anomalies.add(a.String(), uint64(c.Anomalies[a.Index()]))

@@ -21,6 +21,8 @@ type jsonWriter struct {
 	depth  int
 	lines  string // a newline, prefix and 8 levels of indent: newline's bytes
 	empty  []bool // per open object or array: nothing written in it yet
+	notes  map[decode.Note]string
+	flags  map[decode.Flags]string
 }
 
 func (w *jsonWriter) newline() {
@@ -131,8 +133,8 @@ func (w *jsonWriter) pair(k string, p jsonPair) {
 }
 
 // conn writes the members of a connection object (the caller opens and
-// closes it); events are written from c's, as eventJSON has them, unless
-// events is false.
+// closes it) from j (connJSONHead) and c: its anomaly counts, and its
+// events unless events is false.
 func (w *jsonWriter) conn(j *jsonConn, c *decode.Conn, events bool) {
 	w.uint("id", j.ID)
 	w.str("uid", j.UID)
@@ -251,25 +253,19 @@ func (w *jsonWriter) conn(j *jsonConn, c *decode.Conn, events bool) {
 		w.close('}')
 	}
 	w.close('}')
-	if j.Anomalies == nil {
-		w.null("anomalies")
-	} else {
-		w.key("anomalies")
-		w.open('{')
-		for i, k := range j.Anomalies.keys {
-			w.uint(k, j.Anomalies.vals[i])
-		}
-		w.close('}')
+	w.key("anomalies")
+	w.open('{')
+	for _, a := range decode.Anomalies() {
+		w.uint(a.String(), uint64(c.Anomalies[a.Index()]))
 	}
+	w.close('}')
 	if events && len(c.Events) > 0 {
 		w.key("events")
 		w.open('[')
-		var je jsonEvent
 		for i := range c.Events {
-			je = eventJSON(c, &c.Events[i])
 			w.elem()
 			w.open('{')
-			w.event(&je)
+			w.event(c, &c.Events[i])
 			w.close('}')
 		}
 		w.close(']')
@@ -291,41 +287,103 @@ func (w *jsonWriter) conn(j *jsonConn, c *decode.Conn, events bool) {
 	w.uint("events_omitted", j.EventsOmitted)
 }
 
-// event writes the members of an event object.
-func (w *jsonWriter) event(e *jsonEvent) {
+// event writes the members of an event object, as eventJSON has them.
+func (w *jsonWriter) event(c *decode.Conn, e *decode.Event) {
 	w.uint("frame", e.Frame)
-	w.int("t_us", e.Tus)
-	w.str("dir", e.Dir)
-	w.str("flags", e.Flags)
+	w.int("t_us", us(e.T))
+	w.str("dir", e.Dir.String())
+	if c.Proto == decode.UDP {
+		w.str("flags", "")
+	} else {
+		w.str("flags", w.tcpdump(e.Flags))
+	}
 	w.uint("seq", uint64(e.Seq))
 	w.uint("ack", uint64(e.Ack))
 	w.uint("len", uint64(e.Len))
 	w.uint("win", uint64(e.Win))
-	w.str("note", e.Note)
-	if e.Preview != "" {
-		w.str("preview", e.Preview)
+	w.str("note", w.note(e.Note))
+	if p := e.Preview(); len(p) > 0 {
+		w.key("preview")
+		w.b = appendJSONPreview(w.b, p, uint32(len(p)) < e.Len)
 	}
-	if len(e.Anomalies) > 0 {
-		w.key("anomalies")
-		w.open('[')
-		for _, a := range e.Anomalies {
-			w.elem()
-			w.b = appendJSONString(w.b, a)
+	if e.Anomalies != 0 {
+		if names := anomalyNames(e.Anomalies); len(names) > 0 {
+			w.key("anomalies")
+			w.open('[')
+			for _, a := range names {
+				w.elem()
+				w.b = appendJSONString(w.b, a)
+			}
+			w.close(']')
 		}
-		w.close(']')
 	}
 	if e.DupAck != 0 {
 		w.uint("dup_ack", uint64(e.DupAck))
 	}
-	if e.ClientState != "" {
-		w.str("client_state", e.ClientState)
+	if c.Proto != decode.UDP {
+		if s := e.ClientState.String(); s != "" {
+			w.str("client_state", s)
+		}
+		if s := e.ServerState.String(); s != "" {
+			w.str("server_state", s)
+		}
 	}
-	if e.ServerState != "" {
-		w.str("server_state", e.ServerState)
+	if b := us(e.Backoff); b != 0 {
+		w.int("backoff_us", b)
 	}
-	if e.BackoffUs != 0 {
-		w.int("backoff_us", e.BackoffUs)
+}
+
+// note and tcpdump are e.Note.String() and e.Flags.Tcpdump(), built
+// once per value.
+func (w *jsonWriter) note(n decode.Note) string {
+	if w.notes == nil {
+		w.notes = map[decode.Note]string{}
 	}
+	s, ok := w.notes[n]
+	if !ok {
+		s = n.String()
+		w.notes[n] = s
+	}
+	return s
+}
+
+func (w *jsonWriter) tcpdump(f decode.Flags) string {
+	if w.flags == nil {
+		w.flags = map[decode.Flags]string{}
+	}
+	s, ok := w.flags[f]
+	if !ok {
+		s = f.Tcpdump()
+		w.flags[f] = s
+	}
+	return s
+}
+
+// appendJSONPreview appends preview(e) as a JSON string: Escape(p), and
+// "…" when the payload was longer (truncated). Escape leaves printable
+// ASCII only, of which JSON escapes the backslash and the quote.
+func appendJSONPreview(b, p []byte, truncated bool) []byte {
+	b = append(b, '"')
+	for _, c := range p {
+		switch {
+		case c == '\\' || c == '"':
+			b = append(b, '\\', '\\', '\\', c)
+		case c == '\n':
+			b = append(b, '\\', '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', '\\', 't')
+		case c >= 0x20 && c < 0x7f:
+			b = append(b, c)
+		default:
+			b = append(b, '\\', '\\', 'x', hexDigits[c>>4], hexDigits[c&0x0f])
+		}
+	}
+	if truncated {
+		b = append(b, "…"...)
+	}
+	return append(b, '"')
 }
 
 // appendJSONString appends s quoted as encoding/json quotes a string with

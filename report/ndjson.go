@@ -41,7 +41,7 @@ func (n *NDJSON) encode(v any) {
 
 // Conn writes one connection.
 func (n *NDJSON) Conn(c *decode.Conn) {
-	j := connJSON(c)
+	j := connJSONHead(c)
 	w := n.begin("connection")
 	w.str("source", n.Source)
 	w.conn(&j, c, false)
@@ -50,11 +50,10 @@ func (n *NDJSON) Conn(c *decode.Conn) {
 
 // Event writes one packet of connection c.
 func (n *NDJSON) Event(c *decode.Conn, e *decode.Event) {
-	je := eventJSON(c, e)
 	w := n.begin("event")
 	w.uint("conn", c.ID)
 	w.str("uid", zeekUID(c))
-	w.event(&je)
+	w.event(c, e)
 	n.end()
 }
 

@@ -52,11 +52,18 @@ func Whole(doc Document, c *Capture) error {
 // it moves to a temporary file.
 const spoolMemory = 16 << 20
 
+// orderedMemory is how much Ordered keeps in memory before its parts go
+// to a temporary file: parts are held when a long connection holds back
+// the later ones, and a part read back from the file costs a write and a
+// read more than one kept.
+const orderedMemory = 32 << 20
+
 // spool keeps bytes written in order, in memory up to spoolMemory, then in
 // an unlinked temporary file; WriteTo copies them out once.
 type spool struct {
 	mem bytes.Buffer
 	f   *os.File
+	fw  *bufio.Writer // to f: one write for many parts
 	err error
 }
 
@@ -71,12 +78,13 @@ func (s *spool) Write(p []byte) (int, error) {
 		if s.f, s.err = tempFile(); s.err != nil {
 			return 0, s.err
 		}
-		if _, s.err = s.f.Write(s.mem.Bytes()); s.err != nil {
+		s.fw = bufio.NewWriterSize(s.f, 1<<20)
+		if _, s.err = s.fw.Write(s.mem.Bytes()); s.err != nil {
 			return 0, s.err
 		}
 		s.mem = bytes.Buffer{}
 	}
-	n, err := s.f.Write(p)
+	n, err := s.fw.Write(p)
 	if err != nil {
 		s.err = fmt.Errorf("spool: %w", err)
 	}
@@ -100,6 +108,9 @@ func (s *spool) reader() (io.Reader, error) {
 	}
 	if s.f == nil {
 		return &s.mem, nil
+	}
+	if err := s.fw.Flush(); err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
 	}
 	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
@@ -129,7 +140,7 @@ func tempFile() (*os.File, error) {
 // order (IDs 1, 2, 3… in the order of their first packets; the decoder
 // hands them over as they end) and emits each to the document as soon as
 // every earlier one has been. A long connection holds the later ones
-// back: past spoolMemory their parts wait in a temporary file.
+// back: past orderedMemory their parts wait in a temporary file.
 type Ordered struct {
 	doc     Document
 	asIs    bool                  // emit in hand-over order (AsHandedOver)
@@ -225,12 +236,12 @@ func (o *Ordered) emit(part []byte, report bool) {
 }
 
 // hold keeps a part until its turn: in memory, or in the spill file once
-// the memory held passes spoolMemory.
+// the memory held passes orderedMemory.
 func (o *Ordered) hold(id uint64, part []byte, report bool) {
 	h := heldPart{}
 	switch {
 	case !report:
-	case o.memory+len(part) <= spoolMemory:
+	case o.memory+len(part) <= orderedMemory:
 		h.mem = append([]byte{}, part...)
 		o.memory += len(part)
 	default:
@@ -447,7 +458,7 @@ func (d *jsonDocument) begin() error {
 }
 
 func (d *jsonDocument) Render(buf []byte, c *decode.Conn) []byte {
-	j := connJSON(c)
+	j := connJSONHead(c)
 	j.Calls = callsJSON(c, d.capture.Calls)
 	w := &d.jw
 	w.b, w.depth, w.empty = buf, 0, w.empty[:0]

@@ -39,7 +39,7 @@ func (d *recordDoc) Close(*Capture) error { return nil }
 // bounded however many wait; connections not reported keep their turn.
 func TestOrderedSpills(t *testing.T) {
 	const part = 1 << 20
-	const n = 3 * spoolMemory / part // three times what memory holds
+	const n = 3 * orderedMemory / part // three times what memory holds
 	doc := &recordDoc{size: part}
 	o := NewOrdered(doc)
 	c := &decode.Conn{Client: netip.MustParseAddrPort("10.0.0.1:1000"), Server: netip.MustParseAddrPort("10.0.0.2:80")}
@@ -52,8 +52,8 @@ func TestOrderedSpills(t *testing.T) {
 	if len(doc.emitted) != 0 {
 		t.Fatalf("emitted %v before connection 1", doc.emitted)
 	}
-	if o.spill == nil || maxMemory > spoolMemory {
-		t.Errorf("spill file %v, %d bytes held in memory (bound %d)", o.spill != nil, maxMemory, spoolMemory)
+	if o.spill == nil || maxMemory > orderedMemory {
+		t.Errorf("spill file %v, %d bytes held in memory (bound %d)", o.spill != nil, maxMemory, orderedMemory)
 	}
 	c.ID = 1
 	o.Conn(c, true)
