@@ -148,21 +148,40 @@ type Ordered struct {
 	held    map[uint64][]heldPart // a resumed record adds a second part to an ID
 	memory  int                   // bytes of held parts in memory
 	spill   *os.File
-	spillAt int64
-	pending []byte // spilled parts not yet written to the file: they end at spillAt
+	spillAt int64        // the spill file's end
+	blocks  []spillBlock // every block spilled, by index
+	cur     int          // the block being filled (in block), -1 for none
+	block   []byte       // its bytes, not yet written
+	free    []int64      // slots of the file whose parts have all been read back
 	buf     []byte
 	err     error
 }
 
+// Parts spilled are gathered in blocks written whole into slots of the
+// spill file of slotSize bytes each; a slot whose parts have all been
+// emitted is written over by a later block, so that the file grows with
+// what is held at once, not with all that was ever held (and the pages
+// it is cached in are used again: where fresh pages are dear, writing
+// over cached ones was 50 times faster than growing a file).
+const slotSize = 1 << 20
+
+type spillBlock struct {
+	off     int64 // in the spill file, once written
+	live    int   // parts not yet emitted
+	written bool
+	slot    bool // off is a slot of slotSize bytes, to be used again
+}
+
 type heldPart struct {
 	mem      []byte // nil when spilled (or for a connection not reported)
-	off, len int64  // in the spill file
+	block    int    // when spilled: the block, and the part's place in it
+	off, len int64
 	spilled  bool
 }
 
 // NewOrdered emits to doc in connection order, starting with ID 1.
 func NewOrdered(doc Document) *Ordered {
-	return &Ordered{doc: doc, next: 1, held: map[uint64][]heldPart{}}
+	return &Ordered{doc: doc, next: 1, held: map[uint64][]heldPart{}, cur: -1}
 }
 
 // AsHandedOver makes o emit each part as soon as it is rendered, in the
@@ -250,12 +269,19 @@ func (o *Ordered) hold(id uint64, part []byte, report bool) {
 				return
 			}
 		}
-		if len(o.pending)+len(part) > spillBuffer {
-			o.writePending()
+		if len(o.block) > 0 && len(o.block)+len(part) > slotSize {
+			o.writeBlock()
 		}
-		o.pending = append(o.pending, part...)
-		h = heldPart{off: o.spillAt, len: int64(len(part)), spilled: true}
-		o.spillAt += int64(len(part))
+		if o.cur < 0 {
+			o.blocks = append(o.blocks, spillBlock{})
+			o.cur = len(o.blocks) - 1
+		}
+		h = heldPart{block: o.cur, off: int64(len(o.block)), len: int64(len(part)), spilled: true}
+		o.block = append(o.block, part...)
+		o.blocks[o.cur].live++
+		if len(o.block) >= slotSize {
+			o.writeBlock()
+		}
 	}
 	if !report {
 		h.len = -1
@@ -263,19 +289,51 @@ func (o *Ordered) hold(id uint64, part []byte, report bool) {
 	o.held[id] = append(o.held[id], h)
 }
 
-// spillBuffer is how much is gathered before it is written to the spill
-// file: one write for many parts.
-const spillBuffer = 1 << 20
-
-// writePending writes the spilled parts gathered so far.
-func (o *Ordered) writePending() {
-	if len(o.pending) == 0 || o.err != nil {
+// writeBlock writes the block being filled into a free slot, or at the
+// end of the file (a block larger than a slot: one part that is).
+func (o *Ordered) writeBlock() {
+	b := &o.blocks[o.cur]
+	data := o.block
+	o.cur, o.block = -1, o.block[:0]
+	if b.live == 0 || o.err != nil { // all emitted already
 		return
 	}
-	if _, err := o.spill.WriteAt(o.pending, o.spillAt-int64(len(o.pending))); err != nil {
+	switch n := len(o.free); {
+	case len(data) > slotSize:
+		b.off = o.spillAt
+		o.spillAt += int64(len(data))
+	case n > 0:
+		b.off, b.slot = o.free[n-1], true
+		o.free = o.free[:n-1]
+	default:
+		b.off, b.slot = o.spillAt, true
+		o.spillAt += slotSize
+	}
+	b.written = true
+	if _, err := o.spill.WriteAt(data, b.off); err != nil {
 		o.err = fmt.Errorf("spool: %w", err)
 	}
-	o.pending = o.pending[:0]
+}
+
+// spilled returns a spilled part's bytes (valid until the next call) and
+// frees its slot once its block has no part left to emit.
+func (o *Ordered) spilled(h heldPart) ([]byte, error) {
+	b := &o.blocks[h.block]
+	b.live--
+	if !b.written { // still being filled
+		return o.block[h.off : h.off+h.len], nil
+	}
+	if b.live == 0 && b.slot {
+		o.free = append(o.free, b.off)
+	}
+	if cap(o.buf) < int(h.len) {
+		o.buf = make([]byte, h.len)
+	}
+	part := o.buf[:h.len]
+	if _, err := o.spill.ReadAt(part, b.off+h.off); err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	return part, nil
 }
 
 // drain emits the held parts that are now in turn.
@@ -291,15 +349,9 @@ func (o *Ordered) drain() {
 			switch {
 			case h.len < 0: // not reported
 			case h.spilled:
-				if cap(o.buf) < int(h.len) {
-					o.buf = make([]byte, h.len)
-				}
-				part := o.buf[:h.len]
-				if h.off+h.len > o.spillAt-int64(len(o.pending)) {
-					o.writePending()
-				}
-				if _, err := o.spill.ReadAt(part, h.off); err != nil {
-					o.err = fmt.Errorf("spool: %w", err)
+				part, err := o.spilled(h)
+				if err != nil {
+					o.err = err
 					return
 				}
 				o.emit(part, true)
