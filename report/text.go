@@ -249,32 +249,68 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 		timeline(w, c, opt)
 		return
 	}
+	// Appended into one buffer, one write: fmt cost as much as the
+	// timeline for a capture of many short connections.
 	st := opt.Style
-	resumed := ""
+	b := make([]byte, 0, 1024)
+	b = append(b, '\n')
+	b = append(b, st.paint(sgrBold, "connection "+strconv.FormatUint(c.ID, 10))...)
+	b = append(b, "  "...)
+	b = append(b, c.Client.String()...)
+	b = append(b, " → "...)
+	b = append(b, c.Server.String()...)
+	b = append(b, "  "...)
+	b = append(b, st.paint(verdictColor(c.Verdict), c.Verdict.String())...)
 	if c.Resumed {
-		resumed = fmt.Sprintf(" (resumed: it went on after it was handed over, then %s)", c.PriorVerdict)
+		b = append(b, " (resumed: it went on after it was handed over, then "...)
+		b = append(b, c.PriorVerdict.String()...)
+		b = append(b, ')')
 	}
-	fmt.Fprintf(w, "\n%s  %s → %s  %s%s\n", st.paint(sgrBold, fmt.Sprintf("connection %d", c.ID)), c.Client, c.Server,
-		st.paint(verdictColor(c.Verdict), c.Verdict.String()), resumed)
+	b = append(b, '\n')
 	if c.Partial {
-		fmt.Fprintf(w, "  began before the capture: roles guessed from the ports\n")
+		b = append(b, "  began before the capture: roles guessed from the ports\n"...)
 	}
-	fmt.Fprintf(w, "  %s · duration %s", handshakeText(c), Duration(c.Duration()))
+	b = append(b, "  "...)
+	b = append(b, handshakeText(c)...)
+	b = append(b, " · duration "...)
+	b = append(b, Duration(c.Duration())...)
 	if c.ClosedBy != decode.NoSide {
-		fmt.Fprintf(w, " · %s closed first", c.ClosedBy)
+		b = append(b, " · "...)
+		b = append(b, c.ClosedBy.String()...)
+		b = append(b, " closed first"...)
 	}
-	fmt.Fprintln(w)
+	b = append(b, '\n')
 	for _, s := range []decode.Side{decode.Client, decode.Server} {
-		fmt.Fprintf(w, "  %s → %s: %s, %s payload, FIN %d, RST %d\n", s, s.Other(),
-			plural(c.Packets[s], "packet", "packets"), plural(c.Bytes[s], "byte", "bytes"), c.FINs[s], c.RSTs[s])
+		b = append(b, "  "...)
+		b = append(b, s.String()...)
+		b = append(b, " → "...)
+		b = append(b, s.Other().String()...)
+		b = append(b, ": "...)
+		b = appendPlural(b, c.Packets[s], "packet", "packets")
+		b = append(b, ", "...)
+		b = appendPlural(b, c.Bytes[s], "byte", "bytes")
+		b = append(b, " payload, FIN "...)
+		b = strconv.AppendUint(b, uint64(c.FINs[s]), 10)
+		b = append(b, ", RST "...)
+		b = strconv.AppendUint(b, uint64(c.RSTs[s]), 10)
+		b = append(b, '\n')
 	}
-	fmt.Fprintf(w, "  zeek: conn_state %s, history %s\n", c.ConnState, c.History)
+	b = append(b, "  zeek: conn_state "...)
+	b = append(b, c.ConnState.String()...)
+	b = append(b, ", history "...)
+	b = append(b, c.History...)
+	b = append(b, '\n')
 	if t := timingText(c); t != "" {
-		fmt.Fprintf(w, "  timing: %s\n", t)
+		b = append(b, "  timing: "...)
+		b = append(b, t...)
+		b = append(b, '\n')
 	}
 	if a := anomalyCounts(c); a != "" {
-		fmt.Fprintf(w, "  anomalies: %s\n", a)
+		b = append(b, "  anomalies: "...)
+		b = append(b, a...)
+		b = append(b, '\n')
 	}
+	w.Write(b)
 	if c.HasOptions[decode.Client] || c.HasOptions[decode.Server] {
 		fmt.Fprintf(w, "  SYN options: client %s · server %s\n", optionsText(c, decode.Client), optionsText(c, decode.Server))
 	}
@@ -285,6 +321,16 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 		fmt.Fprintf(w, "  %s\n", isn)
 	}
 	timeline(w, c, opt)
+}
+
+// appendPlural appends plural(n, one, many).
+func appendPlural(b []byte, n uint64, one, many string) []byte {
+	if n == 1 {
+		return append(append(b, "1 "...), one...)
+	}
+	b = strconv.AppendUint(b, n, 10)
+	b = append(b, ' ')
+	return append(b, many...)
 }
 
 // timelineHeader is the column header of timeline lines.
@@ -299,7 +345,11 @@ func timeline(w io.Writer, c *decode.Conn, opt TextOptions) {
 		cols = opt.Style.Width
 	}
 	if !opt.NoTimeline {
-		fmt.Fprintf(w, "\n  %s\n", timelineHeader())
+		if opt.lines != nil {
+			io.WriteString(w, opt.lines.header)
+		} else {
+			fmt.Fprintf(w, "\n  %s\n", timelineHeader())
+		}
 		var x *explainer
 		if opt.Explain {
 			x = newExplainer(c)

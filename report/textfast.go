@@ -13,10 +13,12 @@ type lineCache struct {
 	arrows map[uint32]string // key: dir<<17 | udp<<16 | flags
 	flags  map[decode.Flags]string
 	notes  map[decode.Note]string
+	header string // the timeline's header line, with its blank line before
 }
 
 func newLineCache() *lineCache {
-	return &lineCache{arrows: map[uint32]string{}, flags: map[decode.Flags]string{}, notes: map[decode.Note]string{}}
+	return &lineCache{arrows: map[uint32]string{}, flags: map[decode.Flags]string{}, notes: map[decode.Note]string{},
+		header: "\n  " + timelineHeader() + "\n"}
 }
 
 func (k *lineCache) arrow(c *decode.Conn, e *decode.Event) string {
