@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"synack/decode"
@@ -386,6 +385,7 @@ type textDoc struct {
 	cw, sw   int // widths of the client and server columns
 	capture  *Capture
 	rendered bytes.Buffer
+	row      []byte
 }
 
 // NewText streams the human report to w: each connection's header and
@@ -422,9 +422,26 @@ func (t *textDoc) Render(buf []byte, c *decode.Conn) []byte {
 	if c.Handshake.Complete() {
 		hs = Duration(c.Handshake.Total())
 	}
-	row := fmt.Sprintf("%d\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s", c.ID, c.Client, c.Server, uint8(c.Verdict),
-		c.Packets[0]+c.Packets[1], c.Bytes[decode.Client], c.Bytes[decode.Server], hs, Duration(c.Duration()))
-	return appendPiece(buf, []byte(row))
+	row := t.row[:0]
+	row = strconv.AppendUint(row, c.ID, 10)
+	row = append(row, '\t')
+	row = append(row, c.Client.String()...)
+	row = append(row, '\t')
+	row = append(row, c.Server.String()...)
+	row = append(row, '\t')
+	row = strconv.AppendUint(row, uint64(c.Verdict), 10)
+	row = append(row, '\t')
+	row = strconv.AppendUint(row, c.Packets[0]+c.Packets[1], 10)
+	row = append(row, '\t')
+	row = strconv.AppendUint(row, c.Bytes[decode.Client], 10)
+	row = append(row, '\t')
+	row = strconv.AppendUint(row, c.Bytes[decode.Server], 10)
+	row = append(row, '\t')
+	row = append(row, hs...)
+	row = append(row, '\t')
+	row = append(row, Duration(c.Duration())...)
+	t.row = row
+	return appendPiece(buf, row)
 }
 
 func (t *textDoc) Emit(part []byte) error {
@@ -432,8 +449,10 @@ func (t *textDoc) Emit(part []byte) error {
 	block, rest := nextPiece(part)
 	row, _ := nextPiece(rest)
 	t.w.Write(block)
-	f := strings.SplitN(string(row), "\t", 4)
-	t.cw, t.sw = max(t.cw, len(f[1])), max(t.sw, len(f[2]))
+	_, rest, _ = bytes.Cut(row, []byte{'\t'})
+	client, rest, _ := bytes.Cut(rest, []byte{'\t'})
+	server, _, _ := bytes.Cut(rest, []byte{'\t'})
+	t.cw, t.sw = max(t.cw, len(client)), max(t.sw, len(server))
 	t.rows.Write(row)
 	t.rows.Write([]byte{'\n'})
 	t.nrows++
@@ -452,12 +471,30 @@ func (t *textDoc) Close(c *Capture) error {
 		}
 		defer t.rows.release()
 		sc := bufio.NewScanner(rows)
+		var f [9][]byte
+		var line []byte
 		for sc.Scan() {
-			f := strings.Split(sc.Text(), "\t")
-			n, _ := strconv.ParseUint(f[3], 10, 8)
+			rest := sc.Bytes()
+			for i := range f {
+				f[i], rest, _ = bytes.Cut(rest, []byte{'\t'})
+			}
+			n, _ := strconv.ParseUint(string(f[3]), 10, 8)
 			v := decode.Verdict(n)
-			fmt.Fprintf(t.w, "  %4s  %-*s  %-*s  %s %7s %10s %10s %10s %10s\n", f[0], t.cw, f[1], t.sw, f[2],
-				t.opt.Style.paint(verdictColor(v), pad(v.String(), 10)), f[4], f[5], f[6], f[7], f[8])
+			line = append(line[:0], ' ', ' ')
+			line = appendLeft(line, f[0], 4)
+			line = append(line, ' ', ' ')
+			line = appendRight(line, string(f[1]), t.cw)
+			line = append(line, ' ', ' ')
+			line = appendRight(line, string(f[2]), t.sw)
+			line = append(line, ' ', ' ')
+			line = append(line, t.opt.Style.paint(verdictColor(v), pad(v.String(), 10))...)
+			line = append(line, ' ')
+			line = appendLeft(line, f[4], 7)
+			for _, x := range f[5:] {
+				line = append(line, ' ')
+				line = appendLeft(line, x, 10)
+			}
+			t.w.Write(append(line, '\n'))
 		}
 	}
 	summaryTotals(t.w, c)
