@@ -600,7 +600,6 @@ type zeekDoc struct {
 	w           *bufio.Writer
 	started     bool
 	first, last time.Time
-	row         bytes.Buffer
 }
 
 // NewZeek streams a Zeek conn.log to w: the header with the first
@@ -611,9 +610,7 @@ func NewZeek(w io.Writer) Document { return &zeekDoc{w: bufio.NewWriterSize(w, 6
 func (z *zeekDoc) Render(buf []byte, c *decode.Conn) []byte {
 	buf = binary.AppendVarint(buf, c.FirstSeen.UnixNano())
 	buf = binary.AppendVarint(buf, c.LastSeen.UnixNano())
-	z.row.Reset()
-	zeekRow(&z.row, c)
-	return append(buf, z.row.Bytes()...)
+	return appendZeekRow(buf, c)
 }
 
 func (z *zeekDoc) begin(first time.Time) {
