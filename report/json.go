@@ -241,12 +241,12 @@ func options(c *decode.Conn, s decode.Side) *jsonOptions {
 }
 
 // connJSONHead converts a connection to its synack/v1 JSON object, but
-// for its anomaly counts and events (which jsonWriter writes from the
-// connection as it goes).
+// for its endpoints, times, anomaly counts and events (which jsonWriter
+// writes from the connection as it goes).
 func connJSONHead(c *decode.Conn) jsonConn {
 	h := &c.Handshake
 	j := jsonConn{
-		ID: c.ID, UID: zeekUID(c), Proto: c.Proto.String(), Client: endpoint(c, decode.Client), Server: endpoint(c, decode.Server),
+		ID: c.ID, UID: zeekUID(c), Proto: c.Proto.String(),
 		Partial: c.Partial, Verdict: c.Verdict.String(), Resumed: c.Resumed,
 		DurationUs: us(c.Duration()),
 		Handshake: jsonHandshake{SYN: h.SYN, SYNACK: h.SYNACK, ACK: h.ACK, Complete: h.Complete(),
@@ -256,8 +256,6 @@ func connJSONHead(c *decode.Conn) jsonConn {
 		ClosedBy: c.ClosedBy.String(), ConnState: c.ConnState.String(), History: c.History, EventsOmitted: c.EventsOmitted,
 	}
 	j.ISN = isnJSON(c)
-	j.FirstSeen, j.FirstSeenUnix = jsonTime(c.FirstSeen)
-	j.LastSeen, j.LastSeenUnix = jsonTime(c.LastSeen)
 	j.Options.Client, j.Options.Server = options(c, decode.Client), options(c, decode.Server)
 	cl, sv := c.FirstData[decode.Client], c.FirstData[decode.Server]
 	j.TimeBackwards = c.TimeBackwards
@@ -273,6 +271,9 @@ func connJSONHead(c *decode.Conn) jsonConn {
 // connJSON is the whole object, anomaly counts too.
 func connJSON(c *decode.Conn) jsonConn {
 	j := connJSONHead(c)
+	j.Client, j.Server = endpoint(c, decode.Client), endpoint(c, decode.Server)
+	j.FirstSeen, j.FirstSeenUnix = jsonTime(c.FirstSeen)
+	j.LastSeen, j.LastSeenUnix = jsonTime(c.LastSeen)
 	j.Anomalies = &orderedCounts{}
 	for _, a := range decode.Anomalies() {
 		j.Anomalies.add(a.String(), uint64(c.Anomalies[a.Index()]))

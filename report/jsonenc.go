@@ -1,8 +1,10 @@
 package report
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"synack/decode"
@@ -116,13 +118,20 @@ func (w *jsonWriter) optInt(k string, v *int64) {
 	w.int(k, *v)
 }
 
-func (w *jsonWriter) optString(k string, v *string) {
-	if v == nil {
+// time writes t (UTC) as jsonTime does: null when RFC 3339 cannot.
+func (w *jsonWriter) time(k string, t time.Time) {
+	if !rfc3339Year(t) {
 		w.null(k)
 		return
 	}
-	w.str(k, *v)
+	w.key(k)
+	w.b = append(w.b, '"')
+	w.b = t.AppendFormat(w.b, TimeFormat)
+	w.b = append(w.b, '"')
 }
+
+// rfc3339Year reports whether t's year has four digits (0000-9999).
+func rfc3339Year(t time.Time) bool { y := t.Year(); return y >= 0 && y <= 9999 }
 
 func (w *jsonWriter) pair(k string, p jsonPair) {
 	w.key(k)
@@ -141,12 +150,19 @@ func (w *jsonWriter) conn(j *jsonConn, c *decode.Conn, events bool) {
 	w.str("proto", j.Proto)
 	for _, e := range [...]struct {
 		k string
-		v *jsonEndpoint
-	}{{"client", &j.Client}, {"server", &j.Server}} {
+		v netip.AddrPort
+	}{{"client", c.Client}, {"server", c.Server}} {
 		w.key(e.k)
 		w.open('{')
-		w.str("ip", e.v.IP)
-		w.uint("port", uint64(e.v.Port))
+		if ip := e.v.Addr().Unmap(); ip.IsValid() && ip.Zone() == "" {
+			w.key("ip") // digits, dots, colons and hex: nothing to escape
+			w.b = append(w.b, '"')
+			w.b = ip.AppendTo(w.b)
+			w.b = append(w.b, '"')
+		} else {
+			w.str("ip", ip.String())
+		}
+		w.uint("port", uint64(e.v.Port()))
 		w.close('}')
 	}
 	w.bool("partial", j.Partial)
@@ -157,15 +173,16 @@ func (w *jsonWriter) conn(j *jsonConn, c *decode.Conn, events bool) {
 		w.str("prior_verdict", j.PriorVerdict)
 	}
 	w.str("verdict", j.Verdict)
-	w.optString("first_seen", j.FirstSeen)
-	w.optString("last_seen", j.LastSeen)
-	if j.FirstSeenUnix != "" {
+	first, last := c.FirstSeen.UTC(), c.LastSeen.UTC()
+	w.time("first_seen", first)
+	w.time("last_seen", last)
+	if !rfc3339Year(first) {
 		w.key("first_seen_unix")
-		w.b = append(w.b, j.FirstSeenUnix...)
+		w.b = append(w.b, epochSeconds(first, 9)...)
 	}
-	if j.LastSeenUnix != "" {
+	if !rfc3339Year(last) {
 		w.key("last_seen_unix")
-		w.b = append(w.b, j.LastSeenUnix...)
+		w.b = append(w.b, epochSeconds(last, 9)...)
 	}
 	w.int("duration_us", j.DurationUs)
 	h := &j.Handshake
