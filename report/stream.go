@@ -49,13 +49,13 @@ func Whole(doc Document, c *Capture) error {
 
 // spoolMemory is how much a spool (or Ordered) keeps in memory before
 // it moves to a temporary file.
-const spoolMemory = 16 << 20
+const spoolMemory = 8 << 20
 
 // orderedMemory is how much Ordered keeps in memory before its parts go
 // to a temporary file: parts are held when a long connection holds back
 // the later ones, and a part read back from the file costs a write and a
 // read more than one kept.
-const orderedMemory = 32 << 20
+const orderedMemory = 16 << 20
 
 // spool keeps bytes written in order, in memory up to spoolMemory, then in
 // an unlinked temporary file; WriteTo copies them out once.
