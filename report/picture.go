@@ -117,11 +117,11 @@ var pictureKey = [...]string{
 // sender's line down to the receiver's (the capture gives one time per
 // packet; the slant is drawn for legibility, and the time on the left is
 // the capture time), each side's state where it changes, anomalies in red.
-func ladder(w io.Writer, c *decode.Conn, y0 int) { ladderNoted(w, c, y0, nil) }
+func ladder(w io.Writer, c *decode.Conn, y0 int, lines *lineCache) { ladderNoted(w, c, y0, nil, lines) }
 
 // ladderNoted is ladder with numbered marks beside the arrows that notes
 // explain (notes maps a drawn event's index to its note's number).
-func ladderNoted(w io.Writer, c *decode.Conn, y0 int, notes map[int]int) {
+func ladderNoted(w io.Writer, c *decode.Conn, y0 int, notes map[int]int, lines *lineCache) {
 	h := ladderHeight(c)
 	fmt.Fprintf(w, `<g class="conn" transform="translate(0,%d)">`+"\n", y0)
 	fmt.Fprintf(w, `<text x="20" y="24" class="title">connection %d · %s %s → %s · %s</text>`+"\n",
@@ -197,7 +197,7 @@ func ladderNoted(w io.Writer, c *decode.Conn, y0 int, notes map[int]int) {
 		b = append(b, `">`...)
 		b = appendXMLText(b, string(label))
 		b = append(b, ` <tspan class="note">· `...)
-		b = appendXMLText(b, e.Note.String())
+		b = appendXMLText(b, lines.note(e.Note))
 		b = append(b, "</tspan></text>\n"...)
 		cs, ss := stateCols(c, e, prev)
 		if cs != "" {
@@ -340,11 +340,11 @@ func htmlExplain(w io.Writer, c *decode.Conn, n notes) {
 // htmlLadder writes a connection's heading and its ladder as an SVG of
 // its own.
 // marks, if not nil, numbers the arrows that notes explain.
-func htmlLadder(w io.Writer, conn *decode.Conn, marks map[int]int) {
+func htmlLadder(w io.Writer, conn *decode.Conn, marks map[int]int, lines *lineCache) {
 	h := ladderHeight(conn)
 	fmt.Fprintf(w, "<h2 id=\"conn-%d\">connection %d</h2>\n", conn.ID, conn.ID)
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">`+"\n%s", ladderWidth, h, ladderWidth, h, svgStyle)
-	ladderNoted(w, conn, 0, marks)
+	ladderNoted(w, conn, 0, marks, lines)
 	fmt.Fprint(w, "</svg>\n")
 }
 
@@ -374,14 +374,26 @@ func appendMermaidText[T string | []byte](b []byte, s T) []byte {
 func Mermaid(w io.Writer, c *Capture) error { return Whole(NewMermaid(w), c) }
 
 // mermaidConn writes one connection's diagram.
-func mermaidConn(bw io.Writer, conn *decode.Conn) {
-	fmt.Fprintf(bw, "**connection %d** · %s %s → %s · %s\n\n```mermaid\nsequenceDiagram\n", conn.ID, conn.Proto,
-		mermaidText(conn.Client.String()), mermaidText(conn.Server.String()), conn.Verdict)
-	fmt.Fprintf(bw, "    participant C as client %s\n    participant S as server %s\n",
-		mermaidText(conn.Client.String()), mermaidText(conn.Server.String()))
+func mermaidConn(bw io.Writer, conn *decode.Conn, lines *lineCache) {
+	client, server := conn.Client.String(), conn.Server.String()
+	b := append(make([]byte, 0, 256), "**connection "...)
+	b = strconv.AppendUint(b, conn.ID, 10)
+	b = append(b, "** · "...)
+	b = append(b, conn.Proto.String()...)
+	b = append(b, ' ')
+	b = appendMermaidText(b, client)
+	b = append(b, " → "...)
+	b = appendMermaidText(b, server)
+	b = append(b, " · "...)
+	b = append(b, conn.Verdict.String()...)
+	b = append(b, "\n\n```mermaid\nsequenceDiagram\n    participant C as client "...)
+	b = appendMermaidText(b, client)
+	b = append(b, "\n    participant S as server "...)
+	b = appendMermaidText(b, server)
+	bw.Write(append(b, '\n'))
 	events, omitted := drawn(conn)
 	var prev *decode.Event
-	var b, label []byte
+	var label []byte
 	for j := range events {
 		e := &events[j]
 		b = append(b[:0], "    C->>S: "...)
@@ -390,7 +402,7 @@ func mermaidConn(bw io.Writer, conn *decode.Conn) {
 		}
 		label = appendArrowLabel(label[:0], conn, e)
 		label = append(label, " · "...)
-		label = append(label, e.Note.String()...)
+		label = append(label, lines.note(e.Note)...)
 		if e.Anomalies != 0 {
 			label = append(label, ' ')
 			label = append(label, anomalyText(e)...)
@@ -398,15 +410,16 @@ func mermaidConn(bw io.Writer, conn *decode.Conn) {
 		b = strconv.AppendFloat(b, e.T.Seconds(), 'f', 6, 64)
 		b = append(b, 's', ' ')
 		b = appendMermaidText(b, label)
-		bw.Write(append(b, '\n'))
+		b = append(b, '\n')
 		if cs, ss := stateCols(conn, e, prev); cs != "" || ss != "" {
 			if cs != "" {
-				fmt.Fprintf(bw, "    Note left of C: %s\n", cs)
+				b = append(append(append(b, "    Note left of C: "...), cs...), '\n')
 			}
 			if ss != "" {
-				fmt.Fprintf(bw, "    Note right of S: %s\n", ss)
+				b = append(append(append(b, "    Note right of S: "...), ss...), '\n')
 			}
 		}
+		bw.Write(b)
 		prev = e
 	}
 	if omitted > 0 {

@@ -647,14 +647,17 @@ type mermaidDoc struct {
 	w     *bufio.Writer
 	n     int
 	block bytes.Buffer
+	lines *lineCache
 }
 
 // NewMermaid streams a Mermaid sequenceDiagram per connection to w.
-func NewMermaid(w io.Writer) Document { return &mermaidDoc{w: bufio.NewWriterSize(w, 64<<10)} }
+func NewMermaid(w io.Writer) Document {
+	return &mermaidDoc{w: bufio.NewWriterSize(w, 64<<10), lines: newLineCache()}
+}
 
 func (m *mermaidDoc) Render(buf []byte, c *decode.Conn) []byte {
 	m.block.Reset()
-	mermaidConn(&m.block, c)
+	mermaidConn(&m.block, c, m.lines)
 	return append(buf, m.block.Bytes()...)
 }
 
@@ -676,11 +679,12 @@ type svgDocument struct {
 	height int
 	n      uint64
 	ladder bytes.Buffer
+	lines  *lineCache
 }
 
 // NewSVG writes the ladder diagrams to w as one SVG document; its height
 // is known at the end, so the ladders wait in a spool until Close.
-func NewSVG(w io.Writer) Document { return &svgDocument{w: w, height: svgTop} }
+func NewSVG(w io.Writer) Document { return &svgDocument{w: w, height: svgTop, lines: newLineCache()} }
 
 // svgTop is where the first ladder starts, below the document's title
 // and the key.
@@ -691,7 +695,7 @@ const ladderOrigin = `<g class="conn" transform="translate(0,0)">` + "\n"
 
 func (s *svgDocument) Render(buf []byte, c *decode.Conn) []byte {
 	s.ladder.Reset()
-	ladder(&s.ladder, c, 0)
+	ladder(&s.ladder, c, 0, s.lines)
 	buf = binary.AppendUvarint(buf, uint64(ladderHeight(c)))
 	return append(buf, s.ladder.Bytes()...)
 }
@@ -729,13 +733,16 @@ type htmlDocument struct {
 	rows    spool
 	bodies  spool
 	block   bytes.Buffer
+	lines   *lineCache
 }
 
 // NewHTML writes one self-contained page to w: the summary table first,
 // then every ladder, so both wait in spools until Close. explain adds,
 // under each ladder, what each kind of segment is and why the connection
 // ended so (--explain).
-func NewHTML(w io.Writer, explain bool) Document { return &htmlDocument{w: w, explain: explain} }
+func NewHTML(w io.Writer, explain bool) Document {
+	return &htmlDocument{w: w, explain: explain, lines: newLineCache()}
+}
 
 func (h *htmlDocument) Render(buf []byte, c *decode.Conn) []byte {
 	h.block.Reset()
@@ -743,11 +750,11 @@ func (h *htmlDocument) Render(buf []byte, c *decode.Conn) []byte {
 	buf = appendPiece(buf, h.block.Bytes())
 	h.block.Reset()
 	if !h.explain {
-		htmlLadder(&h.block, c, nil)
+		htmlLadder(&h.block, c, nil, h.lines)
 		return appendPiece(buf, h.block.Bytes())
 	}
 	n := explainNotes(c)
-	htmlLadder(&h.block, c, n.marks())
+	htmlLadder(&h.block, c, n.marks(), h.lines)
 	htmlExplain(&h.block, c, n)
 	return appendPiece(buf, h.block.Bytes())
 }
