@@ -46,9 +46,8 @@ func ladderHeight(c *decode.Conn) int {
 	return headerHeight + rows*rowHeight + footHeight
 }
 
-// arrowLabel is the text on a segment's arrow: flags, seq/ack, length.
-func arrowLabel(c *decode.Conn, e *decode.Event) string { return string(appendArrowLabel(nil, c, e)) }
-
+// appendArrowLabel appends the text on a segment's arrow: flags,
+// seq/ack, length.
 func appendArrowLabel(b []byte, c *decode.Conn, e *decode.Event) []byte {
 	if c.Proto == decode.UDP {
 		b = append(b, "datagram len "...)
@@ -348,11 +347,9 @@ func htmlLadder(w io.Writer, conn *decode.Conn, marks map[int]int, lines *lineCa
 	fmt.Fprint(w, "</svg>\n")
 }
 
-// mermaidText keeps a label safe inside a Mermaid message: no line
-// breaks, no ';' (a statement separator) and no '#' (an entity escape).
-func mermaidText(s string) string { return string(appendMermaidText(nil, s)) }
-
-// appendMermaidText appends mermaidText(s).
+// appendMermaidText appends s kept safe inside a Mermaid message: no
+// line breaks, no ';' (a statement separator) and no '#' (an entity
+// escape).
 func appendMermaidText[T string | []byte](b []byte, s T) []byte {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
