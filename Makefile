@@ -7,7 +7,7 @@ BIN     := ./synack
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZTIME ?= 60s
 
-.PHONY: all deps build cross demo setcap test test-short vet lint fuzz bench fixtures clean
+.PHONY: all deps build cross demo setcap test test-short vet lint fuzz bench live-bench fixtures clean
 
 all: build
 
@@ -85,12 +85,18 @@ bench: deps
 	$(GO) test ./pipeline -run '^$$' -bench BenchmarkReadSummary -benchtime 5x
 	fixtures/bench.sh
 
+# The live load test (root: it captures on lo): synack live beside
+# tcpdump -w under the same burst of loopback connections.
+live-bench: deps
+	$(SUDO) env "PATH=$$PATH" fixtures/live-bench.sh
+
 # Rewrite the fixtures: real ones recorded on loopback (needs root, tcpdump,
 # dumpcap, curl, python3), synthetic ones built with gopacket.
 # tshark's view of each fixture is regenerated when tshark is installed.
 fixtures: build
 	$(SUDO) fixtures/record.sh
 	$(SUDO) fixtures/record-analysis.sh
+	$(SUDO) fixtures/record-tunnels.sh
 	$(GO) run ./fixtures/synth fixtures
 	@if command -v tshark >/dev/null; then cd fixtures && \
 		python3 tshark-oracle.py *.pcap *.pcapng && python3 tshark-flags.py *.pcap *.pcapng; \

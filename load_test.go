@@ -168,3 +168,67 @@ func TestLiveSoak(t *testing.T) {
 		t.Errorf("%d connections missing, %d packets dropped", missing, doc.Capture.DroppedByKernel)
 	}
 }
+
+// TestLiveStopsUnderLoad stops `synack live` with SIGINT while clients
+// keep connecting: a link that never goes quiet must not keep it going.
+// It stops within a second, and what it reports is whole: every frame
+// stamped before the stop was read (no connection cut short by the stop
+// is missing its SYN).
+func TestLiveStopsUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: load: live capture under continuous traffic")
+	}
+	needCapture(t)
+	addr := greetingListener(t)
+	_, port, _ := net.SplitHostPort(addr)
+	var stdout strings.Builder
+	cmd, stderr := startLive(t, &stdout, "live", "--summary", "--format", "json", "tcp", "port", port)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if c, err := net.Dial("tcp", addr); err == nil {
+					io.Copy(io.Discard, c)
+					c.Close()
+				}
+			}
+		}()
+	}
+	defer func() { close(done); wg.Wait() }()
+	time.Sleep(time.Second)
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	rest, _ := io.ReadAll(stderr)
+	err := cmd.Wait()
+	took := time.Since(start)
+	if cmd.ProcessState.ExitCode() != 130 {
+		t.Fatalf("live: %v\n%s", err, rest)
+	}
+	var doc struct {
+		Summary struct {
+			Connections uint64
+			Verdicts    map[string]uint64
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout.String()), &doc); err != nil {
+		t.Fatalf("%v\n%.300s", err, stdout.String())
+	}
+	t.Logf("stopped %v after SIGINT; %d connections, verdicts %v", took.Round(time.Millisecond), doc.Summary.Connections, doc.Summary.Verdicts)
+	if took > time.Second {
+		t.Errorf("stopping under load took %v; want < 1s", took)
+	}
+	if doc.Summary.Connections < 100 {
+		t.Errorf("%d connections in a second of load; want hundreds", doc.Summary.Connections)
+	}
+	if p := doc.Summary.Verdicts["partial"]; p > 0 {
+		t.Errorf("%d partial connections: frames stamped before the stop were lost", p)
+	}
+}

@@ -3,7 +3,13 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"time"
 )
+
+// PollInterval bounds how long Live.Next waits (then ErrTimeout), so that
+// stop requests are noticed promptly; it is also the longest the kernel
+// holds a captured packet before handing its block over.
+const PollInterval = 50 * time.Millisecond
 
 // LiveConfig describes a live capture.
 type LiveConfig struct {

@@ -2,30 +2,143 @@
 
 package capture
 
+/*
+#cgo LDFLAGS: -lpcap
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pcap/pcap.h>
+
+// synack_hdr is one packet of a batch: its pcap header, and where its
+// bytes start in the batch's buffer.
+typedef struct {
+	long long sec, usec;
+	unsigned int caplen, len, off;
+} synack_hdr;
+
+// synack_batch is what one synack_read call fills: at most max packets,
+// whose bytes fit in size (max * snaplen).
+typedef struct {
+	synack_hdr *hdrs;
+	int max, n;
+	unsigned char *buf;
+	size_t size, used;
+} synack_batch;
+
+static void synack_take(u_char *user, const struct pcap_pkthdr *h, const u_char *data) {
+	synack_batch *b = (synack_batch *)user;
+	size_t caplen = h->caplen;
+	if (b->n >= b->max) {
+		return; // cannot happen: pcap_dispatch is given at most max
+	}
+	if (caplen > b->size - b->used) {
+		caplen = b->size - b->used; // cannot happen: size is max * snaplen
+	}
+	synack_hdr *o = &b->hdrs[b->n++];
+	o->sec = h->ts.tv_sec;
+	o->usec = h->ts.tv_usec;
+	o->caplen = (unsigned int)caplen;
+	o->len = h->len;
+	o->off = (unsigned int)b->used;
+	memcpy(b->buf + b->used, data, caplen);
+	b->used += caplen;
+}
+
+// synack_read copies into b the packets libpcap holds (the handle is
+// non-blocking), waiting up to msec for some if it holds none. It returns
+// the number of packets, 0 when the wait timed out, PCAP_ERROR (see
+// pcap_geterr) or, with errno set, -1000 for a failed poll.
+static int synack_read(pcap_t *p, synack_batch *b, int msec) {
+	b->n = 0;
+	b->used = 0;
+	int rc = pcap_dispatch(p, b->max, synack_take, (u_char *)b);
+	if (rc != 0) {
+		return rc;
+	}
+	struct pollfd fd = {.fd = pcap_get_selectable_fd(p), .events = POLLIN};
+	int pr = poll(&fd, 1, msec);
+	if (pr < 0) {
+		return errno == EINTR ? 0 : -1000;
+	}
+	if (pr == 0) {
+		return 0;
+	}
+	return pcap_dispatch(p, b->max, synack_take, (u_char *)b);
+}
+
+static synack_batch *synack_batch_new(int max, size_t snaplen) {
+	synack_batch *b = calloc(1, sizeof *b);
+	if (b == NULL) {
+		return NULL;
+	}
+	b->max = max;
+	b->size = (size_t)max * snaplen;
+	b->hdrs = calloc((size_t)max, sizeof *b->hdrs);
+	b->buf = malloc(b->size);
+	if (b->hdrs == NULL || b->buf == NULL) {
+		free(b->hdrs);
+		free(b->buf);
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+static void synack_batch_free(synack_batch *b) {
+	free(b->hdrs);
+	free(b->buf);
+	free(b);
+}
+
+static int synack_setfilter(pcap_t *p, const char *expr) {
+	struct bpf_program prog;
+	if (pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		return -1;
+	}
+	int rc = pcap_setfilter(p, &prog);
+	pcap_freecode(&prog);
+	return rc;
+}
+*/
+import "C"
+
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/google/gopacket/pcap"
 )
 
-// pollInterval bounds how long a read waits, so that stop requests are
-// noticed promptly.
-const pollInterval = 50 * time.Millisecond
+// batchBytes bounds the copy of one batch: at most this many bytes (and
+// 1,024 packets) are taken from libpcap per call.
+const batchBytes = 4 << 20
 
-// Live is an open live capture.
+// Live is an open live capture. It reads libpcap's packets a batch per
+// cgo call (pcap_dispatch into a buffer of its own), not one per call as
+// gopacket's pcap.Handle does: at tens of thousands of packets a second
+// the per-call cost was most of the reader's CPU.
 type Live struct {
-	h     *pcap.Handle
+	p     *C.pcap_t
+	b     *C.synack_batch
+	hdrs  []C.synack_hdr // the batch's headers, over C memory
+	buf   []byte         // the batch's bytes, over C memory
+	next  int            // the next packet of the batch to hand out
 	iface string
-	lt    uint32 // asked once: each pcap_datalink call is a cgo call
+	lt    uint32
 	n     uint64
 }
 
-// OpenLive opens and activates a capture handle in immediate mode: every
-// packet is delivered as soon as it arrives, so that stopping right after
-// a short exchange loses nothing (without it, TPACKET_V3 holds packets in
-// an unfinished block).
+// OpenLive opens and activates a capture handle that delivers packets in
+// blocks, as tcpdump's does: the kernel hands a block over when it is full
+// or PollInterval after it was started, so a packet waits at most that
+// long, and a burst costs one wake-up per block, not one per packet (in
+// immediate mode the wake-ups cost more CPU than the decoding). A reader
+// that stops waits one more PollInterval to collect the last block (see
+// pipeline.Live.Loop).
 func OpenLive(cfg LiveConfig) (*Live, error) {
 	iface := cfg.Interface
 	if iface == "" {
@@ -38,51 +151,87 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 	if snap <= 0 {
 		snap = 262144
 	}
-	in, err := pcap.NewInactiveHandle(iface)
-	if err != nil {
-		return nil, classify(iface, err)
+	cname := C.CString(iface)
+	defer C.free(unsafe.Pointer(cname))
+	var errbuf [C.PCAP_ERRBUF_SIZE]C.char
+	p := C.pcap_create(cname, &errbuf[0])
+	if p == nil {
+		return nil, classify(iface, 0, C.GoString(&errbuf[0]))
 	}
-	defer in.CleanUp()
-	for _, set := range []func() error{
-		func() error { return in.SetSnapLen(snap) },
-		func() error { return in.SetPromisc(cfg.Promisc) },
-		func() error { return in.SetImmediateMode(true) },
-		func() error { return in.SetTimeout(pollInterval) },
-		func() error {
-			if cfg.BufferSize > 0 {
-				return in.SetBufferSize(cfg.BufferSize)
-			}
-			return nil
-		},
+	l := &Live{p: p, iface: iface}
+	ok := false
+	defer func() {
+		if !ok {
+			l.Close()
+		}
+	}()
+	promisc := C.int(0)
+	if cfg.Promisc {
+		promisc = 1
+	}
+	for _, set := range []struct {
+		what string
+		rc   C.int
+	}{
+		{"snaplen", C.pcap_set_snaplen(p, C.int(snap))},
+		{"promiscuous mode", C.pcap_set_promisc(p, promisc)},
+		{"timeout", C.pcap_set_timeout(p, C.int(PollInterval/time.Millisecond))},
+		{"buffer size", bufferSize(p, cfg.BufferSize)},
 	} {
-		if err := set(); err != nil {
-			return nil, fmt.Errorf("configure capture on %s: %w", iface, err)
+		if set.rc != 0 {
+			return nil, fmt.Errorf("configure capture on %s: set %s: %s", iface, set.what, C.GoString(C.pcap_statustostr(set.rc)))
 		}
 	}
-	h, err := in.Activate()
-	if err != nil {
-		return nil, classify(iface, err)
+	if rc := C.pcap_activate(p); rc < 0 {
+		msg := C.GoString(C.pcap_geterr(p))
+		if msg == "" {
+			msg = C.GoString(C.pcap_statustostr(rc))
+		}
+		return nil, classify(iface, rc, msg)
+	}
+	if C.pcap_setnonblock(p, 1, &errbuf[0]) < 0 {
+		return nil, fmt.Errorf("configure capture on %s: non-blocking mode: %s", iface, C.GoString(&errbuf[0]))
 	}
 	if cfg.Filter != "" {
-		if err := h.SetBPFFilter(cfg.Filter); err != nil {
-			h.Close()
-			return nil, &FilterError{Expr: cfg.Filter, Err: err}
+		cexpr := C.CString(cfg.Filter)
+		defer C.free(unsafe.Pointer(cexpr))
+		if C.synack_setfilter(p, cexpr) != 0 {
+			return nil, &FilterError{Expr: cfg.Filter, Err: errors.New(C.GoString(C.pcap_geterr(p)))}
 		}
 	}
-	return &Live{h: h, iface: iface, lt: uint32(h.LinkType())}, nil
+	l.lt = uint32(C.pcap_datalink(p))
+	// caplen never exceeds the snaplen asked for (libpcap may lower it,
+	// never raise it), so max packets of snap bytes always fit.
+	maxPkts := min(max(batchBytes/snap, 1), 1024)
+	if l.b = C.synack_batch_new(C.int(maxPkts), C.size_t(snap)); l.b == nil {
+		return nil, fmt.Errorf("capture on %s: no memory for a %d-byte batch", iface, maxPkts*snap)
+	}
+	l.hdrs = unsafe.Slice(l.b.hdrs, maxPkts)
+	l.buf = unsafe.Slice((*byte)(unsafe.Pointer(l.b.buf)), maxPkts*snap)
+	ok = true
+	return l, nil
+}
+
+// bufferSize sets the kernel buffer when one is asked for (0 keeps
+// libpcap's default).
+func bufferSize(p *C.pcap_t, n int) C.int {
+	if n <= 0 {
+		return 0
+	}
+	return C.pcap_set_buffer_size(p, C.int(n))
 }
 
 // classify turns libpcap's activation errors into ours.
-func classify(iface string, err error) error {
-	msg := err.Error()
+func classify(iface string, rc C.int, msg string) error {
 	lower := strings.ToLower(msg)
 	switch {
-	case strings.Contains(lower, "permission") || strings.Contains(lower, "not permitted"):
+	case rc == C.PCAP_ERROR_PERM_DENIED || rc == C.PCAP_ERROR_PROMISC_PERM_DENIED ||
+		strings.Contains(lower, "permission") || strings.Contains(lower, "not permitted"):
 		return fmt.Errorf("capture on %s: %w (libpcap: %s)", iface, ErrPermission, msg)
-	case strings.Contains(lower, "no such device") || strings.Contains(lower, "doesn't exist"):
+	case rc == C.PCAP_ERROR_NO_SUCH_DEVICE || strings.Contains(lower, "no such device") || strings.Contains(lower, "doesn't exist"):
 		return fmt.Errorf("capture on %s: %w (run `synack interfaces` to list them)", iface, ErrNoInterface)
 	}
-	return fmt.Errorf("capture on %s: %w", iface, err)
+	return fmt.Errorf("capture on %s: %s", iface, msg)
 }
 
 // Interface is the name of the captured interface.
@@ -91,36 +240,53 @@ func (l *Live) Interface() string { return l.iface }
 // LinkType is the link type of the interface.
 func (l *Live) LinkType() uint32 { return l.lt }
 
-// Next waits for the next packet. It returns ErrTimeout when none came
-// within the poll interval.
+// Next returns the next packet. It returns ErrTimeout when none came
+// within PollInterval. fr.Data stays valid until the batch it came in is
+// used up: at least until the next call.
 func (l *Live) Next(fr *Frame) error {
-	data, ci, err := l.h.ZeroCopyReadPacketData()
-	if err != nil {
-		if err == pcap.NextErrorTimeoutExpired {
+	if l.next >= int(l.b.n) {
+		l.next = 0
+		rc, errno := C.synack_read(l.p, l.b, C.int(PollInterval/time.Millisecond))
+		switch {
+		case rc == 0:
 			return ErrTimeout
+		case rc == -1000:
+			return fmt.Errorf("capture on %s: poll: %w", l.iface, errno)
+		case rc < 0:
+			return fmt.Errorf("capture on %s: %s", l.iface, C.GoString(C.pcap_geterr(l.p)))
 		}
-		return fmt.Errorf("capture on %s: %w", l.iface, err)
 	}
+	h := &l.hdrs[l.next]
+	l.next++
 	l.n++
 	fr.Number = l.n
-	fr.Time = ci.Timestamp
-	fr.Data = data
-	fr.Length = ci.Length
+	fr.Time = time.Unix(int64(h.sec), int64(h.usec)*1000)
+	fr.Data = l.buf[h.off : h.off+h.caplen : h.off+h.caplen]
+	fr.Length = int(h.len)
 	fr.LinkType = l.lt
 	return nil
 }
 
 // Stats returns libpcap's counters.
 func (l *Live) Stats() (Stats, error) {
-	s, err := l.h.Stats()
-	if err != nil {
-		return Stats{}, fmt.Errorf("capture statistics: %w", err)
+	var s C.struct_pcap_stat
+	if C.pcap_stats(l.p, &s) != 0 {
+		return Stats{}, fmt.Errorf("capture statistics: %s", C.GoString(C.pcap_geterr(l.p)))
 	}
-	return Stats{Received: uint64(s.PacketsReceived), DroppedByKernel: uint64(s.PacketsDropped), DroppedByIface: uint64(s.PacketsIfDropped)}, nil
+	return Stats{Received: uint64(s.ps_recv), DroppedByKernel: uint64(s.ps_drop), DroppedByIface: uint64(s.ps_ifdrop)}, nil
 }
 
-// Close releases the handle.
-func (l *Live) Close() { l.h.Close() }
+// Close releases the handle and the batch.
+func (l *Live) Close() {
+	if l.p != nil {
+		C.pcap_close(l.p)
+		l.p = nil
+	}
+	if l.b != nil {
+		C.synack_batch_free(l.b)
+		l.b, l.hdrs, l.buf = nil, nil, nil
+	}
+}
 
 // libpcap's PCAP_IF_* flags.
 const (

@@ -180,11 +180,14 @@ func (ts *tsharkFlows) observe(seg *Segment, side Side, t, irtt time.Duration, w
 	if f&(SYN|FIN) != 0 {
 		next = next.Add(1)
 	}
-	probe := a&ZeroWindowProbe != 0
-	if (!fwd.haveNext || fwd.nextSeq.LessThan(next)) && !probe {
+	// A RST's sequence number moves nothing: it may answer an
+	// unacceptable ACK with that ACK's number (RFC 9293 §3.10.7.3), or be
+	// injected; tshark's next expected number ignores it.
+	still := a&ZeroWindowProbe != 0 || f&RST != 0
+	if (!fwd.haveNext || fwd.nextSeq.LessThan(next)) && !still {
 		fwd.nextSeq, fwd.haveNext, fwdAt.nextSeq = next, true, t
 	}
-	if (!fwd.haveMax || seq == fwd.maxSeqToBeAcked) && !probe {
+	if (!fwd.haveMax || seq == fwd.maxSeqToBeAcked) && !still {
 		fwd.maxSeqToBeAcked, fwd.haveMax = fwd.nextSeq, true
 	}
 	fwd.window, fwd.haveWindow, fwd.lastWasSYN = win, true, f&SYN != 0
@@ -207,7 +210,9 @@ func retransmissionKind(fwd, rev *flowState, fwdAt, revAt *flowDates, seg *Segme
 		notAdvanced = false
 	}
 	if seglen > 0 && rev.haveLastAck && rev.lastAck != 0 && seq.Add(seglen).LessThanEq(rev.lastAck) {
-		return SpuriousRetransmission
+		// tshark 4.x marks a spurious retransmission as a retransmission
+		// too, as it does a fast one.
+		return SpuriousRetransmission | Retransmission
 	}
 	if !notAdvanced {
 		return 0

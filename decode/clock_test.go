@@ -61,7 +61,7 @@ var (
 // dated far off must not hand over every connection, nor stop the
 // hand-over for the rest of the file; a step back that the frames agree on
 // restarts the schedule. A late segment on a closed connection's 4-tuple,
-// later than ClosedTimeout (10 s), starts a connection of its own.
+// a minute later, goes to a record of its own (Resumed, the same ID).
 func TestClockThatJumps(t *testing.T) {
 	other, third := netip.MustParseAddrPort("192.0.2.1:50001"), netip.MustParseAddrPort("192.0.2.1:50002")
 	lateACK := tseg{'c', ".", 2, 2, ""}

@@ -121,6 +121,10 @@ type Conn struct {
 	// the roles are a guess (see guessRoles).
 	Client, Server netip.AddrPort
 	Partial        bool
+	// Encap is the encapsulation the segments came in (VLAN tags, MPLS
+	// labels, PPPoE, a tunnel), nil for none. It is the decoder's: the
+	// same for every connection in it, not to be changed.
+	Encap *Encap
 	// TimeBackwards counts the segments dated before an earlier segment
 	// of the connection (each has NoteTimeBackwards): the capture's clock
 	// ran backwards, or the capture merged sources out of order.
@@ -213,6 +217,7 @@ type carried struct {
 type seqMarks struct {
 	isn, fin         Seq
 	haveISN, haveFIN bool
+	isnOfSYN         bool // isn is a SYN's, not a guess
 }
 
 // Established reports whether the three-way handshake completed.

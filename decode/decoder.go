@@ -53,15 +53,15 @@ type Config struct {
 	// MaxEvents is the number of events kept per connection: 0 means
 	// DefaultMaxEvents, a negative value means no limit.
 	MaxEvents int
-	// ClosedTimeout is how long, in capture time, a connection that is
-	// over (both FINs acknowledged, or a RST) is remembered for late
-	// segments. It is handed to the sink at once, and what stays is a
-	// tombstone (see tomb): a segment within ClosedTimeout of the last
-	// goes to a Resumed record of it. A connection both of whose sides
-	// sent a FIN, one not yet acknowledged, is kept that long for the
-	// last ACK. 0 means 10 s (Zeek waits 5 s, tcp_close_delay): long
-	// enough for the last ACK and a retransmitted FIN. A segment later
-	// than that starts a new, partial connection.
+	// ClosedTimeout is how long, in capture time, a connection both of
+	// whose sides sent a FIN, one not yet acknowledged, is held for the
+	// last ACK before it is handed over. 0 means 10 s (Zeek waits 5 s,
+	// tcp_close_delay). A connection that is over (both FINs
+	// acknowledged, or a RST) is handed over at once. Either way a
+	// tombstone stays (see tomb), and a segment that comes later, however
+	// late (up to IdleTimeout: a sender gives up long before), goes to a
+	// Resumed record of the connection, as tshark keeps it in one stream;
+	// only a SYN with a new ISN starts a new connection.
 	ClosedTimeout time.Duration
 	// HandshakeTimeout applies to connections whose handshake did not
 	// complete. 0 means 3 minutes: Linux gives up on a SYN after about
@@ -106,6 +106,11 @@ type Totals struct {
 	// The segment of the latter is still followed, with the length there
 	// is, but the frame is counted here and not as TCP or UDP.
 	Malformed uint64
+	// Undecoded counts frames in an encapsulation synack does not look
+	// into, UndecodedBy each kind's (see Undecoded): counted apart so
+	// that none is taken for a frame without TCP.
+	Undecoded   uint64
+	UndecodedBy [NumUndecoded]uint64
 	// Connections counts connections handed to the sink, Evicted those of
 	// them handed over because they were idle past their timeout (not
 	// those handed over when they were over: see Config.ClosedTimeout).
@@ -141,28 +146,33 @@ func (a *endpoint) less(b *endpoint) bool {
 }
 
 // connKey identifies a flow: both endpoints, the lower one first so that
-// both directions find the same entry, then the protocol. It is words, so
-// that making one and comparing two (equal) are a few operations on
-// registers, where a 37-byte array took copies and a call to memequal.
+// both directions find the same entry, then the protocol and the
+// encapsulation's zone (see zones; 0 for none) in one word, zone<<8 |
+// proto, which keeps the key at 40 bytes. It is words, so that making one
+// and comparing two (equal) are a few operations on registers, where a
+// 37-byte array took copies and a call to memequal.
 type connKey struct {
 	aHi, aLo, bHi, bLo uint64
 	aPort, bPort       uint16
-	proto              Proto
+	zoneProto          uint32
 }
 
 // equal reports whether k and o are the same key. (Go's == on connKey
 // calls memequal for the words.)
 func (k *connKey) equal(o *connKey) bool {
 	return k.aLo == o.aLo && k.bLo == o.bLo && k.aHi == o.aHi && k.bHi == o.bHi &&
-		k.aPort == o.aPort && k.bPort == o.bPort && k.proto == o.proto
+		k.aPort == o.aPort && k.bPort == o.bPort && k.zoneProto == o.zoneProto
 }
 
-func keyOf(x, y *endpoint, proto Proto) connKey {
+func keyOf(x, y *endpoint, proto Proto, zone uint32) connKey {
 	if y.less(x) {
 		x, y = y, x
 	}
-	return connKey{x.hi, x.lo, y.hi, y.lo, x.port, y.port, proto}
+	return connKey{x.hi, x.lo, y.hi, y.lo, x.port, y.port, zone<<8 | uint32(proto)}
 }
+
+// zone is the encapsulation's zone of k.
+func (k *connKey) zone() uint32 { return k.zoneProto >> 8 }
 
 // first and second are the endpoints of k.
 func (k *connKey) first() endpoint  { return endpoint{k.aHi, k.aLo, k.aPort} }
@@ -196,6 +206,11 @@ type Decoder struct {
 	tombs     table[tomb, *tomb]
 	tombLists [numTombLists]list[tomb, *tomb]
 	freeTombs []*tomb
+	zones     zones // the encapsulations met
+	// labels holds the MPLS labels of the first segment of each
+	// connection open in MPLS, which its key leaves out (see Encap).
+	labels    map[*flow]mplsLabels
+	liveEncap Encap // live's, with its labels
 }
 
 // Timeout classes: which of Config's timeouts applies to a connection.
@@ -263,6 +278,7 @@ func NewParser() *Parser { return &Parser{newParser()} }
 // Parse decodes f into out.
 func (p *Parser) Parse(f *Frame, out *Parsed) {
 	out.number, out.time, out.nano = f.Number, f.Time, frameNano(f.Time)
+	p.p.cut = max(f.Length-len(f.Data), 0)
 	out.kind, out.err = p.p.parse(f.Data, f.LinkType, f.Length <= len(f.Data), &out.seg)
 	_, out.salvaged = out.err.(*lengthError)
 }
@@ -289,7 +305,17 @@ func (d *Decoder) Apply(pf *Parsed) error {
 		}
 	}
 	seg := &pf.seg
-	key := keyOf(&seg.src, &seg.dst, proto)
+	var zone uint32
+	if seg.encapped {
+		var ok bool
+		if zone, ok = d.zones.zoneOf(&seg.encap); !ok {
+			d.uncount(pf, proto)
+			d.totals.Undecoded++
+			d.totals.UndecodedBy[UndecodedTooMany]++
+			return warning
+		}
+	}
+	key := keyOf(&seg.src, &seg.dst, proto, zone)
 	c := d.conns.get(&key)
 	if c != nil && !taken && pf.time.Sub(d.clock.lastActive(c)) > d.timeouts[c.class] {
 		d.totals.Evicted++ // idle past its timeout by the frame's own date: see sweepClock
@@ -319,6 +345,9 @@ func (d *Decoder) Apply(pf *Parsed) error {
 		} else {
 			d.nextID++
 			c.start(seg, key, pf.time, pf.nano, proto, d.nextID, &d.colds)
+			if seg.encap.NLabels > 0 && seg.encapped {
+				d.setLabels(c, &seg.encap)
+			}
 		}
 		d.conns.put(c)
 	}
@@ -339,6 +368,7 @@ func (d *Decoder) Apply(pf *Parsed) error {
 	if d.cfg.OnEvent != nil {
 		// The callback may print or select on the summing-up.
 		c.record(&d.live, &d.histories)
+		d.live.Encap = d.encapOf(c, &d.liveEncap)
 		d.cfg.OnEvent(&d.live, ev)
 	}
 	if !wasOver && c.over() {
@@ -368,12 +398,29 @@ func (d *Decoder) classify(pf *Parsed) (proto Proto, follow bool, warning error)
 	case pf.kind == frameTCP:
 		d.totals.TCP++
 		return TCP, true, nil
+	case pf.kind == frameEncap:
+		d.totals.Undecoded++
+		d.totals.UndecodedBy[pf.seg.why]++
+		return TCP, false, nil
 	case pf.kind == frameUDP && d.cfg.UDP:
 		d.totals.UDP++
 		return UDP, true, nil
 	}
 	d.totals.NonTCP++
 	return TCP, false, nil
+}
+
+// uncount takes back the count classify (or Apply) made of pf, a frame
+// that is counted as Undecoded after all.
+func (d *Decoder) uncount(pf *Parsed, proto Proto) {
+	switch {
+	case pf.err != nil:
+		d.totals.Malformed--
+	case proto == UDP:
+		d.totals.UDP--
+	default:
+		d.totals.TCP--
+	}
 }
 
 // shed hands over the least recently active quarter of the connections
@@ -402,17 +449,6 @@ func (d *Decoder) shed() {
 	}
 	clear(all)
 	d.expired = all[:0]
-}
-
-// emitInOrder hands conns to the sink in ID order, so that the order of
-// hand-over within a sweep or a shedding does not depend on the order
-// they went idle in, counting them in *counter.
-func (d *Decoder) emitInOrder(conns []*flow, counter *uint64) {
-	slices.SortFunc(conns, func(a, b *flow) int { return cmp.Compare(a.id, b.id) })
-	for _, c := range conns {
-		*counter++
-		d.emit(c)
-	}
 }
 
 // class is the timeout class of c.
@@ -455,7 +491,7 @@ func (c *flow) startsNew(seg *Segment) bool {
 		return false
 	}
 	if syn, _, _ := c.stages(); c.closed() || !syn {
-		return true
+		return !c.answeredBefore(seg)
 	}
 	return c.sideOf(seg) == Client && seg.Seq != c.marks[Client].isn
 }
@@ -493,6 +529,10 @@ func (d *Decoder) handOver(c *flow, tombList int8) {
 		}
 	}
 	c.record(rec, &d.histories)
+	rec.Encap = d.encapOf(c, nil)
+	if d.labels != nil {
+		delete(d.labels, c)
+	}
 	if c.resumed {
 		d.totals.Resumed++
 		d.totals.ByVerdict[c.priorVerdict]--
@@ -530,7 +570,15 @@ func (d *Decoder) sweep() {
 			expired = append(expired, c)
 		}
 	}
-	d.emitInOrder(expired, &d.totals.Evicted)
+	slices.SortFunc(expired, func(a, b *flow) int { return cmp.Compare(a.id, b.id) })
+	for _, c := range expired {
+		d.totals.Evicted++
+		tombs := int8(noList)
+		if c.closed() { // its late segments are its own (see tomb)
+			tombs = tombClosed
+		}
+		d.handOver(c, tombs)
+	}
 	clear(expired)
 	d.expired = expired[:0]
 	d.sweepTombs()

@@ -39,28 +39,31 @@ type flow struct {
 	proto            Proto
 	closedBy         Side
 	partial          bool
-	resumed          bool // see Conn.Resumed
-	priorVerdict     Verdict
-	priorConnState   ConnState
-	ecn, ecnOffer    bool
-	halfClosed       bool
-	irttUnknown      bool
-	finsBefore       bool // both FINs were seen before any RST
-	finAcked         [2]bool
-	hasOpts          [2]bool // each side's SYN was seen, and opts are its options
-	haveData         [2]bool // firstData holds when each side first sent payload
-	ws               windowScaling
-	rfc              rfcMachine // RFC 9293's states
-	timeBackwards    uint32
-	fins, rsts       [2]uint32
-	marks            [2]seqMarks
-	opts             [2]synOptions
-	hs               handshakeState
+	// midstream says that a connection seen without its SYN carried data
+	// or an ACK: it was established before the capture.
+	midstream      bool
+	resumed        bool // see Conn.Resumed
+	priorVerdict   Verdict
+	priorConnState ConnState
+	ecn, ecnOffer  bool
+	halfClosed     bool
+	irttUnknown    bool
+	finsBefore     bool // both FINs were seen before any RST
+	finAcked       [2]bool
+	hasOpts        [2]bool // each side's SYN was seen, and opts are its options
+	haveData       [2]bool // firstData holds when each side first sent payload
+	ws             windowScaling
+	rfc            rfcMachine // RFC 9293's states
+	timeBackwards  uint32
+	fins, rsts     [2]uint32
+	marks          [2]seqMarks
+	opts           [2]synOptions
+	hs             handshakeState
 	// active is when the connection last saw a segment, on the sweep
 	// clock's activity clock; latest is LastSeen, from firstSeen.
 	active, latest          time.Duration
 	packets, bytes, ipBytes [2]uint64
-	lastSYN                 [2]time.Duration // each side's latest SYN
+	lastSYN                 [2]time.Duration // each side's latest SYN or SYN-ACK
 	irtt                    time.Duration
 	firstData               [2]time.Duration
 	rttStats                [2]RTTStats
@@ -76,8 +79,11 @@ type coldFlow struct {
 	firstSeen time.Time // see flow.firstN
 	events    []Event
 	anomalies [NumAnomalies]uint32
-	tfo       [2]tfoCookie // of each side's SYN
-	prior     carried      // of a resumed connection: what came before
+	// ignoredRSTs counts each side's RSTs that did not end the attempt
+	// (NoteRSTIgnored): flow.rsts counts the others.
+	ignoredRSTs [2]uint32
+	tfo         [2]tfoCookie // of each side's SYN
+	prior       carried      // of a resumed connection: what came before
 }
 
 // before is what came before a resumed connection, and nothing for
@@ -139,6 +145,9 @@ type handshakeState struct {
 	syn, synack, ack, outOfOrder bool
 	synCount, synackCount        uint32
 	synAt, synackAt, ackAt       time.Duration
+	// lastSYN is when the latest SYN without ACK was seen, from either
+	// side (tshark's ts_mru_syn): the initial RTT counts from it.
+	lastSYN time.Duration
 }
 
 // dated records that a stage was first seen at t, and whether t is before
@@ -232,6 +241,26 @@ func (f *flow) start(seg *Segment, key connKey, t time.Time, n int64, proto Prot
 	f.rfc.start(f.partial)
 }
 
+// answeredBefore reports whether seg is the SYN of a connection whose
+// SYN-ACK was captured first (the capture reordered them): the connection
+// began with the SYN-ACK, the client has sent nothing since, and the SYN
+// carries the ISN the SYN-ACK acknowledged.
+func (f *flow) answeredBefore(seg *Segment) bool {
+	return f.partial && !f.midstream && seg.Flags&(SYN|ACK|RST) == SYN && f.hs.synack && !f.hs.syn && !f.resumed &&
+		f.packets[Client] == 0 && f.sideOf(seg) == Client && f.marks[Client].haveISN && !f.marks[Client].isnOfSYN &&
+		seg.Seq == f.marks[Client].isn
+}
+
+// joinSYN makes the connection begun with its SYN-ACK whole again when its
+// SYN comes (answeredBefore): not partial, the handshake out of order,
+// the server in SYN-RECEIVED and the client past SYN-SENT (it has had the
+// SYN-ACK); Zeek's history goes on as Zeek writes a SYN/SYN-ACK reversal.
+func (f *flow) joinSYN() {
+	f.partial, f.hs.outOfOrder = false, true
+	f.rfc.state = [2]State{Established, SynReceived}
+	f.zeek.reverse()
+}
+
 // sideOf is the side that sent seg.
 func (f *flow) sideOf(seg *Segment) Side {
 	if (seg.src == f.key.first()) == f.clientFirst {
@@ -276,10 +305,13 @@ func (f *flow) stages() (syn, synack, ack bool) {
 	return h.syn || p.syn, h.synack || p.synack, h.ack || p.ack
 }
 
-// established reports whether the connection's handshake completed.
+// established reports whether the connection's handshake completed, or,
+// seen without its SYN, it carried data or ACKs: it is established for
+// the timeouts (Zeek and tshark keep such a connection as long as any
+// other established one).
 func (f *flow) established() bool {
 	syn, synack, ack := f.stages()
-	return syn && synack && ack
+	return syn && synack && ack || f.midstream
 }
 
 // record makes c the record of f as it stands, summing-up included,
@@ -313,6 +345,8 @@ func (f *flow) record(c *Conn, known *histories) {
 	var tfo [2]*tfoCookie
 	if f.cold != nil {
 		c.Events, c.Anomalies = f.cold.events, f.cold.anomalies
+		c.RSTs[Client] += f.cold.ignoredRSTs[Client]
+		c.RSTs[Server] += f.cold.ignoredRSTs[Server]
 		tfo = [2]*tfoCookie{&f.cold.tfo[Client], &f.cold.tfo[Server]}
 	}
 	for s := range 2 {
@@ -387,6 +421,14 @@ func (f *flow) add(ev *Event, seg *Segment, t time.Time, n int64, frame uint64, 
 		dir = ServerToClient
 	}
 	since := f.since(t, n)
+	if f.partial {
+		switch {
+		case seg.Flags&(SYN|RST) == 0 && (seg.Flags&ACK != 0 || seg.Len > 0):
+			f.midstream = true
+		case f.answeredBefore(seg): // from the client, as the SYN-ACK's receiver was taken for it
+			f.joinSYN()
+		}
+	}
 	backwards := f.count(seg, side, since, !t.IsZero(), spare)
 	f.markISNs(seg, side)
 	f.fillEvent(ev, seg, dir, since, frame)
@@ -407,13 +449,15 @@ func (f *flow) add(ev *Event, seg *Segment, t time.Time, n int64, frame uint64, 
 			}
 		}
 	}
-	ev.Note = f.meaning(seg, side, since)
+	ev.Note = f.meaning(seg, side, since, spare)
 	if backwards {
 		ev.Note |= NoteTimeBackwards
 	}
 	ev.Backoff = f.timeHandshake(seg, side, since, ev.Note)
 	f.timeRTT(seg, side, since, ev.Anomalies)
-	f.rfc.observe(seg, side, f.marks[side.Other()])
+	if ev.Note&NoteRSTIgnored == 0 {
+		f.rfc.observe(seg, side, f.marks[side.Other()])
+	}
 	ev.ClientState, ev.ServerState = f.rfc.state[Client], f.rfc.state[Server]
 }
 
@@ -458,16 +502,35 @@ func (f *flow) keepOptions(o *Options, side Side, spare *colds) {
 // markISNs takes each side's base for relative numbering: its ISN.
 // Without its SYN we act as if the SYN had been seen just before (base =
 // seq-1, or the peer's ack-1), so the first data byte is 1 as in
-// Wireshark.
+// Wireshark; a SYN that comes after such a guess replaces it (the guess
+// may come from a stale ACK or an injected RST before the SYN-ACK).
 func (f *flow) markISNs(seg *Segment, side Side) {
-	if m := &f.marks[side]; !m.haveISN {
-		m.isn, m.haveISN = seg.Seq, true
+	if m := &f.marks[side]; !m.haveISN || seg.Flags&SYN != 0 && !m.isnOfSYN {
+		old, guessed := m.isn, m.haveISN
+		m.isn, m.haveISN, m.isnOfSYN = seg.Seq, true, seg.Flags&SYN != 0
 		if seg.Flags&SYN == 0 {
 			m.isn--
+		}
+		if guessed && f.cold != nil {
+			f.rebase(side, uint32(old-m.isn))
 		}
 	}
 	if m := &f.marks[side.Other()]; seg.Flags&ACK != 0 && !m.haveISN {
 		m.isn, m.haveISN = seg.Ack-1, true
+	}
+}
+
+// rebase adds delta to the relative numbers of side's sequence space in
+// the events kept, when its base moved from a guess to its SYN, so that
+// they and Conn.Absolute go on agreeing with the wire.
+func (f *flow) rebase(side Side, delta uint32) {
+	for i := range f.cold.events {
+		switch e := &f.cold.events[i]; {
+		case e.Dir.Sender() == side:
+			e.Seq += delta
+		case e.Flags&ACK != 0:
+			e.Ack += delta
+		}
 	}
 }
 
@@ -490,12 +553,15 @@ func (f *flow) fillEvent(ev *Event, seg *Segment, dir Dir, since time.Duration, 
 }
 
 // timeHandshake takes tshark's initial RTT from the first segment with ACK
-// and without SYN, and returns, for a retransmitted SYN or SYN-ACK, the
-// time since the previous one (0 if it is dated before it).
+// and without SYN, counted from the latest SYN without ACK (tshark
+// re-bases on each retransmitted SYN: the ones before it got no answer),
+// and
+// returns, for a retransmitted SYN or SYN-ACK, the time since the
+// previous one (0 if it is dated before it).
 func (f *flow) timeHandshake(seg *Segment, side Side, t time.Duration, n Note) (backoff time.Duration) {
 	fl := seg.Flags
 	if f.irtt == 0 && !f.irttUnknown && f.hs.syn && fl&(SYN|ACK) == ACK {
-		if f.irtt = t - f.hs.synAt; f.irtt < 0 {
+		if f.irtt = t - f.hs.lastSYN; f.irtt < 0 {
 			f.irtt, f.irttUnknown = 0, true
 		}
 	}
@@ -510,11 +576,14 @@ func (f *flow) timeHandshake(seg *Segment, side Side, t time.Duration, n Note) (
 
 // meaning updates handshake and teardown state and says what the segment,
 // dated t (from firstSeen), means.
-func (f *flow) meaning(seg *Segment, side Side, t time.Duration) Note {
+func (f *flow) meaning(seg *Segment, side Side, t time.Duration, spare *colds) Note {
 	fl, h, peer := seg.Flags, &f.hs, side.Other()
 	sawSYN, sawSYNACK, sawACK := f.stages()
 	var n Note
 	switch {
+	case fl&RST != 0 && f.unacceptableRST(seg, side):
+		f.coldPart(spare).ignoredRSTs[side]++
+		return NoteRSTIgnored
 	case fl&RST != 0:
 		f.rsts[side]++
 		switch {
@@ -529,6 +598,7 @@ func (f *flow) meaning(seg *Segment, side Side, t time.Duration) Note {
 			f.closedBy = side
 		}
 	case fl&(SYN|ACK) == SYN:
+		h.lastSYN = t
 		if side == Server {
 			n = NoteSimultaneousOpen
 			break
@@ -540,13 +610,20 @@ func (f *flow) meaning(seg *Segment, side Side, t time.Duration) Note {
 		}
 		h.syn, h.synAt, n = true, t, NoteHandshake1
 	case fl&SYN != 0: // SYN-ACK
-		if side == Client { // simultaneous open: both sides answer SYN-ACK
+		if side == Client { // simultaneous open: the client answers the server's SYN
 			n = NoteSimultaneousOpen
-			if sawSYNACK && !sawACK {
+			switch {
+			case sawSYNACK && !sawACK:
 				// It acknowledges the server's SYN: the open is done.
 				h.ack = true
 				h.dated(&h.ackAt, t)
 				n |= NoteHandshakeDone
+			case !sawSYNACK && sawSYN && f.hasOpts[Server]:
+				// The only SYN-ACK of the open (the "split
+				// handshake"): the server's ACK of it completes it.
+				h.dated(&h.synackAt, t)
+				h.synack = true
+				n |= NoteHandshake2
 			}
 			break
 		}
@@ -557,7 +634,9 @@ func (f *flow) meaning(seg *Segment, side Side, t time.Duration) Note {
 		}
 		h.dated(&h.synackAt, t)
 		h.synack, n = true, NoteHandshake2
-	case fl&ACK != 0 && side == Client && sawSYNACK && !sawACK:
+	case fl&ACK != 0 && sawSYNACK && !sawACK && (side == Client) == (h.synackCount > 0 || f.resumed):
+		// The ACK of the SYN-ACK: the client's, or the server's when the
+		// client sent the only SYN-ACK (simultaneous open).
 		h.dated(&h.ackAt, t)
 		h.ack, n = true, NoteHandshakeDone
 	}
@@ -608,6 +687,19 @@ func (f *flow) meaning(seg *Segment, side Side, t time.Duration) Note {
 		f.finsBefore = true
 	}
 	return n
+}
+
+// unacceptableRST reports whether a RST sent by side leaves the client in
+// SYN-SENT (its SYN seen, no SYN-ACK, RFC 9293 §3.10.7.3): the client's
+// own, which answers an unacceptable ACK (<SEQ=SEG.ACK><CTL=RST>), and the
+// server's that does not acknowledge the SYN (no ACK, or not ISN+1: an
+// injected or stale RST). Only a server's RST-ACK of the SYN refuses it.
+func (f *flow) unacceptableRST(seg *Segment, side Side) bool {
+	syn, synack, _ := f.stages()
+	if f.partial || !syn || synack {
+		return false
+	}
+	return side == Client || seg.Flags&ACK == 0 || seg.Ack != f.marks[Client].isn.Add(1)
 }
 
 func closeNote(s Side) Note {

@@ -16,6 +16,7 @@ import (
 var linkTypes = []decode.LinkType{
 	decode.LinkTypeEthernet, decode.LinkTypeLinuxSLL, decode.LinkTypeLinuxSLL2, decode.LinkTypeNull,
 	decode.LinkTypeLoop, decode.LinkTypeRaw, decode.LinkTypeIPv4, decode.LinkTypeIPv6,
+	decode.LinkTypePPP, decode.LinkTypeCHDLC, decode.LinkTypeNFLOG,
 }
 
 // FuzzPacket feeds arbitrary frames of every supported link type to the
@@ -69,7 +70,7 @@ func FuzzPacket(f *testing.F) {
 		}
 		d.Flush()
 		tot := d.Totals()
-		if tot.TCP+tot.NonTCP+tot.Malformed != tot.Packets {
+		if tot.TCP+tot.NonTCP+tot.Malformed+tot.Undecoded != tot.Packets {
 			t.Fatalf("totals do not add up: %+v", tot)
 		}
 	})

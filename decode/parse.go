@@ -27,12 +27,16 @@ const (
 	LinkTypeIPv4       LinkType = 228
 	LinkTypeIPv6       LinkType = 229
 	LinkTypeLinuxSLL2  LinkType = 276 // Linux cooked capture v2 (tcpdump -i any, libpcap >= 1.10)
+	LinkTypePPP        LinkType = 9   // PPP, HDLC-like framing optional
+	LinkTypeCHDLC      LinkType = 104 // Cisco HDLC
+	LinkTypeNFLOG      LinkType = 239 // Linux netfilter NFLOG (tcpdump -i nflog:N)
 )
 
 var linkTypeNames = map[LinkType]string{
 	LinkTypeNull: "NULL", LinkTypeEthernet: "EN10MB", LinkTypeRawBSD: "RAW", LinkTypeRawOpenBSD: "RAW",
 	LinkTypeRaw: "RAW", LinkTypeLoop: "LOOP", LinkTypeLinuxSLL: "LINUX_SLL", LinkTypeIPv4: "IPV4",
-	LinkTypeIPv6: "IPV6", LinkTypeLinuxSLL2: "LINUX_SLL2",
+	LinkTypeIPv6: "IPV6", LinkTypeLinuxSLL2: "LINUX_SLL2", LinkTypePPP: "PPP", LinkTypeCHDLC: "C_HDLC",
+	LinkTypeNFLOG: "NFLOG",
 }
 
 // String returns the DLT name tcpdump prints ("EN10MB", "LINUX_SLL2"), or
@@ -101,6 +105,12 @@ type Segment struct {
 	Src, Dst netip.AddrPort
 	Payload  []byte
 	Opts     Options
+	// encapped says that the frame was encapsulated (VLAN tags, MPLS,
+	// PPPoE, a tunnel), as encap describes; why names the encapsulation
+	// of a frameEncap.
+	encapped bool
+	why      Undecoded
+	encap    Encap
 }
 
 type frameKind uint8
@@ -109,34 +119,49 @@ const (
 	frameTCP frameKind = iota
 	frameUDP
 	frameOther
+	frameEncap // in an encapsulation not decoded: seg.why says which
 )
 
 // parser decodes frames into Segments with gopacket's DecodingLayerParser.
 // Every layer is allocated once; parsing a frame allocates nothing.
 type parser struct {
-	eth   layers.Ethernet
-	dot1q layers.Dot1Q
-	sll   linuxSLL
-	sll2  linuxSLL2
-	loop  layers.Loopback
-	ip4   layers.IPv4
-	ip6   layers.IPv6
-	ext   ipv6Ext
-	tcp   layers.TCP
-	udp   layers.UDP
+	eth    ether
+	dot1q  dot1q
+	sll    linuxSLL
+	sll2   linuxSLL2
+	loop   layers.Loopback
+	ip4    ipv4
+	ip6    ipv6
+	ext    ipv6Ext
+	tcp    layers.TCP
+	udp    layers.UDP
+	mpls   mpls
+	gre    gre
+	vxlan  vxlan
+	geneve geneve
+	pppoe  pppoe
+	ppp    ppp
+	chdlc  chdlc
+	nflog  nflog
+	enc    encapState
+	// cut is how many bytes of the frame the capture's snaplen left out.
+	cut int
 
 	ethernet, cooked, cooked2, null, ipv4, ipv6 *gopacket.DecodingLayerParser
+	pppLink, chdlcLink, nflogLink               *gopacket.DecodingLayerParser
 	decoded                                     []gopacket.LayerType
 }
 
 func newParser() *parser {
 	p := &parser{decoded: make([]gopacket.LayerType, 0, 16)}
 	p.ext.p = p
+	p.eth.p, p.dot1q.p, p.ip4.p, p.ip6.p, p.mpls.p, p.gre.p, p.vxlan.p, p.geneve.p, p.pppoe.p, p.ppp.p, p.chdlc.p = p, p, p, p, p, p, p, p, p, p, p
 	p.ext.class = gopacket.NewLayerClass([]gopacket.LayerType{
 		layers.LayerTypeIPv6HopByHop, layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Fragment,
 		layers.LayerTypeIPv6Destination, layers.LayerTypeIPSecAH,
 	})
-	all := []gopacket.DecodingLayer{&p.eth, &p.dot1q, &p.sll, &p.sll2, &p.loop, &p.ip4, &p.ip6, &p.ext, &p.tcp, &p.udp}
+	all := []gopacket.DecodingLayer{&p.eth, &p.dot1q, &p.sll, &p.sll2, &p.loop, &p.ip4, &p.ip6, &p.ext, &p.tcp, &p.udp,
+		&p.mpls, &p.gre, &p.vxlan, &p.geneve, &p.pppoe, &p.ppp, &p.chdlc, &p.nflog}
 	mk := func(first gopacket.LayerType) *gopacket.DecodingLayerParser {
 		dlp := gopacket.NewDecodingLayerParser(first)
 		// A sparse array indexed by layer type: the default map costs a
@@ -158,6 +183,9 @@ func newParser() *parser {
 	p.null = mk(layers.LayerTypeLoopback)
 	p.ipv4 = mk(layers.LayerTypeIPv4)
 	p.ipv6 = mk(layers.LayerTypeIPv6)
+	p.pppLink = mk(layerTypePPP)
+	p.chdlcLink = mk(layerTypeCHDLC)
+	p.nflogLink = mk(layerTypeNFLOG)
 	return p
 }
 
@@ -185,6 +213,12 @@ func (p *parser) parse(data []byte, lt LinkType, whole bool, seg *Segment) (fram
 		dlp = p.ipv4
 	case LinkTypeIPv6:
 		dlp = p.ipv6
+	case LinkTypePPP:
+		dlp = p.pppLink
+	case LinkTypeCHDLC:
+		dlp = p.chdlcLink
+	case LinkTypeNFLOG:
+		dlp = p.nflogLink
 	case LinkTypeRaw, LinkTypeRawBSD, LinkTypeRawOpenBSD:
 		if len(data) == 0 {
 			return frameOther, errors.New("empty frame")
@@ -205,6 +239,7 @@ func (p *parser) parse(data []byte, lt LinkType, whole bool, seg *Segment) (fram
 	// frame's own length is also its capacity, so that no layer can slice
 	// its way into the next record.
 	data = data[:len(data):len(data)]
+	seg.encapped = false
 	if lt == LinkTypeEthernet && fastTCP(data, whole, seg) {
 		return frameTCP, nil
 	}
@@ -213,7 +248,15 @@ func (p *parser) parse(data []byte, lt LinkType, whole bool, seg *Segment) (fram
 
 // viaLayers is parse with gopacket's layers.
 func (p *parser) viaLayers(dlp *gopacket.DecodingLayerParser, data []byte, whole bool, seg *Segment) (frameKind, error) {
+	p.enc.reset()
 	err := p.decodeLayers(dlp, data)
+	if p.enc.any {
+		seg.encapped, seg.encap = true, p.enc.e
+	}
+	if p.enc.why != notUndecoded && err == nil {
+		seg.why = p.enc.why
+		return frameEncap, nil
+	}
 	if err != nil {
 		failed := p.failedLayer(dlp)
 		// A snaplen that cuts into the TCP options still leaves the fixed
@@ -279,6 +322,12 @@ func (p *parser) failedLayer(dlp *gopacket.DecodingLayerParser) gopacket.LayerTy
 			return layers.LayerTypeLoopback
 		case p.ipv4:
 			return layers.LayerTypeIPv4
+		case p.pppLink:
+			return layerTypePPP
+		case p.chdlcLink:
+			return layerTypeCHDLC
+		case p.nflogLink:
+			return layerTypeNFLOG
 		}
 		return layers.LayerTypeIPv6
 	}
@@ -297,6 +346,24 @@ func (p *parser) failedLayer(dlp *gopacket.DecodingLayerParser) gopacket.LayerTy
 		return p.ip4.NextLayerType()
 	case layers.LayerTypeIPv6:
 		return p.ip6.NextLayerType()
+	case layers.LayerTypeMPLS:
+		return p.mpls.NextLayerType()
+	case layers.LayerTypeGRE:
+		return p.gre.NextLayerType()
+	case layers.LayerTypeVXLAN:
+		return p.vxlan.NextLayerType()
+	case layers.LayerTypeGeneve:
+		return p.geneve.NextLayerType()
+	case layers.LayerTypePPPoE:
+		return p.pppoe.NextLayerType()
+	case layerTypePPP:
+		return p.ppp.NextLayerType()
+	case layerTypeCHDLC:
+		return p.chdlc.NextLayerType()
+	case layerTypeNFLOG:
+		return p.nflog.NextLayerType()
+	case layers.LayerTypeUDP:
+		return p.udp.NextLayerType()
 	}
 	return p.ext.NextLayerType()
 }
@@ -312,12 +379,12 @@ func (p *parser) addresses(seg *Segment, sport, dport uint16, whole bool) (int, 
 		seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.SrcIP)), sport)
 		seg.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip4.DstIP)), dport)
 		seg.src, seg.dst = endpointOf(p.ip4.SrcIP, sport), endpointOf(p.ip4.DstIP, dport)
-		seg.IPLen = int(p.ip4.Length)
+		seg.IPLen = p.ip4.length()
 	case layers.LayerTypeIPv6: // possibly behind extension headers
 		seg.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(p.ip6.SrcIP)), sport)
 		seg.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(p.ip6.DstIP)), dport)
 		seg.src, seg.dst = endpointOf(p.ip6.SrcIP, sport), endpointOf(p.ip6.DstIP, dport)
-		seg.IPLen = 40 + int(p.ip6.Length)
+		seg.IPLen = 40 + p.ip6.length()
 	default:
 		return 0, errors.New("transport header without an IP header")
 	}
@@ -331,9 +398,9 @@ func (p *parser) addresses(seg *Segment, sport, dport uint16, whole bool) (int, 
 	// exceeds framing length" (packet-ipv6.c). Count what is there.
 	seg.IPLen -= declared - held
 	if t == layers.LayerTypeIPv4 {
-		return held, &lengthError{"IPv4 total length exceeds packet length", seg.IPLen, int(p.ip4.Length)}
+		return held, &lengthError{"IPv4 total length exceeds packet length", seg.IPLen, p.ip4.length()}
 	}
-	return held, &lengthError{"IPv6 payload length exceeds framing length", seg.IPLen - 40, int(p.ip6.Length)}
+	return held, &lengthError{"IPv6 payload length exceeds framing length", seg.IPLen - 40, p.ip6.length()}
 }
 
 // lengthError is a length field that claims more bytes than there are:
@@ -362,18 +429,15 @@ func (p *parser) l4Lengths() (declared, held int) {
 	}
 	if t == layers.LayerTypeIPv4 {
 		// gopacket cuts the payload at the total length.
-		return int(p.ip4.Length) - int(p.ip4.IHL)*4 - skipped, len(p.ip4.Payload) - skipped
+		return p.ip4.length() - int(p.ip4.IHL)*4 - skipped, len(p.ip4.Payload) - skipped
 	}
 	// gopacket cuts the payload behind a hop-by-hop header at the payload
 	// length, which counts that header too: held may run past declared
 	// by its size, into Ethernet padding.
 	held = len(p.ip6.Payload) - skipped
-	declared = int(p.ip6.Length) - skipped
+	declared = p.ip6.length() - skipped
 	if p.ip6.HopByHop != nil {
 		declared -= p.ip6.HopByHop.ActualLength
-		if p.ip6.Length == 0 { // jumbogram: the payload is what the frame holds
-			declared = held
-		}
 	}
 	return declared, held
 }

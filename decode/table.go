@@ -47,7 +47,7 @@ func newTable[T any, P keyed[T]]() table[T, P] {
 // seed, in four multiplications. hash/maphash took three times as long,
 // a call to hash 40 bytes.
 func (t *table[T, P]) hash(k *connKey) uint64 {
-	ports := uint64(k.aPort)<<32 | uint64(k.bPort)<<16 | uint64(k.proto)
+	ports := uint64(k.aPort)<<48 | uint64(k.bPort)<<32 | uint64(k.zoneProto)
 	h := mix(k.aLo^t.seed[0], k.bLo^t.seed[1]) ^ mix(k.aHi^t.seed[2], k.bHi^t.seed[3])
 	return mix(h^ports, t.seed[0]^t.seed[3])
 }

@@ -20,8 +20,11 @@ import (
 // Resumed record (see Conn.Resumed) with the same ID.
 //
 // A tombstone lasts as long as its connection would have stayed in the
-// table, idle: the timeout of its class from its last segment (for one
-// closed, ClosedTimeout from the close). At most maxTombs times MaxConns
+// table, idle: the timeout of its class from its last segment; one of a
+// closed connection, IdleTimeout from the close, so that a FIN or data
+// resent with back-off however late is not taken for a new connection
+// (tshark keeps it in the connection's stream; a sender gives up within
+// minutes). At most maxTombs times MaxConns
 // are kept: past that, those of closed connections are forgotten first,
 // then the least recently active, and a segment for one of those starts a
 // connection of its own, as it would without tombstones.
@@ -114,6 +117,12 @@ func (d *Decoder) bury(c *flow, rec *Conn, list int8) {
 			data: [2]bool{c.bytes[Client] > 0 || p.data[Client], c.bytes[Server] > 0 || p.data[Server]},
 		},
 	}
+	if list == tombClosed {
+		// Dated at its burial, so that the list stays in order: a closed
+		// connection swept idle was last active before those handed over
+		// as they closed.
+		t.active = d.clock.activity()
+	}
 	if c.proto == TCP { // a UDP flow's are its records' own
 		t.prior.zeekBytes = [2]uint64{rec.ZeekBytes[Client] + p.zeekBytes[Client], rec.ZeekBytes[Server] + p.zeekBytes[Server]}
 	}
@@ -158,7 +167,7 @@ func (d *Decoder) exhume(t *tomb) {
 // tombTimeout is how long a tombstone in list lasts, idle.
 func (d *Decoder) tombTimeout(list int8) time.Duration {
 	if list == tombClosed {
-		return d.cfg.ClosedTimeout
+		return max(d.cfg.ClosedTimeout, d.cfg.IdleTimeout)
 	}
 	return d.timeouts[list]
 }

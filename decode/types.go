@@ -189,13 +189,17 @@ const (
 	// NoteTimeBackwards: dated before an earlier segment of the
 	// connection (Conn.TimeBackwards).
 	NoteTimeBackwards
+	// NoteRSTIgnored: a RST in SYN-SENT that does not end the attempt
+	// (RFC 9293 §3.10.7.3): the client's answer to an unacceptable ACK,
+	// or the server's without an ACK of the SYN.
+	NoteRSTIgnored
 )
 
 var noteNames = [...]string{
 	"handshake 1/3", "handshake 2/3", "handshake complete", "SYN retransmitted", "SYN-ACK retransmitted",
 	"simultaneous open", "data", "client closes", "server closes", "FIN acknowledged", "connection closed",
 	"refused", "client aborts (RST)", "server aborts (RST)", "ack", "datagram", "data on SYN (Fast Open)",
-	"half-close: sent after the peer's FIN", "time went backwards",
+	"half-close: sent after the peer's FIN", "time went backwards", "RST unacceptable in SYN-SENT: the attempt goes on",
 }
 
 // String joins the meanings with ", ", for example "data, server closes".

@@ -105,6 +105,10 @@ type zeekConn struct {
 	historyLen uint8
 	udp        bool
 	flipped    bool // partial, and the guessed client did not send first
+	// reversing: the SYN-ACK came first, as Zeek's originator, and the
+	// SYN that answers it, from Zeek's responder, flips the roles next
+	// (see reverse).
+	reversing bool
 }
 
 // shortHistory is how many history letters a connection keeps in place:
@@ -124,9 +128,14 @@ func (z *zeekConn) history() []byte {
 func (z *zeekConn) start(udp, flipped bool) { z.udp, z.flipped = udp, flipped }
 
 func (z *zeekConn) add(side Side, code byte) {
-	if side == Server {
+	if (side == Server) != z.reversing {
 		code += 'a' - 'A'
 	}
+	z.addRaw(code)
+}
+
+// addRaw adds a letter as it is.
+func (z *zeekConn) addRaw(code byte) {
 	switch n := int(z.historyLen); {
 	case n < shortHistory:
 		z.short[n] = code
@@ -140,6 +149,24 @@ func (z *zeekConn) add(side Side, code byte) {
 		return
 	}
 	z.historyLen++
+}
+
+// reverse readies z for the SYN of a connection that began with its
+// SYN-ACK. Zeek took the SYN-ACK's sender for the originator, so its
+// letters so far are upper case and the SYN's lower case; then Zeek flips
+// the roles, writes '^', and the SYN's sender is the originator from then
+// on: "Hs^A…". Our roles are already the flipped ones.
+func (z *zeekConn) reverse() {
+	h := z.history()
+	for i, c := range h {
+		switch {
+		case c >= 'a' && c <= 'z':
+			h[i] = c - ('a' - 'A')
+		case c >= 'A' && c <= 'Z':
+			h[i] = c + ('a' - 'A')
+		}
+	}
+	z.flipped, z.reversing = false, true
 }
 
 // check records code the first time an endpoint shows the kind of packet;
@@ -199,12 +226,20 @@ func (z *zeekConn) observe(seg *Segment, side Side) {
 			e.startSeq, e.lastSeq = seq-1, seq
 		}
 		e.ackSeq = e.startSeq
+	} else if f&SYN != 0 && e.state == zReset && e.prev == zInactive {
+		// init_endpoint: numbers taken from a RST, then a SYN from the
+		// same endpoint: the RST may have been injected, the SYN's count.
+		e.startSeq, e.ackSeq, e.lastSeq = seq, seq, last
 	}
 	if f&FIN != 0 {
 		e.fins++
 	}
 	rel := seq.Sub(e.startSeq)
 	z.history1(side, f, rel, ln)
+	if z.reversing {
+		z.addRaw('^')
+		z.reversing = false
+	}
 	if seg.Window == 0 && f&RST == 0 && p.state != zClosed && e.state != zReset {
 		z.scaled(side, 'W', &e.win0)
 	}

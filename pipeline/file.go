@@ -141,7 +141,7 @@ func Read(ctx context.Context, file *capture.File, opt Options) (*report.Capture
 func reads(lt uint32) bool { return decode.SupportsLinkType(decode.LinkType(lt)) }
 
 func unsupported(file *capture.File, lt decode.LinkType) error {
-	return &InputError{Source: file.Name(), Err: fmt.Errorf("%w %d (%s): synack reads Ethernet, Linux cooked (SLL, SLL2), BSD loopback and raw IP",
+	return &InputError{Source: file.Name(), Err: fmt.Errorf("%w %d (%s): synack reads Ethernet, Linux cooked (SLL, SLL2), BSD loopback, raw IP, PPP, Cisco HDLC and NFLOG",
 		decode.ErrUnsupportedLinkType, uint32(lt), lt)}
 }
 

@@ -64,8 +64,11 @@ func (l *Live) Interface() string { return l.src.Interface() }
 func (l *Live) LinkType() string { return l.s.rep.LinkType }
 
 // Loop reads frames until ctx is done or count frames were read (0: no
-// limit). Once ctx is done it drains what the kernel already holds, so
-// that nothing captured is lost; count stops at exactly count frames, as
+// limit). Once ctx is done it drains what the kernel already holds —
+// every frame stamped before the stop, including the block the kernel
+// hands over up to capture.PollInterval later — so that nothing captured
+// is lost, and stops at the first frame stamped after it, so that a busy
+// link cannot keep it going. count stops at exactly count frames, as
 // tcpdump's -c does.
 func (l *Live) Loop(ctx context.Context, count uint64) error {
 	flush := l.flush
@@ -75,6 +78,13 @@ func (l *Live) Loop(ctx context.Context, count uint64) error {
 	defer flush()
 	var f capture.Frame
 	var n uint64
+	var stop time.Time // when ctx was first seen done
+	stopping := func() bool {
+		if stop.IsZero() && ctx.Err() != nil {
+			stop = time.Now()
+		}
+		return !stop.IsZero()
+	}
 	flushed := time.Now()
 	for {
 		err := l.src.Next(&f)
@@ -84,13 +94,18 @@ func (l *Live) Loop(ctx context.Context, count uint64) error {
 			l.s.dec.Idle(time.Now())
 			flush()
 			flushed = time.Now()
-			if ctx.Err() != nil {
-				return nil // drained: nothing more was pending
+			// Drained once two poll intervals have passed since the stop:
+			// the last partly filled block was handed over after one.
+			if stopping() && time.Since(stop) > 2*capture.PollInterval {
+				return nil
 			}
 			continue
 		}
 		if err != nil {
 			return err
+		}
+		if !stop.IsZero() && f.Time.After(stop) {
+			return nil
 		}
 		if l.write != nil {
 			if err := l.write.Write(&f); err != nil {
@@ -101,9 +116,12 @@ func (l *Live) Loop(ctx context.Context, count uint64) error {
 		if n++; count > 0 && n >= count {
 			return nil
 		}
-		if n%64 == 0 && time.Since(flushed) >= FlushInterval {
-			flush()
-			flushed = time.Now()
+		if n%64 == 0 {
+			stopping()
+			if time.Since(flushed) >= FlushInterval {
+				flush()
+				flushed = time.Now()
+			}
 		}
 	}
 }

@@ -46,6 +46,13 @@ func TestZeekConnStateAndHistory(t *testing.T) {
 		{"keepalive.pcap", []zeek{{"SF", "ShAaDFf"}}},
 		{"demo-client-closes.pcap", []zeek{{"SF", "ShAdFf"}}}, // the server sends no pure ACK: no a
 		{"demo-reset.pcap", []zeek{{"RSTR", "ShAdr"}}},
+		// A SYN refused, then the same SYN (same ISN) refused again: Zeek
+		// logs each attempt, its connection removed at the RST.
+		{"refused-retry.pcap", []zeek{{"REJ", "Sr"}, {"REJ", "Sr"}}},
+		// The SYN-ACK captured first: Zeek takes its sender for the
+		// originator (H), the SYN comes from the responder (s), and Zeek
+		// flips the roles (^); then A, D, d, F, f in the SYN's roles.
+		{"synack-first.pcap", []zeek{{"SF", "Hs^ADdFf"}}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			rep, err := pipeline.ReadFile(context.Background(), "../fixtures/"+tc.file, pipeline.Options{})

@@ -61,6 +61,8 @@ var noteExplanations = map[decode.Note]explanation{
 		"RFC 9293 §3.4, §3.8.6"},
 	decode.NoteDatagram: {"A UDP datagram: no connection, no handshake, no sequence number and no acknowledgement. The server's side was only socket() and bind(), then recvfrom() and sendto(). A datagram that is lost is not sent again, unless the application does it.",
 		"RFC 768"},
+	decode.NoteRSTIgnored: {"A RST the client in SYN-SENT does not act on: one without an ACK, or whose ACK is not the client's ISN+1, could be forged or belong to an old connection, so it is dropped and the attempt goes on. The client's own RST here answers an unacceptable ACK (<SEQ=SEG.ACK><CTL=RST>), such as one from a server still holding an old connection on the same ports; the client then resends its SYN.",
+		"RFC 9293 §3.10.7.3, §3.5.2"},
 	decode.NoteHalfClose: {"Data after the peer's FIN: the peer only closed its sending half (shutdown(SHUT_WR)), and this side may go on sending until it closes too.",
 		"RFC 9293 §3.6"},
 }

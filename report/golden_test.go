@@ -21,7 +21,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in report/test
 // rendered in every format. Big captures are checked by counts (the
 // tshark oracle in pipeline) and by --summary and --conn goldens at the
 // command line.
-var goldenFixtures = []string{"greeting.pcap", "refused.pcap", "reset.pcap", "half-close.pcap", "handshakes.pcap", "demo-udp.pcap"}
+var goldenFixtures = []string{"greeting.pcap", "refused.pcap", "reset.pcap", "half-close.pcap", "handshakes.pcap", "demo-udp.pcap", "encap-collide.pcap"}
 
 // renderers are the formats, by golden file extension.
 var renderers = []struct {

@@ -108,6 +108,8 @@ type jsonConn struct {
 	Client  jsonEndpoint `json:"client"`
 	Server  jsonEndpoint `json:"server"`
 	Partial bool         `json:"partial"`
+	// Encapsulation is what the segments came in, omitted for none.
+	Encapsulation *jsonEncap `json:"encapsulation,omitempty"`
 	// Resumed marks a record that goes on with a connection handed over
 	// before (at the --max-conns cap, or a segment after its close): the
 	// same id and uid; prior_verdict is what the record before said.
@@ -160,17 +162,54 @@ type jsonVerdicts struct {
 	UDP        uint64 `json:"udp"`
 }
 
+// jsonEncap is a connection's encapsulation: VLAN IDs and MPLS labels
+// outermost first, the PPPoE session, the tunnel.
+type jsonEncap struct {
+	VLAN         []uint16    `json:"vlan,omitempty"`
+	MPLS         []uint32    `json:"mpls,omitempty"`
+	PPPoESession *uint16     `json:"pppoe_session,omitempty"`
+	Tunnel       *jsonTunnel `json:"tunnel,omitempty"`
+}
+
+// jsonTunnel: type gre, vxlan, geneve or ipip; the outer addresses, the
+// lower first; the VNI (VXLAN, Geneve) or key (GRE), if any.
+type jsonTunnel struct {
+	Type  string    `json:"type"`
+	Outer [2]string `json:"outer"`
+	VNI   *uint32   `json:"vni,omitempty"`
+}
+
+func encapJSON(e *decode.Encap) *jsonEncap {
+	if e == nil {
+		return nil
+	}
+	j := &jsonEncap{VLAN: e.VLANs[:e.NVLANs], MPLS: e.Labels[:e.NLabels]}
+	if e.PPPoE {
+		j.PPPoESession = &e.Session
+	}
+	if e.Tunnel != decode.NoTunnel {
+		j.Tunnel = &jsonTunnel{Type: e.Tunnel.String(), Outer: [2]string{e.Outer[0].String(), e.Outer[1].String()}}
+		if e.HasVNI {
+			j.Tunnel.VNI = &e.VNI
+		}
+	}
+	return j
+}
+
 type jsonTotals struct {
-	Frames      uint64       `json:"frames"`
-	TCP         uint64       `json:"tcp"`
-	UDP         uint64       `json:"udp"`
-	NonTCP      uint64       `json:"non_tcp"`
-	Malformed   uint64       `json:"malformed"`
-	Connections uint64       `json:"connections"`
-	Evicted     uint64       `json:"evicted"`
-	Shed        uint64       `json:"shed"`
-	Resumed     uint64       `json:"resumed"`
-	Verdicts    jsonVerdicts `json:"verdicts"`
+	Frames    uint64 `json:"frames"`
+	TCP       uint64 `json:"tcp"`
+	UDP       uint64 `json:"udp"`
+	NonTCP    uint64 `json:"non_tcp"`
+	Malformed uint64 `json:"malformed"`
+	// NotDecoded counts frames in encapsulations not decoded, by kind;
+	// omitted when there are none.
+	NotDecoded  *orderedCounts `json:"not_decoded,omitempty"`
+	Connections uint64         `json:"connections"`
+	Evicted     uint64         `json:"evicted"`
+	Shed        uint64         `json:"shed"`
+	Resumed     uint64         `json:"resumed"`
+	Verdicts    jsonVerdicts   `json:"verdicts"`
 }
 
 // jsonTime writes t as RFC 3339 in UTC when its year is one RFC 3339 has
@@ -247,7 +286,7 @@ func connJSONHead(c *decode.Conn) jsonConn {
 	h := &c.Handshake
 	j := jsonConn{
 		ID: c.ID, UID: zeekUID(c), Proto: c.Proto.String(),
-		Partial: c.Partial, Verdict: c.Verdict.String(), Resumed: c.Resumed,
+		Partial: c.Partial, Verdict: c.Verdict.String(), Resumed: c.Resumed, Encapsulation: encapJSON(c.Encap),
 		DurationUs: us(c.Duration()),
 		Handshake: jsonHandshake{SYN: h.SYN, SYNACK: h.SYNACK, ACK: h.ACK, Complete: h.Complete(),
 			SYNToSYNACKus: observed(h.SYN && h.SYNACK && !h.OutOfOrder, h.SYNToSYNACK()), SYNACKToACKus: observed(h.SYNACK && h.ACK && !h.OutOfOrder, h.SYNACKToACK()),
@@ -342,7 +381,16 @@ func sourceJSON(c *Capture) jsonSource {
 func totalsJSON(c *Capture) jsonTotals {
 	t := &c.Totals
 	v := &t.ByVerdict
-	return jsonTotals{Frames: t.Packets, TCP: t.TCP, UDP: t.UDP, NonTCP: t.NonTCP, Malformed: t.Malformed,
+	var nd *orderedCounts
+	if t.Undecoded > 0 {
+		nd = &orderedCounts{}
+		for u := range decode.NumUndecoded {
+			if n := t.UndecodedBy[u]; n > 0 {
+				nd.add(u.Key(), n)
+			}
+		}
+	}
+	return jsonTotals{Frames: t.Packets, TCP: t.TCP, UDP: t.UDP, NonTCP: t.NonTCP, Malformed: t.Malformed, NotDecoded: nd,
 		Connections: t.Connections, Evicted: t.Evicted, Shed: t.Shed, Resumed: t.Resumed, Verdicts: jsonVerdicts{
 			Complete: v[decode.Complete], Refused: v[decode.Refused], Reset: v[decode.Reset], NoAnswer: v[decode.NoAnswer],
 			Incomplete: v[decode.Incomplete], Open: v[decode.Open], Partial: v[decode.Partial], UDP: v[decode.UDPFlow]}}

@@ -166,6 +166,48 @@ func (w *jsonWriter) conn(j *jsonConn, c *decode.Conn, events bool) {
 		w.close('}')
 	}
 	w.bool("partial", j.Partial)
+	if e := j.Encapsulation; e != nil {
+		w.key("encapsulation")
+		w.open('{')
+		if len(e.VLAN) > 0 {
+			w.key("vlan")
+			w.open('[')
+			for _, v := range e.VLAN {
+				w.elem()
+				w.b = strconv.AppendUint(w.b, uint64(v), 10)
+			}
+			w.close(']')
+		}
+		if len(e.MPLS) > 0 {
+			w.key("mpls")
+			w.open('[')
+			for _, v := range e.MPLS {
+				w.elem()
+				w.b = strconv.AppendUint(w.b, uint64(v), 10)
+			}
+			w.close(']')
+		}
+		if e.PPPoESession != nil {
+			w.uint("pppoe_session", uint64(*e.PPPoESession))
+		}
+		if t := e.Tunnel; t != nil {
+			w.key("tunnel")
+			w.open('{')
+			w.str("type", t.Type)
+			w.key("outer")
+			w.open('[')
+			for _, o := range t.Outer {
+				w.elem()
+				w.b = appendJSONString(w.b, o)
+			}
+			w.close(']')
+			if t.VNI != nil {
+				w.uint("vni", uint64(*t.VNI))
+			}
+			w.close('}')
+		}
+		w.close('}')
+	}
 	if j.Resumed {
 		w.bool("resumed", true)
 	}

@@ -131,6 +131,9 @@ func ladderNoted(w io.Writer, c *decode.Conn, y0 int, notes map[int]int, lines *
 	} else {
 		sub += " · zeek " + c.ConnState.String() + " " + c.History
 	}
+	if c.Encap != nil {
+		sub += " · " + c.Encap.String()
+	}
 	fmt.Fprintf(w, `<text x="20" y="44" class="sub">%s</text>`+"\n", xmlText(sub))
 	fmt.Fprintf(w, `<text x="%d" y="72" class="end">client</text><text x="%d" y="72" class="end">server</text>`+"\n", clientX, serverX)
 	top, bottom := headerHeight-10, h-footHeight/2
@@ -383,6 +386,10 @@ func mermaidConn(bw io.Writer, conn *decode.Conn, lines *lineCache) {
 	b = appendMermaidText(b, server)
 	b = append(b, " · "...)
 	b = append(b, conn.Verdict.String()...)
+	if conn.Encap != nil {
+		b = append(b, " · "...)
+		b = appendMermaidText(b, conn.Encap.String())
+	}
 	b = append(b, "\n\n```mermaid\nsequenceDiagram\n    participant C as client "...)
 	b = appendMermaidText(b, client)
 	b = append(b, "\n    participant S as server "...)

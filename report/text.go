@@ -83,6 +83,9 @@ func eventFlags(c *decode.Conn, e *decode.Event) string {
 
 func udpFlow(w io.Writer, c *decode.Conn) {
 	fmt.Fprintf(w, "\nudp flow %d  %s → %s\n", c.ID, c.Client, c.Server)
+	if c.Encap != nil {
+		fmt.Fprintf(w, "  encapsulation: %s\n", c.Encap)
+	}
 	fmt.Fprintf(w, "  no handshake, no teardown: datagrams only · duration %s\n", Duration(c.Duration()))
 	for _, s := range []decode.Side{decode.Client, decode.Server} {
 		fmt.Fprintf(w, "  %s → %s: %s, %s payload\n", s, s.Other(), plural(c.Packets[s], "datagram", "datagrams"), plural(c.Bytes[s], "byte", "bytes"))
@@ -269,6 +272,11 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 	b = append(b, '\n')
 	if c.Partial {
 		b = append(b, "  began before the capture: roles guessed from the ports\n"...)
+	}
+	if c.Encap != nil {
+		b = append(b, "  encapsulation: "...)
+		b = append(b, c.Encap.String()...)
+		b = append(b, '\n')
 	}
 	b = append(b, "  "...)
 	b = append(b, handshakeText(c)...)
@@ -484,6 +492,15 @@ func summaryTotals(w io.Writer, c *Capture) {
 		fmt.Fprintf(w, ", %d UDP", t.UDP)
 	}
 	fmt.Fprintf(w, ", %d non-TCP, %d malformed", t.NonTCP, t.Malformed)
+	if t.Undecoded > 0 {
+		var kinds []string
+		for u := range decode.NumUndecoded {
+			if n := t.UndecodedBy[u]; n > 0 {
+				kinds = append(kinds, fmt.Sprintf("%d %s", n, u))
+			}
+		}
+		fmt.Fprintf(w, " · %s in encapsulations not decoded: %s", plural(t.Undecoded, "frame", "frames"), strings.Join(kinds, ", "))
+	}
 	if t.Evicted > 0 {
 		fmt.Fprintf(w, " · %d handed over idle past their timeout", t.Evicted)
 	}
