@@ -174,16 +174,19 @@ func preview(e *decode.Event) string {
 }
 
 // Duration formats d for people: "850ns", "45µs", "1.234ms", "2.500s".
-func Duration(d time.Duration) string {
+func Duration(d time.Duration) string { return string(appendDuration(nil, d)) }
+
+// appendDuration appends Duration(d).
+func appendDuration(b []byte, d time.Duration) []byte {
 	switch {
 	case d < time.Microsecond:
-		return strconv.FormatInt(int64(d), 10) + "ns"
+		return append(strconv.AppendInt(b, int64(d), 10), "ns"...)
 	case d < time.Millisecond:
-		return strconv.FormatInt(int64(d.Round(time.Microsecond)/time.Microsecond), 10) + "µs"
+		return append(strconv.AppendInt(b, int64(d.Round(time.Microsecond)/time.Microsecond), 10), "µs"...)
 	case d < time.Second:
-		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64) + "ms"
+		return append(strconv.AppendFloat(b, float64(d)/float64(time.Millisecond), 'f', 3, 64), "ms"...)
 	}
-	return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) + "s"
+	return append(strconv.AppendFloat(b, d.Seconds(), 'f', 3, 64), 's')
 }
 
 // width is the number of terminal columns s takes (all our runes are one

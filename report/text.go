@@ -159,19 +159,24 @@ func EventLine(c *decode.Conn, e, prev *decode.Event, st Style) string {
 	return head + meaningText(e, st, room)
 }
 
-// isnText shows each side's initial sequence number, the base of the
-// relative numbers in the timeline ("" without a SYN either way).
-func isnText(c *decode.Conn) string {
-	var parts []string
+// appendISN appends each side's initial sequence number, the base of the
+// relative numbers in the timeline (nothing without a SYN either way).
+func appendISN(b []byte, c *decode.Conn) []byte {
+	start := len(b)
 	for _, s := range []decode.Side{decode.Client, decode.Server} {
 		if isn, ok := c.ISN(s); ok {
-			parts = append(parts, fmt.Sprintf("%s ISN %d", s, isn))
+			if len(b) > start {
+				b = append(b, " · "...)
+			}
+			b = append(b, s.String()...)
+			b = append(b, " ISN "...)
+			b = strconv.AppendUint(b, uint64(isn), 10)
 		}
 	}
-	if len(parts) == 0 {
-		return ""
+	if len(b) == start {
+		return b
 	}
-	return strings.Join(parts, " · ") + " (seq and ack below count from these; -S shows them as on the wire)"
+	return append(b, " (seq and ack below count from these; -S shows them as on the wire)"...)
 }
 
 // eventHead is a timeline line up to its meaning, as
@@ -308,27 +313,39 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 	b = append(b, ", history "...)
 	b = append(b, c.History...)
 	b = append(b, '\n')
-	if t := timingText(c); t != "" {
-		b = append(b, "  timing: "...)
-		b = append(b, t...)
-		b = append(b, '\n')
-	}
+	b = appendLine(b, "  timing: ", c, appendTiming)
 	if a := anomalyCounts(c); a != "" {
 		b = append(b, "  anomalies: "...)
 		b = append(b, a...)
 		b = append(b, '\n')
 	}
-	w.Write(b)
 	if c.HasOptions[decode.Client] || c.HasOptions[decode.Server] {
-		fmt.Fprintf(w, "  SYN options: client %s · server %s\n", optionsText(c, decode.Client), optionsText(c, decode.Server))
+		b = append(b, "  SYN options: client "...)
+		b = append(b, optionsText(c, decode.Client)...)
+		b = append(b, " · server "...)
+		b = append(b, optionsText(c, decode.Server)...)
+		b = append(b, '\n')
 	}
 	if c.TimeBackwards > 0 {
-		fmt.Fprintf(w, "  time went backwards: %s dated before an earlier one (times clamped, not negative)\n", plural(uint64(c.TimeBackwards), "segment", "segments"))
+		b = append(b, "  time went backwards: "...)
+		b = appendPlural(b, uint64(c.TimeBackwards), "segment", "segments")
+		b = append(b, " dated before an earlier one (times clamped, not negative)\n"...)
 	}
-	if isn := isnText(c); isn != "" {
-		fmt.Fprintf(w, "  %s\n", isn)
-	}
+	b = appendLine(b, "  ", c, appendISN)
+	w.Write(b)
 	timeline(w, c, opt)
+}
+
+// appendLine appends a line of prefix and what add appends for c, or
+// nothing when add appends nothing.
+func appendLine(b []byte, prefix string, c *decode.Conn, add func([]byte, *decode.Conn) []byte) []byte {
+	mark := len(b)
+	b = append(b, prefix...)
+	n := len(b)
+	if b = add(b, c); len(b) == n {
+		return b[:mark]
+	}
+	return append(b, '\n')
 }
 
 // appendPlural appends plural(n, one, many).
@@ -427,8 +444,7 @@ func handshakeText(c *decode.Conn) string {
 	case h.Complete() && h.OutOfOrder:
 		return "handshake complete, its time unknown: its segments are dated out of order"
 	case h.Complete():
-		return fmt.Sprintf("handshake %s (SYN→SYN-ACK %s, SYN-ACK→ACK %s)",
-			Duration(h.Total()), Duration(h.SYNToSYNACK()), Duration(h.SYNACKToACK()))
+		return "handshake " + Duration(h.Total()) + " (SYN→SYN-ACK " + Duration(h.SYNToSYNACK()) + ", SYN-ACK→ACK " + Duration(h.SYNACKToACK()) + ")"
 	case h.SYN && h.SYNACK:
 		return fmt.Sprintf("handshake unfinished (SYN→SYN-ACK %s, no ACK)", Duration(h.SYNToSYNACK()))
 	case h.SYN:
@@ -568,26 +584,37 @@ func anomalyCounts(c *decode.Conn) string {
 	return strings.Join(parts, ", ")
 }
 
-// timingText: iRTT, TTFB, RTT samples per direction, ECN, half-close.
-func timingText(c *decode.Conn) string {
-	var parts []string
+// appendTiming appends iRTT, TTFB, RTT samples per direction, ECN,
+// half-close.
+func appendTiming(b []byte, c *decode.Conn) []byte {
+	start := len(b)
+	sep := func(b []byte) []byte {
+		if len(b) > start {
+			b = append(b, " · "...)
+		}
+		return b
+	}
 	if c.IRTT > 0 {
-		parts = append(parts, "iRTT "+Duration(c.IRTT))
+		b = appendDuration(append(sep(b), "iRTT "...), c.IRTT)
 	}
 	if ttfb := c.TTFB(); ttfb > 0 {
-		parts = append(parts, "time to first byte "+Duration(ttfb))
+		b = appendDuration(append(sep(b), "time to first byte "...), ttfb)
 	}
 	for _, s := range []decode.Side{decode.Client, decode.Server} {
 		if r := &c.RTT[s]; r.Count > 0 {
-			parts = append(parts, fmt.Sprintf("RTT of %s data %s/%s/%s min/avg/max (%s)", s,
-				Duration(r.Min), Duration(r.Avg()), Duration(r.Max), plural(r.Count, "sample", "samples")))
+			b = append(append(append(sep(b), "RTT of "...), s.String()...), " data "...)
+			b = appendDuration(b, r.Min)
+			b = appendDuration(append(b, '/'), r.Avg())
+			b = appendDuration(append(b, '/'), r.Max)
+			b = appendPlural(append(b, " min/avg/max ("...), r.Count, "sample", "samples")
+			b = append(b, ')')
 		}
 	}
 	if c.ECN {
-		parts = append(parts, "ECN negotiated")
+		b = append(sep(b), "ECN negotiated"...)
 	}
 	if c.HalfClosed {
-		parts = append(parts, "half-closed")
+		b = append(sep(b), "half-closed"...)
 	}
-	return strings.Join(parts, " · ")
+	return b
 }
