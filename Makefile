@@ -78,8 +78,10 @@ fuzz: deps
 	done
 
 # Decoder benchmarks (ns/op is per packet, allocs/op must be 0 in steady
-# state), the whole-file benchmark, then synack against tshark, tcptrace
-# and tcpdump on the generated 40,000-connection capture (SIZE=5: 5x larger).
+# state), the whole-file benchmark, then every synack output format beside
+# the bare reader, tshark, tcptrace and tcpdump on the generated
+# 40,000-connection capture (SIZE=5: 5x larger; ROUNDS=N alternating
+# rounds, medians; PEERS=0 without the other tools).
 bench: deps
 	$(GO) test ./decode -run '^$$' -bench . -benchtime 2s
 	$(GO) test ./pipeline -run '^$$' -bench BenchmarkReadSummary -benchtime 5x

@@ -279,22 +279,22 @@ func options(c *decode.Conn, s decode.Side) *jsonOptions {
 	return j
 }
 
-// ConnJSON converts a connection to its synack/v1 JSON object.
-func connJSON(c *decode.Conn) jsonConn {
+// connJSONHead converts a connection to its synack/v1 JSON object, but
+// for its endpoints, times, anomaly counts and events (which jsonWriter
+// writes from the connection as it goes).
+func connJSONHead(c *decode.Conn) jsonConn {
 	h := &c.Handshake
 	j := jsonConn{
-		ID: c.ID, UID: zeekUID(c), Proto: c.Proto.String(), Client: endpoint(c, decode.Client), Server: endpoint(c, decode.Server),
+		ID: c.ID, UID: zeekUID(c), Proto: c.Proto.String(),
 		Partial: c.Partial, Verdict: c.Verdict.String(), Resumed: c.Resumed, Encapsulation: encapJSON(c.Encap),
 		DurationUs: us(c.Duration()),
 		Handshake: jsonHandshake{SYN: h.SYN, SYNACK: h.SYNACK, ACK: h.ACK, Complete: h.Complete(),
 			SYNToSYNACKus: observed(h.SYN && h.SYNACK && !h.OutOfOrder, h.SYNToSYNACK()), SYNACKToACKus: observed(h.SYNACK && h.ACK && !h.OutOfOrder, h.SYNACKToACK()),
 			SYNCount: h.SYNCount, SYNACKCount: h.SYNACKCount},
 		Packets: pair(c.Packets), PayloadBytes: pair(c.Bytes), FIN: pair32(c.FINs), RST: pair32(c.RSTs),
-		ClosedBy: c.ClosedBy.String(), ConnState: c.ConnState.String(), History: c.History, Events: make([]jsonEvent, len(c.Events)), EventsOmitted: c.EventsOmitted,
+		ClosedBy: c.ClosedBy.String(), ConnState: c.ConnState.String(), History: c.History, EventsOmitted: c.EventsOmitted,
 	}
 	j.ISN = isnJSON(c)
-	j.FirstSeen, j.FirstSeenUnix = jsonTime(c.FirstSeen)
-	j.LastSeen, j.LastSeenUnix = jsonTime(c.LastSeen)
 	j.Options.Client, j.Options.Server = options(c, decode.Client), options(c, decode.Server)
 	cl, sv := c.FirstData[decode.Client], c.FirstData[decode.Server]
 	j.TimeBackwards = c.TimeBackwards
@@ -304,12 +304,18 @@ func connJSON(c *decode.Conn) jsonConn {
 	j.Timing = jsonTiming{IRTTus: observed(c.IRTT != 0 && !c.IRTTUnknown, c.IRTT), TTFBus: observed(!cl.IsZero() && !sv.IsZero() && !sv.Before(cl), c.TTFB()),
 		RTT: jsonRTTPair{Client: rttJSON(&c.RTT[decode.Client]), Server: rttJSON(&c.RTT[decode.Server])}}
 	j.ECN, j.HalfClosed = c.ECN, c.HalfClosed
+	return j
+}
+
+// connJSON is the whole object, anomaly counts too.
+func connJSON(c *decode.Conn) jsonConn {
+	j := connJSONHead(c)
+	j.Client, j.Server = endpoint(c, decode.Client), endpoint(c, decode.Server)
+	j.FirstSeen, j.FirstSeenUnix = jsonTime(c.FirstSeen)
+	j.LastSeen, j.LastSeenUnix = jsonTime(c.LastSeen)
 	j.Anomalies = &orderedCounts{}
 	for _, a := range decode.Anomalies() {
 		j.Anomalies.add(a.String(), uint64(c.Anomalies[a.Index()]))
-	}
-	for i := range c.Events {
-		j.Events[i] = eventJSON(c, &c.Events[i])
 	}
 	return j
 }

@@ -21,6 +21,7 @@ type NDJSON struct {
 	Source string
 	bw     *bufio.Writer
 	enc    *json.Encoder
+	jw     jsonWriter
 	err    error
 }
 
@@ -40,23 +41,20 @@ func (n *NDJSON) encode(v any) {
 
 // Conn writes one connection.
 func (n *NDJSON) Conn(c *decode.Conn) {
-	j := connJSON(c)
-	j.Events = nil
-	n.encode(struct {
-		Type   string `json:"type"`
-		Source string `json:"source"`
-		jsonConn
-	}{"connection", n.Source, j})
+	j := connJSONHead(c)
+	w := n.begin("connection")
+	w.str("source", n.Source)
+	w.conn(&j, c, false)
+	n.end()
 }
 
 // Event writes one packet of connection c.
 func (n *NDJSON) Event(c *decode.Conn, e *decode.Event) {
-	n.encode(struct {
-		Type string `json:"type"`
-		Conn uint64 `json:"conn"`
-		UID  string `json:"uid"`
-		jsonEvent
-	}{"event", c.ID, zeekUID(c), eventJSON(c, e)})
+	w := n.begin("event")
+	w.uint("conn", c.ID)
+	w.str("uid", zeekUID(c))
+	w.event(c, e)
+	n.end()
 }
 
 // Flush writes what is buffered, so that a reader sees every connection
@@ -91,4 +89,22 @@ func (n *NDJSON) Totals(c *Capture) error {
 		n.err = err
 	}
 	return n.err
+}
+
+// begin starts a line's object with its type; end writes it out.
+func (n *NDJSON) begin(typ string) *jsonWriter {
+	w := &n.jw
+	w.b, w.depth, w.empty = w.b[:0], 0, w.empty[:0]
+	w.open('{')
+	w.str("type", typ)
+	return w
+}
+
+func (n *NDJSON) end() {
+	w := &n.jw
+	w.close('}')
+	w.b = append(w.b, '\n')
+	if n.err == nil {
+		_, n.err = n.bw.Write(w.b)
+	}
 }

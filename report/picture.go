@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"strings"
+	"strconv"
 
 	"synack/decode"
 )
@@ -46,19 +46,53 @@ func ladderHeight(c *decode.Conn) int {
 	return headerHeight + rows*rowHeight + footHeight
 }
 
-// arrowLabel is the text on a segment's arrow: flags, seq/ack, length.
-func arrowLabel(c *decode.Conn, e *decode.Event) string {
+// appendArrowLabel appends the text on a segment's arrow: flags,
+// seq/ack, length.
+func appendArrowLabel(b []byte, c *decode.Conn, e *decode.Event) []byte {
 	if c.Proto == decode.UDP {
-		return fmt.Sprintf("datagram len %d", e.Len)
+		b = append(b, "datagram len "...)
+		return strconv.AppendUint(b, uint64(e.Len), 10)
 	}
-	s := fmt.Sprintf("[%s] seq %d", e.Flags.Tcpdump(), e.Seq)
+	b = append(b, '[')
+	b = append(b, e.Flags.Tcpdump()...)
+	b = append(b, "] seq "...)
+	b = strconv.AppendUint(b, uint64(e.Seq), 10)
 	if e.Flags&decode.ACK != 0 {
-		s += fmt.Sprintf(" ack %d", e.Ack)
+		b = append(b, " ack "...)
+		b = strconv.AppendUint(b, uint64(e.Ack), 10)
 	}
 	if e.Len > 0 {
-		s += fmt.Sprintf(" len %d", e.Len)
+		b = append(b, " len "...)
+		b = strconv.AppendUint(b, uint64(e.Len), 10)
 	}
-	return s
+	return b
+}
+
+// appendXMLText appends xmlText(s), without a copy when s is printable
+// ASCII (Name leaves it as it is).
+func appendXMLText(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return append(b, xmlText(s)...)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '&':
+			b = append(b, "&amp;"...)
+		case '\'':
+			b = append(b, "&#39;"...)
+		case '<':
+			b = append(b, "&lt;"...)
+		case '>':
+			b = append(b, "&gt;"...)
+		case '"':
+			b = append(b, "&#34;"...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
 }
 
 // problems are the analysis flags that mean something went wrong (a loss,
@@ -82,11 +116,11 @@ var pictureKey = [...]string{
 // sender's line down to the receiver's (the capture gives one time per
 // packet; the slant is drawn for legibility, and the time on the left is
 // the capture time), each side's state where it changes, anomalies in red.
-func ladder(w io.Writer, c *decode.Conn, y0 int) { ladderNoted(w, c, y0, nil) }
+func ladder(w io.Writer, c *decode.Conn, y0 int, lines *lineCache) { ladderNoted(w, c, y0, nil, lines) }
 
 // ladderNoted is ladder with numbered marks beside the arrows that notes
 // explain (notes maps a drawn event's index to its note's number).
-func ladderNoted(w io.Writer, c *decode.Conn, y0 int, notes map[int]int) {
+func ladderNoted(w io.Writer, c *decode.Conn, y0 int, notes map[int]int, lines *lineCache) {
 	h := ladderHeight(c)
 	fmt.Fprintf(w, `<g class="conn" transform="translate(0,%d)">`+"\n", y0)
 	fmt.Fprintf(w, `<text x="20" y="24" class="title">connection %d · %s %s → %s · %s</text>`+"\n",
@@ -107,6 +141,9 @@ func ladderNoted(w io.Writer, c *decode.Conn, y0 int, notes map[int]int) {
 		clientX, top, clientX, bottom, serverX, top, serverX, bottom)
 	events, omitted := drawn(c)
 	var prev *decode.Event
+	var b, label []byte
+	// Each row is appended into b and written at once: fmt cost most of
+	// a large capture's SVG and HTML.
 	for i := range events {
 		e := &events[i]
 		y := headerHeight + i*rowHeight
@@ -118,27 +155,72 @@ func ladderNoted(w io.Writer, c *decode.Conn, y0 int, notes map[int]int) {
 		if bad {
 			class, head = "seg bad", "head-bad"
 		}
-		fmt.Fprintf(w, `<text x="20" y="%d" class="t">%.6f</text>`+"\n", y+4, e.T.Seconds())
+		b = append(b[:0], `<text x="20" y="`...)
+		b = strconv.AppendInt(b, int64(y+4), 10)
+		b = append(b, `" class="t">`...)
+		b = strconv.AppendFloat(b, e.T.Seconds(), 'f', 6, 64)
+		b = append(b, "</text>\n"...)
 		if n, ok := notes[i]; ok {
-			fmt.Fprintf(w, `<text x="104" y="%d" class="mark">(%d)</text>`+"\n", y+4, n)
+			b = append(b, `<text x="104" y="`...)
+			b = strconv.AppendInt(b, int64(y+4), 10)
+			b = append(b, `" class="mark">(`...)
+			b = strconv.AppendInt(b, int64(n), 10)
+			b = append(b, ")</text>\n"...)
 		}
-		fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="%s" marker-end="url(#%s)"/>`+"\n", x1, y, x2, y+slant, class, head)
-		label := arrowLabel(c, e)
-		if a := anomalyText(e); a != "" {
-			label += " " + a
+		b = append(b, `<line x1="`...)
+		b = strconv.AppendInt(b, int64(x1), 10)
+		b = append(b, `" y1="`...)
+		b = strconv.AppendInt(b, int64(y), 10)
+		b = append(b, `" x2="`...)
+		b = strconv.AppendInt(b, int64(x2), 10)
+		b = append(b, `" y2="`...)
+		b = strconv.AppendInt(b, int64(y+slant), 10)
+		b = append(b, `" class="`...)
+		b = append(b, class...)
+		b = append(b, `" marker-end="url(#`...)
+		b = append(b, head...)
+		b = append(b, ")\"/>\n"...)
+		label = appendArrowLabel(label[:0], c, e)
+		if e.Anomalies != 0 {
+			label = append(label, ' ')
+			label = append(label, anomalyText(e)...)
 		}
 		// The arrow crosses the middle at y+slant/2, within ±9 units over
 		// a label's width: the label, with what the segment means, sits
 		// above it.
-		fmt.Fprintf(w, `<text x="%d" y="%d" class="label%s">%s <tspan class="note">· %s</tspan></text>`+"\n", (clientX+serverX)/2, y+slant/2-10,
-			map[bool]string{true: " bad", false: ""}[bad], xmlText(label), xmlText(e.Note.String()))
+		b = append(b, `<text x="`...)
+		b = strconv.AppendInt(b, int64((clientX+serverX)/2), 10)
+		b = append(b, `" y="`...)
+		b = strconv.AppendInt(b, int64(y+slant/2-10), 10)
+		b = append(b, `" class="label`...)
+		if bad {
+			b = append(b, " bad"...)
+		}
+		b = append(b, `">`...)
+		b = appendXMLText(b, string(label))
+		b = append(b, ` <tspan class="note">· `...)
+		b = appendXMLText(b, lines.note(e.Note))
+		b = append(b, "</tspan></text>\n"...)
 		cs, ss := stateCols(c, e, prev)
 		if cs != "" {
-			fmt.Fprintf(w, `<text x="%d" y="%d" class="state" text-anchor="end">%s</text>`+"\n", clientX-8, y+slant, cs)
+			b = append(b, `<text x="`...)
+			b = strconv.AppendInt(b, int64(clientX-8), 10)
+			b = append(b, `" y="`...)
+			b = strconv.AppendInt(b, int64(y+slant), 10)
+			b = append(b, `" class="state" text-anchor="end">`...)
+			b = append(b, cs...)
+			b = append(b, "</text>\n"...)
 		}
 		if ss != "" {
-			fmt.Fprintf(w, `<text x="%d" y="%d" class="state">%s</text>`+"\n", serverX+8, y+slant, ss)
+			b = append(b, `<text x="`...)
+			b = strconv.AppendInt(b, int64(serverX+8), 10)
+			b = append(b, `" y="`...)
+			b = strconv.AppendInt(b, int64(y+slant), 10)
+			b = append(b, `" class="state">`...)
+			b = append(b, ss...)
+			b = append(b, "</text>\n"...)
 		}
+		w.Write(b)
 		prev = e
 	}
 	if omitted > 0 {
@@ -260,18 +342,31 @@ func htmlExplain(w io.Writer, c *decode.Conn, n notes) {
 // htmlLadder writes a connection's heading and its ladder as an SVG of
 // its own.
 // marks, if not nil, numbers the arrows that notes explain.
-func htmlLadder(w io.Writer, conn *decode.Conn, marks map[int]int) {
+func htmlLadder(w io.Writer, conn *decode.Conn, marks map[int]int, lines *lineCache) {
 	h := ladderHeight(conn)
 	fmt.Fprintf(w, "<h2 id=\"conn-%d\">connection %d</h2>\n", conn.ID, conn.ID)
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">`+"\n%s", ladderWidth, h, ladderWidth, h, svgStyle)
-	ladderNoted(w, conn, 0, marks)
+	ladderNoted(w, conn, 0, marks, lines)
 	fmt.Fprint(w, "</svg>\n")
 }
 
-// mermaidText keeps a label safe inside a Mermaid message: no line
-// breaks, no ';' (a statement separator) and no '#' (an entity escape).
-func mermaidText(s string) string {
-	return strings.NewReplacer("\n", " ", "\r", " ", ";", ",", "#", "no. ").Replace(s)
+// appendMermaidText appends s kept safe inside a Mermaid message: no
+// line breaks, no ';' (a statement separator) and no '#' (an entity
+// escape).
+func appendMermaidText[T string | []byte](b []byte, s T) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\n', '\r':
+			b = append(b, ' ')
+		case ';':
+			b = append(b, ',')
+		case '#':
+			b = append(b, "no. "...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
 }
 
 // Mermaid writes a Markdown fenced Mermaid sequenceDiagram per connection,
@@ -279,36 +374,56 @@ func mermaidText(s string) string {
 func Mermaid(w io.Writer, c *Capture) error { return Whole(NewMermaid(w), c) }
 
 // mermaidConn writes one connection's diagram.
-func mermaidConn(bw io.Writer, conn *decode.Conn) {
-	encap := ""
+func mermaidConn(bw io.Writer, conn *decode.Conn, lines *lineCache) {
+	client, server := conn.Client.String(), conn.Server.String()
+	b := append(make([]byte, 0, 256), "**connection "...)
+	b = strconv.AppendUint(b, conn.ID, 10)
+	b = append(b, "** · "...)
+	b = append(b, conn.Proto.String()...)
+	b = append(b, ' ')
+	b = appendMermaidText(b, client)
+	b = append(b, " → "...)
+	b = appendMermaidText(b, server)
+	b = append(b, " · "...)
+	b = append(b, conn.Verdict.String()...)
 	if conn.Encap != nil {
-		encap = " · " + mermaidText(conn.Encap.String())
+		b = append(b, " · "...)
+		b = appendMermaidText(b, conn.Encap.String())
 	}
-	fmt.Fprintf(bw, "**connection %d** · %s %s → %s · %s%s\n\n```mermaid\nsequenceDiagram\n", conn.ID, conn.Proto,
-		mermaidText(conn.Client.String()), mermaidText(conn.Server.String()), conn.Verdict, encap)
-	fmt.Fprintf(bw, "    participant C as client %s\n    participant S as server %s\n",
-		mermaidText(conn.Client.String()), mermaidText(conn.Server.String()))
+	b = append(b, "\n\n```mermaid\nsequenceDiagram\n    participant C as client "...)
+	b = appendMermaidText(b, client)
+	b = append(b, "\n    participant S as server "...)
+	b = appendMermaidText(b, server)
+	bw.Write(append(b, '\n'))
 	events, omitted := drawn(conn)
 	var prev *decode.Event
+	var label []byte
 	for j := range events {
 		e := &events[j]
-		from, to := "C", "S"
+		b = append(b[:0], "    C->>S: "...)
 		if e.Dir == decode.ServerToClient {
-			from, to = "S", "C"
+			b = append(b[:0], "    S->>C: "...)
 		}
-		label := arrowLabel(conn, e) + " · " + e.Note.String()
-		if a := anomalyText(e); a != "" {
-			label += " " + a
+		label = appendArrowLabel(label[:0], conn, e)
+		label = append(label, " · "...)
+		label = append(label, lines.note(e.Note)...)
+		if e.Anomalies != 0 {
+			label = append(label, ' ')
+			label = append(label, anomalyText(e)...)
 		}
-		fmt.Fprintf(bw, "    %s->>%s: %.6fs %s\n", from, to, e.T.Seconds(), mermaidText(label))
+		b = strconv.AppendFloat(b, e.T.Seconds(), 'f', 6, 64)
+		b = append(b, 's', ' ')
+		b = appendMermaidText(b, label)
+		b = append(b, '\n')
 		if cs, ss := stateCols(conn, e, prev); cs != "" || ss != "" {
 			if cs != "" {
-				fmt.Fprintf(bw, "    Note left of C: %s\n", cs)
+				b = append(append(append(b, "    Note left of C: "...), cs...), '\n')
 			}
 			if ss != "" {
-				fmt.Fprintf(bw, "    Note right of S: %s\n", ss)
+				b = append(append(append(b, "    Note right of S: "...), ss...), '\n')
 			}
 		}
+		bw.Write(b)
 		prev = e
 	}
 	if omitted > 0 {

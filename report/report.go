@@ -122,30 +122,7 @@ const hexDigits = "0123456789abcdef"
 // Escape renders bytes from the wire so that nothing reaches a terminal
 // raw: printable ASCII stays, \n \r \t \\ \" get backslash escapes, and
 // every other byte (control bytes, DEL, anything >= 0x80) becomes \xHH.
-func Escape(b []byte) string {
-	var s strings.Builder
-	s.Grow(len(b))
-	for _, c := range b {
-		switch {
-		case c == '\\' || c == '"':
-			s.WriteByte('\\')
-			s.WriteByte(c)
-		case c == '\n':
-			s.WriteString(`\n`)
-		case c == '\r':
-			s.WriteString(`\r`)
-		case c == '\t':
-			s.WriteString(`\t`)
-		case c >= 0x20 && c < 0x7f:
-			s.WriteByte(c)
-		default:
-			s.WriteString(`\x`)
-			s.WriteByte(hexDigits[c>>4])
-			s.WriteByte(hexDigits[c&0x0f])
-		}
-	}
-	return s.String()
-}
+func Escape(b []byte) string { return string(appendEscape(make([]byte, 0, len(b)), b)) }
 
 // Name renders a name from outside synack (a file or interface name, a
 // message that quotes one) for a terminal or a document: printable
@@ -197,16 +174,19 @@ func preview(e *decode.Event) string {
 }
 
 // Duration formats d for people: "850ns", "45µs", "1.234ms", "2.500s".
-func Duration(d time.Duration) string {
+func Duration(d time.Duration) string { return string(appendDuration(nil, d)) }
+
+// appendDuration appends Duration(d).
+func appendDuration(b []byte, d time.Duration) []byte {
 	switch {
 	case d < time.Microsecond:
-		return strconv.FormatInt(int64(d), 10) + "ns"
+		return append(strconv.AppendInt(b, int64(d), 10), "ns"...)
 	case d < time.Millisecond:
-		return strconv.FormatInt(int64(d.Round(time.Microsecond)/time.Microsecond), 10) + "µs"
+		return append(strconv.AppendInt(b, int64(d.Round(time.Microsecond)/time.Microsecond), 10), "µs"...)
 	case d < time.Second:
-		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64) + "ms"
+		return append(strconv.AppendFloat(b, float64(d)/float64(time.Millisecond), 'f', 3, 64), "ms"...)
 	}
-	return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) + "s"
+	return append(strconv.AppendFloat(b, d.Seconds(), 'f', 3, 64), 's')
 }
 
 // width is the number of terminal columns s takes (all our runes are one

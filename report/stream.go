@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"synack/decode"
@@ -50,13 +49,20 @@ func Whole(doc Document, c *Capture) error {
 
 // spoolMemory is how much a spool (or Ordered) keeps in memory before
 // it moves to a temporary file.
-const spoolMemory = 16 << 20
+const spoolMemory = 8 << 20
+
+// orderedMemory is how much Ordered keeps in memory before its parts go
+// to a temporary file: parts are held when a long connection holds back
+// the later ones, and a part read back from the file costs a write and a
+// read more than one kept.
+const orderedMemory = 16 << 20
 
 // spool keeps bytes written in order, in memory up to spoolMemory, then in
 // an unlinked temporary file; WriteTo copies them out once.
 type spool struct {
 	mem bytes.Buffer
 	f   *os.File
+	fw  *bufio.Writer // to f: one write for many parts
 	err error
 }
 
@@ -71,12 +77,13 @@ func (s *spool) Write(p []byte) (int, error) {
 		if s.f, s.err = tempFile(); s.err != nil {
 			return 0, s.err
 		}
-		if _, s.err = s.f.Write(s.mem.Bytes()); s.err != nil {
+		s.fw = bufio.NewWriterSize(s.f, 1<<20)
+		if _, s.err = s.fw.Write(s.mem.Bytes()); s.err != nil {
 			return 0, s.err
 		}
 		s.mem = bytes.Buffer{}
 	}
-	n, err := s.f.Write(p)
+	n, err := s.fw.Write(p)
 	if err != nil {
 		s.err = fmt.Errorf("spool: %w", err)
 	}
@@ -100,6 +107,9 @@ func (s *spool) reader() (io.Reader, error) {
 	}
 	if s.f == nil {
 		return &s.mem, nil
+	}
+	if err := s.fw.Flush(); err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
 	}
 	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
@@ -129,7 +139,7 @@ func tempFile() (*os.File, error) {
 // order (IDs 1, 2, 3… in the order of their first packets; the decoder
 // hands them over as they end) and emits each to the document as soon as
 // every earlier one has been. A long connection holds the later ones
-// back: past spoolMemory their parts wait in a temporary file.
+// back: past orderedMemory their parts wait in a temporary file.
 type Ordered struct {
 	doc     Document
 	asIs    bool                  // emit in hand-over order (AsHandedOver)
@@ -137,20 +147,40 @@ type Ordered struct {
 	held    map[uint64][]heldPart // a resumed record adds a second part to an ID
 	memory  int                   // bytes of held parts in memory
 	spill   *os.File
-	spillAt int64
+	spillAt int64        // the spill file's end
+	blocks  []spillBlock // every block spilled, by index
+	cur     int          // the block being filled (in block), -1 for none
+	block   []byte       // its bytes, not yet written
+	free    []int64      // slots of the file whose parts have all been read back
 	buf     []byte
 	err     error
 }
 
+// Parts spilled are gathered in blocks written whole into slots of the
+// spill file of slotSize bytes each; a slot whose parts have all been
+// emitted is written over by a later block, so that the file grows with
+// what is held at once, not with all that was ever held (and the pages
+// it is cached in are used again: where fresh pages are dear, writing
+// over cached ones was 50 times faster than growing a file).
+const slotSize = 1 << 20
+
+type spillBlock struct {
+	off     int64 // in the spill file, once written
+	live    int   // parts not yet emitted
+	written bool
+	slot    bool // off is a slot of slotSize bytes, to be used again
+}
+
 type heldPart struct {
 	mem      []byte // nil when spilled (or for a connection not reported)
-	off, len int64  // in the spill file
+	block    int    // when spilled: the block, and the part's place in it
+	off, len int64
 	spilled  bool
 }
 
 // NewOrdered emits to doc in connection order, starting with ID 1.
 func NewOrdered(doc Document) *Ordered {
-	return &Ordered{doc: doc, next: 1, held: map[uint64][]heldPart{}}
+	return &Ordered{doc: doc, next: 1, held: map[uint64][]heldPart{}, cur: -1}
 }
 
 // AsHandedOver makes o emit each part as soon as it is rendered, in the
@@ -224,12 +254,12 @@ func (o *Ordered) emit(part []byte, report bool) {
 }
 
 // hold keeps a part until its turn: in memory, or in the spill file once
-// the memory held passes spoolMemory.
+// the memory held passes orderedMemory.
 func (o *Ordered) hold(id uint64, part []byte, report bool) {
 	h := heldPart{}
 	switch {
 	case !report:
-	case o.memory+len(part) <= spoolMemory:
+	case o.memory+len(part) <= orderedMemory:
 		h.mem = append([]byte{}, part...)
 		o.memory += len(part)
 	default:
@@ -238,17 +268,71 @@ func (o *Ordered) hold(id uint64, part []byte, report bool) {
 				return
 			}
 		}
-		if _, err := o.spill.WriteAt(part, o.spillAt); err != nil {
-			o.err = fmt.Errorf("spool: %w", err)
-			return
+		if len(o.block) > 0 && len(o.block)+len(part) > slotSize {
+			o.writeBlock()
 		}
-		h = heldPart{off: o.spillAt, len: int64(len(part)), spilled: true}
-		o.spillAt += int64(len(part))
+		if o.cur < 0 {
+			o.blocks = append(o.blocks, spillBlock{})
+			o.cur = len(o.blocks) - 1
+		}
+		h = heldPart{block: o.cur, off: int64(len(o.block)), len: int64(len(part)), spilled: true}
+		o.block = append(o.block, part...)
+		o.blocks[o.cur].live++
+		if len(o.block) >= slotSize {
+			o.writeBlock()
+		}
 	}
 	if !report {
 		h.len = -1
 	}
 	o.held[id] = append(o.held[id], h)
+}
+
+// writeBlock writes the block being filled into a free slot, or at the
+// end of the file (a block larger than a slot: one part that is).
+func (o *Ordered) writeBlock() {
+	b := &o.blocks[o.cur]
+	data := o.block
+	o.cur, o.block = -1, o.block[:0]
+	if b.live == 0 || o.err != nil { // all emitted already
+		return
+	}
+	switch n := len(o.free); {
+	case len(data) > slotSize:
+		b.off = o.spillAt
+		o.spillAt += int64(len(data))
+	case n > 0:
+		b.off, b.slot = o.free[n-1], true
+		o.free = o.free[:n-1]
+	default:
+		b.off, b.slot = o.spillAt, true
+		o.spillAt += slotSize
+	}
+	b.written = true
+	if _, err := o.spill.WriteAt(data, b.off); err != nil {
+		o.err = fmt.Errorf("spool: %w", err)
+	}
+}
+
+// spilled returns a spilled part's bytes (valid until the next call) and
+// frees its slot once its block has no part left to emit.
+func (o *Ordered) spilled(h heldPart) ([]byte, error) {
+	b := &o.blocks[h.block]
+	b.live--
+	if !b.written { // still being filled
+		return o.block[h.off : h.off+h.len], nil
+	}
+	if b.live == 0 && b.slot {
+		o.free = append(o.free, b.off)
+	}
+	if cap(o.buf) < int(h.len) {
+		o.buf = make([]byte, h.len)
+	}
+	part := o.buf[:h.len]
+	if _, err := o.spill.ReadAt(part, b.off+h.off); err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	return part, nil
 }
 
 // drain emits the held parts that are now in turn.
@@ -264,12 +348,9 @@ func (o *Ordered) drain() {
 			switch {
 			case h.len < 0: // not reported
 			case h.spilled:
-				if cap(o.buf) < int(h.len) {
-					o.buf = make([]byte, h.len)
-				}
-				part := o.buf[:h.len]
-				if _, err := o.spill.ReadAt(part, h.off); err != nil {
-					o.err = fmt.Errorf("spool: %w", err)
+				part, err := o.spilled(h)
+				if err != nil {
+					o.err = err
 					return
 				}
 				o.emit(part, true)
@@ -304,6 +385,7 @@ type textDoc struct {
 	cw, sw   int // widths of the client and server columns
 	capture  *Capture
 	rendered bytes.Buffer
+	row      []byte
 }
 
 // NewText streams the human report to w: each connection's header and
@@ -311,6 +393,7 @@ type textDoc struct {
 // the header (source, format, link type, filter, programs): fill those
 // before the first connection is emitted.
 func NewText(w io.Writer, c *Capture, opt TextOptions) Document {
+	opt.lines = newLineCache()
 	return &textDoc{w: bufio.NewWriterSize(w, 64<<10), opt: opt, capture: c, cw: len("client"), sw: len("server")}
 }
 
@@ -339,9 +422,26 @@ func (t *textDoc) Render(buf []byte, c *decode.Conn) []byte {
 	if c.Handshake.Complete() {
 		hs = Duration(c.Handshake.Total())
 	}
-	row := fmt.Sprintf("%d\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s", c.ID, c.Client, c.Server, uint8(c.Verdict),
-		c.Packets[0]+c.Packets[1], c.Bytes[decode.Client], c.Bytes[decode.Server], hs, Duration(c.Duration()))
-	return appendPiece(buf, []byte(row))
+	row := t.row[:0]
+	row = strconv.AppendUint(row, c.ID, 10)
+	row = append(row, '\t')
+	row = append(row, c.Client.String()...)
+	row = append(row, '\t')
+	row = append(row, c.Server.String()...)
+	row = append(row, '\t')
+	row = strconv.AppendUint(row, uint64(c.Verdict), 10)
+	row = append(row, '\t')
+	row = strconv.AppendUint(row, c.Packets[0]+c.Packets[1], 10)
+	row = append(row, '\t')
+	row = strconv.AppendUint(row, c.Bytes[decode.Client], 10)
+	row = append(row, '\t')
+	row = strconv.AppendUint(row, c.Bytes[decode.Server], 10)
+	row = append(row, '\t')
+	row = append(row, hs...)
+	row = append(row, '\t')
+	row = append(row, Duration(c.Duration())...)
+	t.row = row
+	return appendPiece(buf, row)
 }
 
 func (t *textDoc) Emit(part []byte) error {
@@ -349,8 +449,10 @@ func (t *textDoc) Emit(part []byte) error {
 	block, rest := nextPiece(part)
 	row, _ := nextPiece(rest)
 	t.w.Write(block)
-	f := strings.SplitN(string(row), "\t", 4)
-	t.cw, t.sw = max(t.cw, len(f[1])), max(t.sw, len(f[2]))
+	_, rest, _ = bytes.Cut(row, []byte{'\t'})
+	client, rest, _ := bytes.Cut(rest, []byte{'\t'})
+	server, _, _ := bytes.Cut(rest, []byte{'\t'})
+	t.cw, t.sw = max(t.cw, len(client)), max(t.sw, len(server))
 	t.rows.Write(row)
 	t.rows.Write([]byte{'\n'})
 	t.nrows++
@@ -369,12 +471,30 @@ func (t *textDoc) Close(c *Capture) error {
 		}
 		defer t.rows.release()
 		sc := bufio.NewScanner(rows)
+		var f [9][]byte
+		var line []byte
 		for sc.Scan() {
-			f := strings.Split(sc.Text(), "\t")
-			n, _ := strconv.ParseUint(f[3], 10, 8)
+			rest := sc.Bytes()
+			for i := range f {
+				f[i], rest, _ = bytes.Cut(rest, []byte{'\t'})
+			}
+			n, _ := strconv.ParseUint(string(f[3]), 10, 8)
 			v := decode.Verdict(n)
-			fmt.Fprintf(t.w, "  %4s  %-*s  %-*s  %s %7s %10s %10s %10s %10s\n", f[0], t.cw, f[1], t.sw, f[2],
-				t.opt.Style.paint(verdictColor(v), pad(v.String(), 10)), f[4], f[5], f[6], f[7], f[8])
+			line = append(line[:0], ' ', ' ')
+			line = appendLeft(line, f[0], 4)
+			line = append(line, ' ', ' ')
+			line = appendRight(line, string(f[1]), t.cw)
+			line = append(line, ' ', ' ')
+			line = appendRight(line, string(f[2]), t.sw)
+			line = append(line, ' ', ' ')
+			line = append(line, t.opt.Style.paint(verdictColor(v), pad(v.String(), 10))...)
+			line = append(line, ' ')
+			line = appendLeft(line, f[4], 7)
+			for _, x := range f[5:] {
+				line = append(line, ' ')
+				line = appendLeft(line, x, 10)
+			}
+			t.w.Write(append(line, '\n'))
 		}
 	}
 	summaryTotals(t.w, c)
@@ -387,19 +507,15 @@ type jsonDocument struct {
 	capture *Capture
 	started bool
 	n       int
-	enc     *json.Encoder
-	out     bytes.Buffer
+	jw      jsonWriter
 }
 
 // NewJSON streams the synack/v1 document to w: its head, each
 // connection as it comes, then totals, warnings and error: the same bytes
 // as encoding the whole document at once, never held whole.
 func NewJSON(w io.Writer, c *Capture) Document {
-	d := &jsonDocument{w: bufio.NewWriterSize(w, 64<<10), capture: c}
-	d.enc = json.NewEncoder(&d.out)
-	d.enc.SetIndent("    ", "  ") // a connection sits two levels deep
-	d.enc.SetEscapeHTML(false)
-	return d
+	// A connection sits two levels deep.
+	return &jsonDocument{w: bufio.NewWriterSize(w, 64<<10), capture: c, jw: newJSONWriter("    ", true)}
 }
 
 // encodeIndented is v as the document's encoder writes it at the top
@@ -431,13 +547,15 @@ func (d *jsonDocument) begin() error {
 }
 
 func (d *jsonDocument) Render(buf []byte, c *decode.Conn) []byte {
-	d.out.Reset()
-	j := connJSON(c)
+	j := connJSONHead(c)
 	j.Calls = callsJSON(c, d.capture.Calls)
-	if err := d.enc.Encode(j); err != nil {
-		return buf // cannot happen: every field encodes
-	}
-	return append(buf, bytes.TrimSuffix(d.out.Bytes(), []byte("\n"))...)
+	w := &d.jw
+	w.b, w.depth, w.empty = buf, 0, w.empty[:0]
+	w.open('{')
+	w.conn(&j, c, true)
+	w.close('}')
+	buf, w.b = w.b, nil
+	return buf
 }
 
 func (d *jsonDocument) Emit(part []byte) error {
@@ -482,7 +600,6 @@ type zeekDoc struct {
 	w           *bufio.Writer
 	started     bool
 	first, last time.Time
-	row         bytes.Buffer
 }
 
 // NewZeek streams a Zeek conn.log to w: the header with the first
@@ -493,9 +610,7 @@ func NewZeek(w io.Writer) Document { return &zeekDoc{w: bufio.NewWriterSize(w, 6
 func (z *zeekDoc) Render(buf []byte, c *decode.Conn) []byte {
 	buf = binary.AppendVarint(buf, c.FirstSeen.UnixNano())
 	buf = binary.AppendVarint(buf, c.LastSeen.UnixNano())
-	z.row.Reset()
-	zeekRow(&z.row, c)
-	return append(buf, z.row.Bytes()...)
+	return appendZeekRow(buf, c)
 }
 
 func (z *zeekDoc) begin(first time.Time) {
@@ -532,14 +647,17 @@ type mermaidDoc struct {
 	w     *bufio.Writer
 	n     int
 	block bytes.Buffer
+	lines *lineCache
 }
 
 // NewMermaid streams a Mermaid sequenceDiagram per connection to w.
-func NewMermaid(w io.Writer) Document { return &mermaidDoc{w: bufio.NewWriterSize(w, 64<<10)} }
+func NewMermaid(w io.Writer) Document {
+	return &mermaidDoc{w: bufio.NewWriterSize(w, 64<<10), lines: newLineCache()}
+}
 
 func (m *mermaidDoc) Render(buf []byte, c *decode.Conn) []byte {
 	m.block.Reset()
-	mermaidConn(&m.block, c)
+	mermaidConn(&m.block, c, m.lines)
 	return append(buf, m.block.Bytes()...)
 }
 
@@ -561,11 +679,12 @@ type svgDocument struct {
 	height int
 	n      uint64
 	ladder bytes.Buffer
+	lines  *lineCache
 }
 
 // NewSVG writes the ladder diagrams to w as one SVG document; its height
 // is known at the end, so the ladders wait in a spool until Close.
-func NewSVG(w io.Writer) Document { return &svgDocument{w: w, height: svgTop} }
+func NewSVG(w io.Writer) Document { return &svgDocument{w: w, height: svgTop, lines: newLineCache()} }
 
 // svgTop is where the first ladder starts, below the document's title
 // and the key.
@@ -576,7 +695,7 @@ const ladderOrigin = `<g class="conn" transform="translate(0,0)">` + "\n"
 
 func (s *svgDocument) Render(buf []byte, c *decode.Conn) []byte {
 	s.ladder.Reset()
-	ladder(&s.ladder, c, 0)
+	ladder(&s.ladder, c, 0, s.lines)
 	buf = binary.AppendUvarint(buf, uint64(ladderHeight(c)))
 	return append(buf, s.ladder.Bytes()...)
 }
@@ -614,13 +733,16 @@ type htmlDocument struct {
 	rows    spool
 	bodies  spool
 	block   bytes.Buffer
+	lines   *lineCache
 }
 
 // NewHTML writes one self-contained page to w: the summary table first,
 // then every ladder, so both wait in spools until Close. explain adds,
 // under each ladder, what each kind of segment is and why the connection
 // ended so (--explain).
-func NewHTML(w io.Writer, explain bool) Document { return &htmlDocument{w: w, explain: explain} }
+func NewHTML(w io.Writer, explain bool) Document {
+	return &htmlDocument{w: w, explain: explain, lines: newLineCache()}
+}
 
 func (h *htmlDocument) Render(buf []byte, c *decode.Conn) []byte {
 	h.block.Reset()
@@ -628,11 +750,11 @@ func (h *htmlDocument) Render(buf []byte, c *decode.Conn) []byte {
 	buf = appendPiece(buf, h.block.Bytes())
 	h.block.Reset()
 	if !h.explain {
-		htmlLadder(&h.block, c, nil)
+		htmlLadder(&h.block, c, nil, h.lines)
 		return appendPiece(buf, h.block.Bytes())
 	}
 	n := explainNotes(c)
-	htmlLadder(&h.block, c, n.marks())
+	htmlLadder(&h.block, c, n.marks(), h.lines)
 	htmlExplain(&h.block, c, n)
 	return appendPiece(buf, h.block.Bytes())
 }

@@ -39,7 +39,7 @@ func (d *recordDoc) Close(*Capture) error { return nil }
 // bounded however many wait; connections not reported keep their turn.
 func TestOrderedSpills(t *testing.T) {
 	const part = 1 << 20
-	const n = 3 * spoolMemory / part // three times what memory holds
+	const n = 3 * orderedMemory / part // three times what memory holds
 	doc := &recordDoc{size: part}
 	o := NewOrdered(doc)
 	c := &decode.Conn{Client: netip.MustParseAddrPort("10.0.0.1:1000"), Server: netip.MustParseAddrPort("10.0.0.2:80")}
@@ -52,8 +52,8 @@ func TestOrderedSpills(t *testing.T) {
 	if len(doc.emitted) != 0 {
 		t.Fatalf("emitted %v before connection 1", doc.emitted)
 	}
-	if o.spill == nil || maxMemory > spoolMemory {
-		t.Errorf("spill file %v, %d bytes held in memory (bound %d)", o.spill != nil, maxMemory, spoolMemory)
+	if o.spill == nil || maxMemory > orderedMemory {
+		t.Errorf("spill file %v, %d bytes held in memory (bound %d)", o.spill != nil, maxMemory, orderedMemory)
 	}
 	c.ID = 1
 	o.Conn(c, true)
@@ -68,5 +68,72 @@ func TestOrderedSpills(t *testing.T) {
 	}
 	if fmt.Sprint(doc.emitted) != fmt.Sprint(want) {
 		t.Errorf("emitted in the wrong order:\n got  %v\n want %v", doc.emitted, want)
+	}
+}
+
+// sizedDoc renders connection ID as "conn ID:" and bytes that depend on
+// the ID (so a part read back from the wrong place shows), of a size
+// that varies with the ID; Emit checks each part.
+type sizedDoc struct {
+	emitted []uint64
+	err     error
+}
+
+func sizedPart(id uint64) int {
+	if id%1999 == 0 {
+		return slotSize + 5000 // larger than a slot
+	}
+	return 1000 + int(id*7919%60000)
+}
+
+func (d *sizedDoc) Render(buf []byte, c *decode.Conn) []byte {
+	buf = fmt.Appendf(buf, "conn %d:", c.ID)
+	return append(buf, bytes.Repeat([]byte{byte(c.ID % 251)}, sizedPart(c.ID)-len(buf))...)
+}
+
+func (d *sizedDoc) Emit(part []byte) error {
+	var id uint64
+	fmt.Sscanf(string(part), "conn %d:", &id)
+	want := (&sizedDoc{}).Render(nil, &decode.Conn{ID: id})
+	if !bytes.Equal(part, want) && d.err == nil {
+		d.err = fmt.Errorf("conn %d: part read back wrong (%d bytes, want %d)", id, len(part), len(want))
+	}
+	d.emitted = append(d.emitted, id)
+	return nil
+}
+
+func (d *sizedDoc) Close(*Capture) error { return d.err }
+
+// TestOrderedSpillReusesSlots: in waves, a long connection holds back
+// more than memory holds; once it ends and the held parts are
+// emitted, the next wave's parts go into the slots the last one freed, so
+// that the spill file stays the size of one wave, and every part comes
+// back whole and in order.
+func TestOrderedSpillReusesSlots(t *testing.T) {
+	doc := &sizedDoc{}
+	o := NewOrdered(doc)
+	var id uint64 = 1
+	for range 5 {
+		first := id
+		id++
+		for held := 0; held < orderedMemory+10*slotSize; id++ {
+			o.Conn(&decode.Conn{ID: id}, true)
+			held += sizedPart(id)
+		}
+		o.Conn(&decode.Conn{ID: first}, true)
+	}
+	if err := o.Close(&Capture{}); err != nil {
+		t.Fatal(err)
+	}
+	if uint64(len(doc.emitted)) != id-1 {
+		t.Fatalf("%d parts emitted, want %d", len(doc.emitted), id-1)
+	}
+	for i, got := range doc.emitted {
+		if got != uint64(i+1) {
+			t.Fatalf("part %d is conn %d: out of order", i+1, got)
+		}
+	}
+	if o.spill == nil || o.spillAt > 16*slotSize {
+		t.Errorf("spill file %v grew to %d bytes for waves that spill about %d: slots not used again", o.spill != nil, o.spillAt, 10*slotSize)
 	}
 }

@@ -24,6 +24,8 @@ type TextOptions struct {
 	// Calls are socket calls to set beside the segments (the demo's).
 	Calls []Call
 	Style Style
+	// lines, when set, is the document's cache of timeline strings.
+	lines *lineCache
 }
 
 // explainWidth is the width explanations are wrapped at when the output's
@@ -157,19 +159,24 @@ func EventLine(c *decode.Conn, e, prev *decode.Event, st Style) string {
 	return head + meaningText(e, st, room)
 }
 
-// isnText shows each side's initial sequence number, the base of the
-// relative numbers in the timeline ("" without a SYN either way).
-func isnText(c *decode.Conn) string {
-	var parts []string
+// appendISN appends each side's initial sequence number, the base of the
+// relative numbers in the timeline (nothing without a SYN either way).
+func appendISN(b []byte, c *decode.Conn) []byte {
+	start := len(b)
 	for _, s := range []decode.Side{decode.Client, decode.Server} {
 		if isn, ok := c.ISN(s); ok {
-			parts = append(parts, fmt.Sprintf("%s ISN %d", s, isn))
+			if len(b) > start {
+				b = append(b, " · "...)
+			}
+			b = append(b, s.String()...)
+			b = append(b, " ISN "...)
+			b = strconv.AppendUint(b, uint64(isn), 10)
 		}
 	}
-	if len(parts) == 0 {
-		return ""
+	if len(b) == start {
+		return b
 	}
-	return strings.Join(parts, " · ") + " (seq and ack below count from these; -S shows them as on the wire)"
+	return append(b, " (seq and ack below count from these; -S shows them as on the wire)"...)
 }
 
 // eventHead is a timeline line up to its meaning, as
@@ -250,45 +257,105 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 		timeline(w, c, opt)
 		return
 	}
+	// Appended into one buffer, one write: fmt cost as much as the
+	// timeline for a capture of many short connections.
 	st := opt.Style
-	resumed := ""
+	b := make([]byte, 0, 1024)
+	b = append(b, '\n')
+	b = append(b, st.paint(sgrBold, "connection "+strconv.FormatUint(c.ID, 10))...)
+	b = append(b, "  "...)
+	b = append(b, c.Client.String()...)
+	b = append(b, " → "...)
+	b = append(b, c.Server.String()...)
+	b = append(b, "  "...)
+	b = append(b, st.paint(verdictColor(c.Verdict), c.Verdict.String())...)
 	if c.Resumed {
-		resumed = fmt.Sprintf(" (resumed: it went on after it was handed over, then %s)", c.PriorVerdict)
+		b = append(b, " (resumed: it went on after it was handed over, then "...)
+		b = append(b, c.PriorVerdict.String()...)
+		b = append(b, ')')
 	}
-	fmt.Fprintf(w, "\n%s  %s → %s  %s%s\n", st.paint(sgrBold, fmt.Sprintf("connection %d", c.ID)), c.Client, c.Server,
-		st.paint(verdictColor(c.Verdict), c.Verdict.String()), resumed)
+	b = append(b, '\n')
 	if c.Partial {
-		fmt.Fprintf(w, "  began before the capture: roles guessed from the ports\n")
+		b = append(b, "  began before the capture: roles guessed from the ports\n"...)
 	}
 	if c.Encap != nil {
-		fmt.Fprintf(w, "  encapsulation: %s\n", c.Encap)
+		b = append(b, "  encapsulation: "...)
+		b = append(b, c.Encap.String()...)
+		b = append(b, '\n')
 	}
-	fmt.Fprintf(w, "  %s · duration %s", handshakeText(c), Duration(c.Duration()))
+	b = append(b, "  "...)
+	b = append(b, handshakeText(c)...)
+	b = append(b, " · duration "...)
+	b = append(b, Duration(c.Duration())...)
 	if c.ClosedBy != decode.NoSide {
-		fmt.Fprintf(w, " · %s closed first", c.ClosedBy)
+		b = append(b, " · "...)
+		b = append(b, c.ClosedBy.String()...)
+		b = append(b, " closed first"...)
 	}
-	fmt.Fprintln(w)
+	b = append(b, '\n')
 	for _, s := range []decode.Side{decode.Client, decode.Server} {
-		fmt.Fprintf(w, "  %s → %s: %s, %s payload, FIN %d, RST %d\n", s, s.Other(),
-			plural(c.Packets[s], "packet", "packets"), plural(c.Bytes[s], "byte", "bytes"), c.FINs[s], c.RSTs[s])
+		b = append(b, "  "...)
+		b = append(b, s.String()...)
+		b = append(b, " → "...)
+		b = append(b, s.Other().String()...)
+		b = append(b, ": "...)
+		b = appendPlural(b, c.Packets[s], "packet", "packets")
+		b = append(b, ", "...)
+		b = appendPlural(b, c.Bytes[s], "byte", "bytes")
+		b = append(b, " payload, FIN "...)
+		b = strconv.AppendUint(b, uint64(c.FINs[s]), 10)
+		b = append(b, ", RST "...)
+		b = strconv.AppendUint(b, uint64(c.RSTs[s]), 10)
+		b = append(b, '\n')
 	}
-	fmt.Fprintf(w, "  zeek: conn_state %s, history %s\n", c.ConnState, c.History)
-	if t := timingText(c); t != "" {
-		fmt.Fprintf(w, "  timing: %s\n", t)
-	}
+	b = append(b, "  zeek: conn_state "...)
+	b = append(b, c.ConnState.String()...)
+	b = append(b, ", history "...)
+	b = append(b, c.History...)
+	b = append(b, '\n')
+	b = appendLine(b, "  timing: ", c, appendTiming)
 	if a := anomalyCounts(c); a != "" {
-		fmt.Fprintf(w, "  anomalies: %s\n", a)
+		b = append(b, "  anomalies: "...)
+		b = append(b, a...)
+		b = append(b, '\n')
 	}
 	if c.HasOptions[decode.Client] || c.HasOptions[decode.Server] {
-		fmt.Fprintf(w, "  SYN options: client %s · server %s\n", optionsText(c, decode.Client), optionsText(c, decode.Server))
+		b = append(b, "  SYN options: client "...)
+		b = append(b, optionsText(c, decode.Client)...)
+		b = append(b, " · server "...)
+		b = append(b, optionsText(c, decode.Server)...)
+		b = append(b, '\n')
 	}
 	if c.TimeBackwards > 0 {
-		fmt.Fprintf(w, "  time went backwards: %s dated before an earlier one (times clamped, not negative)\n", plural(uint64(c.TimeBackwards), "segment", "segments"))
+		b = append(b, "  time went backwards: "...)
+		b = appendPlural(b, uint64(c.TimeBackwards), "segment", "segments")
+		b = append(b, " dated before an earlier one (times clamped, not negative)\n"...)
 	}
-	if isn := isnText(c); isn != "" {
-		fmt.Fprintf(w, "  %s\n", isn)
-	}
+	b = appendLine(b, "  ", c, appendISN)
+	w.Write(b)
 	timeline(w, c, opt)
+}
+
+// appendLine appends a line of prefix and what add appends for c, or
+// nothing when add appends nothing.
+func appendLine(b []byte, prefix string, c *decode.Conn, add func([]byte, *decode.Conn) []byte) []byte {
+	mark := len(b)
+	b = append(b, prefix...)
+	n := len(b)
+	if b = add(b, c); len(b) == n {
+		return b[:mark]
+	}
+	return append(b, '\n')
+}
+
+// appendPlural appends plural(n, one, many).
+func appendPlural(b []byte, n uint64, one, many string) []byte {
+	if n == 1 {
+		return append(append(b, "1 "...), one...)
+	}
+	b = strconv.AppendUint(b, n, 10)
+	b = append(b, ' ')
+	return append(b, many...)
 }
 
 // timelineHeader is the column header of timeline lines.
@@ -303,7 +370,11 @@ func timeline(w io.Writer, c *decode.Conn, opt TextOptions) {
 		cols = opt.Style.Width
 	}
 	if !opt.NoTimeline {
-		fmt.Fprintf(w, "\n  %s\n", timelineHeader())
+		if opt.lines != nil {
+			io.WriteString(w, opt.lines.header)
+		} else {
+			fmt.Fprintf(w, "\n  %s\n", timelineHeader())
+		}
 		var x *explainer
 		if opt.Explain {
 			x = newExplainer(c)
@@ -312,6 +383,12 @@ func timeline(w io.Writer, c *decode.Conn, opt TextOptions) {
 		callLine := func(m callMark) {
 			fmt.Fprintf(w, "  %10.6f  %s\n", m.at.Sub(c.FirstSeen).Seconds(), opt.Style.paint(sgrBold, "· "+m.text))
 		}
+		fast := !opt.Style.Color && opt.Style.Width == 0
+		lines := opt.lines
+		if fast && lines == nil {
+			lines = newLineCache()
+		}
+		var line []byte
 		var prev *decode.Event
 		for i := range c.Events {
 			e := &c.Events[i]
@@ -319,7 +396,13 @@ func timeline(w io.Writer, c *decode.Conn, opt TextOptions) {
 				callLine(marks[0])
 				marks = marks[1:]
 			}
-			fmt.Fprintf(w, "  %s\n", EventLine(c, e, prev, opt.Style))
+			if fast {
+				line = append(line[:0], ' ', ' ')
+				line = lines.appendEventLine(line, c, e, prev, opt.Style.Absolute)
+				w.Write(append(line, '\n'))
+			} else {
+				fmt.Fprintf(w, "  %s\n", EventLine(c, e, prev, opt.Style))
+			}
 			if x != nil {
 				for _, ex := range x.segment(c, e) {
 					for _, l := range ex.lines("              ↳ ", cols) {
@@ -361,8 +444,7 @@ func handshakeText(c *decode.Conn) string {
 	case h.Complete() && h.OutOfOrder:
 		return "handshake complete, its time unknown: its segments are dated out of order"
 	case h.Complete():
-		return fmt.Sprintf("handshake %s (SYN→SYN-ACK %s, SYN-ACK→ACK %s)",
-			Duration(h.Total()), Duration(h.SYNToSYNACK()), Duration(h.SYNACKToACK()))
+		return "handshake " + Duration(h.Total()) + " (SYN→SYN-ACK " + Duration(h.SYNToSYNACK()) + ", SYN-ACK→ACK " + Duration(h.SYNACKToACK()) + ")"
 	case h.SYN && h.SYNACK:
 		return fmt.Sprintf("handshake unfinished (SYN→SYN-ACK %s, no ACK)", Duration(h.SYNToSYNACK()))
 	case h.SYN:
@@ -506,26 +588,37 @@ func anomalyCounts(c *decode.Conn) string {
 	return strings.Join(parts, ", ")
 }
 
-// timingText: iRTT, TTFB, RTT samples per direction, ECN, half-close.
-func timingText(c *decode.Conn) string {
-	var parts []string
+// appendTiming appends iRTT, TTFB, RTT samples per direction, ECN,
+// half-close.
+func appendTiming(b []byte, c *decode.Conn) []byte {
+	start := len(b)
+	sep := func(b []byte) []byte {
+		if len(b) > start {
+			b = append(b, " · "...)
+		}
+		return b
+	}
 	if c.IRTT > 0 {
-		parts = append(parts, "iRTT "+Duration(c.IRTT))
+		b = appendDuration(append(sep(b), "iRTT "...), c.IRTT)
 	}
 	if ttfb := c.TTFB(); ttfb > 0 {
-		parts = append(parts, "time to first byte "+Duration(ttfb))
+		b = appendDuration(append(sep(b), "time to first byte "...), ttfb)
 	}
 	for _, s := range []decode.Side{decode.Client, decode.Server} {
 		if r := &c.RTT[s]; r.Count > 0 {
-			parts = append(parts, fmt.Sprintf("RTT of %s data %s/%s/%s min/avg/max (%s)", s,
-				Duration(r.Min), Duration(r.Avg()), Duration(r.Max), plural(r.Count, "sample", "samples")))
+			b = append(append(append(sep(b), "RTT of "...), s.String()...), " data "...)
+			b = appendDuration(b, r.Min)
+			b = appendDuration(append(b, '/'), r.Avg())
+			b = appendDuration(append(b, '/'), r.Max)
+			b = appendPlural(append(b, " min/avg/max ("...), r.Count, "sample", "samples")
+			b = append(b, ')')
 		}
 	}
 	if c.ECN {
-		parts = append(parts, "ECN negotiated")
+		b = append(sep(b), "ECN negotiated"...)
 	}
 	if c.HalfClosed {
-		parts = append(parts, "half-closed")
+		b = append(sep(b), "half-closed"...)
 	}
-	return strings.Join(parts, " · ")
+	return b
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -60,32 +61,75 @@ func zeekStamp(t time.Time) string {
 // zeekUID makes a connection's uid: 'C' and 17 base62 characters, as
 // Zeek's look, derived from the connection so that it is reproducible.
 func zeekUID(c *decode.Conn) string {
+	// What fmt.Fprintf(h, "%d %s %s %d", FirstSeen.UnixNano(), Client,
+	// Server, ID) writes, appended.
+	var in [128]byte
+	b := strconv.AppendInt(in[:0], c.FirstSeen.UnixNano(), 10)
+	b = append(b, ' ')
+	b = appendAddrPort(b, c.Client)
+	b = append(b, ' ')
+	b = appendAddrPort(b, c.Server)
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, c.ID, 10)
 	h := fnv.New128a()
-	fmt.Fprintf(h, "%d %s %s %d", c.FirstSeen.UnixNano(), c.Client, c.Server, c.ID)
-	sum := h.Sum(nil)
+	h.Write(b)
+	var out [16]byte
+	sum := h.Sum(out[:0])
 	const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	b := []byte("C00000000000000000")
-	for i := 1; i < len(b); i++ { // 17 characters from 16 bytes: the first byte serves twice
-		b[i] = digits[(int(sum[(i-1)%len(sum)])+i)%62]
+	uid := []byte("C00000000000000000")
+	for i := 1; i < len(uid); i++ { // 17 characters from 16 bytes: the first byte serves twice
+		uid[i] = digits[(int(sum[(i-1)%len(sum)])+i)%62]
 	}
-	return string(b)
+	return string(uid)
 }
 
-func zeekRow(w io.Writer, c *decode.Conn) {
+// appendAddrPort and appendAddr append what String returns.
+func appendAddrPort(b []byte, ap netip.AddrPort) []byte {
+	if !ap.Addr().IsValid() {
+		return append(b, ap.String()...)
+	}
+	return ap.AppendTo(b)
+}
+
+func appendAddr(b []byte, a netip.Addr) []byte {
+	if !a.IsValid() {
+		return append(b, a.String()...)
+	}
+	return a.AppendTo(b)
+}
+
+// appendZeekRow appends c's conn.log row, as
+// "%s\t%s\t%s\t%d\t%s\t%d\t%s\t-\t%s\t%s\t%s\t%s\t-\t-\t0\t%s\t%d\t%d\t%d\t%d\t-\n"
+// would write it.
+func appendZeekRow(b []byte, c *decode.Conn) []byte {
+	tab := func(b []byte) []byte { return append(b, '\t') }
+	b = append(b, epochSeconds(c.FirstSeen, 6)...)
+	b = append(tab(b), zeekUID(c)...)
+	b = appendAddr(tab(b), c.Client.Addr().Unmap())
+	b = strconv.AppendUint(tab(b), uint64(c.Client.Port()), 10)
+	b = appendAddr(tab(b), c.Server.Addr().Unmap())
+	b = strconv.AppendUint(tab(b), uint64(c.Server.Port()), 10)
+	b = append(tab(b), c.Proto.String()...)
+	b = append(b, "\t-\t"...)
 	// Zeek sets duration, orig_bytes and resp_bytes only for a duration
 	// above 0 (set_conn in base/protocols/conn/main.zeek).
-	duration, origBytes, respBytes := "-", "-", "-"
 	if d := c.ZeekDuration; d > 0 {
-		duration = fmt.Sprintf("%.6f", d.Seconds())
-		origBytes, respBytes = strconv.FormatUint(c.ZeekBytes[decode.Client], 10), strconv.FormatUint(c.ZeekBytes[decode.Server], 10)
+		b = strconv.AppendFloat(b, d.Seconds(), 'f', 6, 64)
+		b = strconv.AppendUint(tab(b), c.ZeekBytes[decode.Client], 10)
+		b = strconv.AppendUint(tab(b), c.ZeekBytes[decode.Server], 10)
+	} else {
+		b = append(b, "-\t-\t-"...)
 	}
-	history := c.History
-	if history == "" {
-		history = "-"
+	b = append(tab(b), c.ConnState.String()...)
+	b = append(b, "\t-\t-\t0\t"...)
+	if c.History == "" {
+		b = append(b, '-')
+	} else {
+		b = append(b, c.History...)
 	}
-	fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%d\t%s\t-\t%s\t%s\t%s\t%s\t-\t-\t0\t%s\t%d\t%d\t%d\t%d\t-\n",
-		epochSeconds(c.FirstSeen, 6), zeekUID(c),
-		c.Client.Addr().Unmap(), c.Client.Port(), c.Server.Addr().Unmap(), c.Server.Port(), c.Proto,
-		duration, origBytes, respBytes, c.ConnState, history,
-		c.Packets[decode.Client], c.IPBytes[decode.Client], c.Packets[decode.Server], c.IPBytes[decode.Server])
+	b = strconv.AppendUint(tab(b), c.Packets[decode.Client], 10)
+	b = strconv.AppendUint(tab(b), c.IPBytes[decode.Client], 10)
+	b = strconv.AppendUint(tab(b), c.Packets[decode.Server], 10)
+	b = strconv.AppendUint(tab(b), c.IPBytes[decode.Server], 10)
+	return append(b, "\t-\n"...)
 }
