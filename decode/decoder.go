@@ -59,9 +59,11 @@ type Config struct {
 	// tcp_close_delay). A connection that is over (both FINs
 	// acknowledged, or a RST) is handed over at once. Either way a
 	// tombstone stays (see tomb), and a segment that comes later, however
-	// late (up to IdleTimeout: a sender gives up long before), goes to a
-	// Resumed record of the connection, as tshark keeps it in one stream;
-	// only a SYN with a new ISN starts a new connection.
+	// late (up to IdleTimeout after a FIN left unacknowledged; up to the
+	// 15 minutes a sender goes on retransmitting after a connection the
+	// capture saw was over), goes to a Resumed record of the connection, as
+	// tshark keeps it in one stream; only a SYN with a new ISN starts a new
+	// connection.
 	ClosedTimeout time.Duration
 	// HandshakeTimeout applies to connections whose handshake did not
 	// complete. 0 means 3 minutes: Linux gives up on a SYN after about
@@ -374,7 +376,7 @@ func (d *Decoder) Apply(pf *Parsed) error {
 	if !wasOver && c.over() {
 		// Handed over now, so that memory follows the connections open;
 		// a tombstone catches what comes late.
-		d.handOver(c, tombClosed)
+		d.handOver(c, tombOver)
 	}
 	return warning
 }

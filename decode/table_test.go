@@ -260,3 +260,53 @@ func TestCapKeepsIdentity(t *testing.T) {
 		}
 	}
 }
+
+// TestTombstonesFollowRecentConnections: over an hour of capture time, a
+// greeting a second, each over when it ends (both FINs acknowledged), the
+// tombstones held are those of the last retransmitGiveUp (about 15
+// minutes), not of the whole hour; a FIN resent 10 minutes after its
+// connection was over still goes on with it.
+func TestTombstonesFollowRecentConnections(t *testing.T) {
+	const n = 3600
+	var resumed []*Conn
+	d := New(Config{}, SinkFunc(func(c *Conn) {
+		if c.Resumed {
+			resumed = append(resumed, c)
+		}
+	}))
+	num := uint64(0)
+	send := func(at time.Time, cli netip.AddrPort, s tseg) {
+		t.Helper()
+		src, dst, seq, ack := cli, srv, cISN+s.seq, sISN+s.ack
+		if s.from == 's' {
+			src, dst, seq, ack = srv, cli, sISN+s.seq, cISN+s.ack
+		}
+		num++
+		f := Frame{Number: num, Time: at, LinkType: LinkTypeEthernet, Data: ethFrame(t, src, dst, s.flags, seq, ack, []byte(s.payload), nil)}
+		f.Length = len(f.Data)
+		if err := d.Packet(&f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := netip.AddrPortFrom(cli.Addr(), 10000)
+	peak := 0
+	for i := range n {
+		c := netip.AddrPortFrom(cli.Addr(), uint16(10000+i))
+		at := t0.Add(time.Duration(i) * time.Second)
+		for j, s := range greeting {
+			send(at.Add(time.Duration(j)*time.Millisecond), c, s)
+		}
+		if i == 600 { // 10 minutes after the first was over: its server resends its FIN
+			send(at.Add(500*time.Millisecond), first, tseg{'s', "F.", 15, 1, ""})
+		}
+		peak = max(peak, d.tombs.n)
+	}
+	d.Flush()
+	if len(resumed) != 1 || resumed[0].ID != 1 {
+		t.Errorf("the FIN resent after 10 minutes: %d resumed records, want one of connection 1", len(resumed))
+	}
+	window := int(retransmitGiveUp / time.Second)
+	if peak >= n/2 || peak > window+int(sweepEvery/time.Second)+2 || peak < window-2 {
+		t.Errorf("at most %d tombstones held at once; want those of the last %d s (one a second)", peak, window)
+	}
+}

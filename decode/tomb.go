@@ -20,14 +20,18 @@ import (
 // Resumed record (see Conn.Resumed) with the same ID.
 //
 // A tombstone lasts as long as its connection would have stayed in the
-// table, idle: the timeout of its class from its last segment; one of a
-// closed connection, IdleTimeout from the close, so that a FIN or data
-// resent with back-off however late is not taken for a new connection
-// (tshark keeps it in the connection's stream; a sender gives up within
-// minutes). At most maxTombs times MaxConns
-// are kept: past that, those of closed connections are forgotten first,
-// then the least recently active, and a segment for one of those starts a
-// connection of its own, as it would without tombstones.
+// table, idle: the timeout of its class from its last segment. One of a
+// connection swept while closed, a FIN still unacknowledged, lasts
+// IdleTimeout from the close, so that a FIN or data resent with back-off
+// however late is not taken for a new connection (tshark keeps it in the
+// connection's stream). One of a connection that was over (both FINs
+// acknowledged, or a RST) lasts retransmitGiveUp: only a sender that did
+// not get the last ACK the capture saw sends more, and it gives up by
+// then; so memory follows the connections of the last minutes, not of the
+// last hour. At most maxTombs times MaxConns are kept: past that, those of
+// connections that were over are forgotten first, then those of closed
+// ones, then the least recently active, and a segment for one of those
+// starts a connection of its own, as it would without tombstones.
 type tomb struct {
 	links     links[tomb]
 	list      int8 // which of the decoder's tomb lists holds it
@@ -85,12 +89,19 @@ func (t *tomb) linksOf() *links[tomb] { return &t.links }
 const maxTombs = 2
 
 // Tombstone lists: one per timeout class for connections handed over at
-// the cap, ordered by their last activity, and one for connections handed
-// over when they closed, ordered by their close.
+// the cap, ordered by their last activity; one for connections handed
+// over when they were over, and one for those swept while closed, each
+// ordered by their hand-over.
 const (
-	tombClosed   = numClasses
-	numTombLists = numClasses + 1
+	tombOver     = numClasses
+	tombClosed   = numClasses + 1
+	numTombLists = numClasses + 2
 )
+
+// retransmitGiveUp is how long a sender goes on resending an
+// unacknowledged segment: Linux's default (tcp_retries2 15) gives up after
+// 924.6 s, the longest of the common stacks (RFC 9293 asks at least 100 s).
+const retransmitGiveUp = 925 * time.Second
 
 // bury keeps a tombstone in list of c, just handed over as rec.
 func (d *Decoder) bury(c *flow, rec *Conn, list int8) {
@@ -118,7 +129,7 @@ func (d *Decoder) bury(c *flow, rec *Conn, list int8) {
 			data: [2]bool{c.bytes[Client] > 0 || p.data[Client], c.bytes[Server] > 0 || p.data[Server]},
 		},
 	}
-	if list == tombClosed {
+	if list == tombOver || list == tombClosed {
 		// Dated at its burial, so that the list stays in order: a closed
 		// connection swept idle was last active before those handed over
 		// as they closed.
@@ -137,12 +148,14 @@ func (d *Decoder) bury(c *flow, rec *Conn, list int8) {
 }
 
 // oldestTomb is the tombstone to forget first: the oldest of a
-// connection handed over when it was over, which only a late
+// connection handed over when it was over or closed, which only a late
 // retransmission would need; else the least recently active of those
 // handed over at the cap, which go on if they are still active at all.
 func (d *Decoder) oldestTomb() *tomb {
-	if h := d.tombLists[tombClosed].head; h != nil {
-		return h
+	for _, l := range [...]int8{tombOver, tombClosed} {
+		if h := d.tombLists[l].head; h != nil {
+			return h
+		}
 	}
 	var oldest *tomb
 	for i := range d.tombLists {
@@ -167,7 +180,10 @@ func (d *Decoder) exhume(t *tomb) {
 
 // tombTimeout is how long a tombstone in list lasts, idle.
 func (d *Decoder) tombTimeout(list int8) time.Duration {
-	if list == tombClosed {
+	switch list {
+	case tombOver:
+		return max(d.cfg.ClosedTimeout, min(d.cfg.IdleTimeout, retransmitGiveUp))
+	case tombClosed:
 		return max(d.cfg.ClosedTimeout, d.cfg.IdleTimeout)
 	}
 	return d.timeouts[list]
