@@ -418,6 +418,20 @@ func Loopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// loopbackOf is the local address a client with a fixed port binds for
+// addr: the loopback address of addr's family when addr is on loopback
+// (::1 for an IPv6 one), else nil, the address the route to addr gives.
+func loopbackOf(addr string) net.IP {
+	if !Loopback(addr) {
+		return nil
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		return net.IPv6loopback
+	}
+	return net.IPv4(127, 0, 0, 1)
+}
+
 // Result is what the client saw.
 type Result struct {
 	Local    string // the client's address
@@ -450,10 +464,7 @@ func (cl Client) Connect(ctx context.Context, scenario Scenario, addr string) (*
 	defer cancel()
 	var d net.Dialer
 	if cl.LocalPort != 0 {
-		ip := net.IPv4(127, 0, 0, 1)
-		if !Loopback(addr) {
-			ip = nil // the address the route to addr gives
-		}
+		ip := loopbackOf(addr)
 		if scenario == UDP {
 			d.LocalAddr = &net.UDPAddr{IP: ip, Port: cl.LocalPort}
 		} else {

@@ -171,3 +171,22 @@ func TestHostilePeerIsBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestLoopbackOf: a client with a fixed port binds the loopback address
+// of its target's family (binding 127.0.0.1 to reach [::1] fails).
+func TestLoopbackOf(t *testing.T) {
+	for _, tc := range []struct {
+		addr string
+		want string
+	}{
+		{"127.0.0.1:12345", "127.0.0.1"},
+		{"localhost:12345", "127.0.0.1"},
+		{"[::1]:12345", "::1"},
+		{"192.0.2.1:80", "<nil>"},
+		{"[2001:db8::1]:80", "<nil>"},
+	} {
+		if got := loopbackOf(tc.addr).String(); got != tc.want {
+			t.Errorf("loopbackOf(%q) = %s, want %s", tc.addr, got, tc.want)
+		}
+	}
+}
