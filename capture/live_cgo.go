@@ -69,16 +69,19 @@ static int synack_read(pcap_t *p, synack_batch *b, int msec, int blocking) {
 	if (pr == 0) {
 		return 0;
 	}
-	return pcap_dispatch(p, b->max, synack_take, (u_char *)b);
+	// A blocking (NFLOG) read takes all of one netlink datagram: libpcap
+	// would keep what a count left over, and the next poll would not see
+	// it. The batch is sized for a whole datagram (see OpenLive).
+	return pcap_dispatch(p, blocking ? -1 : b->max, synack_take, (u_char *)b);
 }
 
-static synack_batch *synack_batch_new(int max, size_t snaplen) {
+static synack_batch *synack_batch_new(int max, size_t size) {
 	synack_batch *b = calloc(1, sizeof *b);
 	if (b == NULL) {
 		return NULL;
 	}
 	b->max = max;
-	b->size = (size_t)max * snaplen;
+	b->size = size;
 	b->hdrs = calloc((size_t)max, sizeof *b->hdrs);
 	b->buf = malloc(b->size);
 	if (b->hdrs == NULL || b->buf == NULL) {
@@ -137,6 +140,7 @@ type Live struct {
 	blocking bool
 	iface    string
 	lt       uint32
+	snap     int // the snaplen the handle was given
 	n        uint64
 }
 
@@ -222,11 +226,19 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 	// caplen never exceeds the snaplen asked for (libpcap may lower it,
 	// never raise it), so max packets of snap bytes always fit.
 	maxPkts := min(max(batchBytes/snap, 1), 1024)
-	if l.b = C.synack_batch_new(C.int(maxPkts), C.size_t(snap)); l.b == nil {
-		return nil, fmt.Errorf("capture on %s: no memory for a %d-byte batch", iface, maxPkts*snap)
+	size := maxPkts * snap
+	if l.blocking {
+		// One whole NFLOG datagram: libpcap receives it into snaplen plus
+		// 128 bytes, and each of its messages takes 20 bytes or more.
+		size = snap + 128
+		maxPkts = size/20 + 1
+	}
+	if l.b = C.synack_batch_new(C.int(maxPkts), C.size_t(size)); l.b == nil {
+		return nil, fmt.Errorf("capture on %s: no memory for a %d-byte batch", iface, size)
 	}
 	l.hdrs = unsafe.Slice(l.b.hdrs, maxPkts)
-	l.buf = unsafe.Slice((*byte)(unsafe.Pointer(l.b.buf)), maxPkts*snap)
+	l.buf = unsafe.Slice((*byte)(unsafe.Pointer(l.b.buf)), size)
+	l.snap = snap
 	ok = true
 	return l, nil
 }
@@ -255,6 +267,10 @@ func classify(iface string, rc C.int, msg string) error {
 
 // Interface is the name of the captured interface.
 func (l *Live) Interface() string { return l.iface }
+
+// Snaplen is the snaplen the handle captures with: the one asked for, but
+// the largest for NFLOG (see OpenLive), whose records are whole messages.
+func (l *Live) Snaplen() int { return l.snap }
 
 // Drain is how long a reader that stops keeps reading, so that what was
 // captured before the stop but not yet handed over is not lost: the

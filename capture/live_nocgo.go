@@ -21,6 +21,9 @@ func OpenLive(LiveConfig) (*Live, error) {
 // Interface is "": no Live is ever opened here.
 func (l *Live) Interface() string { return "" }
 
+// Snaplen is 0: no Live is ever opened here.
+func (l *Live) Snaplen() int { return 0 }
+
 // Drain is 0: no Live is ever opened here.
 func (l *Live) Drain() time.Duration { return 0 }
 

@@ -49,6 +49,9 @@ func (l *Live) WriteTo(path string, followSymlinks bool) error {
 	if snap <= 0 {
 		snap = 262144
 	}
+	// The handle may capture more than asked (NFLOG's records are whole
+	// messages): the file's header must not claim less.
+	snap = max(snap, l.src.Snaplen())
 	w, err := capture.CreateOutput(path, followSymlinks, l.src.LinkType(), snap)
 	if err != nil {
 		return err
