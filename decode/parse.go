@@ -276,7 +276,7 @@ func (p *parser) viaLayers(dlp *gopacket.DecodingLayerParser, data []byte, whole
 				return frameTCP, err
 			}
 		}
-		return frameOther, fmt.Errorf("%s: %w", failed, err)
+		return frameOther, fmt.Errorf("%s: %w", layerName(failed), err)
 	}
 	n := len(p.decoded)
 	switch {
@@ -308,6 +308,23 @@ func (p *parser) decodeLayers(dlp *gopacket.DecodingLayerParser, data []byte) (e
 		}
 	}()
 	return dlp.DecodeLayers(data, &p.decoded)
+}
+
+// layerName is t's name in a warning: gopacket's, or ours for the layer
+// types synack defines without registering them with gopacket (which
+// would print them as bare numbers).
+func layerName(t gopacket.LayerType) string {
+	switch t {
+	case layerTypeLinuxSLL2:
+		return "LinuxSLL2"
+	case layerTypePPP:
+		return "PPP"
+	case layerTypeCHDLC:
+		return "CiscoHDLC"
+	case layerTypeNFLOG:
+		return "NFLOG"
+	}
+	return t.String()
 }
 
 // failedLayer names the layer whose decoding failed: the one after the last

@@ -422,3 +422,24 @@ func TestTCPHeaderCutAfterAnotherCut(t *testing.T) {
 		t.Errorf("totals %+v, want 1 TCP frame and 1 malformed", tot)
 	}
 }
+
+// TestWarningsNameOurLayers: a frame cut inside a link layer synack
+// defines itself is named in the warning, not numbered.
+func TestWarningsNameOurLayers(t *testing.T) {
+	for _, tc := range []struct {
+		lt    LinkType
+		frame []byte
+		want  string
+	}{
+		{9, []byte{0xff, 0x03, 0x00}, "PPP: "},
+		{104, []byte{0x0f}, "CiscoHDLC: "},
+		{239, []byte{0x02}, "NFLOG: "},
+		{276, []byte{0x08}, "LinuxSLL2: "},
+	} {
+		var seg Segment
+		_, err := newParser().parse(tc.frame, tc.lt, true, &seg)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("link type %d, a 1-byte frame: %v; want a warning starting %q", tc.lt, err, tc.want)
+		}
+	}
+}
