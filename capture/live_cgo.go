@@ -160,8 +160,8 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 		}
 	}
 	snap := cfg.Snaplen
-	if snap <= 0 {
-		snap = 262144
+	if snap <= 0 || snap > 262144 {
+		snap = 262144 // libpcap's largest (MAXIMUM_SNAPLEN), as tcpdump's -s 0
 	}
 	// libpcap (1.10) receives NFLOG's netlink datagrams into a buffer of
 	// snaplen plus 128 bytes, but the kernel batches up to 100 logged
