@@ -14,11 +14,10 @@ import (
 // to, the -w copy, and the report being built. Open it, run Loop (in one
 // goroutine), then Finish.
 type Live struct {
-	src     *capture.Live
-	write   *capture.Writer
-	s       *session
-	snaplen int
-	flush   func()
+	src   *capture.Live
+	write *capture.Writer
+	s     *session
+	flush func()
 }
 
 // FlushInterval is the longest a live capture holds per-packet output
@@ -37,7 +36,7 @@ func OpenLive(lc capture.LiveConfig, opt Options) (*Live, error) {
 	if opt.OnOpen != nil {
 		opt.OnOpen(rep)
 	}
-	return &Live{src: src, s: newSession(rep, opt), snaplen: lc.Snaplen, flush: opt.Flush}, nil
+	return &Live{src: src, s: newSession(rep, opt), flush: opt.Flush}, nil
 }
 
 // WriteTo copies every frame captured from now on to a new pcap file at
@@ -45,13 +44,13 @@ func OpenLive(lc capture.LiveConfig, opt Options) (*Live, error) {
 // are dropped, so that the file is created with the rights of the user
 // it is for.
 func (l *Live) WriteTo(path string, followSymlinks bool) error {
-	snap := l.snaplen
+	// The handle's snaplen, not the one asked for: it may capture more
+	// (NFLOG's records are whole messages) or less (capped at libpcap's
+	// largest), and the file's header must say what its records can hold.
+	snap := l.src.Snaplen()
 	if snap <= 0 {
 		snap = 262144
 	}
-	// The handle may capture more than asked (NFLOG's records are whole
-	// messages): the file's header must not claim less.
-	snap = max(snap, l.src.Snaplen())
 	w, err := capture.CreateOutput(path, followSymlinks, l.src.LinkType(), snap)
 	if err != nil {
 		return err
