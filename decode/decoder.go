@@ -342,14 +342,13 @@ func (d *Decoder) Apply(pf *Parsed) error {
 			return warning
 		}
 	}
-	var key connKey
+	key := &pf.key // keyed and hashed by d's Parser (TCP, no zone), or now
 	var c *flow
-	if pf.by == d { // keyed and hashed by d's Parser: TCP, no zone
-		key = pf.key
-		c = d.conns.getHashed(&key, pf.hash)
+	if pf.by == d {
+		c = d.conns.getHashed(key, pf.hash)
 	} else {
-		key = keyOf(&seg.src, &seg.dst, proto, zone)
-		c = d.conns.get(&key)
+		pf.key = keyOf(&seg.src, &seg.dst, proto, zone)
+		c = d.conns.get(key)
 	}
 	if c != nil && !taken && pf.time.Sub(d.clock.lastActive(c)) > d.timeouts[c.class] {
 		d.totals.Evicted++ // idle past its timeout by the frame's own date: see sweepClock
@@ -363,7 +362,7 @@ func (d *Decoder) Apply(pf *Parsed) error {
 	if c == nil {
 		var tb *tomb
 		if d.tombs.n > 0 {
-			tb = d.unearth(key, seg, pf.time, taken, proto)
+			tb = d.unearth(*key, seg, pf.time, taken, proto)
 		}
 		if d.cfg.MaxConns > 0 && d.conns.n >= d.cfg.MaxConns {
 			if d.totals.Shed == 0 {
@@ -378,7 +377,7 @@ func (d *Decoder) Apply(pf *Parsed) error {
 			d.freeTombs = append(d.freeTombs, tb)
 		} else {
 			d.nextID++
-			c.start(seg, key, pf.time, pf.nano, proto, d.nextID, &d.colds)
+			c.start(seg, *key, pf.time, pf.nano, proto, d.nextID, &d.colds)
 			if seg.encap.NLabels > 0 && seg.encapped {
 				d.setLabels(c, &seg.encap)
 			}
