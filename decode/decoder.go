@@ -241,7 +241,8 @@ func New(cfg Config, sink Sink) *Decoder {
 	if cfg.MaxConns == 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
-	d := &Decoder{cfg: cfg, sink: sink, own: NewParser(), conns: newTable[flow](), tombs: newTable[tomb]()}
+	d := &Decoder{cfg: cfg, sink: sink, conns: newTable[flow](), tombs: newTable[tomb]()}
+	d.own = d.NewParser()
 	d.timeouts = [numClasses]time.Duration{cfg.ClosedTimeout, cfg.HandshakeTimeout, cfg.IdleTimeout}
 	d.clock.maxStep = max(cfg.ClosedTimeout, cfg.HandshakeTimeout, cfg.IdleTimeout, sweepEvery)
 	return d
@@ -266,16 +267,35 @@ type Parsed struct {
 	// but its segment good.
 	salvaged bool
 	err      error
-	seg      Segment
+	// by is the decoder whose table hash is key's hash, when the Parser
+	// was that decoder's (Decoder.NewParser) and the frame the usual TCP
+	// frame; nil otherwise.
+	by   *Decoder
+	key  connKey
+	hash uint64
+	seg  Segment
 }
 
 // Parser decodes frames into Parsed values. Parsing is the half of the
 // work that needs no connection table, so it can run in a goroutine of its
 // own ahead of Apply (one Parser per goroutine).
-type Parser struct{ p *parser }
+type Parser struct {
+	p    *parser
+	dec  *Decoder
+	seed [4]uint64 // dec's connection table's
+}
 
 // NewParser returns a Parser with its layers allocated.
-func NewParser() *Parser { return &Parser{newParser()} }
+func NewParser() *Parser { return &Parser{p: newParser()} }
+
+// NewParser returns a Parser for d: besides parsing, it keys each usual
+// TCP segment and hashes the key for d's connection table, work that
+// Apply then leaves out. With the batch reader, that is work moved off
+// the goroutine that applies frames in order, the one that bounds how
+// fast a file is read.
+func (d *Decoder) NewParser() *Parser {
+	return &Parser{p: newParser(), dec: d, seed: d.conns.seed}
+}
 
 // Parse decodes f into out.
 func (p *Parser) Parse(f *Frame, out *Parsed) {
@@ -283,6 +303,11 @@ func (p *Parser) Parse(f *Frame, out *Parsed) {
 	p.p.cut = max(f.Length-len(f.Data), 0)
 	out.kind, out.err = p.p.parse(f.Data, f.LinkType, f.Length <= len(f.Data), &out.seg)
 	_, out.salvaged = out.err.(*lengthError)
+	out.by = nil
+	if p.dec != nil && out.kind == frameTCP && out.err == nil && !out.seg.encapped {
+		out.key = keyOf(&out.seg.src, &out.seg.dst, TCP, 0)
+		out.hash, out.by = hashKey(&p.seed, &out.key), p.dec
+	}
 }
 
 // Apply runs a parsed frame through the connection table and analysis, as
@@ -317,8 +342,14 @@ func (d *Decoder) Apply(pf *Parsed) error {
 			return warning
 		}
 	}
-	key := keyOf(&seg.src, &seg.dst, proto, zone)
-	c := d.conns.get(&key)
+	key := &pf.key // keyed and hashed by d's Parser (TCP, no zone), or now
+	var c *flow
+	if pf.by == d {
+		c = d.conns.getHashed(key, pf.hash)
+	} else {
+		pf.key = keyOf(&seg.src, &seg.dst, proto, zone)
+		c = d.conns.get(key)
+	}
 	if c != nil && !taken && pf.time.Sub(d.clock.lastActive(c)) > d.timeouts[c.class] {
 		d.totals.Evicted++ // idle past its timeout by the frame's own date: see sweepClock
 		d.emit(c)
@@ -331,7 +362,7 @@ func (d *Decoder) Apply(pf *Parsed) error {
 	if c == nil {
 		var tb *tomb
 		if d.tombs.n > 0 {
-			tb = d.unearth(key, seg, pf.time, taken, proto)
+			tb = d.unearth(*key, seg, pf.time, taken, proto)
 		}
 		if d.cfg.MaxConns > 0 && d.conns.n >= d.cfg.MaxConns {
 			if d.totals.Shed == 0 {
@@ -346,7 +377,7 @@ func (d *Decoder) Apply(pf *Parsed) error {
 			d.freeTombs = append(d.freeTombs, tb)
 		} else {
 			d.nextID++
-			c.start(seg, key, pf.time, pf.nano, proto, d.nextID, &d.colds)
+			c.start(seg, *key, pf.time, pf.nano, proto, d.nextID, &d.colds)
 			if seg.encap.NLabels > 0 && seg.encapped {
 				d.setLabels(c, &seg.encap)
 			}

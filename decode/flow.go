@@ -409,14 +409,16 @@ func (f *flow) verdict() Verdict {
 }
 
 // add accounts one segment to the connection and returns the event for
-// it, with a payload preview when preview is set (someone will see it).
+// it. Its numbers and payload preview are filled only when keep is set
+// (someone will see it): else only its note, anomalies, back-off and
+// states are.
 // The steps run in this order, each reading what those before it left:
 // counters and ISNs, the event's relative numbers, Zeek's endpoint
 // machine, tshark's flags (with the initial RTT as it stood before this
 // segment), the segment's meaning (handshake, teardown, FIN numbers),
 // handshake and round-trip timing, and last RFC 9293's states, which need
 // the FIN numbers.
-func (f *flow) add(ev *Event, seg *Segment, t time.Time, n int64, frame uint64, preview bool, spare *colds) {
+func (f *flow) add(ev *Event, seg *Segment, t time.Time, n int64, frame uint64, keep bool, spare *colds) {
 	side := f.sideOf(seg)
 	dir := ClientToServer
 	if side == Server {
@@ -433,8 +435,8 @@ func (f *flow) add(ev *Event, seg *Segment, t time.Time, n int64, frame uint64, 
 	}
 	backwards := f.count(seg, side, since, !t.IsZero(), spare)
 	f.markISNs(seg, side)
-	f.fillEvent(ev, seg, dir, since, frame)
-	if preview {
+	if keep {
+		f.fillEvent(ev, seg, dir, since, frame)
 		ev.previewLen = uint8(copy(ev.preview[:], seg.Payload))
 	}
 	f.zeek.touch(since)

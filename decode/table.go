@@ -54,10 +54,13 @@ func newTable[T any, P keyed[T]]() table[T, P] {
 // 128-bit product, xored) of the key's words with the table's random
 // seed, in four multiplications. hash/maphash took three times as long,
 // a call to hash 40 bytes.
-func (t *table[T, P]) hash(k *connKey) uint64 {
+func (t *table[T, P]) hash(k *connKey) uint64 { return hashKey(&t.seed, k) }
+
+// hashKey is hash with seed.
+func hashKey(seed *[4]uint64, k *connKey) uint64 {
 	ports := uint64(k.aPort)<<48 | uint64(k.bPort)<<32 | uint64(k.zoneProto)
-	h := mix(k.aLo^t.seed[0], k.bLo^t.seed[1]) ^ mix(k.aHi^t.seed[2], k.bHi^t.seed[3])
-	return mix(h^ports, t.seed[0]^t.seed[3])
+	h := mix(k.aLo^seed[0], k.bLo^seed[1]) ^ mix(k.aHi^seed[2], k.bHi^seed[3])
+	return mix(h^ports, seed[0]^seed[3])
 }
 
 // mix is wyhash's mum: a*b in 128 bits, folded to 64.
@@ -68,8 +71,12 @@ func mix(a, b uint64) uint64 {
 
 // get returns the record of key, or nil.
 func (t *table[T, P]) get(key *connKey) *T {
+	return t.getHashed(key, t.hash(key))
+}
+
+// getHashed is get of key, whose hash is h.
+func (t *table[T, P]) getHashed(key *connKey, h uint64) *T {
 	mask := uint64(len(t.slots) - 1)
-	h := t.hash(key)
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := &t.slots[i]
 		if s.p == nil || s.hash == h && P(s.p).keyOf().equal(key) {

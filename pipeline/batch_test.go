@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"synack/capture"
+	"synack/decode"
 )
 
 // TestProducerStopsWhenConsumerQuits: when the consumer of batches stops
@@ -29,7 +30,7 @@ func TestProducerStopsWhenConsumerQuits(t *testing.T) {
 			free, full, quit := make(chan *batch, 1), make(chan *batch), make(chan struct{})
 			free <- new(batch)
 			ended := make(chan struct{})
-			go func() { produce(context.Background(), file, 0, free, full, quit); close(ended) }()
+			go func() { produce(context.Background(), file, 0, decode.NewParser(), free, full, quit); close(ended) }()
 			if tc.wait == "free" {
 				<-full // take the first batch and never give it back
 			}
