@@ -18,7 +18,7 @@ typedef struct {
 } synack_hdr;
 
 // synack_batch is what one synack_read call fills: at most max packets,
-// whose bytes fit in size (max * snaplen).
+// whose bytes fit in size (see OpenLive for how both are chosen).
 typedef struct {
 	synack_hdr *hdrs;
 	int max, n;
@@ -30,10 +30,10 @@ static void synack_take(u_char *user, const struct pcap_pkthdr *h, const u_char 
 	synack_batch *b = (synack_batch *)user;
 	size_t caplen = h->caplen;
 	if (b->n >= b->max) {
-		return; // cannot happen: pcap_dispatch is given at most max
+		return; // cannot happen: a dispatch takes at most max, or one NFLOG datagram of fewer messages
 	}
 	if (caplen > b->size - b->used) {
-		caplen = b->size - b->used; // cannot happen: size is max * snaplen
+		caplen = b->size - b->used; // cannot happen: size holds max snaplens, or a whole NFLOG datagram
 	}
 	synack_hdr *o = &b->hdrs[b->n++];
 	o->sec = h->ts.tv_sec;
@@ -229,8 +229,9 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 	size := maxPkts * snap
 	if l.blocking {
 		// One whole NFLOG datagram: libpcap receives it into snaplen plus
-		// 128 bytes, and each of its messages takes 20 bytes or more.
-		size = snap + 128
+		// 128 bytes, and each of its messages takes 20 bytes or more;
+		// twice that, to spare.
+		size = 2 * (snap + 128)
 		maxPkts = size/20 + 1
 	}
 	if l.b = C.synack_batch_new(C.int(maxPkts), C.size_t(size)); l.b == nil {
