@@ -68,13 +68,25 @@ test: vet
 	$(MAKE) --no-print-directory fuzz FUZZTIME=7s
 
 # Every fuzz target for FUZZTIME each (default 60s); crashers land in
-# the package's testdata/fuzz and stay there as regression cases.
+# the package's testdata/fuzz and stay there as regression cases. Go's
+# fuzzing coordinator can fail a run with a bare "context deadline
+# exceeded" as -fuzztime ends on a loaded machine (golang/go#75804): such
+# a run, which wrote no failing input, is run once more; any other
+# failure fails at once.
 FUZZ_TARGETS = ./decode:FuzzPacket ./decode:FuzzReaderAndDecoder ./capture:FuzzReader ./expect:FuzzParse
 fuzz: deps
-	@for t in $(FUZZ_TARGETS); do \
+	@log=$$(mktemp); trap 'rm -f $$log' EXIT; \
+	for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
-		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
-		$(GO) test $$pkg -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) || exit 1; \
+		for try in 1 2; do \
+			echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+			$(GO) test $$pkg -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) >$$log 2>&1; rc=$$?; cat $$log; \
+			if [ $$rc = 0 ]; then break; fi; \
+			if [ $$try = 1 ] && grep -q 'context deadline exceeded' $$log && ! grep -q 'Failing input written' $$log; then \
+				echo "fuzz: Go's deadline race at the end of -fuzztime (golang/go#75804), no failing input: once more"; continue; \
+			fi; \
+			exit 1; \
+		done; \
 	done
 
 # Decoder benchmarks (ns/op is per packet, allocs/op must be 0 in steady
