@@ -398,13 +398,27 @@ func (p *parser) etherNext(t layers.EthernetType) gopacket.LayerType {
 	return t.LayerType()
 }
 
-// mpls decodes an MPLS label stack (RFC 3032), unicast or multicast, and
-// then IPv4 or IPv6 by the first nibble, as Wireshark and tcpdump guess.
-type mpls struct {
+// hop is what the encapsulation layers below share: the parser they
+// report tunnels and stops to, the payload they leave, and the layer it
+// holds (gopacket.LayerTypeZero, or the parser's stop, when none follows).
+type hop struct {
 	p       *parser
 	payload []byte
 	next    gopacket.LayerType
 }
+
+func (h *hop) NextLayerType() gopacket.LayerType { return h.next }
+func (h *hop) LayerPayload() []byte              { return h.payload }
+
+// truncated marks a header cut short: have of the want bytes it needs.
+func truncated(df gopacket.DecodeFeedback, have, want int) error {
+	df.SetTruncated()
+	return fmt.Errorf("truncated header (%d of %d bytes)", have, want)
+}
+
+// mpls decodes an MPLS label stack (RFC 3032), unicast or multicast, and
+// then IPv4 or IPv6 by the first nibble, as Wireshark and tcpdump guess.
+type mpls struct{ hop }
 
 func (m *mpls) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 	e := &m.p.enc.e
@@ -439,22 +453,15 @@ func (m *mpls) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 	return nil
 }
 
-func (m *mpls) CanDecode() gopacket.LayerClass    { return layers.LayerTypeMPLS }
-func (m *mpls) NextLayerType() gopacket.LayerType { return m.next }
-func (m *mpls) LayerPayload() []byte              { return m.payload }
+func (m *mpls) CanDecode() gopacket.LayerClass { return layers.LayerTypeMPLS }
 
 // gre decodes a GRE header, version 0 (RFC 2784, RFC 2890's key and
 // sequence number).
-type gre struct {
-	p       *parser
-	payload []byte
-	next    gopacket.LayerType
-}
+type gre struct{ hop }
 
 func (g *gre) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 	if len(data) < 4 {
-		df.SetTruncated()
-		return fmt.Errorf("truncated header (%d of 4 bytes)", len(data))
+		return truncated(df, len(data), 4)
 	}
 	flags := binary.BigEndian.Uint16(data)
 	proto := layers.EthernetType(binary.BigEndian.Uint16(data[2:4]))
@@ -477,8 +484,7 @@ func (g *gre) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 		n += 4
 	}
 	if len(data) < n {
-		df.SetTruncated()
-		return fmt.Errorf("truncated header (%d of %d bytes)", len(data), n)
+		return truncated(df, len(data), n)
 	}
 	g.p.tunnel(TunnelGRE, flags&0x2000 != 0, key)
 	g.payload = data[n:]
@@ -492,21 +498,14 @@ func (g *gre) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 	return nil
 }
 
-func (g *gre) CanDecode() gopacket.LayerClass    { return layers.LayerTypeGRE }
-func (g *gre) NextLayerType() gopacket.LayerType { return g.next }
-func (g *gre) LayerPayload() []byte              { return g.payload }
+func (g *gre) CanDecode() gopacket.LayerClass { return layers.LayerTypeGRE }
 
 // vxlan decodes a VXLAN header (RFC 7348): flags, VNI, then Ethernet.
-type vxlan struct {
-	p       *parser
-	payload []byte
-	next    gopacket.LayerType
-}
+type vxlan struct{ hop }
 
 func (v *vxlan) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 	if len(data) < 8 {
-		df.SetTruncated()
-		return fmt.Errorf("truncated header (%d of 8 bytes)", len(data))
+		return truncated(df, len(data), 8)
 	}
 	v.payload = data[8:]
 	if data[0]&0x08 == 0 {
@@ -518,22 +517,15 @@ func (v *vxlan) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 	return nil
 }
 
-func (v *vxlan) CanDecode() gopacket.LayerClass    { return layers.LayerTypeVXLAN }
-func (v *vxlan) NextLayerType() gopacket.LayerType { return v.next }
-func (v *vxlan) LayerPayload() []byte              { return v.payload }
+func (v *vxlan) CanDecode() gopacket.LayerClass { return layers.LayerTypeVXLAN }
 
 // geneve decodes a Geneve header (RFC 8926): options skipped, VNI, then
 // the protocol its EtherType names.
-type geneve struct {
-	p       *parser
-	payload []byte
-	next    gopacket.LayerType
-}
+type geneve struct{ hop }
 
 func (g *geneve) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 	if len(data) < 8 {
-		df.SetTruncated()
-		return fmt.Errorf("truncated header (%d of 8 bytes)", len(data))
+		return truncated(df, len(data), 8)
 	}
 	n := 8 + int(data[0]&0x3f)*4
 	if len(data) < n {
@@ -552,22 +544,15 @@ func (g *geneve) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error 
 	return nil
 }
 
-func (g *geneve) CanDecode() gopacket.LayerClass    { return layers.LayerTypeGeneve }
-func (g *geneve) NextLayerType() gopacket.LayerType { return g.next }
-func (g *geneve) LayerPayload() []byte              { return g.payload }
+func (g *geneve) CanDecode() gopacket.LayerClass { return layers.LayerTypeGeneve }
 
 // pppoe decodes a PPPoE session header (RFC 2516) and the PPP protocol
 // field behind it.
-type pppoe struct {
-	p       *parser
-	payload []byte
-	next    gopacket.LayerType
-}
+type pppoe struct{ hop }
 
 func (s *pppoe) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 	if len(data) < 8 {
-		df.SetTruncated()
-		return fmt.Errorf("truncated header (%d of 8 bytes)", len(data))
+		return truncated(df, len(data), 8)
 	}
 	e := &s.p.enc.e
 	e.PPPoE, e.Session = true, binary.BigEndian.Uint16(data[2:4])
@@ -583,9 +568,7 @@ func (s *pppoe) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 	return nil
 }
 
-func (s *pppoe) CanDecode() gopacket.LayerClass    { return layers.LayerTypePPPoE }
-func (s *pppoe) NextLayerType() gopacket.LayerType { return s.next }
-func (s *pppoe) LayerPayload() []byte              { return s.payload }
+func (s *pppoe) CanDecode() gopacket.LayerClass { return layers.LayerTypePPPoE }
 
 // pppNext is the layer behind a PPP protocol number (RFC 1661): IP, or
 // the end of decoding (control protocols are not TCP; other data
@@ -605,11 +588,7 @@ func (p *parser) pppNext(proto uint16) gopacket.LayerType {
 // ppp decodes LINKTYPE_PPP (9): PPP in HDLC-like framing (RFC 1662),
 // with or without the address and control bytes, a protocol field of one
 // or two bytes.
-type ppp struct {
-	p       *parser
-	payload []byte
-	next    gopacket.LayerType
-}
+type ppp struct{ hop }
 
 func (l *ppp) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 	if len(data) >= 2 && data[0] == 0xff && data[1] == 0x03 {
@@ -631,9 +610,7 @@ func (l *ppp) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 	return nil
 }
 
-func (l *ppp) CanDecode() gopacket.LayerClass    { return layerTypePPP }
-func (l *ppp) NextLayerType() gopacket.LayerType { return l.next }
-func (l *ppp) LayerPayload() []byte              { return l.payload }
+func (l *ppp) CanDecode() gopacket.LayerClass { return layerTypePPP }
 
 // chdlc decodes LINKTYPE_C_HDLC (104), Cisco HDLC: address, control,
 // then an EtherType.
@@ -645,8 +622,7 @@ type chdlc struct {
 
 func (l *chdlc) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 	if len(data) < 4 {
-		df.SetTruncated()
-		return fmt.Errorf("truncated header (%d of 4 bytes)", len(data))
+		return truncated(df, len(data), 4)
 	}
 	l.proto, l.payload = layers.EthernetType(binary.BigEndian.Uint16(data[2:4])), data[4:]
 	return nil
@@ -659,15 +635,11 @@ func (l *chdlc) LayerPayload() []byte              { return l.payload }
 // nflog decodes LINKTYPE_NFLOG (239): a 4-byte header (address family,
 // version, resource ID), then TLVs whose length and type are in the
 // capturing host's byte order; the packet is the NFULA_PAYLOAD (9) TLV.
-type nflog struct {
-	payload []byte
-	next    gopacket.LayerType
-}
+type nflog struct{ hop }
 
 func (l *nflog) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 	if len(data) < 4 {
-		df.SetTruncated()
-		return fmt.Errorf("truncated header (%d of 4 bytes)", len(data))
+		return truncated(df, len(data), 4)
 	}
 	family := data[0]
 	l.payload, l.next = nil, gopacket.LayerTypeZero
@@ -700,6 +672,4 @@ func (l *nflog) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 	return nil
 }
 
-func (l *nflog) CanDecode() gopacket.LayerClass    { return layerTypeNFLOG }
-func (l *nflog) NextLayerType() gopacket.LayerType { return l.next }
-func (l *nflog) LayerPayload() []byte              { return l.payload }
+func (l *nflog) CanDecode() gopacket.LayerClass { return layerTypeNFLOG }
