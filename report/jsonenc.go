@@ -394,29 +394,9 @@ func (w *jsonWriter) event(c *decode.Conn, e *decode.Event) {
 
 // note and tcpdump are e.Note.String() and e.Flags.Tcpdump(), built
 // once per value.
-func (w *jsonWriter) note(n decode.Note) string {
-	if w.notes == nil {
-		w.notes = map[decode.Note]string{}
-	}
-	s, ok := w.notes[n]
-	if !ok {
-		s = n.String()
-		w.notes[n] = s
-	}
-	return s
-}
+func (w *jsonWriter) note(n decode.Note) string { return memo(&w.notes, n, decode.Note.String) }
 
-func (w *jsonWriter) tcpdump(f decode.Flags) string {
-	if w.flags == nil {
-		w.flags = map[decode.Flags]string{}
-	}
-	s, ok := w.flags[f]
-	if !ok {
-		s = f.Tcpdump()
-		w.flags[f] = s
-	}
-	return s
-}
+func (w *jsonWriter) tcpdump(f decode.Flags) string { return memo(&w.flags, f, decode.Flags.Tcpdump) }
 
 // appendJSONPreview appends preview(e) as a JSON string: Escape(p), and
 // "…" when the payload was longer (truncated). Escape leaves printable

@@ -38,19 +38,21 @@ func (k *lineCache) flagNames(c *decode.Conn, e *decode.Event) string {
 	if c.Proto == decode.UDP {
 		return "datagram"
 	}
-	s, ok := k.flags[e.Flags]
-	if !ok {
-		s = e.Flags.String()
-		k.flags[e.Flags] = s
-	}
-	return s
+	return memo(&k.flags, e.Flags, decode.Flags.String)
 }
 
-func (k *lineCache) note(n decode.Note) string {
-	s, ok := k.notes[n]
+func (k *lineCache) note(n decode.Note) string { return memo(&k.notes, n, decode.Note.String) }
+
+// memo is name(v), worked out once per value and kept in *m (made on
+// first use): the names of flags and notes, which many events share.
+func memo[V comparable](m *map[V]string, v V, name func(V) string) string {
+	if *m == nil {
+		*m = map[V]string{}
+	}
+	s, ok := (*m)[v]
 	if !ok {
-		s = n.String()
-		k.notes[n] = s
+		s = name(v)
+		(*m)[v] = s
 	}
 	return s
 }
