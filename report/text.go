@@ -206,16 +206,24 @@ func eventHead(c *decode.Conn, e *decode.Event, cs, ss string, st Style) string 
 	b = state(b, ss)
 	b = append(b, "  "...)
 	b = appendRight(b, eventFlags(c, e), 12)
+	b = appendNumbers(b, c, e, st.Absolute)
+	return string(b)
+}
+
+// appendNumbers appends a timeline line's number columns, " %10s %10s
+// %6d %8s  ": seq, ack (on the wire when abs), length and window. A UDP
+// datagram has no sequence number, no acknowledgement and no window:
+// those columns stay blank rather than show zeros.
+func appendNumbers(b []byte, c *decode.Conn, e *decode.Event, abs bool) []byte {
+	var num [24]byte
 	b = append(b, ' ')
-	// A UDP datagram has no sequence number, no acknowledgement and no
-	// window: those columns stay blank rather than show zeros.
 	if c.Proto == decode.UDP {
 		b = appendLeft(b, nil, 10)
 		b = append(b, ' ')
 		b = appendLeft(b, nil, 10)
 	} else {
 		seq, ack := e.Seq, e.Ack
-		if st.Absolute {
+		if abs {
 			seq, ack = c.Absolute(e)
 		}
 		b = appendLeft(b, strconv.AppendUint(num[:0], uint64(seq), 10), 10)
@@ -230,8 +238,7 @@ func eventHead(c *decode.Conn, e *decode.Event, cs, ss string, st Style) string 
 	} else {
 		b = appendLeft(b, strconv.AppendUint(num[:0], uint64(e.Win), 10), 8)
 	}
-	b = append(b, "  "...)
-	return string(b)
+	return append(b, "  "...)
 }
 
 // appendLeft appends s right-aligned in n columns, appendRight s

@@ -72,29 +72,7 @@ func (k *lineCache) appendEventLine(b []byte, c *decode.Conn, e, prev *decode.Ev
 	b = appendRight(b, ss, 12)
 	b = append(b, "  "...)
 	b = appendRight(b, k.flagNames(c, e), 12)
-	b = append(b, ' ')
-	if c.Proto == decode.UDP {
-		b = appendLeft(b, nil, 10)
-		b = append(b, ' ')
-		b = appendLeft(b, nil, 10)
-	} else {
-		seq, ack := e.Seq, e.Ack
-		if abs {
-			seq, ack = c.Absolute(e)
-		}
-		b = appendLeft(b, strconv.AppendUint(num[:0], uint64(seq), 10), 10)
-		b = append(b, ' ')
-		b = appendLeft(b, strconv.AppendUint(num[:0], uint64(ack), 10), 10)
-	}
-	b = append(b, ' ')
-	b = appendLeft(b, strconv.AppendUint(num[:0], uint64(e.Len), 10), 6)
-	b = append(b, ' ')
-	if c.Proto == decode.UDP {
-		b = appendLeft(b, nil, 8)
-	} else {
-		b = appendLeft(b, strconv.AppendUint(num[:0], uint64(e.Win), 10), 8)
-	}
-	b = append(b, "  "...)
+	b = appendNumbers(b, c, e, abs)
 	// The meaning, as meaningText writes it without colour or width.
 	b = append(b, k.note(e.Note)...)
 	if e.Backoff > 0 {
