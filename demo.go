@@ -117,9 +117,7 @@ func runDemo(ctx context.Context, f demoFlags, stdout, stderr io.Writer) error {
 	finished := make(chan struct{})
 	ended := map[uint64]bool{}
 	cfg := decode.Config{UDP: true, OnEvent: func(c *decode.Conn, e decode.Event) {
-		done := e.Note&decode.NoteClosed != 0 || e.Flags&decode.RST != 0 ||
-			c.Proto == decode.UDP && c.Packets[0] > 0 && c.Packets[1] > 0
-		if done && !ended[c.ID] {
+		if exchangeOver(c, &e) && !ended[c.ID] {
 			if ended[c.ID] = true; len(ended) == flows {
 				close(finished)
 			}
@@ -259,15 +257,7 @@ func prefixed(p string, lines []string) []string {
 // playOnce runs one server (unless the scenario has none) and one client.
 func playOnce(ctx context.Context, scenario greet.Scenario, addr, message string, client greet.Client, calls *[]report.Call) ([]string, error) {
 	var lines []string
-	proto := decode.TCP
-	if scenario == greet.UDP {
-		proto = decode.UDP
-	}
-	record := func(cs []greet.Call) {
-		for _, k := range cs {
-			*calls = append(*calls, report.Call{Proto: proto, ClientPort: uint16(client.LocalPort), Side: k.Side, Name: k.Name, Start: k.Start, Return: k.Return})
-		}
-	}
+	record := func(cs []greet.Call) { *calls = appendCalls(*calls, scenario, uint16(client.LocalPort), cs) }
 	ctx, cancel := context.WithTimeout(ctx, client.Timeout)
 	defer cancel()
 	served := make(chan string, 1)

@@ -114,7 +114,7 @@ func startSelfCapture(f selfCaptureFlags, addr, filter, when string, stdout, std
 // onEvent notes connections that are over: closed, reset, or a UDP flow
 // answered.
 func (s *selfCapture) onEvent(c *decode.Conn, e decode.Event) {
-	if e.Note&decode.NoteClosed == 0 && e.Flags&decode.RST == 0 && (c.Proto != decode.UDP || c.Packets[0] == 0 || c.Packets[1] == 0) {
+	if !exchangeOver(c, &e) {
 		return
 	}
 	s.mu.Lock()
@@ -155,13 +155,29 @@ func (s *selfCapture) program(line string) { s.lines = append(s.lines, line) }
 // record keeps the socket calls of the scenario's connection from
 // client port.
 func (s *selfCapture) record(scenario greet.Scenario, client uint16, calls []greet.Call) {
+	s.calls = appendCalls(s.calls, scenario, client, calls)
+}
+
+// appendCalls appends the socket calls a built-in program made for the
+// connection (or UDP flow) from client port, as the report sets them
+// beside its segments.
+func appendCalls(dst []report.Call, scenario greet.Scenario, client uint16, calls []greet.Call) []report.Call {
 	proto := decode.TCP
 	if scenario == greet.UDP {
 		proto = decode.UDP
 	}
 	for _, k := range calls {
-		s.calls = append(s.calls, report.Call{Proto: proto, ClientPort: client, Side: k.Side, Name: k.Name, Start: k.Start, Return: k.Return})
+		dst = append(dst, report.Call{Proto: proto, ClientPort: client, Side: k.Side, Name: k.Name, Start: k.Start, Return: k.Return})
 	}
+	return dst
+}
+
+// exchangeOver reports whether e ends what the built-in programs
+// exchange on c, so that its last packets need no more waiting for: the
+// connection closed or was reset, or a UDP flow was answered.
+func exchangeOver(c *decode.Conn, e *decode.Event) bool {
+	return e.Note&decode.NoteClosed != 0 || e.Flags&decode.RST != 0 ||
+		c.Proto == decode.UDP && c.Packets[0] > 0 && c.Packets[1] > 0
 }
 
 // finish stops the capture and writes the report, the calls set beside
