@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"runtime"
 	"slices"
 
 	"github.com/spf13/pflag"
@@ -171,10 +172,21 @@ func (r *renderer) options(cfg decode.Config, w io.Writer) pipeline.Options {
 		// connection not selected keeps its turn in the order.
 		opt.Decode.Recycle = true
 		opt.Select = nil
+		// A file's connections are rendered on goroutines of their own,
+		// off the decoder's; live keeps rendering on the decoder's, which
+		// it flushes when the capture goes idle.
+		var records *decode.Records
+		if !r.live {
+			records = decode.NewRecords(128)
+			opt.Decode.Records = records
+		}
 		opt.OnOpen = func(rep *report.Capture) {
 			r.ordered = report.NewOrdered(r.document(w, rep))
 			if r.live && r.flags.format == "zeek" {
 				r.ordered.AsHandedOver()
+			}
+			if records != nil {
+				r.ordered.Parallel(runtime.GOMAXPROCS(0), records)
 			}
 		}
 		opt.Sink = decode.SinkFunc(func(c *decode.Conn) { r.ordered.Conn(c, r.selected(c)) })

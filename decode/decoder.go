@@ -83,6 +83,11 @@ type Config struct {
 	// from it: set it only when the sink keeps no reference (a streaming
 	// writer, an aggregator). It spares an allocation per connection.
 	Recycle bool
+	// Records, if set, is where the decoder takes the records it hands
+	// over, and where the sink gives each back (Records.Put) once it is
+	// done with it, from any goroutine: Recycle for a sink that works on
+	// the records on other goroutines. Recycle is ignored when it is set.
+	Records *Records
 	// DropEvents keeps no events at all, only the counters: for outputs
 	// that stream (NDJSON) or need no timeline (check, summaries).
 	DropEvents bool
@@ -566,8 +571,13 @@ func (d *Decoder) handOver(c *flow, tombList int8) {
 	if d.clock.prevConn == c {
 		d.clock.prevConn = nil
 	}
+	var spare []Event // the room for events a record given back brings
 	rec := d.record
-	if rec == nil {
+	switch {
+	case d.cfg.Records != nil:
+		rec = d.cfg.Records.get()
+		spare = rec.Events[:0]
+	case rec == nil:
 		rec = new(Conn)
 		if d.cfg.Recycle {
 			d.record = rec
@@ -590,7 +600,12 @@ func (d *Decoder) handOver(c *flow, tombList int8) {
 	}
 	d.sink.Conn(rec)
 	if c.cold != nil {
-		d.colds.put(c.cold, d.cfg.Recycle) // the record has its events, unless it is reused
+		switch {
+		case d.cfg.Records != nil: // the record took the events; the cold part takes its room
+			d.colds.putWith(c.cold, spare)
+		default: // the record has its events, unless it is reused
+			d.colds.put(c.cold, d.cfg.Recycle)
+		}
 		c.cold = nil
 	}
 	// Spare flows follow the connections open: enough that opening and

@@ -139,6 +139,12 @@ func (s *colds) put(c *coldFlow, keepEvents bool) {
 	*s = append(*s, c)
 }
 
+// putWith takes c back with events as the room of its events.
+func (s *colds) putWith(c *coldFlow, events []Event) {
+	*c = coldFlow{events: events}
+	*s = append(*s, c)
+}
+
 // handshakeState is Handshake as a flow keeps it: times as Durations
 // from firstSeen.
 type handshakeState struct {

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"synack/decode"
@@ -17,9 +19,10 @@ import (
 // Document writes one capture's report connection by connection, so that
 // a capture of any size is reported without keeping its connections:
 //
-//   - Render renders a connection's part of the document at once, as the
-//     decoder hands it over (in any order; the record may be reused
-//     after), appending to buf;
+//   - a Renderer (NewRenderer) renders a connection's part of the document
+//     at once, as the decoder hands it over (in any order; the record may
+//     be reused after), appending to buf; each goroutine that renders
+//     has a renderer of its own;
 //   - Emit writes the parts in connection order (Ordered puts them in
 //     order);
 //   - Close writes what follows the connections (summary table, totals),
@@ -29,17 +32,25 @@ import (
 // first (an SVG's height, the HTML summary table) keeps its parts in a
 // spool (memory, then a temporary file) until Close.
 type Document interface {
-	Render(buf []byte, c *decode.Conn) []byte
+	NewRenderer() Renderer
 	Emit(part []byte) error
 	Close(c *Capture) error
+}
+
+// Renderer renders connections' parts of a document, with scratch space
+// of its own: it is not safe for concurrent use, but renderers of the
+// same document may render at the same time.
+type Renderer interface {
+	Render(buf []byte, c *decode.Conn) []byte
 }
 
 // Whole writes a capture whose connections are all in c.Conns through
 // doc: the same bytes as streaming them.
 func Whole(doc Document, c *Capture) error {
 	var buf []byte
+	r := doc.NewRenderer()
 	for _, conn := range c.Conns {
-		buf = doc.Render(buf[:0], conn)
+		buf = r.Render(buf[:0], conn)
 		if err := doc.Emit(buf); err != nil {
 			return err
 		}
@@ -142,6 +153,9 @@ func tempFile() (*os.File, error) {
 // back: past orderedMemory their parts wait in a temporary file.
 type Ordered struct {
 	doc     Document
+	render  Renderer  // on the caller's goroutine, unless par is set
+	par     *parallel // renders on goroutines of its own (Parallel)
+	failed  atomic.Bool
 	asIs    bool                  // emit in hand-over order (AsHandedOver)
 	next    uint64                // the ID emitted next
 	held    map[uint64][]heldPart // a resumed record adds a second part to an ID
@@ -180,7 +194,125 @@ type heldPart struct {
 
 // NewOrdered emits to doc in connection order, starting with ID 1.
 func NewOrdered(doc Document) *Ordered {
-	return &Ordered{doc: doc, next: 1, held: map[uint64][]heldPart{}, cur: -1}
+	return &Ordered{doc: doc, render: doc.NewRenderer(), next: 1, held: map[uint64][]heldPart{}, cur: -1}
+}
+
+// Parallel makes o render connections on workers goroutines, each with a
+// renderer of its own, and put the parts in order and emit them on one
+// more, so that rendering a capture's report takes little of the
+// decoder's time: Conn only queues the record, which goes back to
+// records once rendered (records the decoder takes them from: see
+// decode.Config.Records). Call it before the first Conn; Close waits for
+// the goroutines. A parallel Ordered does not Flush: it is for a capture
+// read from a file, which is written out at Close.
+func (o *Ordered) Parallel(workers int, records *decode.Records) {
+	p := &parallel{
+		o:       o,
+		records: records,
+		jobs:    make(chan renderJob, queued),
+		results: make(chan renderJob, queued),
+		free:    make(chan []byte, queued),
+		placed:  make(chan struct{}),
+	}
+	o.par = p
+	for range max(workers, 1) {
+		p.workers.Add(1)
+		go p.renderAll(o.doc.NewRenderer())
+	}
+	go p.placeAll()
+}
+
+// queued is how many connections a parallel Ordered has queued for its
+// renderers at most, and how many rendered wait for their turn to be
+// placed: enough to even out connections of different sizes, few enough
+// that their records and parts hold little memory.
+const queued = 32
+
+// maxFreePart is the largest part buffer a parallel Ordered keeps for
+// another connection: larger ones (a long connection's) are let go.
+const maxFreePart = 256 << 10
+
+// parallel is the part of Ordered that renders on goroutines of its own.
+type parallel struct {
+	o       *Ordered
+	records *decode.Records
+	jobs    chan renderJob // to the renderers, numbered in hand-over order
+	results chan renderJob // rendered, in any order
+	free    chan []byte    // part buffers to render into again
+	seq     uint64         // the number of the last job queued
+	workers sync.WaitGroup
+	placed  chan struct{} // closed once every part is placed
+}
+
+// renderJob is a connection to render (c) and, once rendered, its part.
+type renderJob struct {
+	seq, id uint64
+	c       *decode.Conn
+	report  bool
+	part    []byte
+}
+
+// submit queues c, numbered in the order connections are handed over.
+func (p *parallel) submit(c *decode.Conn, report bool) {
+	p.seq++
+	p.jobs <- renderJob{seq: p.seq, c: c, report: report && !p.o.failed.Load()}
+}
+
+// renderAll renders the jobs with r, giving their records back.
+func (p *parallel) renderAll(r Renderer) {
+	defer p.workers.Done()
+	for j := range p.jobs {
+		if j.report && !p.o.failed.Load() {
+			var buf []byte
+			select {
+			case buf = <-p.free:
+			default:
+			}
+			j.part = r.Render(buf[:0], j.c)
+		}
+		j.id = j.c.ID
+		if p.records != nil {
+			p.records.Put(j.c)
+		}
+		j.c = nil
+		p.results <- j
+	}
+}
+
+// placeAll places the rendered parts in the order their connections were
+// handed over, as an Ordered rendering on the caller's goroutine does.
+func (p *parallel) placeAll() {
+	defer close(p.placed)
+	o := p.o
+	next := uint64(1)
+	waiting := map[uint64]renderJob{}
+	for j := range p.results {
+		waiting[j.seq] = j
+		for j, ok := waiting[next]; ok; j, ok = waiting[next] {
+			delete(waiting, next)
+			next++
+			if o.err == nil {
+				o.place(j.id, j.part, j.report)
+				if o.err != nil {
+					o.failed.Store(true)
+				}
+			}
+			if j.part != nil && cap(j.part) <= maxFreePart {
+				select {
+				case p.free <- j.part:
+				default:
+				}
+			}
+		}
+	}
+}
+
+// stop waits until every connection queued is rendered and placed.
+func (p *parallel) stop() {
+	close(p.jobs)
+	p.workers.Wait()
+	close(p.results)
+	<-p.placed
 }
 
 // AsHandedOver makes o emit each part as soon as it is rendered, in the
@@ -192,28 +324,37 @@ func (o *Ordered) AsHandedOver() { o.asIs = true }
 // Conn renders c now and emits it in its turn; report false leaves it
 // out (a connection --where or --conn does not select), keeping its turn.
 func (o *Ordered) Conn(c *decode.Conn, report bool) {
+	if o.par != nil {
+		o.par.submit(c, report)
+		return
+	}
 	if o.err != nil {
 		return
 	}
 	var part []byte
 	if report {
-		o.buf = o.doc.Render(o.buf[:0], c)
+		o.buf = o.render.Render(o.buf[:0], c)
 		part = o.buf
 	}
+	o.place(c.ID, part, report)
+}
+
+// place emits the part of connection id, or holds it until its turn.
+func (o *Ordered) place(id uint64, part []byte, report bool) {
 	if o.asIs {
 		o.emit(part, report)
 		return
 	}
 	switch {
-	case c.ID < o.next: // a resumed record of a connection already written
+	case id < o.next: // a resumed record of a connection already written
 		o.emit(part, report)
-	case c.ID == o.next && len(o.held[c.ID]) == 0: // the common case: nothing to hold
+	case id == o.next && len(o.held[id]) == 0: // the common case: nothing to hold
 		o.emit(part, report)
 		o.next++
 		o.drain()
 	default:
-		o.hold(c.ID, part, report)
-		if c.ID == o.next {
+		o.hold(id, part, report)
+		if id == o.next {
 			o.drain()
 		}
 	}
@@ -223,6 +364,9 @@ func (o *Ordered) Conn(c *decode.Conn, report bool) {
 // far, for a document that writes as it goes (text, JSON, Zeek, Mermaid;
 // SVG and HTML wait for Close by nature).
 func (o *Ordered) Flush() error {
+	if o.par != nil { // written out at Close
+		return nil
+	}
 	if f, ok := o.doc.(interface{ Flush() error }); ok && o.err == nil {
 		return f.Flush()
 	}
@@ -231,6 +375,10 @@ func (o *Ordered) Flush() error {
 
 // Close emits every part still held, in order, and closes the document.
 func (o *Ordered) Close(c *Capture) error {
+	if o.par != nil {
+		o.par.stop()
+		o.par = nil
+	}
 	for len(o.held) > 0 && o.err == nil {
 		// A gap (an ID never handed over) cannot wait any more.
 		for _, ok := o.held[o.next]; !ok; _, ok = o.held[o.next] {
@@ -377,12 +525,19 @@ func nextPiece(part []byte) (piece, rest []byte) {
 
 // textDoc is the human report (see Text).
 type textDoc struct {
-	w        *bufio.Writer
+	w       *bufio.Writer
+	opt     TextOptions
+	started bool
+	rows    spool // the summary table's rows, fields separated by tabs
+	nrows   int
+	cw, sw  int // widths of the client and server columns
+	capture *Capture
+}
+
+// textRenderer renders a connection's block and its row of the summary
+// table.
+type textRenderer struct {
 	opt      TextOptions
-	started  bool
-	rows     spool // the summary table's rows, fields separated by tabs
-	nrows    int
-	cw, sw   int // widths of the client and server columns
 	capture  *Capture
 	rendered bytes.Buffer
 	row      []byte
@@ -393,7 +548,6 @@ type textDoc struct {
 // the header (source, format, link type, filter, programs): fill those
 // before the first connection is emitted.
 func NewText(w io.Writer, c *Capture, opt TextOptions) Document {
-	opt.lines = newLineCache()
 	return &textDoc{w: bufio.NewWriterSize(w, 64<<10), opt: opt, capture: c, cw: len("client"), sw: len("server")}
 }
 
@@ -410,7 +564,13 @@ func (t *textDoc) begin() {
 	}
 }
 
-func (t *textDoc) Render(buf []byte, c *decode.Conn) []byte {
+func (t *textDoc) NewRenderer() Renderer {
+	opt := t.opt
+	opt.lines = newLineCache()
+	return &textRenderer{opt: opt, capture: t.capture}
+}
+
+func (t *textRenderer) Render(buf []byte, c *decode.Conn) []byte {
 	t.rendered.Reset()
 	if !t.opt.SummaryOnly {
 		opt := t.opt
@@ -507,6 +667,11 @@ type jsonDocument struct {
 	capture *Capture
 	started bool
 	n       int
+}
+
+// jsonRenderer renders a connection's object of the document.
+type jsonRenderer struct {
+	capture *Capture
 	jw      jsonWriter
 }
 
@@ -514,8 +679,7 @@ type jsonDocument struct {
 // connection as it comes, then totals, warnings and error: the same bytes
 // as encoding the whole document at once, never held whole.
 func NewJSON(w io.Writer, c *Capture) Document {
-	// A connection sits two levels deep.
-	return &jsonDocument{w: bufio.NewWriterSize(w, 64<<10), capture: c, jw: newJSONWriter("    ", true)}
+	return &jsonDocument{w: bufio.NewWriterSize(w, 64<<10), capture: c}
 }
 
 // encodeIndented is v as the document's encoder writes it at the top
@@ -546,7 +710,12 @@ func (d *jsonDocument) begin() error {
 	return nil
 }
 
-func (d *jsonDocument) Render(buf []byte, c *decode.Conn) []byte {
+func (d *jsonDocument) NewRenderer() Renderer {
+	// A connection sits two levels deep.
+	return &jsonRenderer{capture: d.capture, jw: newJSONWriter("    ", true)}
+}
+
+func (d *jsonRenderer) Render(buf []byte, c *decode.Conn) []byte {
 	j := connJSONHead(c)
 	j.Calls = callsJSON(c, d.capture.Calls)
 	w := &d.jw
@@ -607,7 +776,13 @@ type zeekDoc struct {
 // #close with the last packet's time.
 func NewZeek(w io.Writer) Document { return &zeekDoc{w: bufio.NewWriterSize(w, 64<<10)} }
 
-func (z *zeekDoc) Render(buf []byte, c *decode.Conn) []byte {
+// zeekRenderer renders a connection's row, after its first and last
+// times.
+type zeekRenderer struct{}
+
+func (z *zeekDoc) NewRenderer() Renderer { return zeekRenderer{} }
+
+func (zeekRenderer) Render(buf []byte, c *decode.Conn) []byte {
 	buf = binary.AppendVarint(buf, c.FirstSeen.UnixNano())
 	buf = binary.AppendVarint(buf, c.LastSeen.UnixNano())
 	return appendZeekRow(buf, c)
@@ -644,18 +819,24 @@ func (z *zeekDoc) Close(c *Capture) error {
 
 // mermaidDoc is the Mermaid Markdown (see Mermaid).
 type mermaidDoc struct {
-	w     *bufio.Writer
-	n     int
-	block bytes.Buffer
-	lines *lineCache
+	w *bufio.Writer
+	n int
 }
 
 // NewMermaid streams a Mermaid sequenceDiagram per connection to w.
 func NewMermaid(w io.Writer) Document {
-	return &mermaidDoc{w: bufio.NewWriterSize(w, 64<<10), lines: newLineCache()}
+	return &mermaidDoc{w: bufio.NewWriterSize(w, 64<<10)}
 }
 
-func (m *mermaidDoc) Render(buf []byte, c *decode.Conn) []byte {
+// mermaidRenderer renders a connection's diagram.
+type mermaidRenderer struct {
+	block bytes.Buffer
+	lines *lineCache
+}
+
+func (m *mermaidDoc) NewRenderer() Renderer { return &mermaidRenderer{lines: newLineCache()} }
+
+func (m *mermaidRenderer) Render(buf []byte, c *decode.Conn) []byte {
 	m.block.Reset()
 	mermaidConn(&m.block, c, m.lines)
 	return append(buf, m.block.Bytes()...)
@@ -678,13 +859,17 @@ type svgDocument struct {
 	body   spool
 	height int
 	n      uint64
+}
+
+// svgRenderer renders a connection's ladder, after its height.
+type svgRenderer struct {
 	ladder bytes.Buffer
 	lines  *lineCache
 }
 
 // NewSVG writes the ladder diagrams to w as one SVG document; its height
 // is known at the end, so the ladders wait in a spool until Close.
-func NewSVG(w io.Writer) Document { return &svgDocument{w: w, height: svgTop, lines: newLineCache()} }
+func NewSVG(w io.Writer) Document { return &svgDocument{w: w, height: svgTop} }
 
 // svgTop is where the first ladder starts, below the document's title
 // and the key.
@@ -693,7 +878,9 @@ const svgTop = 92
 // ladderOrigin is how a ladder drawn at y 0 begins; Emit moves it down.
 const ladderOrigin = `<g class="conn" transform="translate(0,0)">` + "\n"
 
-func (s *svgDocument) Render(buf []byte, c *decode.Conn) []byte {
+func (s *svgDocument) NewRenderer() Renderer { return &svgRenderer{lines: newLineCache()} }
+
+func (s *svgRenderer) Render(buf []byte, c *decode.Conn) []byte {
 	s.ladder.Reset()
 	ladder(&s.ladder, c, 0, s.lines)
 	buf = binary.AppendUvarint(buf, uint64(ladderHeight(c)))
@@ -732,6 +919,12 @@ type htmlDocument struct {
 	explain bool
 	rows    spool
 	bodies  spool
+}
+
+// htmlRenderer renders a connection's row of the summary table and its
+// ladder.
+type htmlRenderer struct {
+	explain bool
 	block   bytes.Buffer
 	lines   *lineCache
 }
@@ -741,10 +934,14 @@ type htmlDocument struct {
 // under each ladder, what each kind of segment is and why the connection
 // ended so (--explain).
 func NewHTML(w io.Writer, explain bool) Document {
-	return &htmlDocument{w: w, explain: explain, lines: newLineCache()}
+	return &htmlDocument{w: w, explain: explain}
 }
 
-func (h *htmlDocument) Render(buf []byte, c *decode.Conn) []byte {
+func (h *htmlDocument) NewRenderer() Renderer {
+	return &htmlRenderer{explain: h.explain, lines: newLineCache()}
+}
+
+func (h *htmlRenderer) Render(buf []byte, c *decode.Conn) []byte {
 	h.block.Reset()
 	htmlRow(&h.block, c)
 	buf = appendPiece(buf, h.block.Bytes())

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"testing"
 
@@ -15,6 +16,8 @@ type recordDoc struct {
 	size    int
 	emitted []string
 }
+
+func (d *recordDoc) NewRenderer() Renderer { return d }
 
 func (d *recordDoc) Render(buf []byte, c *decode.Conn) []byte {
 	head := fmt.Sprintf("conn %d:", c.ID)
@@ -86,6 +89,8 @@ func sizedPart(id uint64) int {
 	return 1000 + int(id*7919%60000)
 }
 
+func (d *sizedDoc) NewRenderer() Renderer { return d }
+
 func (d *sizedDoc) Render(buf []byte, c *decode.Conn) []byte {
 	buf = fmt.Appendf(buf, "conn %d:", c.ID)
 	return append(buf, bytes.Repeat([]byte{byte(c.ID % 251)}, sizedPart(c.ID)-len(buf))...)
@@ -135,5 +140,56 @@ func TestOrderedSpillReusesSlots(t *testing.T) {
 	}
 	if o.spill == nil || o.spillAt > 16*slotSize {
 		t.Errorf("spill file %v grew to %d bytes for waves that spill about %d: slots not used again", o.spill != nil, o.spillAt, 10*slotSize)
+	}
+}
+
+// TestOrderedParallel: rendering on goroutines of their own emits the
+// same parts in the same order as rendering on the caller's, whatever
+// order the connections are handed over in, resumed records (a second
+// part for an ID) and connections not reported included; every record
+// goes back to the pool.
+func TestOrderedParallel(t *testing.T) {
+	type handOver struct {
+		id     uint64
+		report bool
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var order []handOver
+	for id := uint64(1); id <= 5000; id++ {
+		order = append(order, handOver{id, id%7 != 0})
+	}
+	// Long connections end late, and some come back resumed.
+	rng.Shuffle(len(order), func(i, j int) {
+		if rng.IntN(4) == 0 {
+			order[i], order[j] = order[j], order[i]
+		}
+	})
+	for i := range 300 {
+		order = append(order, handOver{uint64(rng.IntN(5000) + 1), i%5 != 0})
+	}
+	run := func(workers int) ([]uint64, int) {
+		doc := &sizedDoc{}
+		o := NewOrdered(doc)
+		records := decode.NewRecords(len(order))
+		if workers > 0 {
+			o.Parallel(workers, records)
+		}
+		for _, h := range order {
+			o.Conn(&decode.Conn{ID: h.id}, h.report)
+		}
+		if err := o.Close(&Capture{}); err != nil {
+			t.Fatal(err)
+		}
+		return doc.emitted, records.Len()
+	}
+	want, _ := run(0)
+	for _, workers := range []int{1, 2, 5} {
+		got, given := run(workers)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%d workers: emitted %d parts in another order than rendering in turn (%d)", workers, len(got), len(want))
+		}
+		if given != len(order) {
+			t.Errorf("%d workers: %d records given back, want %d", workers, given, len(order))
+		}
 	}
 }
