@@ -162,6 +162,19 @@ func (r *renderer) options(cfg decode.Config, w io.Writer) pipeline.Options {
 	r.configure(&cfg)
 	opt := pipeline.Options{Decode: cfg, Select: r.selected}
 	switch {
+	case r.nd != nil && !r.flags.events && !r.live:
+		// Rows rendered on goroutines of their own, written as handed
+		// over: the rows of --events interleave with the packets, and
+		// live flushes them when the capture goes idle.
+		workers := runtime.GOMAXPROCS(0)
+		records := decode.NewRecords(report.RecordsInFlight(workers))
+		opt.Decode.Records = records
+		opt.OnOpen = func(*report.Capture) {
+			r.ordered = report.NewOrdered(r.nd.Rows())
+			r.ordered.AsHandedOver()
+			r.ordered.Parallel(workers, records)
+		}
+		opt.Sink = decode.SinkFunc(func(c *decode.Conn) { r.ordered.Conn(c, true) })
 	case r.nd != nil:
 		opt.Sink = decode.SinkFunc(r.nd.Conn)
 	case r.agg != nil:
@@ -175,9 +188,10 @@ func (r *renderer) options(cfg decode.Config, w io.Writer) pipeline.Options {
 		// A file's connections are rendered on goroutines of their own,
 		// off the decoder's; live keeps rendering on the decoder's, which
 		// it flushes when the capture goes idle.
+		workers := runtime.GOMAXPROCS(0)
 		var records *decode.Records
 		if !r.live {
-			records = decode.NewRecords(128)
+			records = decode.NewRecords(report.RecordsInFlight(workers))
 			opt.Decode.Records = records
 		}
 		opt.OnOpen = func(rep *report.Capture) {
@@ -186,7 +200,7 @@ func (r *renderer) options(cfg decode.Config, w io.Writer) pipeline.Options {
 				r.ordered.AsHandedOver()
 			}
 			if records != nil {
-				r.ordered.Parallel(runtime.GOMAXPROCS(0), records)
+				r.ordered.Parallel(workers, records)
 			}
 		}
 		opt.Sink = decode.SinkFunc(func(c *decode.Conn) { r.ordered.Conn(c, r.selected(c)) })

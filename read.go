@@ -169,6 +169,9 @@ func readOne(ctx context.Context, name string, f readFlags, r *renderer, stdout,
 		prog.done()
 	}
 	if err != nil {
+		if r.ordered != nil {
+			r.ordered.Abandon()
+		}
 		r.ordered = nil // nothing was written: no connection came
 		return err
 	}

@@ -21,7 +21,9 @@ type NDJSON struct {
 	Source string
 	bw     *bufio.Writer
 	enc    *json.Encoder
-	jw     jsonWriter
+	jw     jsonWriter // events
+	row    ndjsonRenderer
+	rowBuf []byte
 	err    error
 }
 
@@ -41,11 +43,51 @@ func (n *NDJSON) encode(v any) {
 
 // Conn writes one connection.
 func (n *NDJSON) Conn(c *decode.Conn) {
+	n.row.source = n.Source
+	n.rowBuf = n.row.Render(n.rowBuf[:0], c)
+	if n.err == nil {
+		_, n.err = n.bw.Write(n.rowBuf)
+	}
+}
+
+// Rows is n as a Document of its connection rows, for an Ordered that
+// emits them as handed over (AsHandedOver) and may render them on
+// goroutines of its own (Parallel): the same bytes as Conn writes. Its
+// Close writes the totals, as Totals does.
+func (n *NDJSON) Rows() Document { return ndjsonRows{n} }
+
+type ndjsonRows struct{ n *NDJSON }
+
+func (d ndjsonRows) NewRenderer() Renderer { return &ndjsonRenderer{source: d.n.Source} }
+
+func (d ndjsonRows) Emit(part []byte) error {
+	if d.n.err == nil {
+		_, d.n.err = d.n.bw.Write(part)
+	}
+	return d.n.err
+}
+
+func (d ndjsonRows) Close(c *Capture) error { return d.n.Totals(c) }
+
+func (d ndjsonRows) Flush() error { return d.n.Flush() }
+
+// ndjsonRenderer renders connection rows.
+type ndjsonRenderer struct {
+	source string
+	jw     jsonWriter
+}
+
+func (r *ndjsonRenderer) Render(buf []byte, c *decode.Conn) []byte {
 	j := connJSONHead(c)
-	w := n.begin("connection")
-	w.str("source", n.Source)
+	w := &r.jw
+	w.b, w.depth, w.empty = buf, 0, w.empty[:0]
+	w.open('{')
+	w.str("type", "connection")
+	w.str("source", r.source)
 	w.conn(&j, c, false)
-	n.end()
+	w.close('}')
+	buf, w.b = append(w.b, '\n'), nil
+	return buf
 }
 
 // Event writes one packet of connection c.

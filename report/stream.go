@@ -209,12 +209,13 @@ func (o *Ordered) Parallel(workers int, records *decode.Records) {
 	p := &parallel{
 		o:       o,
 		records: records,
-		jobs:    make(chan renderJob, queued),
-		results: make(chan renderJob, queued),
-		free:    make(chan []byte, queued),
+		jobs:    make(chan *renderBatch, queued),
+		results: make(chan *renderBatch, queued),
+		free:    make(chan *renderBatch, 2*queued+workers),
 		placed:  make(chan struct{}),
 	}
 	o.par = p
+	p.batch = p.newBatch()
 	for range max(workers, 1) {
 		p.workers.Add(1)
 		go p.renderAll(o.doc.NewRenderer())
@@ -222,11 +223,21 @@ func (o *Ordered) Parallel(workers int, records *decode.Records) {
 	go p.placeAll()
 }
 
-// queued is how many connections a parallel Ordered has queued for its
-// renderers at most, and how many rendered wait for their turn to be
-// placed: enough to even out connections of different sizes, few enough
-// that their records and parts hold little memory.
-const queued = 32
+// Connections go to the renderers in batches of batchConns, so that
+// handing them from one goroutine to another costs little beside
+// rendering them; queued batches wait for the renderers, and as many
+// rendered for their turn to be placed: enough to even out connections
+// of different sizes, few enough that their records and parts hold
+// little memory.
+const (
+	batchConns = 32
+	queued     = 4
+)
+
+// RecordsInFlight is how many records a parallel Ordered may hold at
+// once with workers renderers: a decode.Records pool of that size
+// spares allocating any in the steady state.
+func RecordsInFlight(workers int) int { return (3*queued + workers + 2) * batchConns }
 
 // maxFreePart is the largest part buffer a parallel Ordered keeps for
 // another connection: larger ones (a long connection's) are let go.
@@ -236,46 +247,71 @@ const maxFreePart = 256 << 10
 type parallel struct {
 	o       *Ordered
 	records *decode.Records
-	jobs    chan renderJob // to the renderers, numbered in hand-over order
-	results chan renderJob // rendered, in any order
-	free    chan []byte    // part buffers to render into again
-	seq     uint64         // the number of the last job queued
+	batch   *renderBatch      // being filled
+	jobs    chan *renderBatch // to the renderers, numbered in hand-over order
+	results chan *renderBatch // rendered, in any order
+	free    chan *renderBatch // placed, to be filled again
+	seq     uint64            // the number of the last batch queued
 	workers sync.WaitGroup
 	placed  chan struct{} // closed once every part is placed
 }
 
-// renderJob is a connection to render (c) and, once rendered, its part.
+// renderBatch is connections to render, in the order handed over, and
+// once rendered their parts.
+type renderBatch struct {
+	seq   uint64
+	conns []renderJob
+}
+
 type renderJob struct {
-	seq, id uint64
-	c       *decode.Conn
-	report  bool
-	part    []byte
+	c      *decode.Conn
+	id     uint64
+	report bool
+	part   []byte
 }
 
-// submit queues c, numbered in the order connections are handed over.
+func (p *parallel) newBatch() *renderBatch {
+	select {
+	case b := <-p.free:
+		return b
+	default:
+		return &renderBatch{conns: make([]renderJob, 0, batchConns)}
+	}
+}
+
+// submit queues c in the batch being filled, and the batch once full.
 func (p *parallel) submit(c *decode.Conn, report bool) {
-	p.seq++
-	p.jobs <- renderJob{seq: p.seq, c: c, report: report && !p.o.failed.Load()}
+	b := p.batch
+	b.conns = append(b.conns, renderJob{c: c, report: report && !p.o.failed.Load(), part: b.conns[:cap(b.conns)][len(b.conns)].part})
+	if len(b.conns) == batchConns {
+		p.send()
+	}
 }
 
-// renderAll renders the jobs with r, giving their records back.
+// send queues the batch being filled and starts another.
+func (p *parallel) send() {
+	p.seq++
+	p.batch.seq = p.seq
+	p.jobs <- p.batch
+	p.batch = p.newBatch()
+}
+
+// renderAll renders the batches with r, giving their records back.
 func (p *parallel) renderAll(r Renderer) {
 	defer p.workers.Done()
-	for j := range p.jobs {
-		if j.report && !p.o.failed.Load() {
-			var buf []byte
-			select {
-			case buf = <-p.free:
-			default:
+	for b := range p.jobs {
+		for i := range b.conns {
+			j := &b.conns[i]
+			if j.report && !p.o.failed.Load() {
+				j.part = r.Render(j.part[:0], j.c)
 			}
-			j.part = r.Render(buf[:0], j.c)
+			j.id = j.c.ID
+			if p.records != nil {
+				p.records.Put(j.c)
+			}
+			j.c = nil
 		}
-		j.id = j.c.ID
-		if p.records != nil {
-			p.records.Put(j.c)
-		}
-		j.c = nil
-		p.results <- j
+		p.results <- b
 	}
 }
 
@@ -285,23 +321,32 @@ func (p *parallel) placeAll() {
 	defer close(p.placed)
 	o := p.o
 	next := uint64(1)
-	waiting := map[uint64]renderJob{}
-	for j := range p.results {
-		waiting[j.seq] = j
-		for j, ok := waiting[next]; ok; j, ok = waiting[next] {
+	waiting := map[uint64]*renderBatch{}
+	for b := range p.results {
+		waiting[b.seq] = b
+		for b, ok := waiting[next]; ok; b, ok = waiting[next] {
 			delete(waiting, next)
 			next++
-			if o.err == nil {
-				o.place(j.id, j.part, j.report)
-				if o.err != nil {
-					o.failed.Store(true)
+			for i := range b.conns {
+				j := &b.conns[i]
+				if o.err == nil {
+					part := j.part
+					if !j.report {
+						part = nil
+					}
+					o.place(j.id, part, j.report)
+					if o.err != nil {
+						o.failed.Store(true)
+					}
+				}
+				if cap(j.part) > maxFreePart {
+					j.part = nil
 				}
 			}
-			if j.part != nil && cap(j.part) <= maxFreePart {
-				select {
-				case p.free <- j.part:
-				default:
-				}
+			b.conns = b.conns[:0]
+			select {
+			case p.free <- b:
+			default:
 			}
 		}
 	}
@@ -309,6 +354,9 @@ func (p *parallel) placeAll() {
 
 // stop waits until every connection queued is rendered and placed.
 func (p *parallel) stop() {
+	if len(p.batch.conns) > 0 {
+		p.send()
+	}
 	close(p.jobs)
 	p.workers.Wait()
 	close(p.results)
@@ -373,12 +421,19 @@ func (o *Ordered) Flush() error {
 	return o.err
 }
 
-// Close emits every part still held, in order, and closes the document.
-func (o *Ordered) Close(c *Capture) error {
+// Abandon stops the goroutines of a parallel Ordered whose capture failed:
+// the parts rendered go to the document as they would, but it is not
+// closed.
+func (o *Ordered) Abandon() {
 	if o.par != nil {
 		o.par.stop()
 		o.par = nil
 	}
+}
+
+// Close emits every part still held, in order, and closes the document.
+func (o *Ordered) Close(c *Capture) error {
+	o.Abandon()
 	for len(o.held) > 0 && o.err == nil {
 		// A gap (an ID never handed over) cannot wait any more.
 		for _, ok := o.held[o.next]; !ok; _, ok = o.held[o.next] {
