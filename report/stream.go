@@ -101,14 +101,19 @@ func (s *spool) Write(p []byte) (int, error) {
 	return n, s.err
 }
 
-// WriteTo copies what was written to w and releases the spool.
+// WriteTo copies what was written to w and releases the spool. From a
+// file, the copy is the kernel's where it can be (copy_file_range,
+// sendfile: io.Copy finds them on *os.File): w, if buffered, should be
+// flushed first, so that a bufio.Writer hands the copy down.
 func (s *spool) WriteTo(w io.Writer) (int64, error) {
-	r, err := s.reader()
-	if err != nil {
+	defer s.release()
+	if s.f == nil {
+		return s.mem.WriteTo(w)
+	}
+	if err := s.rewind(); err != nil {
 		return 0, err
 	}
-	defer s.release()
-	return io.Copy(w, r)
+	return io.Copy(w, s.f)
 }
 
 // reader reads back what was written, once; release frees the spool.
@@ -119,13 +124,25 @@ func (s *spool) reader() (io.Reader, error) {
 	if s.f == nil {
 		return &s.mem, nil
 	}
-	if err := s.fw.Flush(); err != nil {
-		return nil, fmt.Errorf("spool: %w", err)
-	}
-	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("spool: %w", err)
+	if err := s.rewind(); err != nil {
+		return nil, err
 	}
 	return bufio.NewReaderSize(s.f, 1<<20), nil
+}
+
+// rewind writes out what the file's writer holds and goes back to the
+// file's start.
+func (s *spool) rewind() error {
+	if s.err != nil {
+		return s.err
+	}
+	if err := s.fw.Flush(); err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
+	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
+	return nil
 }
 
 func (s *spool) release() {
@@ -961,6 +978,9 @@ func (s *svgDocument) Close(c *Capture) error {
 	for i, k := range pictureKey {
 		fmt.Fprintf(bw, `<text x="20" y="%d" class="key">%s</text>`+"\n", 44+16*i, xmlText(k))
 	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
 	if _, err := s.body.WriteTo(bw); err != nil {
 		return err
 	}
@@ -1026,6 +1046,9 @@ func (h *htmlDocument) Close(c *Capture) error {
 		return err
 	}
 	fmt.Fprint(bw, "</table>\n</div>\n")
+	if err := bw.Flush(); err != nil {
+		return err
+	}
 	if _, err := h.bodies.WriteTo(bw); err != nil {
 		return err
 	}
