@@ -167,7 +167,8 @@ func tempFile() (*os.File, error) {
 // order (IDs 1, 2, 3… in the order of their first packets; the decoder
 // hands them over as they end) and emits each to the document as soon as
 // every earlier one has been. A long connection holds the later ones
-// back: past orderedMemory their parts wait in a temporary file.
+// back: their parts wait in blocks, in memory up to orderedMemory, past it
+// in a temporary file.
 type Ordered struct {
 	doc     Document
 	render  Renderer  // on the caller's goroutine, unless par is set
@@ -175,20 +176,23 @@ type Ordered struct {
 	failed  atomic.Bool
 	asIs    bool                  // emit in hand-over order (AsHandedOver)
 	next    uint64                // the ID emitted next
-	held    map[uint64][]heldPart // a resumed record adds a second part to an ID
-	memory  int                   // bytes of held parts in memory
+	held    map[uint64]heldPart   // by ID, the first part held
+	more    map[uint64][]heldPart // the parts of resumed records after it
+	memory  int                   // bytes of the blocks kept in memory
 	spill   *os.File
 	spillAt int64        // the spill file's end
-	blocks  []spillBlock // every block spilled, by index
-	cur     int          // the block being filled (in block), -1 for none
-	block   []byte       // its bytes, not yet written
+	blocks  []spillBlock // every block, by index
+	cur     int          // the block being filled, -1 for none
 	free    []int64      // slots of the file whose parts have all been read back
+	spare   [][]byte     // the room of blocks emitted, to fill again
 	buf     []byte
 	err     error
 }
 
-// Parts spilled are gathered in blocks written whole into slots of the
-// spill file of slotSize bytes each; a slot whose parts have all been
+// Parts held are gathered in blocks of slotSize bytes, so that holding a
+// part costs a copy and no allocation; a block filled is kept in memory
+// while the blocks kept hold less than orderedMemory, else written whole
+// into a slot of the spill file of slotSize bytes; a slot whose parts have all been
 // emitted is written over by a later block, so that the file grows with
 // what is held at once, not with all that was ever held (and the pages
 // it is cached in are used again: where fresh pages are dear, writing
@@ -196,22 +200,23 @@ type Ordered struct {
 const slotSize = 1 << 20
 
 type spillBlock struct {
-	off     int64 // in the spill file, once written
-	live    int   // parts not yet emitted
+	data    []byte // the parts' bytes, while in memory
+	off     int64  // in the spill file, once written
+	live    int    // parts not yet emitted
 	written bool
 	slot    bool // off is a slot of slotSize bytes, to be used again
 }
 
+// heldPart is a part held in a block, or a connection not reported
+// (len -1), which keeps its turn.
 type heldPart struct {
-	mem      []byte // nil when spilled (or for a connection not reported)
-	block    int    // when spilled: the block, and the part's place in it
+	block    int // the block, and the part's place in it
 	off, len int64
-	spilled  bool
 }
 
 // NewOrdered emits to doc in connection order, starting with ID 1.
 func NewOrdered(doc Document) *Ordered {
-	return &Ordered{doc: doc, render: doc.NewRenderer(), next: 1, held: map[uint64][]heldPart{}, cur: -1}
+	return &Ordered{doc: doc, render: doc.NewRenderer(), next: 1, held: map[uint64]heldPart{}, more: map[uint64][]heldPart{}, cur: -1}
 }
 
 // Parallel makes o render connections on workers goroutines, each with a
@@ -413,7 +418,7 @@ func (o *Ordered) place(id uint64, part []byte, report bool) {
 	switch {
 	case id < o.next: // a resumed record of a connection already written
 		o.emit(part, report)
-	case id == o.next && len(o.held[id]) == 0: // the common case: nothing to hold
+	case id == o.next && !o.holds(id): // the common case: nothing to hold
 		o.emit(part, report)
 		o.next++
 		o.drain()
@@ -473,54 +478,73 @@ func (o *Ordered) emit(part []byte, report bool) {
 	}
 }
 
-// hold keeps a part until its turn: in memory, or in the spill file once
-// the memory held passes orderedMemory.
-func (o *Ordered) hold(id uint64, part []byte, report bool) {
-	h := heldPart{}
-	switch {
-	case !report:
-	case o.memory+len(part) <= orderedMemory:
-		h.mem = append([]byte{}, part...)
-		o.memory += len(part)
-	default:
-		if o.spill == nil {
-			if o.spill, o.err = tempFile(); o.err != nil {
-				return
-			}
-		}
-		if len(o.block) > 0 && len(o.block)+len(part) > slotSize {
-			o.writeBlock()
-		}
-		if o.cur < 0 {
-			o.blocks = append(o.blocks, spillBlock{})
-			o.cur = len(o.blocks) - 1
-		}
-		h = heldPart{block: o.cur, off: int64(len(o.block)), len: int64(len(part)), spilled: true}
-		o.block = append(o.block, part...)
-		o.blocks[o.cur].live++
-		if len(o.block) >= slotSize {
-			o.writeBlock()
-		}
-	}
-	if !report {
-		h.len = -1
-	}
-	o.held[id] = append(o.held[id], h)
+// holds reports whether a part of connection id is held.
+func (o *Ordered) holds(id uint64) bool {
+	_, ok := o.held[id]
+	return ok
 }
 
-// writeBlock writes the block being filled into a free slot, or at the
-// end of the file (a block larger than a slot: one part that is).
-func (o *Ordered) writeBlock() {
+// hold keeps a part until its turn, in the block being filled.
+func (o *Ordered) hold(id uint64, part []byte, report bool) {
+	h := heldPart{len: -1}
+	if report {
+		if o.cur >= 0 && len(o.blocks[o.cur].data)+len(part) > slotSize {
+			o.endBlock()
+		}
+		if o.cur < 0 {
+			o.startBlock(len(part))
+		}
+		b := &o.blocks[o.cur]
+		h = heldPart{block: o.cur, off: int64(len(b.data)), len: int64(len(part))}
+		b.data = append(b.data, part...)
+		b.live++
+		if len(b.data) >= slotSize {
+			o.endBlock()
+		}
+	}
+	if !o.holds(id) {
+		o.held[id] = h
+	} else {
+		o.more[id] = append(o.more[id], h)
+	}
+}
+
+// startBlock starts a block to fill, for a part of n bytes at least.
+func (o *Ordered) startBlock(n int) {
+	var data []byte
+	if k := len(o.spare); k > 0 && n <= slotSize {
+		data, o.spare = o.spare[k-1], o.spare[:k-1]
+	} else {
+		data = make([]byte, 0, max(n, slotSize))
+	}
+	o.blocks = append(o.blocks, spillBlock{data: data})
+	o.cur = len(o.blocks) - 1
+}
+
+// endBlock ends the block being filled: it is kept in memory while the
+// blocks kept hold less than orderedMemory, else written into a free
+// slot of the spill file, or at its end (a block larger than a slot: one
+// part that is).
+func (o *Ordered) endBlock() {
 	b := &o.blocks[o.cur]
-	data := o.block
-	o.cur, o.block = -1, o.block[:0]
-	if b.live == 0 || o.err != nil { // all emitted already
+	o.cur = -1
+	switch {
+	case b.live == 0: // all emitted already
+		o.release(b)
+		return
+	case o.memory+cap(b.data) <= orderedMemory:
+		o.memory += cap(b.data)
 		return
 	}
+	if o.spill == nil {
+		if o.spill, o.err = tempFile(); o.err != nil {
+			return
+		}
+	}
 	switch n := len(o.free); {
-	case len(data) > slotSize:
+	case len(b.data) > slotSize:
 		b.off = o.spillAt
-		o.spillAt += int64(len(data))
+		o.spillAt += int64(len(b.data))
 	case n > 0:
 		b.off, b.slot = o.free[n-1], true
 		o.free = o.free[:n-1]
@@ -529,18 +553,35 @@ func (o *Ordered) writeBlock() {
 		o.spillAt += slotSize
 	}
 	b.written = true
-	if _, err := o.spill.WriteAt(data, b.off); err != nil {
+	if _, err := o.spill.WriteAt(b.data, b.off); err != nil {
 		o.err = fmt.Errorf("spool: %w", err)
 	}
+	o.release(b)
 }
 
-// spilled returns a spilled part's bytes (valid until the next call) and
-// frees its slot once its block has no part left to emit.
-func (o *Ordered) spilled(h heldPart) ([]byte, error) {
+// release gives a block's room back, to fill again unless it is larger
+// than a slot.
+func (o *Ordered) release(b *spillBlock) {
+	if cap(b.data) == slotSize {
+		o.spare = append(o.spare, b.data[:0])
+	}
+	b.data = nil
+}
+
+// part returns a held part's bytes, valid until the next call, and frees
+// its block once the block has no part left to emit.
+func (o *Ordered) part(h heldPart) ([]byte, error) {
 	b := &o.blocks[h.block]
 	b.live--
-	if !b.written { // still being filled
-		return o.block[h.off : h.off+h.len], nil
+	if !b.written {
+		part := b.data[h.off : h.off+h.len]
+		if b.live == 0 && h.block != o.cur { // a block kept in memory, all emitted
+			// Its room is filled again by a later hold, after this part
+			// is emitted.
+			o.memory -= cap(b.data)
+			o.release(b)
+		}
+		return part, nil
 	}
 	if b.live == 0 && b.slot {
 		o.free = append(o.free, b.off)
@@ -558,28 +599,33 @@ func (o *Ordered) spilled(h heldPart) ([]byte, error) {
 // drain emits the held parts that are now in turn.
 func (o *Ordered) drain() {
 	for o.err == nil {
-		parts, ok := o.held[o.next]
+		first, ok := o.held[o.next]
 		if !ok {
 			return
 		}
 		delete(o.held, o.next)
+		more := o.more[o.next]
+		if more != nil {
+			delete(o.more, o.next)
+		}
 		o.next++
-		for _, h := range parts {
-			switch {
-			case h.len < 0: // not reported
-			case h.spilled:
-				part, err := o.spilled(h)
-				if err != nil {
-					o.err = err
-					return
-				}
-				o.emit(part, true)
-			default:
-				o.memory -= len(h.mem)
-				o.emit(h.mem, true)
-			}
+		o.emitHeld(first)
+		for _, h := range more {
+			o.emitHeld(h)
 		}
 	}
+}
+
+func (o *Ordered) emitHeld(h heldPart) {
+	if h.len < 0 || o.err != nil { // not reported
+		return
+	}
+	part, err := o.part(h)
+	if err != nil {
+		o.err = err
+		return
+	}
+	o.emit(part, true)
 }
 
 // parts packs several byte strings into one part and back: each is
