@@ -288,6 +288,9 @@ type Parser struct {
 	p    *parser
 	dec  *Decoder
 	seed [4]uint64 // dec's connection table's
+	// previews copies each segment's preview (Segment.preview), for a
+	// decoder that keeps events.
+	previews bool
 }
 
 // NewParser returns a Parser with its layers allocated.
@@ -299,7 +302,7 @@ func NewParser() *Parser { return &Parser{p: newParser()} }
 // the goroutine that applies frames in order, the one that bounds how
 // fast a file is read.
 func (d *Decoder) NewParser() *Parser {
-	return &Parser{p: newParser(), dec: d, seed: d.conns.seed}
+	return &Parser{p: newParser(), dec: d, seed: d.conns.seed, previews: !d.cfg.DropEvents || d.cfg.OnEvent != nil}
 }
 
 // Parse decodes f into out.
@@ -309,6 +312,9 @@ func (p *Parser) Parse(f *Frame, out *Parsed) {
 	out.kind, out.err = p.p.parse(f.Data, f.LinkType, f.Length <= len(f.Data), &out.seg)
 	_, out.salvaged = out.err.(*lengthError)
 	out.by = nil
+	if out.seg.previewed = p.previews && out.kind <= frameUDP; out.seg.previewed {
+		out.seg.previewLen = uint8(copy(out.seg.preview[:], out.seg.Payload))
+	}
 	if p.dec != nil && out.kind == frameTCP && out.err == nil && !out.seg.encapped {
 		out.key = keyOf(&out.seg.src, &out.seg.dst, TCP, 0)
 		out.hash, out.by = hashKey(&p.seed, &out.key), p.dec

@@ -443,7 +443,11 @@ func (f *flow) add(ev *Event, seg *Segment, t time.Time, n int64, frame uint64, 
 	f.markISNs(seg, side)
 	if keep {
 		f.fillEvent(ev, seg, dir, since, frame)
-		ev.previewLen = uint8(copy(ev.preview[:], seg.Payload))
+		if seg.previewed {
+			ev.preview, ev.previewLen = seg.preview, seg.previewLen
+		} else {
+			ev.previewLen = uint8(copy(ev.preview[:], seg.Payload))
+		}
 	}
 	f.zeek.touch(since)
 	f.zeek.observe(seg, side)

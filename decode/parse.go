@@ -111,6 +111,13 @@ type Segment struct {
 	encapped bool
 	why      Undecoded
 	encap    Encap
+	// preview is the payload's first bytes, copied when the segment was
+	// parsed (previewed), for a decoder that keeps events: a Parser on
+	// another goroutine reads them while they are in its cache, where the
+	// goroutine that applies the segment would wait for memory.
+	previewed  bool
+	previewLen uint8
+	preview    [PreviewLen]byte
 }
 
 type frameKind uint8
