@@ -7,7 +7,7 @@ BIN     := ./synack
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZTIME ?= 60s
 
-.PHONY: all deps build cross demo setcap test test-short vet lint fuzz bench live-bench fixtures clean
+.PHONY: all deps build cross demo setcap test test-short vet lint fuzz bench open-bench live-bench fixtures clean
 
 all: build
 
@@ -98,6 +98,11 @@ bench: deps
 	$(GO) test ./decode -run '^$$' -bench . -benchtime 2s
 	$(GO) test ./pipeline -run '^$$' -bench BenchmarkReadSummary -benchtime 5x
 	fixtures/bench.sh
+
+# A million connections open at once, under the default cap: peak RSS
+# of --summary (fixtures/open-bench.sh; generates a 3.4 GB capture once).
+open-bench: deps
+	fixtures/open-bench.sh
 
 # The live load test (root: it captures on lo): synack live beside
 # tcpdump -w under the same burst of loopback connections.

@@ -617,8 +617,12 @@ func (d *Decoder) handOver(c *flow, tombList int8) {
 	// Spare flows follow the connections open: enough that opening and
 	// handing over at the same pace allocates nothing, not so many that
 	// the peak stays held once it has passed.
-	if len(d.free) < d.conns.n/8+64 {
+	switch keep := d.conns.n/8 + 64; {
+	case len(d.free) < keep:
 		d.free = append(d.free, c)
+	case len(d.free) > 2*keep: // the peak has passed: let the spares above it go
+		clear(d.free[keep:])
+		d.free = d.free[:keep]
 	}
 }
 
