@@ -16,17 +16,17 @@ import (
 // in cold, allocated the first time it is. Flows are the decoder's own
 // and reused, with their cold part, whatever Config.Recycle says.
 type flow struct {
-	// Pointers first: the collector scans an object no further than its
-	// last pointer.
-	links links[flow] // its place in the decoder's lists
-	cold  *coldFlow
-	zeek  zeekConn // Zeek's endpoint machine, history and conn_state
+	// Its place in the decoder's lists and its key in its table, first
+	// (see entry); then pointers: the collector scans an object no
+	// further than its last pointer.
+	entry[flow]
+	cold *coldFlow
+	zeek zeekConn // Zeek's endpoint machine, history and conn_state
 	// firstN is the first segment's date in Unix nanoseconds, when
 	// firstExact: a date in unixNano's exact range, in UTC as capture's
 	// readers date frames. Any other is cold's firstSeen.
 	firstN int64
 	id     uint64
-	key    connKey // its entry in the decoder's table
 	// The fields are ordered by size, to leave no padding: a flow is 632
 	// bytes, and with the 8-byte header Go puts on a larger object that
 	// holds pointers, it fits the 640-byte size class (the next is 704:
@@ -71,8 +71,6 @@ type flow struct {
 	eventsOmitted           uint64
 	tshark                  tsharkFlows // tshark's analysis flags
 }
-
-func (f *flow) linksOf() *links[flow] { return &f.links }
 
 // coldFlow is the part of a flow that most connections never need.
 type coldFlow struct {
