@@ -53,7 +53,7 @@ type flow struct {
 	hasOpts        [2]bool // each side's SYN was seen, and opts are its options
 	haveData       [2]bool // firstData holds when each side first sent payload
 	ws             windowScaling
-	rfc            rfcMachine // RFC 9293's states
+	rfc            rfcMachine // RFC 9293's states, for events only (see add)
 	timeBackwards  uint32
 	fins, rsts     [2]uint32
 	marks          [2]seqMarks
@@ -407,9 +407,11 @@ func (f *flow) verdict() Verdict {
 }
 
 // add accounts one segment to the connection and returns the event for
-// it. Its numbers and payload preview are filled only when keep is set
-// (someone will see it): else only its note, anomalies, back-off and
-// states are.
+// it. Its numbers, payload preview and RFC 9293 states are filled only
+// when keep is set (someone will see it): else only its note, anomalies
+// and back-off are. Nothing but events shows RFC 9293's states, so
+// without keep the flow does not follow them either (keep is the same for
+// every segment a decoder sees: see Apply).
 // The steps run in this order, each reading what those before it left:
 // counters and ISNs, the event's relative numbers, Zeek's endpoint
 // machine, tshark's flags (with the initial RTT as it stood before this
@@ -458,6 +460,9 @@ func (f *flow) add(ev *Event, seg *Segment, t time.Time, n int64, frame uint64, 
 	}
 	ev.Backoff = f.timeHandshake(seg, side, since, ev.Note)
 	f.timeRTT(seg, side, since, ev.Anomalies)
+	if !keep {
+		return
+	}
 	if ev.Note&NoteRSTIgnored == 0 {
 		f.rfc.observe(seg, side, f.marks[side.Other()])
 	}
