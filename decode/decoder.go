@@ -192,7 +192,7 @@ type Decoder struct {
 	sink      Sink
 	own       *Parser // for Packet
 	parsed    Parsed
-	conns     table[flow, *flow]
+	conns     table[flow]
 	nextID    uint64
 	totals    Totals
 	clock     sweepClock
@@ -206,12 +206,12 @@ type Decoder struct {
 	// lists holds the connections by timeout class, each list in the
 	// order they were last active (see sweepClock.activity): a sweep
 	// looks at the heads only, and so does shedding at the cap.
-	lists    [numClasses]list[flow, *flow]
+	lists    [numClasses]list[flow]
 	timeouts [numClasses]time.Duration
 	// tombs holds tombstones of connections handed over before their
 	// last segment (see tomb), tombLists them by list, as lists does.
-	tombs     table[tomb, *tomb]
-	tombLists [numTombLists]list[tomb, *tomb]
+	tombs     table[tomb]
+	tombLists [numTombLists]list[tomb]
 	freeTombs []*tomb
 	zones     zones // the encapsulations met
 	// labels holds the MPLS labels of the first segment of each

@@ -16,17 +16,17 @@ import (
 // in cold, allocated the first time it is. Flows are the decoder's own
 // and reused, with their cold part, whatever Config.Recycle says.
 type flow struct {
-	// Pointers first: the collector scans an object no further than its
-	// last pointer.
-	links links[flow] // its place in the decoder's lists
-	cold  *coldFlow
-	zeek  zeekConn // Zeek's endpoint machine, history and conn_state
+	// Its place in the decoder's lists and its key in its table, first
+	// (see entry); then pointers: the collector scans an object no
+	// further than its last pointer.
+	entry[flow]
+	cold *coldFlow
+	zeek zeekConn // Zeek's endpoint machine, history and conn_state
 	// firstN is the first segment's date in Unix nanoseconds, when
 	// firstExact: a date in unixNano's exact range, in UTC as capture's
 	// readers date frames. Any other is cold's firstSeen.
 	firstN int64
 	id     uint64
-	key    connKey // its entry in the decoder's table
 	// The fields are ordered by size, to leave no padding: a flow is 632
 	// bytes, and with the 8-byte header Go puts on a larger object that
 	// holds pointers, it fits the 640-byte size class (the next is 704:
@@ -53,7 +53,7 @@ type flow struct {
 	hasOpts        [2]bool // each side's SYN was seen, and opts are its options
 	haveData       [2]bool // firstData holds when each side first sent payload
 	ws             windowScaling
-	rfc            rfcMachine // RFC 9293's states
+	rfc            rfcMachine // RFC 9293's states, for events only (see add)
 	timeBackwards  uint32
 	fins, rsts     [2]uint32
 	marks          [2]seqMarks
@@ -71,8 +71,6 @@ type flow struct {
 	eventsOmitted           uint64
 	tshark                  tsharkFlows // tshark's analysis flags
 }
-
-func (f *flow) linksOf() *links[flow] { return &f.links }
 
 // coldFlow is the part of a flow that most connections never need.
 type coldFlow struct {
@@ -415,9 +413,11 @@ func (f *flow) verdict() Verdict {
 }
 
 // add accounts one segment to the connection and returns the event for
-// it. Its numbers and payload preview are filled only when keep is set
-// (someone will see it): else only its note, anomalies, back-off and
-// states are.
+// it. Its numbers, payload preview and RFC 9293 states are filled only
+// when keep is set (someone will see it): else only its note, anomalies
+// and back-off are. Nothing but events shows RFC 9293's states, so
+// without keep the flow does not follow them either (keep is the same for
+// every segment a decoder sees: see Apply).
 // The steps run in this order, each reading what those before it left:
 // counters and ISNs, the event's relative numbers, Zeek's endpoint
 // machine, tshark's flags (with the initial RTT as it stood before this
@@ -470,6 +470,9 @@ func (f *flow) add(ev *Event, seg *Segment, t time.Time, n int64, frame uint64, 
 	}
 	ev.Backoff = f.timeHandshake(seg, side, since, ev.Note)
 	f.timeRTT(seg, side, since, ev.Anomalies)
+	if !keep {
+		return
+	}
 	if ev.Note&NoteRSTIgnored == 0 {
 		f.rfc.observe(seg, side, f.marks[side.Other()])
 	}

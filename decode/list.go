@@ -1,29 +1,37 @@
 package decode
 
-// links are a record's place in one of the decoder's lists: each list
-// holds records in the order they were last active, the least recently
-// active first, so that finding those idle past a timeout, or the least
-// recently active at the cap, looks at the head and at nothing else.
-type links[T any] struct{ prev, next *T }
+import "unsafe"
 
-// linked is a record type with links.
-type linked[T any] interface {
-	*T
-	linksOf() *links[T]
+// entry is how a record the decoder keeps in a table and a list begins
+// (a flow, a tomb): its place in its list and its key. Each list holds
+// records in the order they were last active, the least recently active
+// first, so that finding those idle past a timeout, or the least recently
+// active at the cap, looks at the head and at nothing else.
+//
+// The tables and lists reach a record's entry by converting the pointer
+// to the record, whose first field it is (TestEntryIsFirst): a method of
+// the type parameter would be a call through the generic dictionary, not
+// inlined, on every operation, and a packet makes several.
+type entry[T any] struct {
+	prev, next *T
+	key        connKey
 }
 
+// entryOf is the entry of x, a flow or a tomb.
+func entryOf[T any](x *T) *entry[T] { return (*entry[T])(unsafe.Pointer(x)) }
+
 // list is an intrusive doubly linked list of records.
-type list[T any, P linked[T]] struct {
+type list[T any] struct {
 	head, tail *T
 	n          int
 }
 
 // pushBack puts x, which is in no list, at the tail.
-func (l *list[T, P]) pushBack(x *T) {
-	lx := P(x).linksOf()
-	lx.prev, lx.next = l.tail, nil
+func (l *list[T]) pushBack(x *T) {
+	ex := entryOf(x)
+	ex.prev, ex.next = l.tail, nil
 	if l.tail != nil {
-		P(l.tail).linksOf().next = x
+		entryOf(l.tail).next = x
 	} else {
 		l.head = x
 	}
@@ -32,18 +40,18 @@ func (l *list[T, P]) pushBack(x *T) {
 }
 
 // remove takes x out of l, which holds it.
-func (l *list[T, P]) remove(x *T) {
-	lx := P(x).linksOf()
-	if lx.prev != nil {
-		P(lx.prev).linksOf().next = lx.next
+func (l *list[T]) remove(x *T) {
+	ex := entryOf(x)
+	if ex.prev != nil {
+		entryOf(ex.prev).next = ex.next
 	} else {
-		l.head = lx.next
+		l.head = ex.next
 	}
-	if lx.next != nil {
-		P(lx.next).linksOf().prev = lx.prev
+	if ex.next != nil {
+		entryOf(ex.next).prev = ex.prev
 	} else {
-		l.tail = lx.prev
+		l.tail = ex.prev
 	}
-	lx.prev, lx.next = nil, nil
+	ex.prev, ex.next = nil, nil
 	l.n--
 }

@@ -16,7 +16,7 @@ import (
 // match: at three quarters full a key that is not there passes eight
 // slots on average. Keys are hashed with a seed of the table's own (see
 // hash), so that a capture cannot be made to collide.
-type table[T any, P keyed[T]] struct {
+type table[T any] struct {
 	slots []slot[T]
 	n     int
 	seed  [4]uint64 // random: see hash
@@ -28,20 +28,11 @@ type slot[T any] struct {
 	p    *T
 }
 
-// keyed is a record type with a key.
-type keyed[T any] interface {
-	*T
-	keyOf() *connKey
-}
-
-func (f *flow) keyOf() *connKey { return &f.key }
-func (t *tomb) keyOf() *connKey { return &t.key }
-
 // minTableSlots is the table's size before its first growth.
 const minTableSlots = 1 << 10
 
-func newTable[T any, P keyed[T]]() table[T, P] {
-	t := table[T, P]{slots: make([]slot[T], minTableSlots)}
+func newTable[T any]() table[T] {
+	t := table[T]{slots: make([]slot[T], minTableSlots)}
 	var b [32]byte
 	rand.Read(b[:]) // never fails (crypto/rand)
 	for i := range t.seed {
@@ -54,7 +45,7 @@ func newTable[T any, P keyed[T]]() table[T, P] {
 // 128-bit product, xored) of the key's words with the table's random
 // seed, in four multiplications. hash/maphash took three times as long,
 // a call to hash 40 bytes.
-func (t *table[T, P]) hash(k *connKey) uint64 { return hashKey(&t.seed, k) }
+func (t *table[T]) hash(k *connKey) uint64 { return hashKey(&t.seed, k) }
 
 // hashKey is hash with seed.
 func hashKey(seed *[4]uint64, k *connKey) uint64 {
@@ -70,32 +61,32 @@ func mix(a, b uint64) uint64 {
 }
 
 // get returns the record of key, or nil.
-func (t *table[T, P]) get(key *connKey) *T {
+func (t *table[T]) get(key *connKey) *T {
 	return t.getHashed(key, t.hash(key))
 }
 
 // getHashed is get of key, whose hash is h.
-func (t *table[T, P]) getHashed(key *connKey, h uint64) *T {
+func (t *table[T]) getHashed(key *connKey, h uint64) *T {
 	mask := uint64(len(t.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := &t.slots[i]
-		if s.p == nil || s.hash == h && P(s.p).keyOf().equal(key) {
+		if s.p == nil || s.hash == h && entryOf(s.p).key.equal(key) {
 			return s.p
 		}
 	}
 }
 
 // put adds f, whose key is in no record of the table.
-func (t *table[T, P]) put(f *T) {
+func (t *table[T]) put(f *T) {
 	if 4*(t.n+1) > 3*len(t.slots) {
 		t.grow()
 	}
-	t.place(slot[T]{t.hash(P(f).keyOf()), f})
+	t.place(slot[T]{t.hash(&entryOf(f).key), f})
 	t.n++
 }
 
 // place puts s in the first free slot from its own.
-func (t *table[T, P]) place(s slot[T]) {
+func (t *table[T]) place(s slot[T]) {
 	mask := uint64(len(t.slots) - 1)
 	i := s.hash & mask
 	for t.slots[i].p != nil {
@@ -105,7 +96,7 @@ func (t *table[T, P]) place(s slot[T]) {
 }
 
 // grow doubles the slots.
-func (t *table[T, P]) grow() {
+func (t *table[T]) grow() {
 	old := t.slots
 	t.slots = make([]slot[T], 2*len(old))
 	for _, s := range old {
@@ -119,9 +110,9 @@ func (t *table[T, P]) grow() {
 // the first slot on its way from its own (backward-shift deletion), so
 // that no probe meets a hole it should not stop at, and no tombstones
 // build up.
-func (t *table[T, P]) remove(f *T) {
+func (t *table[T]) remove(f *T) {
 	mask := uint64(len(t.slots) - 1)
-	i := t.hash(P(f).keyOf()) & mask
+	i := t.hash(&entryOf(f).key) & mask
 	for t.slots[i].p != f {
 		i = (i + 1) & mask
 	}
@@ -137,7 +128,7 @@ func (t *table[T, P]) remove(f *T) {
 }
 
 // each calls fn for every record, in no order.
-func (t *table[T, P]) each(fn func(*T)) {
+func (t *table[T]) each(fn func(*T)) {
 	for _, s := range t.slots {
 		if s.p != nil {
 			fn(s.p)

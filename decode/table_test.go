@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // churn builds frames of n connections, open at most open at a time and
@@ -60,7 +61,7 @@ func checkTable(t *testing.T, d *Decoder, swept bool) {
 		l := &d.lists[i]
 		count := 0
 		var prev *flow
-		for c := l.head; c != nil; c = c.links.next {
+		for c := l.head; c != nil; c = c.next {
 			if c.class != int8(i) || class(c) != int8(i) {
 				t.Fatalf("connection %d in list %d, class %d, in its state %d", c.id, i, c.class, class(c))
 			}
@@ -70,7 +71,7 @@ func checkTable(t *testing.T, d *Decoder, swept bool) {
 			if prev != nil && prev.active > c.active {
 				t.Fatalf("list %d: connection %d (active %v) before %d (active %v)", i, prev.id, prev.active, c.id, c.active)
 			}
-			if c.links.prev != prev {
+			if c.prev != prev {
 				t.Fatalf("list %d: connection %d links back to the wrong one", i, c.id)
 			}
 			prev = c
@@ -132,7 +133,7 @@ func checkTombs(t *testing.T, d *Decoder, swept bool) {
 		l := &d.tombLists[i]
 		count := 0
 		var prev *tomb
-		for tb := l.head; tb != nil; tb = tb.links.next {
+		for tb := l.head; tb != nil; tb = tb.next {
 			if tb.list != int8(i) || d.tombs.get(&tb.key) != tb || d.conns.get(&tb.key) != nil {
 				t.Fatalf("tombstone %d in list %d (its own %d) is not in the table, or its connection is", tb.id, i, tb.list)
 			}
@@ -308,5 +309,16 @@ func TestTombstonesFollowRecentConnections(t *testing.T) {
 	window := int(retransmitGiveUp / time.Second)
 	if peak >= n/2 || peak > window+int(sweepEvery/time.Second)+2 || peak < window-2 {
 		t.Errorf("at most %d tombstones held at once; want those of the last %d s (one a second)", peak, window)
+	}
+}
+
+// TestEntryIsFirst: the tables and lists take a record's entry at the
+// record's own address (entryOf).
+func TestEntryIsFirst(t *testing.T) {
+	if off := unsafe.Offsetof(flow{}.entry); off != 0 {
+		t.Errorf("a flow's entry is at byte %d, not first", off)
+	}
+	if off := unsafe.Offsetof(tomb{}.entry); off != 0 {
+		t.Errorf("a tomb's entry is at byte %d, not first", off)
 	}
 }

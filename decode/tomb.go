@@ -34,13 +34,13 @@ import (
 // ones, then the least recently active, and a segment for one of those
 // starts a connection of its own, as it would without tombstones.
 type tomb struct {
-	links     links[tomb]
-	list      int8 // which of the decoder's tomb lists holds it
-	proto     Proto
-	partial   bool
-	closedBy  Side
-	verdict   Verdict
-	connState ConnState
+	entry[tomb]      // first: see entry
+	list        int8 // which of the decoder's tomb lists holds it
+	proto       Proto
+	partial     bool
+	closedBy    Side
+	verdict     Verdict
+	connState   ConnState
 	// clientFirst says that the client is the first half of key, and is4
 	// that its addresses are IPv4 (key halves map IPv4 into IPv6).
 	clientFirst, is4 bool
@@ -48,7 +48,6 @@ type tomb struct {
 	ecn, finsBefore bool
 	finAcked        [2]bool
 	rfc             rfcMachine
-	key             connKey
 	marks           [2]seqMarks
 	zeek            [2]zeekKept
 	tshark          [2]tsharkKept
@@ -79,8 +78,6 @@ type tsharkKept struct {
 	window                            uint16
 	haveNext, haveLastAck, haveWindow bool
 }
-
-func (t *tomb) linksOf() *links[tomb] { return &t.links }
 
 // tombPair is two tombstones allocated at once, padded to a flow's size:
 // a flow handed over is garbage and a tombstone is new, and Go reuses the
@@ -134,7 +131,7 @@ func (d *Decoder) bury(c *flow, rec *Conn, list int8) {
 		list: list, proto: c.proto, partial: c.partial, closedBy: c.closedBy,
 		verdict: rec.Verdict, connState: rec.ConnState, clientFirst: c.clientFirst, is4: c.is4,
 		ecn: c.ecn, finsBefore: c.finsBefore, finAcked: c.finAcked, rfc: c.rfc,
-		key: c.key, marks: c.marks, id: c.id, active: c.active, zeekLast: c.zeek.lastTime, first: c.firstSeen(),
+		entry: entry[tomb]{key: c.key}, marks: c.marks, id: c.id, active: c.active, zeekLast: c.zeek.lastTime, first: c.firstSeen(),
 		prior: carried{
 			syn: syn, synack: synack, ack: ack,
 			rst:  [2]bool{c.rsts[Client] > 0 || p.rst[Client], c.rsts[Server] > 0 || p.rst[Server]},
