@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -39,14 +38,6 @@ type aggregate struct {
 	NoAnswer    []count          `json:"unanswered_destinations"`
 }
 
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
-	return sorted[max(i, 0)]
-}
-
 func top(m map[string]uint64) []count {
 	out := make([]count, 0, len(m))
 	for k, v := range m {
@@ -68,7 +59,7 @@ type Aggregator struct {
 	verdicts            [decode.NumVerdicts]uint64
 	states              [decode.NumConnStates]uint64
 	anomalies           [decode.NumAnomalies]uint64
-	handshakes          []time.Duration
+	handshakes          latencies
 	ports               map[uint16]uint64
 	refused, unanswered map[netip.AddrPort]uint64
 }
@@ -101,7 +92,7 @@ func (a *Aggregator) Add(c *decode.Conn) {
 		a.anomalies[i] += uint64(n)
 	}
 	if c.Handshake.Complete() {
-		a.handshakes = append(a.handshakes, c.Handshake.Total())
+		a.handshakes.add(c.Handshake.Total())
 	}
 	if c.Proto == decode.TCP && !c.Partial {
 		a.ports[c.Server.Port()]++
@@ -145,15 +136,13 @@ func (a *Aggregator) aggregate() *aggregate {
 	for _, x := range decode.Anomalies() {
 		out.Anomalies.add(x.String(), a.anomalies[x.Index()])
 	}
-	hs := slices.Clone(a.handshakes)
-	slices.Sort(hs)
-	out.Handshakes = uint64(len(hs))
+	out.Handshakes = a.handshakes.n
 	out.HandshakeUs = map[string]int64{}
 	for _, p := range []struct {
 		name string
 		p    float64
 	}{{"p50", 50}, {"p90", 90}, {"p99", 99}, {"max", 100}} {
-		out.HandshakeUs[p.name] = us(percentile(hs, p.p))
+		out.HandshakeUs[p.name] = us(a.handshakes.percentile(p.p))
 	}
 	out.ServerPorts = topOf(a.ports, func(p uint16) string { return strconv.Itoa(int(p)) })
 	out.Refused = topOf(a.refused, netip.AddrPort.String)
