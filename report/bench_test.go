@@ -3,42 +3,54 @@ package report_test
 import (
 	"context"
 	"io"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"synack/pipeline"
 	"synack/report"
 )
 
-// BenchmarkRender renders a capture with 2,380 packets in one connection
-// (fixtures/loss.pcap) in each format; events/s is per packet shown.
+// BenchmarkRender renders, in each format, a capture with 2,380 packets
+// in one connection (fixtures/loss.pcap: "loss"), and one of 5,000
+// connections of 16 packets each on average written by fixtures/gen with
+// the benchmark's seed ("many": what most of a large capture's time goes
+// to is per connection, not per packet); events/s is per packet shown.
 func BenchmarkRender(b *testing.B) {
-	rep, err := pipeline.ReadFile(context.Background(), "../fixtures/loss.pcap", pipeline.Options{})
-	if err != nil {
-		b.Fatal(err)
+	many := filepath.Join(b.TempDir(), "many.pcap")
+	gen := exec.Command("go", "run", "../fixtures/gen", "-conns", "5000", "-open", "500", "-seed", "1", "-o", many)
+	if out, err := gen.CombinedOutput(); err != nil {
+		b.Fatalf("fixtures/gen: %v\n%s", err, out)
 	}
-	var events int
-	for _, c := range rep.Conns {
-		events += len(c.Events)
-	}
-	for _, f := range []struct {
-		name string
-		doc  func(io.Writer) report.Document
-	}{
-		{"text", func(w io.Writer) report.Document { return report.NewText(w, rep, report.TextOptions{}) }},
-		{"json", func(w io.Writer) report.Document { return report.NewJSON(w, rep) }},
-		{"svg", report.NewSVG},
-		{"html", func(w io.Writer) report.Document { return report.NewHTML(w, false) }},
-		{"mermaid", report.NewMermaid},
-		{"zeek", report.NewZeek},
-	} {
-		b.Run(f.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := report.Whole(f.doc(io.Discard), rep); err != nil {
-					b.Fatal(err)
+	for _, capture := range []struct{ name, file string }{{"loss", "../fixtures/loss.pcap"}, {"many", many}} {
+		rep, err := pipeline.ReadFile(context.Background(), capture.file, pipeline.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var events int
+		for _, c := range rep.Conns {
+			events += len(c.Events)
+		}
+		for _, f := range []struct {
+			name string
+			doc  func(io.Writer) report.Document
+		}{
+			{"text", func(w io.Writer) report.Document { return report.NewText(w, rep, report.TextOptions{}) }},
+			{"json", func(w io.Writer) report.Document { return report.NewJSON(w, rep) }},
+			{"svg", report.NewSVG},
+			{"html", func(w io.Writer) report.Document { return report.NewHTML(w, false) }},
+			{"mermaid", report.NewMermaid},
+			{"zeek", report.NewZeek},
+		} {
+			b.Run(capture.name+"/"+f.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := report.Whole(f.doc(io.Discard), rep); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			b.ReportMetric(float64(events*b.N)/b.Elapsed().Seconds(), "events/s")
-		})
+				b.ReportMetric(float64(events*b.N)/b.Elapsed().Seconds(), "events/s")
+			})
+		}
 	}
 }

@@ -174,7 +174,10 @@ func preview(e *decode.Event) string {
 }
 
 // Duration formats d for people: "850ns", "45µs", "1.234ms", "2.500s".
-func Duration(d time.Duration) string { return string(appendDuration(nil, d)) }
+func Duration(d time.Duration) string {
+	var b [32]byte
+	return string(appendDuration(b[:0], d))
+}
 
 // appendDuration appends Duration(d).
 func appendDuration(b []byte, d time.Duration) []byte {
@@ -184,9 +187,63 @@ func appendDuration(b []byte, d time.Duration) []byte {
 	case d < time.Millisecond:
 		return append(strconv.AppendInt(b, int64(d.Round(time.Microsecond)/time.Microsecond), 10), "µs"...)
 	case d < time.Second:
+		if b, ok := appendFixed(b, d, time.Millisecond, 3); ok {
+			return append(b, "ms"...)
+		}
 		return append(strconv.AppendFloat(b, float64(d)/float64(time.Millisecond), 'f', 3, 64), "ms"...)
 	}
-	return append(strconv.AppendFloat(b, d.Seconds(), 'f', 3, 64), 's')
+	return append(appendSeconds(b, d, 3), 's')
+}
+
+// appendSeconds appends d in seconds with digits decimals, as
+// strconv.AppendFloat(b, d.Seconds(), 'f', digits, 64) writes it.
+func appendSeconds(b []byte, d time.Duration, digits int) []byte {
+	if b, ok := appendFixed(b, d, time.Second, digits); ok {
+		return b
+	}
+	return strconv.AppendFloat(b, d.Seconds(), 'f', digits, 64)
+}
+
+// appendFixed appends d in units of unit (a second or a millisecond)
+// with digits decimals (6 or 3, at most as many as make a nanosecond),
+// rounded to the nearest as strconv rounds the float64 of d/unit, by
+// integer arithmetic: floats cost most of a timeline's time column. It
+// declines (false) where the two could differ: a negative or huge d
+// (past 2^50 ns, 13 days, the float's error nears a nanosecond), or d
+// half-way between two results, which the float's own rounding settles.
+func appendFixed(b []byte, d, unit time.Duration, digits int) ([]byte, bool) {
+	if d < 0 || d >= 1<<50 {
+		return b, false
+	}
+	// q is d in steps of the last digit, r the rest, in nanoseconds.
+	var q, r, step, scale uint64
+	switch {
+	case unit == time.Second && digits == 6:
+		q, r, step, scale = uint64(d)/1000, uint64(d)%1000, 1000, 1e6
+	case unit == time.Second && digits == 3:
+		q, r, step, scale = uint64(d)/1e6, uint64(d)%1e6, 1e6, 1e3
+	case unit == time.Millisecond && digits == 3:
+		q, r, step, scale = uint64(d)/1000, uint64(d)%1000, 1000, 1e3
+	default:
+		return b, false
+	}
+	switch {
+	case 2*r == step:
+		return b, false
+	case 2*r > step:
+		q++
+	}
+	whole, frac := q/scale, q%scale
+	w := decimalWidth(whole)
+	off := len(b)
+	b = grow(b, w+1+digits)
+	putDecimal(b[:off+w], whole)
+	b[off+w] = '.'
+	for i := len(b) - 1; i > off+w; i-- {
+		b[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	return b, true
 }
 
 // width is the number of terminal columns s takes (all our runes are one

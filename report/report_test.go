@@ -1,7 +1,9 @@
 package report
 
 import (
+	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -87,3 +89,45 @@ func TestStyle(t *testing.T) {
 }
 
 var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// TestFixedMatchesStrconv holds the integer formatting of times (the
+// timeline's seconds, Duration's milliseconds and seconds) to what
+// strconv.AppendFloat writes of the float, around every rounding edge
+// and over a spread of values up to weeks.
+func TestFixedMatchesStrconv(t *testing.T) {
+	ds := []time.Duration{0, 1, 499, 500, 501, 999, 1000, 1499, 1500, 1501, 2500, 999_999, 1_000_000,
+		1_000_499, 1_000_500, 1_000_501, 999_999_499, 999_999_500, 999_999_999, time.Second,
+		1_499_999, 1_500_000, 1_500_001, 2_500_000, 9_999_999_500, 86400*time.Second + 500,
+		1<<50 - 1, 1 << 50, 1<<62 + 12345, -1, -1500}
+	x := uint64(0x9e3779b97f4a7c15)
+	for range 200000 {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		d := time.Duration(x % (uint64(1) << (x % 53)))
+		ds = append(ds, d, d/1000*1000+500, d/1e6*1e6+500_000, d/1e6*1e6+499_999)
+	}
+	for _, d := range ds {
+		if got, want := string(appendSeconds(nil, d, 6)), strconv.FormatFloat(d.Seconds(), 'f', 6, 64); got != want {
+			t.Fatalf("appendSeconds(%d, 6) = %s, want %s", d, got, want)
+		}
+		if got, want := string(appendSeconds(nil, d, 3)), strconv.FormatFloat(d.Seconds(), 'f', 3, 64); got != want {
+			t.Fatalf("appendSeconds(%d, 3) = %s, want %s", d, got, want)
+		}
+		if d < time.Second && d >= time.Millisecond {
+			if got, want := Duration(d), strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64)+"ms"; got != want {
+				t.Fatalf("Duration(%d) = %s, want %s", d, got, want)
+			}
+		}
+	}
+}
+
+func TestUintCol(t *testing.T) {
+	for _, v := range []uint64{0, 1, 9, 10, 99, 100, 101, 999, 1000, 65535, 1<<32 - 1, 1<<64 - 1, 12345678901} {
+		for _, n := range []int{1, 6, 8, 10, 22} {
+			if got, want := string(appendUintCol([]byte("x"), v, n)), fmt.Sprintf("x %*d", n, v); got != want {
+				t.Errorf("appendUintCol(%d, %d) = %q, want %q", v, n, got, want)
+			}
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/hex"
 	"fmt"
 	"io"
 	"strconv"
@@ -108,8 +109,15 @@ func anomalyText(e *decode.Event) string {
 	if e.Anomalies == 0 {
 		return ""
 	}
-	var parts []string
-	for _, a := range decode.Anomalies() {
+	return string(appendAnomalyText(nil, e))
+}
+
+// appendAnomalyText appends anomalyText(e), for an event with flags.
+func appendAnomalyText(b []byte, e *decode.Event) []byte {
+	b = append(b, '[')
+	first := true
+	for i := range decode.NumAnomalies {
+		a := decode.Anomaly(1) << i
 		if e.Anomalies&a == 0 {
 			continue
 		}
@@ -118,13 +126,17 @@ func anomalyText(e *decode.Event) string {
 		if a == decode.Retransmission && e.Anomalies&decode.FastRetransmission != 0 {
 			continue
 		}
-		label := anomalyLabels[a]
-		if a == decode.DuplicateACK {
-			label += fmt.Sprintf(" #%d", e.DupAck)
+		if !first {
+			b = append(b, ", "...)
 		}
-		parts = append(parts, label)
+		first = false
+		b = append(b, anomalyLabels[a]...)
+		if a == decode.DuplicateACK {
+			b = append(b, " #"...)
+			b = strconv.AppendUint(b, uint64(e.DupAck), 10)
+		}
 	}
-	return "[" + strings.Join(parts, ", ") + "]"
+	return append(b, ']')
 }
 
 // stateCols shows each side's RFC 9293 state where the event changed it
@@ -215,47 +227,95 @@ func eventHead(c *decode.Conn, e *decode.Event, cs, ss string, st Style) string 
 // datagram has no sequence number, no acknowledgement and no window:
 // those columns stay blank rather than show zeros.
 func appendNumbers(b []byte, c *decode.Conn, e *decode.Event, abs bool) []byte {
-	var num [24]byte
-	b = append(b, ' ')
 	if c.Proto == decode.UDP {
-		b = appendLeft(b, nil, 10)
-		b = append(b, ' ')
-		b = appendLeft(b, nil, 10)
-	} else {
-		seq, ack := e.Seq, e.Ack
-		if abs {
-			seq, ack = c.Absolute(e)
-		}
-		b = appendLeft(b, strconv.AppendUint(num[:0], uint64(seq), 10), 10)
-		b = append(b, ' ')
-		b = appendLeft(b, strconv.AppendUint(num[:0], uint64(ack), 10), 10)
+		b = append(b, "                      "...) // " %10s %10s" of nothing
+		b = appendUintCol(b, uint64(e.Len), 6)
+		return append(b, "           "...) // " %8s  " of nothing
 	}
-	b = append(b, ' ')
-	b = appendLeft(b, strconv.AppendUint(num[:0], uint64(e.Len), 10), 6)
-	b = append(b, ' ')
-	if c.Proto == decode.UDP {
-		b = appendLeft(b, nil, 8)
-	} else {
-		b = appendLeft(b, strconv.AppendUint(num[:0], uint64(e.Win), 10), 8)
+	seq, ack := e.Seq, e.Ack
+	if abs {
+		seq, ack = c.Absolute(e)
 	}
+	b = appendUintCol(b, uint64(seq), 10)
+	b = appendUintCol(b, uint64(ack), 10)
+	b = appendUintCol(b, uint64(e.Len), 6)
+	b = appendUintCol(b, uint64(e.Win), 8)
 	return append(b, "  "...)
+}
+
+// appendUintCol appends a space and v right-aligned in n columns, as
+// " %*d" writes it.
+func appendUintCol(b []byte, v uint64, n int) []byte {
+	w := max(decimalWidth(v), n)
+	off := len(b)
+	b = grow(b, 1+w)
+	i := putDecimal(b[off+1:], v)
+	for j := off; j <= off+i; j++ {
+		b[j] = ' '
+	}
+	return b
+}
+
+// decimalWidth is the number of decimal digits of v.
+func decimalWidth(v uint64) int {
+	n := 1
+	for ; v >= 100; v /= 100 {
+		n += 2
+	}
+	if v >= 10 {
+		n++
+	}
+	return n
+}
+
+// putDecimal writes v's decimal digits at the end of b and returns
+// where they start.
+func putDecimal(b []byte, v uint64) int {
+	const pairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+		"8081828384858687888990919293949596979899"
+	i := len(b)
+	for v >= 100 {
+		q := v / 100
+		r := (v - q*100) * 2
+		i -= 2
+		b[i], b[i+1] = pairs[r], pairs[r+1]
+		v = q
+	}
+	if v >= 10 {
+		i -= 2
+		b[i], b[i+1] = pairs[v*2], pairs[v*2+1]
+		return i
+	}
+	i--
+	b[i] = byte('0' + v)
+	return i
 }
 
 // appendLeft appends s right-aligned in n columns, appendRight s
 // left-aligned in n columns, as fmt's %*s and %-*s do.
 func appendLeft(b, s []byte, n int) []byte {
-	for w := utf8.RuneCount(s); w < n; w++ {
-		b = append(b, ' ')
+	if w := utf8.RuneCount(s); w < n {
+		b = appendSpaces(b, n-w)
 	}
 	return append(b, s...)
 }
 
 func appendRight(b []byte, s string, n int) []byte {
 	b = append(b, s...)
-	for w := utf8.RuneCountInString(s); w < n; w++ {
-		b = append(b, ' ')
+	if w := utf8.RuneCountInString(s); w < n {
+		b = appendSpaces(b, n-w)
 	}
 	return b
+}
+
+// appendSpaces appends n spaces.
+func appendSpaces(b []byte, n int) []byte {
+	const spaces = "                                "
+	for ; n > len(spaces); n -= len(spaces) {
+		b = append(b, spaces...)
+	}
+	return append(b, spaces[:n]...)
 }
 
 func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
@@ -264,16 +324,20 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 		timeline(w, c, opt)
 		return
 	}
-	// Appended into one buffer, one write: fmt cost as much as the
-	// timeline for a capture of many short connections.
+	// Appended into one buffer with the timeline, one write: fmt cost as
+	// much as the timeline for a capture of many short connections.
 	st := opt.Style
-	b := make([]byte, 0, 1024)
+	k := opt.lines
+	if k == nil {
+		k = newLineCache()
+	}
+	b := k.buf[:0]
 	b = append(b, '\n')
 	b = append(b, st.paint(sgrBold, "connection "+strconv.FormatUint(c.ID, 10))...)
 	b = append(b, "  "...)
-	b = append(b, c.Client.String()...)
+	b = appendAddrPort(b, c.Client)
 	b = append(b, " → "...)
-	b = append(b, c.Server.String()...)
+	b = appendAddrPort(b, c.Server)
 	b = append(b, "  "...)
 	b = append(b, st.paint(verdictColor(c.Verdict), c.Verdict.String())...)
 	if c.Resumed {
@@ -291,7 +355,7 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 		b = append(b, '\n')
 	}
 	b = append(b, "  "...)
-	b = append(b, handshakeText(c)...)
+	b = appendHandshake(b, c)
 	b = append(b, " · duration "...)
 	b = append(b, Duration(c.Duration())...)
 	if c.ClosedBy != decode.NoSide {
@@ -321,16 +385,12 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 	b = append(b, c.History...)
 	b = append(b, '\n')
 	b = appendLine(b, "  timing: ", c, appendTiming)
-	if a := anomalyCounts(c); a != "" {
-		b = append(b, "  anomalies: "...)
-		b = append(b, a...)
-		b = append(b, '\n')
-	}
+	b = appendLine(b, "  anomalies: ", c, appendAnomalyCounts)
 	if c.HasOptions[decode.Client] || c.HasOptions[decode.Server] {
 		b = append(b, "  SYN options: client "...)
-		b = append(b, optionsText(c, decode.Client)...)
+		b = appendOptions(b, c, decode.Client)
 		b = append(b, " · server "...)
-		b = append(b, optionsText(c, decode.Server)...)
+		b = appendOptions(b, c, decode.Server)
 		b = append(b, '\n')
 	}
 	if c.TimeBackwards > 0 {
@@ -339,8 +399,8 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 		b = append(b, " dated before an earlier one (times clamped, not negative)\n"...)
 	}
 	b = appendLine(b, "  ", c, appendISN)
-	w.Write(b)
-	timeline(w, c, opt)
+	k.buf = appendTimeline(b, w, c, opt, k)
+	w.Write(k.buf)
 }
 
 // appendLine appends a line of prefix and what add appends for c, or
@@ -372,67 +432,86 @@ func timelineHeader() string {
 }
 
 func timeline(w io.Writer, c *decode.Conn, opt TextOptions) {
+	k := opt.lines
+	if k == nil {
+		k = newLineCache()
+	}
+	k.buf = appendTimeline(k.buf[:0], w, c, opt, k)
+	w.Write(k.buf)
+}
+
+// appendTimeline appends c's timeline to b, and returns what is left to
+// write of it to w: the lines are written to w in blocks of about
+// timelineBlock bytes, each at once.
+func appendTimeline(b []byte, w io.Writer, c *decode.Conn, opt TextOptions, k *lineCache) []byte {
 	cols := explainWidth
 	if opt.Style.Width > 0 {
 		cols = opt.Style.Width
 	}
 	if !opt.NoTimeline {
-		if opt.lines != nil {
-			io.WriteString(w, opt.lines.header)
-		} else {
-			fmt.Fprintf(w, "\n  %s\n", timelineHeader())
-		}
+		b = append(b, k.header...)
 		var x *explainer
 		if opt.Explain {
 			x = newExplainer(c)
 		}
 		marks := callMarks(callsOf(c, opt.Calls))
-		callLine := func(m callMark) {
-			fmt.Fprintf(w, "  %10.6f  %s\n", m.at.Sub(c.FirstSeen).Seconds(), opt.Style.paint(sgrBold, "· "+m.text))
+		callLine := func(b []byte, m callMark) []byte {
+			b = append(b, ' ', ' ')
+			b = appendSecondsCol(b, m.at.Sub(c.FirstSeen), 10)
+			b = append(b, ' ', ' ')
+			b = append(b, opt.Style.paint(sgrBold, "· "+m.text)...)
+			return append(b, '\n')
 		}
 		fast := !opt.Style.Color && opt.Style.Width == 0
-		lines := opt.lines
-		if fast && lines == nil {
-			lines = newLineCache()
-		}
-		var line []byte
 		var prev *decode.Event
 		for i := range c.Events {
 			e := &c.Events[i]
 			for len(marks) > 0 && !marks[0].at.After(c.FirstSeen.Add(e.T)) {
-				callLine(marks[0])
+				b = callLine(b, marks[0])
 				marks = marks[1:]
 			}
+			b = append(b, ' ', ' ')
 			if fast {
-				line = append(line[:0], ' ', ' ')
-				line = lines.appendEventLine(line, c, e, prev, opt.Style.Absolute)
-				w.Write(append(line, '\n'))
+				b = k.appendEventLine(b, c, e, prev, opt.Style.Absolute)
 			} else {
-				fmt.Fprintf(w, "  %s\n", EventLine(c, e, prev, opt.Style))
+				b = append(b, EventLine(c, e, prev, opt.Style)...)
 			}
+			b = append(b, '\n')
 			if x != nil {
 				for _, ex := range x.segment(c, e) {
 					for _, l := range ex.lines("              ↳ ", cols) {
-						fmt.Fprintln(w, opt.Style.paint(sgrDim, l))
+						b = append(b, opt.Style.paint(sgrDim, l)...)
+						b = append(b, '\n')
 					}
 				}
 			}
 			prev = e
+			if len(b) >= timelineBlock {
+				w.Write(b)
+				b = b[:0]
+			}
 		}
 		for _, m := range marks {
-			callLine(m)
+			b = callLine(b, m)
 		}
 		if c.EventsOmitted > 0 {
-			fmt.Fprintf(w, "  … %s more not shown (limit --max-events) …\n", plural(c.EventsOmitted, "packet", "packets"))
+			b = append(b, "  … "...)
+			b = appendPlural(b, c.EventsOmitted, "packet", "packets")
+			b = append(b, " more not shown (limit --max-events) …\n"...)
 		}
 	}
 	if ex, ok := verdictExplanations[c.Verdict]; ok && opt.Explain {
-		fmt.Fprintln(w)
+		b = append(b, '\n')
 		for _, l := range ex.lines("  ", cols) {
-			fmt.Fprintln(w, l)
+			b = append(b, l...)
+			b = append(b, '\n')
 		}
 	}
+	return b
 }
+
+// timelineBlock is about how much of a timeline is written at once.
+const timelineBlock = 64 << 10
 
 // ConnLine sums a connection up in one line.
 func ConnLine(c *decode.Conn) string {
@@ -443,57 +522,75 @@ func ConnLine(c *decode.Conn) string {
 	return s + fmt.Sprintf(" · duration %s · %d bytes c→s, %d bytes s→c", Duration(c.Duration()), c.Bytes[decode.Client], c.Bytes[decode.Server])
 }
 
-func handshakeText(c *decode.Conn) string {
+func handshakeText(c *decode.Conn) string { return string(appendHandshake(nil, c)) }
+
+// appendHandshake appends handshakeText(c).
+func appendHandshake(b []byte, c *decode.Conn) []byte {
 	h := &c.Handshake
 	switch {
 	case h.SYN && !h.SYNACK && c.RSTs[decode.Server] > 0:
-		return fmt.Sprintf("SYN refused: the server answered RST after %s", Duration(c.LastSeen.Sub(h.SYNTime)))
+		b = append(b, "SYN refused: the server answered RST after "...)
+		return appendDuration(b, c.LastSeen.Sub(h.SYNTime))
 	case h.Complete() && h.OutOfOrder:
-		return "handshake complete, its time unknown: its segments are dated out of order"
+		return append(b, "handshake complete, its time unknown: its segments are dated out of order"...)
 	case h.Complete():
-		return "handshake " + Duration(h.Total()) + " (SYN→SYN-ACK " + Duration(h.SYNToSYNACK()) + ", SYN-ACK→ACK " + Duration(h.SYNACKToACK()) + ")"
+		b = appendDuration(append(b, "handshake "...), h.Total())
+		b = appendDuration(append(b, " (SYN→SYN-ACK "...), h.SYNToSYNACK())
+		b = appendDuration(append(b, ", SYN-ACK→ACK "...), h.SYNACKToACK())
+		return append(b, ')')
 	case h.SYN && h.SYNACK:
-		return fmt.Sprintf("handshake unfinished (SYN→SYN-ACK %s, no ACK)", Duration(h.SYNToSYNACK()))
+		b = appendDuration(append(b, "handshake unfinished (SYN→SYN-ACK "...), h.SYNToSYNACK())
+		return append(b, ", no ACK)"...)
 	case h.SYN:
-		return fmt.Sprintf("handshake unanswered (%s)", plural(uint64(h.SYNCount), "SYN", "SYNs"))
+		b = appendPlural(append(b, "handshake unanswered ("...), uint64(h.SYNCount), "SYN", "SYNs")
+		return append(b, ')')
 	case h.SYNACK:
-		return "handshake seen from the SYN-ACK on"
+		return append(b, "handshake seen from the SYN-ACK on"...)
 	}
-	return "no handshake seen"
+	return append(b, "no handshake seen"...)
 }
 
-func optionsText(c *decode.Conn, s decode.Side) string {
+func optionsText(c *decode.Conn, s decode.Side) string { return string(appendOptions(nil, c, s)) }
+
+// appendOptions appends optionsText(c, s).
+func appendOptions(b []byte, c *decode.Conn, s decode.Side) []byte {
 	if !c.HasOptions[s] {
-		return "(no SYN seen)"
+		return append(b, "(no SYN seen)"...)
 	}
 	o := &c.Options[s]
 	if o.Cut {
-		return "(cut off by the snaplen)"
+		return append(b, "(cut off by the snaplen)"...)
 	}
-	var parts []string
+	start := len(b)
+	sep := func(b []byte) []byte {
+		if len(b) > start {
+			b = append(b, ' ')
+		}
+		return b
+	}
 	if o.HasMSS {
-		parts = append(parts, fmt.Sprintf("mss %d", o.MSS))
+		b = strconv.AppendUint(append(sep(b), "mss "...), uint64(o.MSS), 10)
 	}
 	if o.SACKPermitted {
-		parts = append(parts, "sackOK")
+		b = append(sep(b), "sackOK"...)
 	}
 	if o.Timestamps {
-		parts = append(parts, "TS")
+		b = append(sep(b), "TS"...)
 	}
 	if o.HasWScale {
-		parts = append(parts, fmt.Sprintf("wscale %d", o.WScale))
+		b = strconv.AppendUint(append(sep(b), "wscale "...), uint64(o.WScale), 10)
 	}
 	if o.TFO {
 		if ck := o.TFOCookie(); len(ck) > 0 {
-			parts = append(parts, fmt.Sprintf("tfo cookie %x", ck))
+			b = hex.AppendEncode(append(sep(b), "tfo cookie "...), ck)
 		} else {
-			parts = append(parts, "tfo cookie request")
+			b = append(sep(b), "tfo cookie request"...)
 		}
 	}
-	if len(parts) == 0 {
-		return "none"
+	if len(b) == start {
+		return append(b, "none"...)
 	}
-	return strings.Join(parts, " ")
+	return b
 }
 
 // summaryTotals writes the totals line, libpcap's counters and where
@@ -585,14 +682,22 @@ func Contrast(w io.Writer, conns []*decode.Conn) {
 }
 
 // anomalyCounts lists a connection's non-zero analysis counts.
-func anomalyCounts(c *decode.Conn) string {
-	var parts []string
-	for _, a := range decode.Anomalies() {
-		if n := c.Anomalies[a.Index()]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, anomalyLabels[a]))
+func anomalyCounts(c *decode.Conn) string { return string(appendAnomalyCounts(nil, c)) }
+
+// appendAnomalyCounts appends anomalyCounts(c).
+func appendAnomalyCounts(b []byte, c *decode.Conn) []byte {
+	start := len(b)
+	for i := range decode.NumAnomalies {
+		if n := c.Anomalies[i]; n > 0 {
+			if len(b) > start {
+				b = append(b, ", "...)
+			}
+			b = strconv.AppendUint(b, uint64(n), 10)
+			b = append(b, ' ')
+			b = append(b, anomalyLabels[decode.Anomaly(1)<<i]...)
 		}
 	}
-	return strings.Join(parts, ", ")
+	return b
 }
 
 // appendTiming appends iRTT, TTFB, RTT samples per direction, ECN,

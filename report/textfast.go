@@ -1,30 +1,42 @@
 package report
 
 import (
-	"strconv"
+	"slices"
+	"time"
 
 	"synack/decode"
 )
 
 // lineCache keeps the strings a timeline line is made of that depend on
-// a few values only (the arrow and the names of flags and notes), so that
-// each is built once per document, not once per line.
+// a few values only (the columns from the client's state to the flags,
+// the names of flags and notes), so that each is built once per document,
+// not once per line, and the scratch buffers a document's connections
+// are rendered in. It belongs to one document (one renderer): nothing in
+// it is shared.
 type lineCache struct {
+	// plain holds the columns from the client's state to the flags of a
+	// line where neither state changed, by plainKey; mids those of the
+	// other lines, by midKey.
+	plain  []string
+	mids   map[uint32]string
 	arrows map[uint32]string // key: dir<<17 | udp<<16 | flags
 	flags  map[decode.Flags]string
 	notes  map[decode.Note]string
 	header string // the timeline's header line, with its blank line before
+	buf    []byte // a connection's text, written at once
 }
 
 func newLineCache() *lineCache {
-	return &lineCache{arrows: map[uint32]string{}, flags: map[decode.Flags]string{}, notes: map[decode.Note]string{},
-		header: "\n  " + timelineHeader() + "\n"}
+	return &lineCache{header: "\n  " + timelineHeader() + "\n"}
 }
 
 func (k *lineCache) arrow(c *decode.Conn, e *decode.Event) string {
 	key := uint32(e.Dir)<<17 | uint32(e.Flags)
 	if c.Proto == decode.UDP {
 		key = uint32(e.Dir)<<17 | 1<<16
+	}
+	if k.arrows == nil {
+		k.arrows = map[uint32]string{}
 	}
 	s, ok := k.arrows[key]
 	if !ok {
@@ -57,32 +69,83 @@ func memo[V comparable](m *map[V]string, v V, name func(V) string) string {
 	return s
 }
 
-// appendEventLine appends EventLine(c, e, prev, Style{Absolute: abs})
-// (no colour, no width to fit): the same bytes, built without a string
-// per column.
-func (k *lineCache) appendEventLine(b []byte, c *decode.Conn, e, prev *decode.Event, abs bool) []byte {
-	var num [24]byte
+// mid is a line's columns from the client's state to the flags,
+// "%-12s %s  %-12s  %-12s": they depend on the protocol, the direction,
+// the flags and the states shown only, and most lines show no state.
+func (k *lineCache) mid(c *decode.Conn, e, prev *decode.Event) string {
+	udp := c.Proto == decode.UDP
+	if e.Flags > 0x1ff { // not a header's bits: not worth a key
+		return k.buildMid(c, e, prev)
+	}
+	key := uint32(e.Flags) | uint32(e.Dir&1)<<9
+	if udp {
+		key |= 1 << 10
+	}
+	var cs, ss uint32 // 0: not shown, else the state + 1
+	if c.Proto == decode.TCP {
+		if prev == nil || e.ClientState != prev.ClientState {
+			cs = uint32(e.ClientState) + 1
+		}
+		if prev == nil || e.ServerState != prev.ServerState {
+			ss = uint32(e.ServerState) + 1
+		}
+	}
+	if e.Dir > 1 {
+		return k.buildMid(c, e, prev)
+	}
+	if cs == 0 && ss == 0 {
+		if k.plain == nil {
+			k.plain = make([]string, 1<<11)
+		}
+		s := k.plain[key]
+		if s == "" {
+			s = k.buildMid(c, e, prev)
+			k.plain[key] = s
+		}
+		return s
+	}
+	key |= cs<<24 | ss<<16
+	if k.mids == nil {
+		k.mids = map[uint32]string{}
+	}
+	s, ok := k.mids[key]
+	if !ok {
+		s = k.buildMid(c, e, prev)
+		k.mids[key] = s
+	}
+	return s
+}
+
+func (k *lineCache) buildMid(c *decode.Conn, e, prev *decode.Event) string {
 	cs, ss := stateCols(c, e, prev)
-	b = appendLeft(b, strconv.AppendFloat(num[:0], e.T.Seconds(), 'f', 6, 64), 10)
-	b = append(b, "  "...)
-	b = appendRight(b, cs, 12)
+	b := appendRight(nil, cs, 12)
 	b = append(b, ' ')
 	b = append(b, k.arrow(c, e)...)
 	b = append(b, "  "...)
 	b = appendRight(b, ss, 12)
 	b = append(b, "  "...)
 	b = appendRight(b, k.flagNames(c, e), 12)
+	return string(b)
+}
+
+// appendEventLine appends EventLine(c, e, prev, Style{Absolute: abs})
+// (no colour, no width to fit): the same bytes, built without a string
+// per column.
+func (k *lineCache) appendEventLine(b []byte, c *decode.Conn, e, prev *decode.Event, abs bool) []byte {
+	b = appendSecondsCol(b, e.T, 10)
+	b = append(b, "  "...)
+	b = append(b, k.mid(c, e, prev)...)
 	b = appendNumbers(b, c, e, abs)
 	// The meaning, as meaningText writes it without colour or width.
 	b = append(b, k.note(e.Note)...)
 	if e.Backoff > 0 {
 		b = append(b, " (+"...)
-		b = append(b, Duration(e.Backoff)...)
+		b = appendDuration(b, e.Backoff)
 		b = append(b, ')')
 	}
 	if e.Anomalies != 0 {
 		b = append(b, ' ')
-		b = append(b, anomalyText(e)...)
+		b = appendAnomalyText(b, e)
 	}
 	if p := e.Preview(); len(p) > 0 {
 		b = append(b, ' ', '"')
@@ -95,23 +158,48 @@ func (k *lineCache) appendEventLine(b []byte, c *decode.Conn, e, prev *decode.Ev
 	return b
 }
 
+// appendSecondsCol appends d in seconds with six decimals (as
+// strconv.AppendFloat(b, d.Seconds(), 'f', 6, 64) writes it),
+// right-aligned in n columns.
+func appendSecondsCol(b []byte, d time.Duration, n int) []byte {
+	var num [32]byte
+	s := appendSeconds(num[:0], d, 6)
+	return appendLeft(b, s, n)
+}
+
 // appendEscape appends Escape(p).
 func appendEscape(b, p []byte) []byte {
+	n := len(b)
+	b = grow(b, 4*len(p))
 	for _, c := range p {
-		switch {
-		case c == '\\' || c == '"':
-			b = append(b, '\\', c)
-		case c == '\n':
-			b = append(b, '\\', 'n')
-		case c == '\r':
-			b = append(b, '\\', 'r')
-		case c == '\t':
-			b = append(b, '\\', 't')
-		case c >= 0x20 && c < 0x7f:
-			b = append(b, c)
+		if c >= 0x20 && c < 0x7f && c != '\\' && c != '"' {
+			b[n] = c
+			n++
+			continue
+		}
+		d := b[n : n+4]
+		d[0] = '\\'
+		switch c {
+		case '\\', '"':
+			d[1] = c
+			n += 2
+		case '\n':
+			d[1] = 'n'
+			n += 2
+		case '\r':
+			d[1] = 'r'
+			n += 2
+		case '\t':
+			d[1] = 't'
+			n += 2
 		default:
-			b = append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&0x0f])
+			d[1], d[2], d[3] = 'x', hexDigits[c>>4], hexDigits[c&0x0f]
+			n += 4
 		}
 	}
-	return b
+	return b[:n]
 }
+
+// grow returns b extended by n bytes, for the caller to write by index
+// and cut to what it wrote.
+func grow(b []byte, n int) []byte { return slices.Grow(b, n)[:len(b)+n] }
