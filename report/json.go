@@ -52,17 +52,6 @@ type jsonISN struct {
 	Server *uint32 `json:"server"`
 }
 
-func isnJSON(c *decode.Conn) jsonISN {
-	var j jsonISN
-	if isn, ok := c.ISN(decode.Client); ok {
-		j.Client = &isn
-	}
-	if isn, ok := c.ISN(decode.Server); ok {
-		j.Server = &isn
-	}
-	return j
-}
-
 type jsonOptions struct {
 	MSS           *uint16 `json:"mss"`
 	WScale        *uint8  `json:"wscale"`
@@ -264,46 +253,79 @@ func endpoint(c *decode.Conn, s decode.Side) jsonEndpoint {
 	return jsonEndpoint{IP: ap.Addr().Unmap().String(), Port: ap.Port()}
 }
 
-func options(c *decode.Conn, s decode.Side) *jsonOptions {
+// connJSONHead converts a connection to its synack/v1 JSON object, but
+// for its endpoints, times, anomaly counts and events (which jsonWriter
+// writes from the connection as it goes).
+func connJSONHead(c *decode.Conn) jsonConn {
+	h := &c.Handshake
+	// The values the object points to, in one allocation, not one each.
+	v := new(jsonValues)
+	j := jsonConn{
+		ID: c.ID, UID: zeekUID(c), Proto: c.Proto.String(),
+		Partial: c.Partial, Verdict: c.Verdict.String(), Resumed: c.Resumed, Encapsulation: encapJSON(c.Encap),
+		DurationUs: us(c.Duration()),
+		Handshake: jsonHandshake{SYN: h.SYN, SYNACK: h.SYNACK, ACK: h.ACK, Complete: h.Complete(),
+			SYNToSYNACKus: v.observed(h.SYN && h.SYNACK && !h.OutOfOrder, h.SYNToSYNACK()), SYNACKToACKus: v.observed(h.SYNACK && h.ACK && !h.OutOfOrder, h.SYNACKToACK()),
+			SYNCount: h.SYNCount, SYNACKCount: h.SYNACKCount},
+		Packets: pair(c.Packets), PayloadBytes: pair(c.Bytes), FIN: pair32(c.FINs), RST: pair32(c.RSTs),
+		ClosedBy: c.ClosedBy.String(), ConnState: c.ConnState.String(), History: c.History, EventsOmitted: c.EventsOmitted,
+	}
+	for s, isn := range [...]**uint32{&j.ISN.Client, &j.ISN.Server} {
+		if n, ok := c.ISN(decode.Side(s)); ok {
+			v.isn[s] = n
+			*isn = &v.isn[s]
+		}
+	}
+	j.Options.Client, j.Options.Server = v.options(c, decode.Client), v.options(c, decode.Server)
+	cl, sv := c.FirstData[decode.Client], c.FirstData[decode.Server]
+	j.TimeBackwards = c.TimeBackwards
+	if c.Resumed {
+		j.PriorVerdict = c.PriorVerdict.String()
+	}
+	j.Timing = jsonTiming{IRTTus: v.observed(c.IRTT != 0 && !c.IRTTUnknown, c.IRTT), TTFBus: v.observed(!cl.IsZero() && !sv.IsZero() && !sv.Before(cl), c.TTFB()),
+		RTT: jsonRTTPair{Client: v.rtt(&c.RTT[decode.Client]), Server: v.rtt(&c.RTT[decode.Server])}}
+	j.ECN, j.HalfClosed = c.ECN, c.HalfClosed
+	return j
+}
+
+// jsonValues hold what a connection's object points to.
+type jsonValues struct {
+	us   [10]int64
+	n    int
+	isn  [2]uint32
+	opts [2]jsonOptions
+}
+
+// observed is observed(seen, d), kept in v.
+func (v *jsonValues) observed(seen bool, d time.Duration) *int64 {
+	if !seen || v.n == len(v.us) {
+		return observed(seen, d)
+	}
+	p := &v.us[v.n]
+	v.n++
+	*p = us(d)
+	return p
+}
+
+func (v *jsonValues) rtt(r *decode.RTTStats) jsonRTT {
+	n := r.Count > 0
+	return jsonRTT{Samples: r.Count, MinUs: v.observed(n, r.Min), AvgUs: v.observed(n, r.Avg()), MaxUs: v.observed(n, r.Max)}
+}
+
+// options are the SYN options side s sent, null without its SYN, kept in v.
+func (v *jsonValues) options(c *decode.Conn, s decode.Side) *jsonOptions {
 	if !c.HasOptions[s] {
 		return nil
 	}
 	o := &c.Options[s]
-	j := &jsonOptions{SACKPermitted: o.SACKPermitted, Timestamps: o.Timestamps, TFO: o.TFO, TFOCookie: hex.EncodeToString(o.TFOCookie()), Cut: o.Cut}
+	j := &v.opts[s]
+	*j = jsonOptions{SACKPermitted: o.SACKPermitted, Timestamps: o.Timestamps, TFO: o.TFO, TFOCookie: hex.EncodeToString(o.TFOCookie()), Cut: o.Cut}
 	if o.HasMSS {
 		j.MSS = &o.MSS
 	}
 	if o.HasWScale {
 		j.WScale = &o.WScale
 	}
-	return j
-}
-
-// connJSONHead converts a connection to its synack/v1 JSON object, but
-// for its endpoints, times, anomaly counts and events (which jsonWriter
-// writes from the connection as it goes).
-func connJSONHead(c *decode.Conn) jsonConn {
-	h := &c.Handshake
-	j := jsonConn{
-		ID: c.ID, UID: zeekUID(c), Proto: c.Proto.String(),
-		Partial: c.Partial, Verdict: c.Verdict.String(), Resumed: c.Resumed, Encapsulation: encapJSON(c.Encap),
-		DurationUs: us(c.Duration()),
-		Handshake: jsonHandshake{SYN: h.SYN, SYNACK: h.SYNACK, ACK: h.ACK, Complete: h.Complete(),
-			SYNToSYNACKus: observed(h.SYN && h.SYNACK && !h.OutOfOrder, h.SYNToSYNACK()), SYNACKToACKus: observed(h.SYNACK && h.ACK && !h.OutOfOrder, h.SYNACKToACK()),
-			SYNCount: h.SYNCount, SYNACKCount: h.SYNACKCount},
-		Packets: pair(c.Packets), PayloadBytes: pair(c.Bytes), FIN: pair32(c.FINs), RST: pair32(c.RSTs),
-		ClosedBy: c.ClosedBy.String(), ConnState: c.ConnState.String(), History: c.History, EventsOmitted: c.EventsOmitted,
-	}
-	j.ISN = isnJSON(c)
-	j.Options.Client, j.Options.Server = options(c, decode.Client), options(c, decode.Server)
-	cl, sv := c.FirstData[decode.Client], c.FirstData[decode.Server]
-	j.TimeBackwards = c.TimeBackwards
-	if c.Resumed {
-		j.PriorVerdict = c.PriorVerdict.String()
-	}
-	j.Timing = jsonTiming{IRTTus: observed(c.IRTT != 0 && !c.IRTTUnknown, c.IRTT), TTFBus: observed(!cl.IsZero() && !sv.IsZero() && !sv.Before(cl), c.TTFB()),
-		RTT: jsonRTTPair{Client: rttJSON(&c.RTT[decode.Client]), Server: rttJSON(&c.RTT[decode.Server])}}
-	j.ECN, j.HalfClosed = c.ECN, c.HalfClosed
 	return j
 }
 
@@ -418,11 +440,6 @@ type jsonRTT struct {
 	MinUs   *int64 `json:"min_us"`
 	AvgUs   *int64 `json:"avg_us"`
 	MaxUs   *int64 `json:"max_us"`
-}
-
-func rttJSON(r *decode.RTTStats) jsonRTT {
-	n := r.Count > 0
-	return jsonRTT{Samples: r.Count, MinUs: observed(n, r.Min), AvgUs: observed(n, r.Avg()), MaxUs: observed(n, r.Max)}
 }
 
 type jsonCall struct {

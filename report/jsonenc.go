@@ -21,40 +21,67 @@ type jsonWriter struct {
 	prefix string // what every line after the first starts with
 	indent bool   // false: compact, as json.Marshal writes it
 	depth  int
-	lines  string // a newline, prefix and 8 levels of indent: newline's bytes
+	// lines is a comma, a newline, prefix and levels of indent; a
+	// member or element at the current depth starts with
+	// lines[:sepEnd] (with its comma) or lines[1:sepEnd] (the first).
+	lines  string
+	sepEnd int
+	colon  string // what follows a member's name: `":` and a space when indented
 	empty  []bool // per open object or array: nothing written in it yet
-	notes  map[decode.Note]string
-	flags  map[decode.Flags]string
+	notes  names[decode.Note]
+	flags  names[decode.Flags]
+	// anomalyNames are the names of the analysis flags, made on first use.
+	anomalyNames []string
+	// ev are the starts of an event's members (separator, name, colon)
+	// at depth evDepth, made when an event is first written there.
+	ev      *eventKeys
+	evDepth int
+}
+
+// eventKeys are the starts of an event object's members, each with the
+// comma and line break before it, for one depth.
+type eventKeys struct {
+	frame, tUs, dir, flags, seq, ack, len, win, note, preview, dupAck,
+	clientState, serverState, backoff string
+	firstFrame string // frame as the object's first member: no comma
 }
 
 func (w *jsonWriter) newline() {
-	if !w.indent {
-		return
-	}
-	if n := 1 + len(w.prefix) + 2*w.depth; n <= len(w.lines) {
-		w.b = append(w.b, w.lines[:n]...)
-		return
-	}
-	w.b = append(w.b, '\n')
-	w.b = append(w.b, w.prefix...)
-	for range w.depth {
-		w.b = append(w.b, "  "...)
+	if w.indent {
+		w.b = append(w.b, w.lines[1:w.sepEnd]...)
 	}
 }
 
 // newJSONWriter writes indented with prefix, or compact.
 func newJSONWriter(prefix string, indent bool) jsonWriter {
-	return jsonWriter{prefix: prefix, indent: indent, lines: "\n" + prefix + strings.Repeat("  ", 8)}
+	w := jsonWriter{prefix: prefix, indent: indent}
+	w.setDepth(0)
+	return w
+}
+
+// setDepth sets the depth of what is written next, and the separator
+// of its members or elements (a zero jsonWriter writes compact).
+func (w *jsonWriter) setDepth(d int) {
+	w.depth = d
+	if !w.indent {
+		w.lines, w.sepEnd, w.colon = ",", 1, `":`
+		return
+	}
+	w.colon = `": `
+	w.sepEnd = 2 + len(w.prefix) + 2*d
+	if w.sepEnd > len(w.lines) {
+		w.lines = ",\n" + w.prefix + strings.Repeat("  ", d+8)
+	}
 }
 
 func (w *jsonWriter) open(c byte) {
 	w.b = append(w.b, c)
-	w.depth++
+	w.setDepth(w.depth + 1)
 	w.empty = append(w.empty, true)
 }
 
 func (w *jsonWriter) close(c byte) {
-	w.depth--
+	w.setDepth(w.depth - 1)
 	top := len(w.empty) - 1
 	if !w.empty[top] {
 		w.newline()
@@ -66,11 +93,12 @@ func (w *jsonWriter) close(c byte) {
 // elem starts an element of the innermost array.
 func (w *jsonWriter) elem() {
 	top := len(w.empty) - 1
-	if !w.empty[top] {
-		w.b = append(w.b, ',')
+	from := 0
+	if w.empty[top] {
+		from = 1
 	}
 	w.empty[top] = false
-	w.newline()
+	w.b = append(w.b, w.lines[from:w.sepEnd]...)
 }
 
 // key starts a member of the innermost object; k is one of our own
@@ -79,10 +107,7 @@ func (w *jsonWriter) key(k string) {
 	w.elem()
 	w.b = append(w.b, '"')
 	w.b = append(w.b, k...)
-	w.b = append(w.b, '"', ':')
-	if w.indent {
-		w.b = append(w.b, ' ')
-	}
+	w.b = append(w.b, w.colon...)
 }
 
 func (w *jsonWriter) str(k, v string) {
@@ -92,12 +117,12 @@ func (w *jsonWriter) str(k, v string) {
 
 func (w *jsonWriter) uint(k string, v uint64) {
 	w.key(k)
-	w.b = strconv.AppendUint(w.b, v, 10)
+	w.b = appendUint(w.b, v)
 }
 
 func (w *jsonWriter) int(k string, v int64) {
 	w.key(k)
-	w.b = strconv.AppendInt(w.b, v, 10)
+	w.b = appendInt(w.b, v)
 }
 
 func (w *jsonWriter) bool(k string, v bool) {
@@ -126,8 +151,36 @@ func (w *jsonWriter) time(k string, t time.Time) {
 	}
 	w.key(k)
 	w.b = append(w.b, '"')
-	w.b = t.AppendFormat(w.b, TimeFormat)
+	w.b = appendTime(w.b, t)
 	w.b = append(w.b, '"')
+}
+
+// appendTime appends t.Format(TimeFormat) for a time of the years
+// 0000-9999, with the digits written in place when t is in UTC.
+func appendTime(b []byte, t time.Time) []byte {
+	if t.Location() != time.UTC || !rfc3339Year(t) {
+		return t.AppendFormat(b, TimeFormat)
+	}
+	year, month, day := t.Date()
+	hour, minute, sec := t.Clock()
+	n := len(b)
+	b = grow(b, len("2006-01-02T15:04:05.000000000Z"))
+	d := b[n:]
+	put := func(at, width, v int) {
+		for i := at + width - 1; i >= at; i-- {
+			d[i] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	put(0, 4, year)
+	put(5, 2, int(month))
+	put(8, 2, day)
+	put(11, 2, hour)
+	put(14, 2, minute)
+	put(17, 2, sec)
+	put(20, 9, t.Nanosecond())
+	d[4], d[7], d[10], d[13], d[16], d[19], d[29] = '-', '-', 'T', ':', ':', '.', 'Z'
+	return b
 }
 
 // rfc3339Year reports whether t's year has four digits (0000-9999).
@@ -174,7 +227,7 @@ func (w *jsonWriter) conn(j *jsonConn, c *decode.Conn, events bool) {
 			w.open('[')
 			for _, v := range e.VLAN {
 				w.elem()
-				w.b = strconv.AppendUint(w.b, uint64(v), 10)
+				w.b = appendUint(w.b, uint64(v))
 			}
 			w.close(']')
 		}
@@ -183,7 +236,7 @@ func (w *jsonWriter) conn(j *jsonConn, c *decode.Conn, events bool) {
 			w.open('[')
 			for _, v := range e.MPLS {
 				w.elem()
-				w.b = strconv.AppendUint(w.b, uint64(v), 10)
+				w.b = appendUint(w.b, uint64(v))
 			}
 			w.close(']')
 		}
@@ -314,8 +367,8 @@ func (w *jsonWriter) conn(j *jsonConn, c *decode.Conn, events bool) {
 	w.close('}')
 	w.key("anomalies")
 	w.open('{')
-	for _, a := range decode.Anomalies() {
-		w.uint(a.String(), uint64(c.Anomalies[a.Index()]))
+	for i, name := range w.anomalies() {
+		w.uint(name, uint64(c.Anomalies[i]))
 	}
 	w.close('}')
 	if events && len(c.Events) > 0 {
@@ -348,81 +401,158 @@ func (w *jsonWriter) conn(j *jsonConn, c *decode.Conn, events bool) {
 
 // event writes the members of an event object, as eventJSON has them.
 func (w *jsonWriter) event(c *decode.Conn, e *decode.Event) {
-	w.uint("frame", e.Frame)
-	w.int("t_us", us(e.T))
-	w.str("dir", e.Dir.String())
-	if c.Proto == decode.UDP {
-		w.str("flags", "")
+	k := w.eventKeys()
+	top := len(w.empty) - 1
+	b := w.b
+	if w.empty[top] {
+		b = append(b, k.firstFrame...)
 	} else {
-		w.str("flags", w.tcpdump(e.Flags))
+		b = append(b, k.frame...)
 	}
-	w.uint("seq", uint64(e.Seq))
-	w.uint("ack", uint64(e.Ack))
-	w.uint("len", uint64(e.Len))
-	w.uint("win", uint64(e.Win))
-	w.str("note", w.note(e.Note))
+	w.empty[top] = false
+	b = appendUint(b, e.Frame)
+	b = appendInt(append(b, k.tUs...), us(e.T))
+	b = append(b, k.dir...)
+	if e.Dir == decode.ClientToServer {
+		b = append(b, `"c2s"`...)
+	} else {
+		b = append(b, `"s2c"`...)
+	}
+	b = append(b, k.flags...)
+	if c.Proto == decode.UDP {
+		b = append(b, `""`...)
+	} else {
+		b = append(b, w.tcpdump(e.Flags)...)
+	}
+	b = appendUint(append(b, k.seq...), uint64(e.Seq))
+	b = appendUint(append(b, k.ack...), uint64(e.Ack))
+	b = appendUint(append(b, k.len...), uint64(e.Len))
+	b = appendUint(append(b, k.win...), uint64(e.Win))
+	b = append(append(b, k.note...), w.note(e.Note)...)
 	if p := e.Preview(); len(p) > 0 {
-		w.key("preview")
-		w.b = appendJSONPreview(w.b, p, uint32(len(p)) < e.Len)
+		b = appendJSONPreview(append(b, k.preview...), p, uint32(len(p)) < e.Len)
 	}
-	if e.Anomalies != 0 {
-		if names := anomalyNames(e.Anomalies); len(names) > 0 {
-			w.key("anomalies")
-			w.open('[')
-			for _, a := range names {
+	w.b = b
+	if a := e.Anomalies & (1<<decode.NumAnomalies - 1); a != 0 {
+		w.key("anomalies")
+		w.open('[')
+		for i, name := range w.anomalies() {
+			if a&(1<<i) != 0 {
 				w.elem()
-				w.b = appendJSONString(w.b, a)
+				w.b = appendJSONString(w.b, name)
 			}
-			w.close(']')
 		}
+		w.close(']')
 	}
+	b = w.b
 	if e.DupAck != 0 {
-		w.uint("dup_ack", uint64(e.DupAck))
+		b = appendUint(append(b, k.dupAck...), uint64(e.DupAck))
 	}
 	if c.Proto != decode.UDP {
 		if s := e.ClientState.String(); s != "" {
-			w.str("client_state", s)
+			b = appendJSONString(append(b, k.clientState...), s)
 		}
 		if s := e.ServerState.String(); s != "" {
-			w.str("server_state", s)
+			b = appendJSONString(append(b, k.serverState...), s)
 		}
 	}
-	if b := us(e.Backoff); b != 0 {
-		w.int("backoff_us", b)
+	if d := us(e.Backoff); d != 0 {
+		b = appendInt(append(b, k.backoff...), d)
 	}
+	w.b = b
 }
 
-// note and tcpdump are e.Note.String() and e.Flags.Tcpdump(), built
-// once per value.
-func (w *jsonWriter) note(n decode.Note) string { return memo(&w.notes, n, decode.Note.String) }
+// anomalies are the names of the analysis flags, by bit.
+func (w *jsonWriter) anomalies() []string {
+	if w.anomalyNames == nil {
+		w.anomalyNames = make([]string, decode.NumAnomalies)
+		for i := range w.anomalyNames {
+			w.anomalyNames[i] = (decode.Anomaly(1) << i).String()
+		}
+	}
+	return w.anomalyNames
+}
 
-func (w *jsonWriter) tcpdump(f decode.Flags) string { return memo(&w.flags, f, decode.Flags.Tcpdump) }
+// eventKeys are the starts of an event's members at the current depth.
+func (w *jsonWriter) eventKeys() *eventKeys {
+	if w.ev != nil && w.evDepth == w.depth {
+		return w.ev
+	}
+	sep := w.lines[:w.sepEnd]
+	m := func(name string) string { return sep + `"` + name + w.colon }
+	w.ev = &eventKeys{frame: m("frame"), tUs: m("t_us"), dir: m("dir"), flags: m("flags"), seq: m("seq"), ack: m("ack"),
+		len: m("len"), win: m("win"), note: m("note"), preview: m("preview"), dupAck: m("dup_ack"),
+		clientState: m("client_state"), serverState: m("server_state"), backoff: m("backoff_us"), firstFrame: m("frame")[1:]}
+	w.evDepth = w.depth
+	return w.ev
+}
+
+// note and tcpdump are e.Note.String() and e.Flags.Tcpdump() as JSON
+// strings, built once per value.
+func (w *jsonWriter) note(n decode.Note) string { return w.notes.get(n, quotedNote) }
+
+func (w *jsonWriter) tcpdump(f decode.Flags) string { return w.flags.get(f, quotedTcpdump) }
+
+func quotedNote(n decode.Note) string { return string(appendJSONString(nil, n.String())) }
+
+func quotedTcpdump(f decode.Flags) string { return string(appendJSONString(nil, f.Tcpdump())) }
 
 // appendJSONPreview appends preview(e) as a JSON string: Escape(p), and
 // "…" when the payload was longer (truncated). Escape leaves printable
 // ASCII only, of which JSON escapes the backslash and the quote.
 func appendJSONPreview(b, p []byte, truncated bool) []byte {
-	b = append(b, '"')
+	n := len(b)
+	b = grow(b, 2+5*len(p)+len("…"))
+	b[n] = '"'
+	n++
 	for _, c := range p {
-		switch {
-		case c == '\\' || c == '"':
-			b = append(b, '\\', '\\', '\\', c)
-		case c == '\n':
-			b = append(b, '\\', '\\', 'n')
-		case c == '\r':
-			b = append(b, '\\', '\\', 'r')
-		case c == '\t':
-			b = append(b, '\\', '\\', 't')
-		case c >= 0x20 && c < 0x7f:
-			b = append(b, c)
+		if c >= 0x20 && c < 0x7f && c != '\\' && c != '"' {
+			b[n] = c
+			n++
+			continue
+		}
+		d := b[n : n+5]
+		d[0], d[1] = '\\', '\\'
+		switch c {
+		case '\\', '"':
+			d[2], d[3] = '\\', c
+			n += 4
+		case '\n':
+			d[2] = 'n'
+			n += 3
+		case '\r':
+			d[2] = 'r'
+			n += 3
+		case '\t':
+			d[2] = 't'
+			n += 3
 		default:
-			b = append(b, '\\', '\\', 'x', hexDigits[c>>4], hexDigits[c&0x0f])
+			d[2], d[3], d[4] = 'x', hexDigits[c>>4], hexDigits[c&0x0f]
+			n += 5
 		}
 	}
 	if truncated {
-		b = append(b, "…"...)
+		n += copy(b[n:], "…")
 	}
-	return append(b, '"')
+	b[n] = '"'
+	return b[:n+1]
+}
+
+// appendUint and appendInt append v in decimal, as strconv does,
+// writing the digits in place.
+func appendUint(b []byte, v uint64) []byte {
+	n := len(b)
+	b = grow(b, decimalWidth(v))
+	putDecimal(b[n:], v)
+	return b
+}
+
+func appendInt(b []byte, v int64) []byte {
+	if v < 0 {
+		b = append(b, '-')
+		return appendUint(b, uint64(-v)) // -MinInt64 wraps to MinInt64, as uint64 its magnitude
+	}
+	return appendUint(b, uint64(v))
 }
 
 // appendJSONString appends s quoted as encoding/json quotes a string with

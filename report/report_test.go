@@ -131,3 +131,15 @@ func TestUintCol(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendTime(t *testing.T) {
+	for _, tm := range []time.Time{time.Unix(0, 0), time.Unix(1700000000, 123456789), time.Unix(253402300799, 999_999_999),
+		time.Unix(-62167219200, 0), time.Unix(1e9, 1), time.Date(2024, 2, 29, 23, 59, 59, 5, time.UTC)} {
+		for _, loc := range []*time.Location{time.UTC, time.FixedZone("x", 3600)} {
+			tm := tm.In(loc)
+			if got, want := string(appendTime(nil, tm)), tm.Format(TimeFormat); got != want {
+				t.Errorf("appendTime(%v) = %s, want %s", tm, got, want)
+			}
+		}
+	}
+}

@@ -550,9 +550,7 @@ func appendHandshake(b []byte, c *decode.Conn) []byte {
 	return append(b, "no handshake seen"...)
 }
 
-func optionsText(c *decode.Conn, s decode.Side) string { return string(appendOptions(nil, c, s)) }
-
-// appendOptions appends optionsText(c, s).
+// appendOptions appends the SYN options side s sent.
 func appendOptions(b []byte, c *decode.Conn, s decode.Side) []byte {
 	if !c.HasOptions[s] {
 		return append(b, "(no SYN seen)"...)
@@ -681,10 +679,7 @@ func Contrast(w io.Writer, conns []*decode.Conn) {
 	}
 }
 
-// anomalyCounts lists a connection's non-zero analysis counts.
-func anomalyCounts(c *decode.Conn) string { return string(appendAnomalyCounts(nil, c)) }
-
-// appendAnomalyCounts appends anomalyCounts(c).
+// appendAnomalyCounts appends a connection's non-zero analysis counts.
 func appendAnomalyCounts(b []byte, c *decode.Conn) []byte {
 	start := len(b)
 	for i := range decode.NumAnomalies {

@@ -20,8 +20,8 @@ type lineCache struct {
 	plain  []string
 	mids   map[uint32]string
 	arrows map[uint32]string // key: dir<<17 | udp<<16 | flags
-	flags  map[decode.Flags]string
-	notes  map[decode.Note]string
+	flags  names[decode.Flags]
+	notes  names[decode.Note]
 	header string // the timeline's header line, with its blank line before
 	buf    []byte // a connection's text, written at once
 }
@@ -50,22 +50,41 @@ func (k *lineCache) flagNames(c *decode.Conn, e *decode.Event) string {
 	if c.Proto == decode.UDP {
 		return "datagram"
 	}
-	return memo(&k.flags, e.Flags, decode.Flags.String)
+	return k.flags.get(e.Flags, decode.Flags.String)
 }
 
-func (k *lineCache) note(n decode.Note) string { return memo(&k.notes, n, decode.Note.String) }
+func (k *lineCache) note(n decode.Note) string { return k.notes.get(n, decode.Note.String) }
 
-// memo is name(v), worked out once per value and kept in *m (made on
-// first use): the names of flags and notes, which many events share.
-func memo[V comparable](m *map[V]string, v V, name func(V) string) string {
-	if *m == nil {
-		*m = map[V]string{}
+// names keeps name(v) for the values met (the names of flags and notes,
+// which many events share), each worked out once: a table of 256 slots
+// indexed by a hash of the value answers most lookups, a map the values
+// whose slot another holds.
+type names[V ~uint16 | ~uint32] struct {
+	slots []nameSlot[V]
+	all   map[V]string
+}
+
+type nameSlot[V ~uint16 | ~uint32] struct {
+	v  V
+	ok bool
+	s  string
+}
+
+func (m *names[V]) get(v V, name func(V) string) string {
+	if m.slots == nil {
+		m.slots = make([]nameSlot[V], 256)
+		m.all = map[V]string{}
 	}
-	s, ok := (*m)[v]
+	slot := &m.slots[uint32(v)*0x9e3779b1>>24]
+	if slot.ok && slot.v == v {
+		return slot.s
+	}
+	s, ok := m.all[v]
 	if !ok {
 		s = name(v)
-		(*m)[v] = s
+		m.all[v] = s
 	}
+	*slot = nameSlot[V]{v, true, s}
 	return s
 }
 
