@@ -1,10 +1,13 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"html"
 	"io"
 	"strconv"
+	"unicode"
+	"unicode/utf8"
 
 	"synack/decode"
 )
@@ -48,51 +51,64 @@ func ladderHeight(c *decode.Conn) int {
 
 // appendArrowLabel appends the text on a segment's arrow: flags,
 // seq/ack, length.
-func appendArrowLabel(b []byte, c *decode.Conn, e *decode.Event) []byte {
+func appendArrowLabel(b []byte, c *decode.Conn, e *decode.Event, lines *lineCache) []byte {
 	if c.Proto == decode.UDP {
 		b = append(b, "datagram len "...)
-		return strconv.AppendUint(b, uint64(e.Len), 10)
+		return appendUint(b, uint64(e.Len))
 	}
 	b = append(b, '[')
-	b = append(b, e.Flags.Tcpdump()...)
+	b = append(b, lines.tcpdump(e.Flags)...)
 	b = append(b, "] seq "...)
-	b = strconv.AppendUint(b, uint64(e.Seq), 10)
+	b = appendUint(b, uint64(e.Seq))
 	if e.Flags&decode.ACK != 0 {
 		b = append(b, " ack "...)
-		b = strconv.AppendUint(b, uint64(e.Ack), 10)
+		b = appendUint(b, uint64(e.Ack))
 	}
 	if e.Len > 0 {
 		b = append(b, " len "...)
-		b = strconv.AppendUint(b, uint64(e.Len), 10)
+		b = appendUint(b, uint64(e.Len))
 	}
 	return b
 }
 
-// appendXMLText appends xmlText(s), without a copy when s is printable
-// ASCII (Name leaves it as it is).
-func appendXMLText(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] >= 0x7f {
-			return append(b, xmlText(s)...)
+// appendXMLText appends xmlText(s) in one pass when Name leaves s as it
+// is (no control, format or invalid character), else through xmlText.
+func appendXMLText[T string | []byte](b []byte, s T) []byte {
+	mark, start := len(b), 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
+			if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+				return append(b[:mark], xmlText(string(s))...)
+			}
+			i += size
+			continue
 		}
-	}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
+		var esc string
+		switch c {
 		case '&':
-			b = append(b, "&amp;"...)
+			esc = "&amp;"
 		case '\'':
-			b = append(b, "&#39;"...)
+			esc = "&#39;"
 		case '<':
-			b = append(b, "&lt;"...)
+			esc = "&lt;"
 		case '>':
-			b = append(b, "&gt;"...)
+			esc = "&gt;"
 		case '"':
-			b = append(b, "&#34;"...)
+			esc = "&#34;"
 		default:
-			b = append(b, c)
+			if c < 0x20 || c == 0x7f {
+				return append(b[:mark], xmlText(string(s))...)
+			}
+			i++
+			continue
 		}
+		b = append(append(b, s[start:i]...), esc...)
+		i++
+		start = i
 	}
-	return b
+	return append(b, s[start:]...)
 }
 
 // problems are the analysis flags that mean something went wrong (a loss,
@@ -121,29 +137,60 @@ func ladder(w io.Writer, c *decode.Conn, y0 int, lines *lineCache) { ladderNoted
 // ladderNoted is ladder with numbered marks beside the arrows that notes
 // explain (notes maps a drawn event's index to its note's number).
 func ladderNoted(w io.Writer, c *decode.Conn, y0 int, notes map[int]int, lines *lineCache) {
+	lines.buf = appendLadder(lines.buf[:0], c, y0, notes, lines)
+	w.Write(lines.buf)
+}
+
+// appendLadder appends what ladderNoted writes. Every part is appended,
+// with the numbers written in place: fmt cost most of a large capture's
+// SVG and HTML.
+func appendLadder(b []byte, c *decode.Conn, y0 int, notes map[int]int, lines *lineCache) []byte {
 	h := ladderHeight(c)
-	fmt.Fprintf(w, `<g class="conn" transform="translate(0,%d)">`+"\n", y0)
-	fmt.Fprintf(w, `<text x="20" y="24" class="title">connection %d · %s %s → %s · %s</text>`+"\n",
-		c.ID, c.Proto, xmlText(c.Client.String()), xmlText(c.Server.String()), c.Verdict)
-	sub := handshakeText(c) + " · duration " + Duration(c.Duration())
+	b = append(b, `<g class="conn" transform="translate(0,`...)
+	b = appendInt(b, int64(y0))
+	b = append(b, ")\">\n<text x=\"20\" y=\"24\" class=\"title\">connection "...)
+	b = appendUint(b, c.ID)
+	b = append(b, " · "...)
+	b = append(b, c.Proto.String()...)
+	b = append(b, ' ')
+	b = appendXMLText(b, lines.addrPort(c.Client))
+	b = append(b, " → "...)
+	b = appendXMLText(b, lines.addrPort(c.Server))
+	b = append(b, " · "...)
+	b = append(b, c.Verdict.String()...)
+	b = append(b, "</text>\n<text x=\"20\" y=\"44\" class=\"sub\">"...)
+	sub := lines.sub[:0]
 	if c.Proto == decode.UDP {
-		sub = "datagrams only · duration " + Duration(c.Duration())
+		sub = append(sub, "datagrams only"...)
 	} else {
-		sub += " · zeek " + c.ConnState.String() + " " + c.History
+		sub = appendHandshake(sub, c)
+	}
+	sub = appendDuration(append(sub, " · duration "...), c.Duration())
+	if c.Proto != decode.UDP {
+		sub = append(sub, " · zeek "...)
+		sub = append(sub, c.ConnState.String()...)
+		sub = append(sub, ' ')
+		sub = append(sub, c.History...)
 	}
 	if c.Encap != nil {
-		sub += " · " + c.Encap.String()
+		sub = append(sub, " · "...)
+		sub = append(sub, c.Encap.String()...)
 	}
-	fmt.Fprintf(w, `<text x="20" y="44" class="sub">%s</text>`+"\n", xmlText(sub))
-	fmt.Fprintf(w, `<text x="%d" y="72" class="end">client</text><text x="%d" y="72" class="end">server</text>`+"\n", clientX, serverX)
+	lines.sub = sub
+	b = appendXMLText(b, sub)
+	b = append(b, "</text>\n"...)
+	b = append(b, `<text x="`+strconv.Itoa(clientX)+`" y="72" class="end">client</text><text x="`+strconv.Itoa(serverX)+`" y="72" class="end">server</text>`+"\n"...)
 	top, bottom := headerHeight-10, h-footHeight/2
-	fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="life"/><line x1="%d" y1="%d" x2="%d" y2="%d" class="life"/>`+"\n",
-		clientX, top, clientX, bottom, serverX, top, serverX, bottom)
+	for _, x := range [2]int{clientX, serverX} {
+		b = appendInt(append(b, `<line x1="`...), int64(x))
+		b = appendInt(append(b, `" y1="`...), int64(top))
+		b = appendInt(append(b, `" x2="`...), int64(x))
+		b = appendInt(append(b, `" y2="`...), int64(bottom))
+		b = append(b, `" class="life"/>`...)
+	}
+	b = append(b, '\n')
 	events, omitted := drawn(c)
 	var prev *decode.Event
-	var b, label []byte
-	// Each row is appended into b and written at once: fmt cost most of
-	// a large capture's SVG and HTML.
 	for i := range events {
 		e := &events[i]
 		y := headerHeight + i*rowHeight
@@ -155,79 +202,84 @@ func ladderNoted(w io.Writer, c *decode.Conn, y0 int, notes map[int]int, lines *
 		if bad {
 			class, head = "seg bad", "head-bad"
 		}
-		b = append(b[:0], `<text x="20" y="`...)
-		b = strconv.AppendInt(b, int64(y+4), 10)
+		b = append(b, `<text x="20" y="`...)
+		b = appendInt(b, int64(y+4))
 		b = append(b, `" class="t">`...)
-		b = strconv.AppendFloat(b, e.T.Seconds(), 'f', 6, 64)
+		b = appendSeconds(b, e.T, 6)
 		b = append(b, "</text>\n"...)
 		if n, ok := notes[i]; ok {
 			b = append(b, `<text x="104" y="`...)
-			b = strconv.AppendInt(b, int64(y+4), 10)
+			b = appendInt(b, int64(y+4))
 			b = append(b, `" class="mark">(`...)
-			b = strconv.AppendInt(b, int64(n), 10)
+			b = appendInt(b, int64(n))
 			b = append(b, ")</text>\n"...)
 		}
 		b = append(b, `<line x1="`...)
-		b = strconv.AppendInt(b, int64(x1), 10)
+		b = appendInt(b, int64(x1))
 		b = append(b, `" y1="`...)
-		b = strconv.AppendInt(b, int64(y), 10)
+		b = appendInt(b, int64(y))
 		b = append(b, `" x2="`...)
-		b = strconv.AppendInt(b, int64(x2), 10)
+		b = appendInt(b, int64(x2))
 		b = append(b, `" y2="`...)
-		b = strconv.AppendInt(b, int64(y+slant), 10)
+		b = appendInt(b, int64(y+slant))
 		b = append(b, `" class="`...)
 		b = append(b, class...)
 		b = append(b, `" marker-end="url(#`...)
 		b = append(b, head...)
 		b = append(b, ")\"/>\n"...)
-		label = appendArrowLabel(label[:0], c, e)
+		label := appendArrowLabel(lines.label[:0], c, e, lines)
 		if e.Anomalies != 0 {
 			label = append(label, ' ')
-			label = append(label, anomalyText(e)...)
+			label = appendAnomalyText(label, e)
 		}
+		lines.label = label
 		// The arrow crosses the middle at y+slant/2, within ±9 units over
 		// a label's width: the label, with what the segment means, sits
 		// above it.
 		b = append(b, `<text x="`...)
-		b = strconv.AppendInt(b, int64((clientX+serverX)/2), 10)
+		b = appendInt(b, int64((clientX+serverX)/2))
 		b = append(b, `" y="`...)
-		b = strconv.AppendInt(b, int64(y+slant/2-10), 10)
+		b = appendInt(b, int64(y+slant/2-10))
 		b = append(b, `" class="label`...)
 		if bad {
 			b = append(b, " bad"...)
 		}
 		b = append(b, `">`...)
-		b = appendXMLText(b, string(label))
+		b = appendXMLText(b, label)
 		b = append(b, ` <tspan class="note">· `...)
 		b = appendXMLText(b, lines.note(e.Note))
 		b = append(b, "</tspan></text>\n"...)
 		cs, ss := stateCols(c, e, prev)
 		if cs != "" {
 			b = append(b, `<text x="`...)
-			b = strconv.AppendInt(b, int64(clientX-8), 10)
+			b = appendInt(b, int64(clientX-8))
 			b = append(b, `" y="`...)
-			b = strconv.AppendInt(b, int64(y+slant), 10)
+			b = appendInt(b, int64(y+slant))
 			b = append(b, `" class="state" text-anchor="end">`...)
 			b = append(b, cs...)
 			b = append(b, "</text>\n"...)
 		}
 		if ss != "" {
 			b = append(b, `<text x="`...)
-			b = strconv.AppendInt(b, int64(serverX+8), 10)
+			b = appendInt(b, int64(serverX+8))
 			b = append(b, `" y="`...)
-			b = strconv.AppendInt(b, int64(y+slant), 10)
+			b = appendInt(b, int64(y+slant))
 			b = append(b, `" class="state">`...)
 			b = append(b, ss...)
 			b = append(b, "</text>\n"...)
 		}
-		w.Write(b)
 		prev = e
 	}
 	if omitted > 0 {
-		fmt.Fprintf(w, `<text x="%d" y="%d" class="note">… %s more not drawn …</text>`+"\n", (clientX+serverX)/2,
-			headerHeight+len(events)*rowHeight+10, plural(omitted, "packet", "packets"))
+		b = append(b, `<text x="`...)
+		b = appendInt(b, int64((clientX+serverX)/2))
+		b = append(b, `" y="`...)
+		b = appendInt(b, int64(headerHeight+len(events)*rowHeight+10))
+		b = append(b, `" class="note">… `...)
+		b = appendPlural(b, omitted, "packet", "packets")
+		b = append(b, " more not drawn …</text>\n"...)
 	}
-	fmt.Fprintln(w, "</g>")
+	return append(b, "</g>\n"...)
 }
 
 const svgStyle = `<style>
@@ -283,14 +335,53 @@ svg { background: #fff; border: 1px solid #ddd; max-width: 100%; height: auto; }
 }
 
 // htmlRow writes a connection's row of the summary table.
-func htmlRow(w io.Writer, conn *decode.Conn) {
-	hs := "-"
+func htmlRow(w io.Writer, conn *decode.Conn) { writeAppended(w, conn, appendHTMLRow) }
+
+// appendHTMLRow appends what htmlRow writes.
+func appendHTMLRow(b []byte, conn *decode.Conn) []byte {
+	b = append(b, `<tr><td class="num"><a href="#conn-`...)
+	b = appendUint(b, conn.ID)
+	b = append(b, `">`...)
+	b = appendUint(b, conn.ID)
+	b = append(b, `</a></td><td>`...)
+	var addr [64]byte
+	b = appendXMLText(b, appendAddrPort(addr[:0], conn.Client))
+	b = append(b, `</td><td>`...)
+	b = appendXMLText(b, appendAddrPort(addr[:0], conn.Server))
+	b = append(b, `</td><td class="verdict-`...)
+	b = append(b, conn.Verdict.String()...)
+	b = append(b, `">`...)
+	b = append(b, conn.Verdict.String()...)
+	b = append(b, `</td><td>`...)
+	b = append(b, conn.ConnState.String()...)
+	b = append(b, `</td><td>`...)
+	b = appendXMLText(b, conn.History)
+	b = append(b, `</td><td class="num">`...)
+	b = appendUint(b, conn.Packets[0]+conn.Packets[1])
+	b = append(b, `</td><td class="num">`...)
+	b = appendUint(b, conn.Bytes[decode.Client])
+	b = append(b, `</td><td class="num">`...)
+	b = appendUint(b, conn.Bytes[decode.Server])
+	b = append(b, `</td><td class="num">`...)
 	if conn.Handshake.Complete() {
-		hs = Duration(conn.Handshake.Total())
+		b = appendDuration(b, conn.Handshake.Total())
+	} else {
+		b = append(b, '-')
 	}
-	fmt.Fprintf(w, "<tr><td class=\"num\"><a href=\"#conn-%d\">%d</a></td><td>%s</td><td>%s</td><td class=\"verdict-%s\">%s</td><td>%s</td><td>%s</td><td class=\"num\">%d</td><td class=\"num\">%d</td><td class=\"num\">%d</td><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>\n",
-		conn.ID, conn.ID, xmlText(conn.Client.String()), xmlText(conn.Server.String()), conn.Verdict, conn.Verdict,
-		conn.ConnState, xmlText(conn.History), conn.Packets[0]+conn.Packets[1], conn.Bytes[decode.Client], conn.Bytes[decode.Server], hs, Duration(conn.Duration()))
+	b = append(b, `</td><td class="num">`...)
+	b = appendDuration(b, conn.Duration())
+	return append(b, "</td></tr>\n"...)
+}
+
+// writeAppended writes what add appends for c to w: into a
+// bytes.Buffer's free room without a copy between, else through a
+// buffer of its own.
+func writeAppended(w io.Writer, c *decode.Conn, add func([]byte, *decode.Conn) []byte) {
+	if bb, ok := w.(*bytes.Buffer); ok {
+		bb.Write(add(bb.AvailableBuffer(), c))
+		return
+	}
+	w.Write(add(nil, c))
 }
 
 // notes are the explanations of a connection's drawn segments, in order,
@@ -343,30 +434,42 @@ func htmlExplain(w io.Writer, c *decode.Conn, n notes) {
 // its own.
 // marks, if not nil, numbers the arrows that notes explain.
 func htmlLadder(w io.Writer, conn *decode.Conn, marks map[int]int, lines *lineCache) {
-	h := ladderHeight(conn)
-	fmt.Fprintf(w, "<h2 id=\"conn-%d\">connection %d</h2>\n", conn.ID, conn.ID)
-	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">`+"\n%s", ladderWidth, h, ladderWidth, h, svgStyle)
-	ladderNoted(w, conn, 0, marks, lines)
-	fmt.Fprint(w, "</svg>\n")
+	h := int64(ladderHeight(conn))
+	b := append(lines.buf[:0], `<h2 id="conn-`...)
+	b = appendUint(b, conn.ID)
+	b = append(b, `">connection `...)
+	b = appendUint(b, conn.ID)
+	b = append(b, "</h2>\n"+`<svg xmlns="http://www.w3.org/2000/svg" width="`+strconv.Itoa(ladderWidth)+`" height="`...)
+	b = appendInt(b, h)
+	b = append(b, `" viewBox="0 0 `+strconv.Itoa(ladderWidth)+` `...)
+	b = appendInt(b, h)
+	b = append(b, "\">\n"+svgStyle...)
+	b = appendLadder(b, conn, 0, marks, lines)
+	lines.buf = append(b, "</svg>\n"...)
+	w.Write(lines.buf)
 }
 
 // appendMermaidText appends s kept safe inside a Mermaid message: no
 // line breaks, no ';' (a statement separator) and no '#' (an entity
 // escape).
 func appendMermaidText[T string | []byte](b []byte, s T) []byte {
+	start := 0
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
+		var repl string
+		switch s[i] {
 		case '\n', '\r':
-			b = append(b, ' ')
+			repl = " "
 		case ';':
-			b = append(b, ',')
+			repl = ","
 		case '#':
-			b = append(b, "no. "...)
+			repl = "no. "
 		default:
-			b = append(b, c)
+			continue
 		}
+		b = append(append(b, s[start:i]...), repl...)
+		start = i + 1
 	}
-	return b
+	return append(b, s[start:]...)
 }
 
 // Mermaid writes a Markdown fenced Mermaid sequenceDiagram per connection,
@@ -375,9 +478,10 @@ func Mermaid(w io.Writer, c *Capture) error { return Whole(NewMermaid(w), c) }
 
 // mermaidConn writes one connection's diagram.
 func mermaidConn(bw io.Writer, conn *decode.Conn, lines *lineCache) {
-	client, server := conn.Client.String(), conn.Server.String()
-	b := append(make([]byte, 0, 256), "**connection "...)
-	b = strconv.AppendUint(b, conn.ID, 10)
+	client, server := lines.addrPort(conn.Client), appendAddrPort(lines.sub[:0], conn.Server)
+	lines.sub = server
+	b := append(lines.buf[:0], "**connection "...)
+	b = appendUint(b, conn.ID)
 	b = append(b, "** · "...)
 	b = append(b, conn.Proto.String()...)
 	b = append(b, ' ')
@@ -394,24 +498,25 @@ func mermaidConn(bw io.Writer, conn *decode.Conn, lines *lineCache) {
 	b = appendMermaidText(b, client)
 	b = append(b, "\n    participant S as server "...)
 	b = appendMermaidText(b, server)
-	bw.Write(append(b, '\n'))
+	b = append(b, '\n')
 	events, omitted := drawn(conn)
 	var prev *decode.Event
-	var label []byte
 	for j := range events {
 		e := &events[j]
-		b = append(b[:0], "    C->>S: "...)
 		if e.Dir == decode.ServerToClient {
-			b = append(b[:0], "    S->>C: "...)
+			b = append(b, "    S->>C: "...)
+		} else {
+			b = append(b, "    C->>S: "...)
 		}
-		label = appendArrowLabel(label[:0], conn, e)
+		label := appendArrowLabel(lines.label[:0], conn, e, lines)
 		label = append(label, " · "...)
 		label = append(label, lines.note(e.Note)...)
 		if e.Anomalies != 0 {
 			label = append(label, ' ')
-			label = append(label, anomalyText(e)...)
+			label = appendAnomalyText(label, e)
 		}
-		b = strconv.AppendFloat(b, e.T.Seconds(), 'f', 6, 64)
+		lines.label = label
+		b = appendSeconds(b, e.T, 6)
 		b = append(b, 's', ' ')
 		b = appendMermaidText(b, label)
 		b = append(b, '\n')
@@ -423,11 +528,13 @@ func mermaidConn(bw io.Writer, conn *decode.Conn, lines *lineCache) {
 				b = append(append(append(b, "    Note right of S: "...), ss...), '\n')
 			}
 		}
-		bw.Write(b)
 		prev = e
 	}
 	if omitted > 0 {
-		fmt.Fprintf(bw, "    Note over C,S: %s more not shown\n", plural(omitted, "packet", "packets"))
+		b = append(b, "    Note over C,S: "...)
+		b = appendPlural(b, omitted, "packet", "packets")
+		b = append(b, " more not shown\n"...)
 	}
-	fmt.Fprint(bw, "```\n")
+	lines.buf = append(b, "```\n"...)
+	bw.Write(lines.buf)
 }

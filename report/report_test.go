@@ -1,7 +1,9 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -140,6 +142,54 @@ func TestAppendTime(t *testing.T) {
 			if got, want := string(appendTime(nil, tm)), tm.Format(TimeFormat); got != want {
 				t.Errorf("appendTime(%v) = %s, want %s", tm, got, want)
 			}
+		}
+	}
+}
+
+// TestCallLines: the programs' socket calls sit in the timeline at their
+// time, "  %10.6f  · side: call()" (fmt's bytes), before the segments
+// dated at or after them, and those after the last segment at the end.
+func TestCallLines(t *testing.T) {
+	first := time.Unix(1700000000, 0)
+	c := &decode.Conn{ID: 1, Proto: decode.TCP, Client: netip.MustParseAddrPort("10.0.0.1:40000"),
+		Server: netip.MustParseAddrPort("10.0.0.2:80"), FirstSeen: first, LastSeen: first.Add(2 * time.Second),
+		Events: []decode.Event{{Frame: 1, T: 0, Flags: decode.SYN}, {Frame: 2, T: 1500 * time.Microsecond, Flags: decode.ACK}}}
+	calls := []Call{
+		{Proto: decode.TCP, ClientPort: 40000, Side: "client", Name: "connect", Start: first.Add(-2500), Return: first.Add(1000500)},
+		{Proto: decode.TCP, ClientPort: 40000, Side: "server", Name: "close", Start: first.Add(3 * time.Second), Return: first.Add(3 * time.Second)},
+		{Proto: decode.TCP, ClientPort: 1, Side: "client", Name: "other", Start: first, Return: first},
+	}
+	var b bytes.Buffer
+	timeline(&b, c, TextOptions{Calls: calls, lines: newLineCache()})
+	var want []string
+	for _, m := range []struct {
+		d    time.Duration
+		text string
+	}{{-2500, "client: connect() called"}, {1000500, "client: connect() returns"}, {3 * time.Second, "server: close()"}} {
+		want = append(want, fmt.Sprintf("  %10.6f  · %s\n", m.d.Seconds(), m.text))
+	}
+	lines := strings.SplitAfter(b.String(), "\n")
+	var got []string
+	for _, l := range lines {
+		if strings.Contains(l, "· ") {
+			got = append(got, l)
+		}
+	}
+	if strings.Join(got, "") != strings.Join(want, "") {
+		t.Fatalf("call lines:\n%s\nwant:\n%s\nwhole:\n%s", strings.Join(got, ""), strings.Join(want, ""), b.String())
+	}
+	if !strings.HasPrefix(lines[3], "  "+fmt.Sprintf("%10.6f", 0.0)) || !strings.Contains(lines[4], "connect() returns") {
+		t.Fatalf("calls out of place:\n%s", b.String())
+	}
+}
+
+func TestAppendXMLText(t *testing.T) {
+	for _, s := range []string{"", "plain", `a<b>&'c"`, "handshake 1.2ms · zeek SF → ok", "bell\x07<", "<\xff>", "rlo\u202e&", "del\x7f", "é&"} {
+		if got, want := string(appendXMLText([]byte("x"), s)), "x"+xmlText(s); got != want {
+			t.Errorf("appendXMLText(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := string(appendXMLText(nil, []byte(s))), xmlText(s); got != want {
+			t.Errorf("appendXMLText([]byte %q) = %q, want %q", s, got, want)
 		}
 	}
 }

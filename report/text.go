@@ -522,9 +522,7 @@ func ConnLine(c *decode.Conn) string {
 	return s + fmt.Sprintf(" · duration %s · %d bytes c→s, %d bytes s→c", Duration(c.Duration()), c.Bytes[decode.Client], c.Bytes[decode.Server])
 }
 
-func handshakeText(c *decode.Conn) string { return string(appendHandshake(nil, c)) }
-
-// appendHandshake appends handshakeText(c).
+// appendHandshake appends how the handshake went.
 func appendHandshake(b []byte, c *decode.Conn) []byte {
 	h := &c.Handshake
 	switch {

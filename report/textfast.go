@@ -1,6 +1,7 @@
 package report
 
 import (
+	"net/netip"
 	"slices"
 	"time"
 
@@ -24,6 +25,19 @@ type lineCache struct {
 	notes  names[decode.Note]
 	header string // the timeline's header line, with its blank line before
 	buf    []byte // a connection's text, written at once
+	// Scratch for parts of it: a picture's subtitle, an arrow's label,
+	// an address.
+	sub, label, addr []byte
+	tcpdumps         names[decode.Flags]
+}
+
+// tcpdump is f.Tcpdump(), built once per value.
+func (k *lineCache) tcpdump(f decode.Flags) string { return k.tcpdumps.get(f, decode.Flags.Tcpdump) }
+
+// addrPort is p.String(), in scratch valid until the next call.
+func (k *lineCache) addrPort(p netip.AddrPort) []byte {
+	k.addr = appendAddrPort(k.addr[:0], p)
+	return k.addr
 }
 
 func newLineCache() *lineCache {
