@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"strconv"
 	"unicode"
 	"unicode/utf8"
 
@@ -179,7 +178,9 @@ func appendLadder(b []byte, c *decode.Conn, y0 int, notes map[int]int, lines *li
 	lines.sub = sub
 	b = appendXMLText(b, sub)
 	b = append(b, "</text>\n"...)
-	b = append(b, `<text x="`+strconv.Itoa(clientX)+`" y="72" class="end">client</text><text x="`+strconv.Itoa(serverX)+`" y="72" class="end">server</text>`+"\n"...)
+	b = appendInt(append(b, `<text x="`...), clientX)
+	b = appendInt(append(b, `" y="72" class="end">client</text><text x="`...), serverX)
+	b = append(b, `" y="72" class="end">server</text>`+"\n"...)
 	top, bottom := headerHeight-10, h-footHeight/2
 	for _, x := range [2]int{clientX, serverX} {
 		b = appendInt(append(b, `<line x1="`...), int64(x))
@@ -439,11 +440,16 @@ func htmlLadder(w io.Writer, conn *decode.Conn, marks map[int]int, lines *lineCa
 	b = appendUint(b, conn.ID)
 	b = append(b, `">connection `...)
 	b = appendUint(b, conn.ID)
-	b = append(b, "</h2>\n"+`<svg xmlns="http://www.w3.org/2000/svg" width="`+strconv.Itoa(ladderWidth)+`" height="`...)
+	b = append(b, "</h2>\n"+`<svg xmlns="http://www.w3.org/2000/svg" width="`...)
+	b = appendInt(b, ladderWidth)
+	b = append(b, `" height="`...)
 	b = appendInt(b, h)
-	b = append(b, `" viewBox="0 0 `+strconv.Itoa(ladderWidth)+` `...)
+	b = append(b, `" viewBox="0 0 `...)
+	b = appendInt(b, ladderWidth)
+	b = append(b, ' ')
 	b = appendInt(b, h)
-	b = append(b, "\">\n"+svgStyle...)
+	b = append(b, "\">\n"...)
+	b = append(b, svgStyle...)
 	b = appendLadder(b, conn, 0, marks, lines)
 	lines.buf = append(b, "</svg>\n"...)
 	w.Write(lines.buf)
