@@ -193,3 +193,34 @@ func TestAppendXMLText(t *testing.T) {
 		}
 	}
 }
+
+func TestSecondsCol(t *testing.T) {
+	x := uint64(88172645463325252)
+	ds := []time.Duration{0, 1, 499, 500, 501, 999_999_999_499, 999_999_999_500, 999_999_999_501, time.Hour, 1 << 55, -1, -1500}
+	for range 100000 {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		ds = append(ds, time.Duration(x%(uint64(1)<<(x%44))))
+	}
+	for _, d := range ds {
+		for _, n := range []int{10, 12} {
+			if got, want := string(appendSecondsCol([]byte("x"), d, n)), fmt.Sprintf("x%*.6f", n, d.Seconds()); got != want {
+				t.Fatalf("appendSecondsCol(%d, %d) = %q, want %q", d, n, got, want)
+			}
+		}
+	}
+}
+
+func TestEscapeTable(t *testing.T) {
+	k := newLineCache()
+	all := make([]byte, 0, 512)
+	for c := range 256 {
+		all = append(all, byte(c), 'a')
+	}
+	for _, p := range [][]byte{nil, []byte("GET / HTTP/1.1\r\n"), all, {0, 0, 0}, []byte(`"\`)} {
+		if got, want := string(k.escape([]byte("x"), p)), "x"+Escape(p); got != want {
+			t.Errorf("escape(%q) = %q, want %q", p, got, want)
+		}
+	}
+}

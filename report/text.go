@@ -246,14 +246,59 @@ func appendNumbers(b []byte, c *decode.Conn, e *decode.Event, abs bool) []byte {
 // appendUintCol appends a space and v right-aligned in n columns, as
 // " %*d" writes it.
 func appendUintCol(b []byte, v uint64, n int) []byte {
-	w := max(decimalWidth(v), n)
 	off := len(b)
+	if n < 20 {
+		// Most values fit the column: write the digits at its end, then
+		// the spaces before them.
+		b = grow(b, 1+n)
+		if i := putDecimalIn(b[off+1:], v); i >= 0 {
+			for j := off; j <= off+i; j++ {
+				b[j] = ' '
+			}
+			return b
+		}
+		b = b[:off]
+	}
+	w := max(decimalWidth(v), n)
 	b = grow(b, 1+w)
 	i := putDecimal(b[off+1:], v)
 	for j := off; j <= off+i; j++ {
 		b[j] = ' '
 	}
 	return b
+}
+
+// putDecimalIn is putDecimal when v's digits fit b, else -1 (b is then
+// written over).
+func putDecimalIn(b []byte, v uint64) int {
+	const pairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+		"8081828384858687888990919293949596979899"
+	i := len(b)
+	for v >= 100 {
+		if i < 2 {
+			return -1
+		}
+		q := v / 100
+		r := (v - q*100) * 2
+		i -= 2
+		b[i], b[i+1] = pairs[r], pairs[r+1]
+		v = q
+	}
+	if v >= 10 {
+		if i < 2 {
+			return -1
+		}
+		i -= 2
+		b[i], b[i+1] = pairs[v*2], pairs[v*2+1]
+		return i
+	}
+	if i < 1 {
+		return -1
+	}
+	i--
+	b[i] = byte('0' + v)
+	return i
 }
 
 // decimalWidth is the number of decimal digits of v.

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"slices"
 	"time"
@@ -29,6 +30,42 @@ type lineCache struct {
 	// an address.
 	sub, label, addr []byte
 	tcpdumps         names[decode.Flags]
+	// escapes are appendEscape's output for each byte value, made on
+	// first use.
+	escapes *escapeTable
+}
+
+// escapeTable is what appendEscape writes for each byte value: up to
+// four bytes, little-endian in the low 32 bits, and their count above.
+type escapeTable [256]uint64
+
+func newEscapeTable() *escapeTable {
+	var t escapeTable
+	for c := range 256 {
+		e := appendEscape(nil, []byte{byte(c)})
+		var v uint64
+		for i := len(e) - 1; i >= 0; i-- {
+			v = v<<8 | uint64(e[i])
+		}
+		t[c] = v | uint64(len(e))<<32
+	}
+	return &t
+}
+
+// escape appends Escape(p), a byte at a time from the table.
+func (k *lineCache) escape(b, p []byte) []byte {
+	if k.escapes == nil {
+		k.escapes = newEscapeTable()
+	}
+	t := k.escapes
+	n := len(b)
+	b = grow(b, 4*len(p)+4)
+	for _, c := range p {
+		v := t[c]
+		binary.LittleEndian.PutUint32(b[n:], uint32(v))
+		n += int(v >> 32)
+	}
+	return b[:n]
 }
 
 // tcpdump is f.Tcpdump(), built once per value.
@@ -182,7 +219,7 @@ func (k *lineCache) appendEventLine(b []byte, c *decode.Conn, e, prev *decode.Ev
 	}
 	if p := e.Preview(); len(p) > 0 {
 		b = append(b, ' ', '"')
-		b = appendEscape(b, p)
+		b = k.escape(b, p)
 		if uint32(len(p)) < e.Len {
 			b = append(b, "…"...)
 		}
@@ -193,11 +230,27 @@ func (k *lineCache) appendEventLine(b []byte, c *decode.Conn, e, prev *decode.Ev
 
 // appendSecondsCol appends d in seconds with six decimals (as
 // strconv.AppendFloat(b, d.Seconds(), 'f', 6, 64) writes it),
-// right-aligned in n columns.
+// right-aligned in n columns: written in place for the times of a
+// timeline, under 1,000 s (appendFixed otherwise).
 func appendSecondsCol(b []byte, d time.Duration, n int) []byte {
-	var num [32]byte
-	s := appendSeconds(num[:0], d, 6)
-	return appendLeft(b, s, n)
+	us, r := uint64(d)/1000, uint64(d)%1000
+	if d < 0 || d >= 999_999_999_500 || r == 500 || n < 10 {
+		var num [32]byte
+		return appendLeft(b, appendSeconds(num[:0], d, 6), n)
+	}
+	if r > 500 {
+		us++
+	}
+	off := len(b)
+	b = grow(b, n)
+	col := b[len(b)-10:]
+	putDecimal(col[3:], us%1e6+1e6) // "1" and six digits, then the point over the 1
+	col[3] = '.'
+	i := putDecimal(col[:3], us/1e6)
+	for j := off; j < len(b)-10+i; j++ {
+		b[j] = ' '
+	}
+	return b
 }
 
 // appendEscape appends Escape(p).
