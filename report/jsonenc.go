@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -32,6 +33,11 @@ type jsonWriter struct {
 	flags  names[decode.Flags]
 	// anomalyNames are the names of the analysis flags, made on first use.
 	anomalyNames []string
+	// states are the names of states as JSON strings, made on first use.
+	states [16]string
+	// escapes are what a preview's JSON holds for each byte value
+	// (up to 5 bytes, and their count above bit 40), made on first use.
+	escapes *escapeTable
 	// ev are the starts of an event's members (separator, name, colon)
 	// at depth evDepth, made when an event is first written there.
 	ev      *eventKeys
@@ -430,7 +436,7 @@ func (w *jsonWriter) event(c *decode.Conn, e *decode.Event) {
 	b = appendUint(append(b, k.win...), uint64(e.Win))
 	b = append(append(b, k.note...), w.note(e.Note)...)
 	if p := e.Preview(); len(p) > 0 {
-		b = appendJSONPreview(append(b, k.preview...), p, uint32(len(p)) < e.Len)
+		b = w.preview(append(b, k.preview...), p, uint32(len(p)) < e.Len)
 	}
 	w.b = b
 	if a := e.Anomalies & (1<<decode.NumAnomalies - 1); a != 0 {
@@ -449,17 +455,28 @@ func (w *jsonWriter) event(c *decode.Conn, e *decode.Event) {
 		b = appendUint(append(b, k.dupAck...), uint64(e.DupAck))
 	}
 	if c.Proto != decode.UDP {
-		if s := e.ClientState.String(); s != "" {
-			b = appendJSONString(append(b, k.clientState...), s)
+		if s := w.state(e.ClientState); s != `""` {
+			b = append(append(b, k.clientState...), s...)
 		}
-		if s := e.ServerState.String(); s != "" {
-			b = appendJSONString(append(b, k.serverState...), s)
+		if s := w.state(e.ServerState); s != `""` {
+			b = append(append(b, k.serverState...), s...)
 		}
 	}
 	if d := us(e.Backoff); d != 0 {
 		b = appendInt(append(b, k.backoff...), d)
 	}
 	w.b = b
+}
+
+// state is s.String() as a JSON string, built once per value.
+func (w *jsonWriter) state(s decode.State) string {
+	if int(s) >= len(w.states) {
+		return string(appendJSONString(nil, s.String()))
+	}
+	if w.states[s] == "" {
+		w.states[s] = string(appendJSONString(nil, s.String()))
+	}
+	return w.states[s]
 }
 
 // anomalies are the names of the analysis flags, by bit.
@@ -496,6 +513,38 @@ func (w *jsonWriter) tcpdump(f decode.Flags) string { return w.flags.get(f, quot
 func quotedNote(n decode.Note) string { return string(appendJSONString(nil, n.String())) }
 
 func quotedTcpdump(f decode.Flags) string { return string(appendJSONString(nil, f.Tcpdump())) }
+
+// preview is appendJSONPreview, a byte at a time from a table made on
+// first use (what the preview's JSON holds for each byte value).
+func (w *jsonWriter) preview(b, p []byte, truncated bool) []byte {
+	if w.escapes == nil {
+		w.escapes = new(escapeTable)
+		for c := range 256 {
+			e := appendJSONPreview(nil, []byte{byte(c)}, false)
+			e = e[1 : len(e)-1] // without the quotes
+			var v uint64
+			for i := len(e) - 1; i >= 0; i-- {
+				v = v<<8 | uint64(e[i])
+			}
+			w.escapes[c] = v | uint64(len(e))<<40
+		}
+	}
+	t := w.escapes
+	n := len(b)
+	b = grow(b, 2+5*len(p)+3+8)
+	b[n] = '"'
+	n++
+	for _, c := range p {
+		v := t[c]
+		binary.LittleEndian.PutUint64(b[n:], v)
+		n += int(v >> 40)
+	}
+	if truncated {
+		n += copy(b[n:], "…")
+	}
+	b[n] = '"'
+	return b[:n+1]
+}
 
 // appendJSONPreview appends preview(e) as a JSON string: Escape(p), and
 // "…" when the payload was longer (truncated). Escape leaves printable
@@ -541,6 +590,9 @@ func appendJSONPreview(b, p []byte, truncated bool) []byte {
 // appendUint and appendInt append v in decimal, as strconv does,
 // writing the digits in place.
 func appendUint(b []byte, v uint64) []byte {
+	if v < 10 {
+		return append(b, byte('0'+v))
+	}
 	n := len(b)
 	b = grow(b, decimalWidth(v))
 	putDecimal(b[n:], v)

@@ -224,3 +224,18 @@ func TestEscapeTable(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONPreviewTable(t *testing.T) {
+	w := newJSONWriter("", false)
+	all := make([]byte, 0, 512)
+	for c := range 256 {
+		all = append(all, byte(c), 'a')
+	}
+	for _, p := range [][]byte{nil, []byte("GET / HTTP/1.1\r\n"), all, {0, 0, 0}, []byte(`"\`)} {
+		for _, cut := range []bool{false, true} {
+			if got, want := string(w.preview([]byte("x"), p, cut)), "x"+string(appendJSONPreview(nil, p, cut)); got != want {
+				t.Errorf("preview(%q, %v) = %q, want %q", p, cut, got, want)
+			}
+		}
+	}
+}

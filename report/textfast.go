@@ -35,8 +35,8 @@ type lineCache struct {
 	escapes *escapeTable
 }
 
-// escapeTable is what appendEscape writes for each byte value: up to
-// four bytes, little-endian in the low 32 bits, and their count above.
+// escapeTable is what an escape writes for each byte value: the bytes,
+// little-endian in the low bits, and their count above them.
 type escapeTable [256]uint64
 
 func newEscapeTable() *escapeTable {
