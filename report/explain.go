@@ -1,6 +1,7 @@
 package report
 
 import (
+	"slices"
 	"strings"
 
 	"synack/decode"
@@ -127,46 +128,53 @@ var verdictExplanations = map[decode.Verdict]explanation{
 }
 
 // explainer remembers which kinds a connection has explained already, so
-// that each is explained the first time it appears.
+// that each is explained the first time it appears: meanings and
+// analysis flags by their bits, the other kinds in a list.
 type explainer struct {
-	seen    map[string]bool
-	scaling bool // both SYNs offered window scaling
+	notes     decode.Note
+	anomalies decode.Anomaly
+	kinds     []explainKind
+	scaling   bool // both SYNs offered window scaling
 }
 
 func newExplainer(c *decode.Conn) *explainer {
-	return &explainer{seen: map[string]bool{}, scaling: c.Options[decode.Client].HasWScale && c.Options[decode.Server].HasWScale}
+	return &explainer{scaling: c.Options[decode.Client].HasWScale && c.Options[decode.Server].HasWScale}
 }
 
 // segment returns the explanations for e seen for the first time, in the
 // order: meanings, analysis flags, then the kinds no bit names.
 func (x *explainer) segment(c *decode.Conn, e *decode.Event) []explanation {
 	var out []explanation
-	add := func(key string, ex explanation, ok bool) {
-		if ok && !x.seen[key] {
-			x.seen[key] = true
-			out = append(out, ex)
-		}
-	}
 	for bit := decode.Note(1); bit != 0 && bit <= e.Note; bit <<= 1 {
-		if e.Note&bit != 0 {
-			ex, ok := noteExplanations[bit]
-			add("note:"+bit.String(), ex, ok)
+		if e.Note&bit != 0 && x.notes&bit == 0 {
+			if ex, ok := noteExplanations[bit]; ok {
+				x.notes |= bit
+				out = append(out, ex)
+			}
 		}
 	}
-	for _, a := range decode.Anomalies() {
-		if e.Anomalies&a != 0 {
-			ex, ok := anomalyExplanations[a]
-			add("anomaly:"+a.String(), ex, ok)
+	for i := range decode.NumAnomalies {
+		if a := decode.Anomaly(1) << i; e.Anomalies&a != 0 && x.anomalies&a == 0 {
+			if ex, ok := anomalyExplanations[a]; ok {
+				x.anomalies |= a
+				out = append(out, ex)
+			}
+		}
+	}
+	kind := func(k explainKind) {
+		if !slices.Contains(x.kinds, k) {
+			x.kinds = append(x.kinds, k)
+			out = append(out, kindExplanations[k])
 		}
 	}
 	if e.Flags&decode.SYN != 0 && c.HasOptions[e.Dir.Sender()] {
-		add(string(kindSYNOptions), kindExplanations[kindSYNOptions], true)
+		kind(kindSYNOptions)
 	}
 	if x.scaling && e.Flags&decode.SYN == 0 && c.Proto == decode.TCP {
-		add(string(kindWindowScale), kindExplanations[kindWindowScale], true)
+		kind(kindWindowScale)
 	}
 	if e.ClientState == decode.TimeWait || e.ServerState == decode.TimeWait {
-		add(string(kindTimeWait), kindExplanations[kindTimeWait], true)
+		kind(kindTimeWait)
 	}
 	return out
 }

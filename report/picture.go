@@ -419,16 +419,27 @@ func (n notes) marks() map[int]int {
 // numbered as the marks beside their arrows, then why the connection
 // ended so.
 func htmlExplain(w io.Writer, c *decode.Conn, n notes) {
-	events, _ := drawn(c)
-	fmt.Fprint(w, "<ol class=\"explain\">\n")
-	for i, ex := range n.list {
-		e := &events[n.at[i]]
-		fmt.Fprintf(w, "<li><b>%.6f %s</b> %s <i>(%s)</i></li>\n", e.T.Seconds(), xmlText(eventFlags(c, e)), xmlText(ex.text), xmlText(ex.ref))
+	add := func(b []byte, c *decode.Conn) []byte {
+		events, _ := drawn(c)
+		b = append(b, "<ol class=\"explain\">\n"...)
+		for i, ex := range n.list {
+			e := &events[n.at[i]]
+			b = appendSeconds(append(b, "<li><b>"...), e.T, 6)
+			b = append(b, ' ')
+			b = appendXMLText(b, eventFlags(c, e))
+			b = appendXMLText(append(b, "</b> "...), ex.text)
+			b = appendXMLText(append(b, " <i>("...), ex.ref)
+			b = append(b, ")</i></li>\n"...)
+		}
+		b = append(b, "</ol>\n"...)
+		if ex, ok := verdictExplanations[c.Verdict]; ok {
+			b = appendXMLText(append(b, "<p class=\"why\">"...), ex.text)
+			b = appendXMLText(append(b, " <i>("...), ex.ref)
+			b = append(b, ")</i></p>\n"...)
+		}
+		return b
 	}
-	fmt.Fprint(w, "</ol>\n")
-	if ex, ok := verdictExplanations[c.Verdict]; ok {
-		fmt.Fprintf(w, "<p class=\"why\">%s <i>(%s)</i></p>\n", xmlText(ex.text), xmlText(ex.ref))
-	}
+	writeAppended(w, c, add)
 }
 
 // htmlLadder writes a connection's heading and its ladder as an SVG of

@@ -524,10 +524,7 @@ func appendTimeline(b []byte, w io.Writer, c *decode.Conn, opt TextOptions, k *l
 			b = append(b, '\n')
 			if x != nil {
 				for _, ex := range x.segment(c, e) {
-					for _, l := range ex.lines("              ↳ ", cols) {
-						b = append(b, opt.Style.paint(sgrDim, l)...)
-						b = append(b, '\n')
-					}
+					b = append(b, k.explained(ex, "              ↳ ", cols, opt.Style.Color)...)
 				}
 			}
 			prev = e
@@ -547,10 +544,7 @@ func appendTimeline(b []byte, w io.Writer, c *decode.Conn, opt TextOptions, k *l
 	}
 	if ex, ok := verdictExplanations[c.Verdict]; ok && opt.Explain {
 		b = append(b, '\n')
-		for _, l := range ex.lines("  ", cols) {
-			b = append(b, l...)
-			b = append(b, '\n')
-		}
+		b = append(b, k.explained(ex, "  ", cols, false)...)
 	}
 	return b
 }

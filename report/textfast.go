@@ -30,6 +30,8 @@ type lineCache struct {
 	// an address.
 	sub, label, addr []byte
 	tcpdumps         names[decode.Flags]
+	// wrapped are explanations as the timeline writes them, by wrapKey.
+	wrapped map[wrapKey]string
 	// escapes are appendEscape's output for each byte value, made on
 	// first use.
 	escapes *escapeTable
@@ -66,6 +68,35 @@ func (k *lineCache) escape(b, p []byte) []byte {
 		n += int(v >> 32)
 	}
 	return b[:n]
+}
+
+// wrapKey is an explanation as wrapped: its first line's start, the
+// width, and whether it is dimmed.
+type wrapKey struct {
+	ex    explanation
+	first string
+	cols  int
+	dim   bool
+}
+
+// explained is ex wrapped at cols, each line ended, dimmed when dim:
+// wrapped once per document, not once per connection (wrapping cost
+// --explain nine tenths of its time).
+func (k *lineCache) explained(ex explanation, first string, cols int, dim bool) string {
+	key := wrapKey{ex, first, cols, dim}
+	if s, ok := k.wrapped[key]; ok {
+		return s
+	}
+	var b []byte
+	for _, l := range ex.lines(first, cols) {
+		b = append(b, Style{Color: dim}.paint(sgrDim, l)...)
+		b = append(b, '\n')
+	}
+	if k.wrapped == nil {
+		k.wrapped = map[wrapKey]string{}
+	}
+	k.wrapped[key] = string(b)
+	return string(b)
 }
 
 // tcpdump is f.Tcpdump(), built once per value.
