@@ -7,10 +7,17 @@ import (
 	"synack/decode"
 )
 
-// JSONConnBoth is connection c as encoding/json writes it (the reference)
-// and as jsonWriter does, indented as in the document (indent) or compact
+// JSONWriter is a hand-written JSON encoder kept across connections, as
+// a document keeps it (with the caches it fills as it goes).
+type JSONWriter struct{ w jsonWriter }
+
+// NewJSONWriter writes indented as in the document (indent) or compact
 // as in NDJSON.
-func JSONConnBoth(c *decode.Conn, indent bool) (std, hand []byte, err error) {
+func NewJSONWriter(indent bool) *JSONWriter { return &JSONWriter{newJSONWriter("    ", indent)} }
+
+// ConnBoth is connection c as encoding/json writes it (the reference)
+// and as the jsonWriter does.
+func (jw *JSONWriter) ConnBoth(c *decode.Conn) (std, hand []byte, err error) {
 	j := connJSON(c)
 	for i := range c.Events {
 		j.Events = append(j.Events, eventJSON(c, &c.Events[i]))
@@ -18,13 +25,15 @@ func JSONConnBoth(c *decode.Conn, indent bool) (std, hand []byte, err error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	if indent {
+	if jw.w.indent {
 		enc.SetIndent("    ", "  ")
 	}
 	if err := enc.Encode(j); err != nil {
 		return nil, nil, err
 	}
-	w := newJSONWriter("    ", indent)
+	w := &jw.w
+	w.b, w.empty = w.b[:0], w.empty[:0]
+	w.setDepth(0)
 	w.open('{')
 	w.conn(&j, c, true)
 	w.close('}')

@@ -33,6 +33,10 @@ type jsonWriter struct {
 	flags  names[decode.Flags]
 	// anomalyNames are the names of the analysis flags, made on first use.
 	anomalyNames []string
+	// zeroAnomalies is the member "anomalies" of a connection without
+	// any, as written at depth zeroDepth (not first in its object).
+	zeroAnomalies string
+	zeroDepth     int
 	// states are the names of states as JSON strings, made on first use.
 	states [16]string
 	// escapes are what a preview's JSON holds for each byte value
@@ -110,10 +114,19 @@ func (w *jsonWriter) elem() {
 // key starts a member of the innermost object; k is one of our own
 // names, which need no escaping.
 func (w *jsonWriter) key(k string) {
-	w.elem()
-	w.b = append(w.b, '"')
-	w.b = append(w.b, k...)
-	w.b = append(w.b, w.colon...)
+	top := len(w.empty) - 1
+	sep := w.lines[:w.sepEnd]
+	if w.empty[top] {
+		sep = sep[1:]
+		w.empty[top] = false
+	}
+	n := len(w.b)
+	b := grow(w.b, len(sep)+1+len(k)+len(w.colon))
+	n += copy(b[n:], sep)
+	b[n] = '"'
+	n += 1 + copy(b[n+1:], k)
+	copy(b[n:], w.colon)
+	w.b = b
 }
 
 func (w *jsonWriter) str(k, v string) {
@@ -371,12 +384,7 @@ func (w *jsonWriter) conn(j *jsonConn, c *decode.Conn, events bool) {
 		w.close('}')
 	}
 	w.close('}')
-	w.key("anomalies")
-	w.open('{')
-	for i, name := range w.anomalies() {
-		w.uint(name, uint64(c.Anomalies[i]))
-	}
-	w.close('}')
+	w.anomalyCounts(c)
 	if events && len(c.Events) > 0 {
 		w.key("events")
 		w.open('[')
@@ -466,6 +474,27 @@ func (w *jsonWriter) event(c *decode.Conn, e *decode.Event) {
 		b = appendInt(append(b, k.backoff...), d)
 	}
 	w.b = b
+}
+
+// anomalyCounts writes the member "anomalies", the connection's count of
+// each analysis flag. Most connections have none: that member is kept
+// as written the first time, for its depth, and appended whole.
+func (w *jsonWriter) anomalyCounts(c *decode.Conn) {
+	zero := c.Anomalies == [decode.NumAnomalies]uint32{}
+	if zero && w.zeroAnomalies != "" && w.zeroDepth == w.depth && !w.empty[len(w.empty)-1] {
+		w.b = append(w.b, w.zeroAnomalies...)
+		return
+	}
+	mark, depth, first := len(w.b), w.depth, w.empty[len(w.empty)-1]
+	w.key("anomalies")
+	w.open('{')
+	for i, name := range w.anomalies() {
+		w.uint(name, uint64(c.Anomalies[i]))
+	}
+	w.close('}')
+	if zero && !first {
+		w.zeroAnomalies, w.zeroDepth = string(w.b[mark:]), depth
+	}
 }
 
 // state is s.String() as a JSON string, built once per value.

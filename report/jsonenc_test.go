@@ -29,9 +29,13 @@ func TestJSONWriterMatchesEncodingJSON(t *testing.T) {
 		if rep == nil {
 			continue
 		}
+		// One writer per file and layout, as a document has: what it
+		// keeps from one connection to the next is checked too.
+		writers := []*report.JSONWriter{report.NewJSONWriter(true), report.NewJSONWriter(false)}
 		for _, c := range rep.Conns {
-			for _, indent := range []bool{true, false} {
-				std, hand, err := report.JSONConnBoth(c, indent)
+			for _, jw := range writers {
+				indent := jw == writers[0]
+				std, hand, err := jw.ConnBoth(c)
 				if err != nil {
 					t.Fatalf("%s conn %d: %v", f, c.ID, err)
 				}

@@ -378,7 +378,11 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 	}
 	b := k.buf[:0]
 	b = append(b, '\n')
-	b = append(b, st.paint(sgrBold, "connection "+strconv.FormatUint(c.ID, 10))...)
+	if st.Color {
+		b = append(b, st.paint(sgrBold, "connection "+strconv.FormatUint(c.ID, 10))...)
+	} else {
+		b = strconv.AppendUint(append(b, "connection "...), c.ID, 10)
+	}
 	b = append(b, "  "...)
 	b = appendAddrPort(b, c.Client)
 	b = append(b, " → "...)
