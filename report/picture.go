@@ -110,6 +110,71 @@ func appendXMLText[T string | []byte](b []byte, s T) []byte {
 	return append(b, s[start:]...)
 }
 
+// ladderRow is the markup of a ladder's row that depends on its place
+// only (and the arrow's direction and colour): the numbers in it are
+// written once per renderer, not once per segment drawn.
+type ladderRow struct {
+	time string // the time's text element, up to the time
+	mark string // a note's mark, up to its number
+	// arrow[dir][bad]: the arrow, then the label's text element up to
+	// the label. The arrow crosses the middle at y+slant/2, within ±9
+	// units over a label's width: the label, with what the segment
+	// means, sits above it.
+	arrow                    [2][2]string
+	clientState, serverState string // the states' text elements, up to the state
+}
+
+// row is the markup of row i of a ladder.
+func (k *lineCache) row(i int) *ladderRow {
+	for len(k.rows) <= i {
+		k.rows = append(k.rows, newLadderRow(len(k.rows)))
+	}
+	return &k.rows[i]
+}
+
+func newLadderRow(i int) ladderRow {
+	y := headerHeight + i*rowHeight
+	var r ladderRow
+	b := appendInt([]byte(`<text x="20" y="`), int64(y+4))
+	r.time = string(append(b, `" class="t">`...))
+	b = appendInt([]byte(`<text x="104" y="`), int64(y+4))
+	r.mark = string(append(b, `" class="mark">(`...))
+	for dir := range 2 { // 1: from the server
+		x1, x2 := clientX, serverX
+		if dir == 1 {
+			x1, x2 = serverX, clientX
+		}
+		for bad := range 2 {
+			class, head, label := "seg", "head", "label"
+			if bad == 1 {
+				class, head, label = "seg bad", "head-bad", "label bad"
+			}
+			b = appendInt([]byte(`<line x1="`), int64(x1))
+			b = appendInt(append(b, `" y1="`...), int64(y))
+			b = appendInt(append(b, `" x2="`...), int64(x2))
+			b = appendInt(append(b, `" y2="`...), int64(y+slant))
+			b = append(append(append(append(b, `" class="`...), class...), `" marker-end="url(#`...), head...)
+			b = appendInt(append(b, ")\"/>\n<text x=\""...), int64((clientX+serverX)/2))
+			b = appendInt(append(b, `" y="`...), int64(y+slant/2-10))
+			r.arrow[dir][bad] = string(append(append(append(b, `" class="`...), label...), `">`...))
+		}
+	}
+	b = appendInt([]byte(`<text x="`), int64(clientX-8))
+	b = appendInt(append(b, `" y="`...), int64(y+slant))
+	r.clientState = string(append(b, `" class="state" text-anchor="end">`...))
+	b = appendInt([]byte(`<text x="`), int64(serverX+8))
+	b = appendInt(append(b, `" y="`...), int64(y+slant))
+	r.serverState = string(append(b, `" class="state">`...))
+	return r
+}
+
+func b2i(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
+}
+
 // problems are the analysis flags that mean something went wrong (a loss,
 // a retransmission, a stalled receiver); a window update, a keep-alive and
 // its ACK are TCP working as it should, and are not drawn red.
@@ -194,80 +259,33 @@ func appendLadder(b []byte, c *decode.Conn, y0 int, notes map[int]int, lines *li
 	var prev *decode.Event
 	for i := range events {
 		e := &events[i]
-		y := headerHeight + i*rowHeight
-		x1, x2 := clientX, serverX
-		if e.Dir == decode.ServerToClient {
-			x1, x2 = serverX, clientX
-		}
-		class, head, bad := "seg", "head", problem(e.Anomalies)
-		if bad {
-			class, head = "seg bad", "head-bad"
-		}
-		b = append(b, `<text x="20" y="`...)
-		b = appendInt(b, int64(y+4))
-		b = append(b, `" class="t">`...)
+		r := lines.row(i)
+		bad := problem(e.Anomalies)
+		b = append(b, r.time...)
 		b = appendSeconds(b, e.T, 6)
 		b = append(b, "</text>\n"...)
 		if n, ok := notes[i]; ok {
-			b = append(b, `<text x="104" y="`...)
-			b = appendInt(b, int64(y+4))
-			b = append(b, `" class="mark">(`...)
+			b = append(b, r.mark...)
 			b = appendInt(b, int64(n))
 			b = append(b, ")</text>\n"...)
 		}
-		b = append(b, `<line x1="`...)
-		b = appendInt(b, int64(x1))
-		b = append(b, `" y1="`...)
-		b = appendInt(b, int64(y))
-		b = append(b, `" x2="`...)
-		b = appendInt(b, int64(x2))
-		b = append(b, `" y2="`...)
-		b = appendInt(b, int64(y+slant))
-		b = append(b, `" class="`...)
-		b = append(b, class...)
-		b = append(b, `" marker-end="url(#`...)
-		b = append(b, head...)
-		b = append(b, ")\"/>\n"...)
+		b = append(b, r.arrow[b2i(e.Dir == decode.ServerToClient)][b2i(bad)]...)
 		label := appendArrowLabel(lines.label[:0], c, e, lines)
 		if e.Anomalies != 0 {
 			label = append(label, ' ')
 			label = appendAnomalyText(label, e)
 		}
 		lines.label = label
-		// The arrow crosses the middle at y+slant/2, within ±9 units over
-		// a label's width: the label, with what the segment means, sits
-		// above it.
-		b = append(b, `<text x="`...)
-		b = appendInt(b, int64((clientX+serverX)/2))
-		b = append(b, `" y="`...)
-		b = appendInt(b, int64(y+slant/2-10))
-		b = append(b, `" class="label`...)
-		if bad {
-			b = append(b, " bad"...)
-		}
-		b = append(b, `">`...)
 		b = appendXMLText(b, label)
 		b = append(b, ` <tspan class="note">· `...)
 		b = appendXMLText(b, lines.note(e.Note))
 		b = append(b, "</tspan></text>\n"...)
 		cs, ss := stateCols(c, e, prev)
 		if cs != "" {
-			b = append(b, `<text x="`...)
-			b = appendInt(b, int64(clientX-8))
-			b = append(b, `" y="`...)
-			b = appendInt(b, int64(y+slant))
-			b = append(b, `" class="state" text-anchor="end">`...)
-			b = append(b, cs...)
-			b = append(b, "</text>\n"...)
+			b = append(append(append(b, r.clientState...), cs...), "</text>\n"...)
 		}
 		if ss != "" {
-			b = append(b, `<text x="`...)
-			b = appendInt(b, int64(serverX+8))
-			b = append(b, `" y="`...)
-			b = appendInt(b, int64(y+slant))
-			b = append(b, `" class="state">`...)
-			b = append(b, ss...)
-			b = append(b, "</text>\n"...)
+			b = append(append(append(b, r.serverState...), ss...), "</text>\n"...)
 		}
 		prev = e
 	}

@@ -30,6 +30,8 @@ type lineCache struct {
 	// an address.
 	sub, label, addr []byte
 	tcpdumps         names[decode.Flags]
+	// rows are the ladder's rows' markup, by row, made as rows are drawn.
+	rows []ladderRow
 	// wrapped are explanations as the timeline writes them, by wrapKey.
 	wrapped map[wrapKey]string
 	// escapes are appendEscape's output for each byte value, made on
