@@ -239,3 +239,26 @@ func TestJSONPreviewTable(t *testing.T) {
 		}
 	}
 }
+
+// TestUDPFlowHeader holds the appended UDP flow header to what fmt
+// wrote of it.
+func TestUDPFlowHeader(t *testing.T) {
+	first := time.Unix(1700000000, 0)
+	for _, enc := range []*decode.Encap{nil, {VLANs: [decode.MaxVLANs]uint16{100}, NVLANs: 1}} {
+		c := &decode.Conn{ID: 7, Proto: decode.UDP, Client: netip.MustParseAddrPort("[2001:db8::1]:5353"),
+			Server: netip.MustParseAddrPort("10.0.0.2:53"), FirstSeen: first, LastSeen: first.Add(1234567 * time.Microsecond),
+			Packets: [2]uint64{1, 3}, Bytes: [2]uint64{40, 1}, Encap: enc}
+		var want bytes.Buffer
+		fmt.Fprintf(&want, "\nudp flow %d  %s → %s\n", c.ID, c.Client, c.Server)
+		if c.Encap != nil {
+			fmt.Fprintf(&want, "  encapsulation: %s\n", c.Encap)
+		}
+		fmt.Fprintf(&want, "  no handshake, no teardown: datagrams only · duration %s\n", Duration(c.Duration()))
+		for _, s := range []decode.Side{decode.Client, decode.Server} {
+			fmt.Fprintf(&want, "  %s → %s: %s, %s payload\n", s, s.Other(), plural(c.Packets[s], "datagram", "datagrams"), plural(c.Bytes[s], "byte", "bytes"))
+		}
+		if got := string(appendUDPFlow(nil, c)); got != want.String() {
+			t.Errorf("appendUDPFlow:\n%s\nwant:\n%s", got, want.String())
+		}
+	}
+}

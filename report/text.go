@@ -82,15 +82,24 @@ func eventFlags(c *decode.Conn, e *decode.Event) string {
 	return e.Flags.String()
 }
 
-func udpFlow(w io.Writer, c *decode.Conn) {
-	fmt.Fprintf(w, "\nudp flow %d  %s → %s\n", c.ID, c.Client, c.Server)
+// appendUDPFlow appends a UDP flow's header.
+func appendUDPFlow(b []byte, c *decode.Conn) []byte {
+	b = strconv.AppendUint(append(b, "\nudp flow "...), c.ID, 10)
+	b = appendAddrPort(append(b, "  "...), c.Client)
+	b = appendAddrPort(append(b, " → "...), c.Server)
+	b = append(b, '\n')
 	if c.Encap != nil {
-		fmt.Fprintf(w, "  encapsulation: %s\n", c.Encap)
+		b = append(append(append(b, "  encapsulation: "...), c.Encap.String()...), '\n')
 	}
-	fmt.Fprintf(w, "  no handshake, no teardown: datagrams only · duration %s\n", Duration(c.Duration()))
+	b = appendDuration(append(b, "  no handshake, no teardown: datagrams only · duration "...), c.Duration())
+	b = append(b, '\n')
 	for _, s := range []decode.Side{decode.Client, decode.Server} {
-		fmt.Fprintf(w, "  %s → %s: %s, %s payload\n", s, s.Other(), plural(c.Packets[s], "datagram", "datagrams"), plural(c.Bytes[s], "byte", "bytes"))
+		b = append(append(append(append(b, "  "...), s.String()...), " → "...), s.Other().String()...)
+		b = appendPlural(append(b, ": "...), c.Packets[s], "datagram", "datagrams")
+		b = appendPlural(append(b, ", "...), c.Bytes[s], "byte", "bytes")
+		b = append(b, " payload\n"...)
 	}
+	return b
 }
 
 // anomalyLabels are the words the timeline uses for tshark's flags.
@@ -364,11 +373,6 @@ func appendSpaces(b []byte, n int) []byte {
 }
 
 func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
-	if c.Proto == decode.UDP {
-		udpFlow(w, c)
-		timeline(w, c, opt)
-		return
-	}
 	// Appended into one buffer with the timeline, one write: fmt cost as
 	// much as the timeline for a capture of many short connections.
 	st := opt.Style
@@ -377,6 +381,11 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 		k = newLineCache()
 	}
 	b := k.buf[:0]
+	if c.Proto == decode.UDP {
+		k.buf = appendTimeline(appendUDPFlow(b, c), w, c, opt, k)
+		w.Write(k.buf)
+		return
+	}
 	b = append(b, '\n')
 	if st.Color {
 		b = append(b, st.paint(sgrBold, "connection "+strconv.FormatUint(c.ID, 10))...)
@@ -406,7 +415,7 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 	b = append(b, "  "...)
 	b = appendHandshake(b, c)
 	b = append(b, " · duration "...)
-	b = append(b, Duration(c.Duration())...)
+	b = appendDuration(b, c.Duration())
 	if c.ClosedBy != decode.NoSide {
 		b = append(b, " · "...)
 		b = append(b, c.ClosedBy.String()...)
