@@ -180,8 +180,7 @@ func appendTime(b []byte, t time.Time) []byte {
 	if t.Location() != time.UTC || !rfc3339Year(t) {
 		return t.AppendFormat(b, TimeFormat)
 	}
-	year, month, day := t.Date()
-	hour, minute, sec := t.Clock()
+	year, month, day, hour, minute, sec := civil(t.Unix())
 	n := len(b)
 	b = grow(b, len("2006-01-02T15:04:05.000000000Z"))
 	d := b[n:]
@@ -192,7 +191,7 @@ func appendTime(b []byte, t time.Time) []byte {
 		}
 	}
 	put(0, 4, year)
-	put(5, 2, int(month))
+	put(5, 2, month)
 	put(8, 2, day)
 	put(11, 2, hour)
 	put(14, 2, minute)
@@ -200,6 +199,36 @@ func appendTime(b []byte, t time.Time) []byte {
 	put(20, 9, t.Nanosecond())
 	d[4], d[7], d[10], d[13], d[16], d[19], d[29] = '-', '-', 'T', ':', ':', '.', 'Z'
 	return b
+}
+
+// civil is the UTC date and time of unix seconds (t.Date and t.Clock
+// in one pass; each works the date out on its own): the days since
+// 1970 to a civil date by Howard Hinnant's days_from_civil inverse.
+func civil(unix int64) (year, month, day, hour, minute, sec int) {
+	days, secs := unix/86400, unix%86400
+	if secs < 0 {
+		days, secs = days-1, secs+86400
+	}
+	hour, minute, sec = int(secs/3600), int(secs%3600/60), int(secs%60)
+	z := days + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097                                  // [0, 146096]
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // [0, 399]
+	doy := doe - (365*yoe + yoe/4 - yoe/100)               // [0, 365]
+	mp := (5*doy + 2) / 153                                // [0, 11], from March
+	day = int(doy - (153*mp+2)/5 + 1)
+	month = int(mp + 3)
+	if month > 12 {
+		month -= 12
+	}
+	year = int(yoe + era*400)
+	if month <= 2 {
+		year++
+	}
+	return
 }
 
 // rfc3339Year reports whether t's year has four digits (0000-9999).

@@ -252,10 +252,17 @@ func width(s string) int { return utf8.RuneCountInString(s) }
 
 // pad right-pads s to n columns.
 func pad(s string, n int) string {
-	if w := width(s); w < n {
-		return s + strings.Repeat(" ", n-w)
+	w := width(s)
+	if w >= n {
+		return s
 	}
-	return s
+	var b strings.Builder // one allocation, not a Repeat and a concatenation
+	b.Grow(len(s) + n - w)
+	b.WriteString(s)
+	for range n - w {
+		b.WriteByte(' ')
+	}
+	return b.String()
 }
 
 func plural(n uint64, one, many string) string {

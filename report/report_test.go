@@ -262,3 +262,23 @@ func TestUDPFlowHeader(t *testing.T) {
 		}
 	}
 }
+
+func TestCivil(t *testing.T) {
+	x := uint64(0x2545F4914F6CDD1D)
+	secs := []int64{0, -1, 86399, 86400, -86400, -62167219200, -62167219201, 253402300799, 951782400, 951868800, 4107542400}
+	for range 200000 {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		secs = append(secs, int64(x%(253402300800+62167219200))-62167219200)
+	}
+	for _, u := range secs {
+		tm := time.Unix(u, 0).UTC()
+		y, mo, d := tm.Date()
+		h, mi, s := tm.Clock()
+		gy, gmo, gd, gh, gmi, gs := civil(u)
+		if gy != y || gmo != int(mo) || gd != d || gh != h || gmi != mi || gs != s {
+			t.Fatalf("civil(%d) = %d-%d-%d %d:%d:%d, want %v", u, gy, gmo, gd, gh, gmi, gs, tm)
+		}
+	}
+}
