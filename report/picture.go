@@ -543,17 +543,18 @@ func mermaidConn(bw io.Writer, conn *decode.Conn, lines *lineCache) {
 		} else {
 			b = append(b, "    C->>S: "...)
 		}
-		label := appendArrowLabel(lines.label[:0], conn, e, lines)
-		label = append(label, " · "...)
-		label = append(label, lines.note(e.Note)...)
-		if e.Anomalies != 0 {
-			label = append(label, ' ')
-			label = appendAnomalyText(label, e)
-		}
-		lines.label = label
 		b = appendSeconds(b, e.T, 6)
 		b = append(b, 's', ' ')
-		b = appendMermaidText(b, label)
+		// The arrow's label is flag letters, words and digits: nothing
+		// Mermaid reads. The note and the anomalies are made safe.
+		b = appendArrowLabel(b, conn, e, lines)
+		b = append(b, " · "...)
+		b = append(b, lines.mermaidNote(e.Note)...)
+		if e.Anomalies != 0 {
+			label := appendAnomalyText(append(lines.label[:0], ' '), e)
+			lines.label = label
+			b = appendMermaidText(b, label)
+		}
 		b = append(b, '\n')
 		if cs, ss := stateCols(conn, e, prev); cs != "" || ss != "" {
 			if cs != "" {

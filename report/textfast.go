@@ -30,6 +30,7 @@ type lineCache struct {
 	// an address.
 	sub, label, addr []byte
 	tcpdumps         names[decode.Flags]
+	mermaidNotes     names[decode.Note]
 	// rows are the ladder's rows' markup, by row, made as rows are drawn.
 	rows []ladderRow
 	// wrapped are explanations as the timeline writes them, by wrapKey.
@@ -99,6 +100,12 @@ func (k *lineCache) explained(ex explanation, first string, cols int, dim bool) 
 	}
 	k.wrapped[key] = string(b)
 	return string(b)
+}
+
+// mermaidNote is n.String() kept safe inside a Mermaid message, built
+// once per value.
+func (k *lineCache) mermaidNote(n decode.Note) string {
+	return k.mermaidNotes.get(n, func(n decode.Note) string { return string(appendMermaidText(nil, n.String())) })
 }
 
 // tcpdump is f.Tcpdump(), built once per value.
