@@ -270,15 +270,16 @@ func appendLadder(b []byte, c *decode.Conn, y0 int, notes map[int]int, lines *li
 			b = append(b, ")</text>\n"...)
 		}
 		b = append(b, r.arrow[b2i(e.Dir == decode.ServerToClient)][b2i(bad)]...)
-		label := appendArrowLabel(lines.label[:0], c, e, lines)
+		// The arrow's label is flag letters, words and digits: nothing
+		// to escape. The anomalies and the note are escaped.
+		b = appendArrowLabel(b, c, e, lines)
 		if e.Anomalies != 0 {
-			label = append(label, ' ')
-			label = appendAnomalyText(label, e)
+			label := appendAnomalyText(append(lines.label[:0], ' '), e)
+			lines.label = label
+			b = appendXMLText(b, label)
 		}
-		lines.label = label
-		b = appendXMLText(b, label)
 		b = append(b, ` <tspan class="note">· `...)
-		b = appendXMLText(b, lines.note(e.Note))
+		b = append(b, lines.xmlNote(e.Note)...)
 		b = append(b, "</tspan></text>\n"...)
 		cs, ss := stateCols(c, e, prev)
 		if cs != "" {

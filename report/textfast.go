@@ -31,6 +31,7 @@ type lineCache struct {
 	sub, label, addr []byte
 	tcpdumps         names[decode.Flags]
 	mermaidNotes     names[decode.Note]
+	xmlNotes         names[decode.Note]
 	// rows are the ladder's rows' markup, by row, made as rows are drawn.
 	rows []ladderRow
 	// wrapped are explanations as the timeline writes them, by wrapKey.
@@ -106,6 +107,11 @@ func (k *lineCache) explained(ex explanation, first string, cols int, dim bool) 
 // once per value.
 func (k *lineCache) mermaidNote(n decode.Note) string {
 	return k.mermaidNotes.get(n, func(n decode.Note) string { return string(appendMermaidText(nil, n.String())) })
+}
+
+// xmlNote is xmlText(n.String()), built once per value.
+func (k *lineCache) xmlNote(n decode.Note) string {
+	return k.xmlNotes.get(n, func(n decode.Note) string { return xmlText(n.String()) })
 }
 
 // tcpdump is f.Tcpdump(), built once per value.
