@@ -17,8 +17,8 @@ import (
 // it is shared.
 type lineCache struct {
 	// plain holds the columns from the client's state to the flags of a
-	// line where neither state changed, by plainKey; mids those of the
-	// other lines, by midKey.
+	// line that shows no state, by protocol, direction and flags (see
+	// mid); mids those of the other lines, by the states shown too.
 	plain  []string
 	mids   map[uint32]string
 	arrows map[uint32]string // key: dir<<17 | udp<<16 | flags
@@ -189,12 +189,11 @@ func (m *names[V]) get(v V, name func(V) string) string {
 // "%-12s %s  %-12s  %-12s": they depend on the protocol, the direction,
 // the flags and the states shown only, and most lines show no state.
 func (k *lineCache) mid(c *decode.Conn, e, prev *decode.Event) string {
-	udp := c.Proto == decode.UDP
-	if e.Flags > 0x1ff { // not a header's bits: not worth a key
+	if e.Flags > 0x1ff || e.Dir > 1 { // not a header's bits or a direction: not worth a key
 		return k.buildMid(c, e, prev)
 	}
-	key := uint32(e.Flags) | uint32(e.Dir&1)<<9
-	if udp {
+	key := uint32(e.Flags) | uint32(e.Dir)<<9
+	if c.Proto == decode.UDP {
 		key |= 1 << 10
 	}
 	var cs, ss uint32 // 0: not shown, else the state + 1
@@ -205,9 +204,6 @@ func (k *lineCache) mid(c *decode.Conn, e, prev *decode.Event) string {
 		if prev == nil || e.ServerState != prev.ServerState {
 			ss = uint32(e.ServerState) + 1
 		}
-	}
-	if e.Dir > 1 {
-		return k.buildMid(c, e, prev)
 	}
 	if cs == 0 && ss == 0 {
 		if k.plain == nil {
