@@ -133,14 +133,21 @@ func (k *lineCache) row(i int) *ladderRow {
 }
 
 func newLadderRow(i int) ladderRow {
-	y := headerHeight + i*rowHeight
-	var r ladderRow
-	b := appendInt([]byte(`<text x="20" y="`), int64(y+4))
-	r.time = string(append(b, `" class="t">`...))
-	b = appendInt([]byte(`<text x="104" y="`), int64(y+4))
-	r.mark = string(append(b, `" class="mark">(`...))
+	y := int64(headerHeight + i*rowHeight)
+	// Every part is appended into one buffer, made one string, and cut
+	// into the parts: two allocations per row.
+	b := make([]byte, 0, 1024)
+	var ends [8]int
+	part := 0
+	end := func() { ends[part], part = len(b), part+1 }
+	b = appendInt(append(b, `<text x="20" y="`...), y+4)
+	b = append(b, `" class="t">`...)
+	end()
+	b = appendInt(append(b, `<text x="104" y="`...), y+4)
+	b = append(b, `" class="mark">(`...)
+	end()
 	for dir := range 2 { // 1: from the server
-		x1, x2 := clientX, serverX
+		x1, x2 := int64(clientX), int64(serverX)
 		if dir == 1 {
 			x1, x2 = serverX, clientX
 		}
@@ -149,23 +156,34 @@ func newLadderRow(i int) ladderRow {
 			if bad == 1 {
 				class, head, label = "seg bad", "head-bad", "label bad"
 			}
-			b = appendInt([]byte(`<line x1="`), int64(x1))
-			b = appendInt(append(b, `" y1="`...), int64(y))
-			b = appendInt(append(b, `" x2="`...), int64(x2))
-			b = appendInt(append(b, `" y2="`...), int64(y+slant))
+			b = appendInt(append(b, `<line x1="`...), x1)
+			b = appendInt(append(b, `" y1="`...), y)
+			b = appendInt(append(b, `" x2="`...), x2)
+			b = appendInt(append(b, `" y2="`...), y+slant)
 			b = append(append(append(append(b, `" class="`...), class...), `" marker-end="url(#`...), head...)
-			b = appendInt(append(b, ")\"/>\n<text x=\""...), int64((clientX+serverX)/2))
-			b = appendInt(append(b, `" y="`...), int64(y+slant/2-10))
-			r.arrow[dir][bad] = string(append(append(append(b, `" class="`...), label...), `">`...))
+			b = appendInt(append(b, ")\"/>\n<text x=\""...), (clientX+serverX)/2)
+			b = appendInt(append(b, `" y="`...), y+slant/2-10)
+			b = append(append(append(b, `" class="`...), label...), `">`...)
+			end()
 		}
 	}
-	b = appendInt([]byte(`<text x="`), int64(clientX-8))
-	b = appendInt(append(b, `" y="`...), int64(y+slant))
-	r.clientState = string(append(b, `" class="state" text-anchor="end">`...))
-	b = appendInt([]byte(`<text x="`), int64(serverX+8))
-	b = appendInt(append(b, `" y="`...), int64(y+slant))
-	r.serverState = string(append(b, `" class="state">`...))
-	return r
+	b = appendInt(append(b, `<text x="`...), clientX-8)
+	b = appendInt(append(b, `" y="`...), y+slant)
+	b = append(b, `" class="state" text-anchor="end">`...)
+	end()
+	b = appendInt(append(b, `<text x="`...), serverX+8)
+	b = appendInt(append(b, `" y="`...), y+slant)
+	b = append(b, `" class="state">`...)
+	end()
+	all := string(b)
+	cut := func(k int) string {
+		if k == 0 {
+			return all[:ends[0]]
+		}
+		return all[ends[k-1]:ends[k]]
+	}
+	return ladderRow{time: cut(0), mark: cut(1), arrow: [2][2]string{{cut(2), cut(3)}, {cut(4), cut(5)}},
+		clientState: cut(6), serverState: cut(7)}
 }
 
 func b2i(v bool) int {
