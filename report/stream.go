@@ -696,16 +696,12 @@ func (t *textRenderer) Render(buf []byte, c *decode.Conn) []byte {
 		connection(&t.rendered, c, opt)
 	}
 	buf = appendPiece(buf, t.rendered.Bytes())
-	hs := "-"
-	if c.Handshake.Complete() {
-		hs = Duration(c.Handshake.Total())
-	}
 	row := t.row[:0]
 	row = strconv.AppendUint(row, c.ID, 10)
 	row = append(row, '\t')
-	row = append(row, c.Client.String()...)
+	row = appendAddrPort(row, c.Client)
 	row = append(row, '\t')
-	row = append(row, c.Server.String()...)
+	row = appendAddrPort(row, c.Server)
 	row = append(row, '\t')
 	row = strconv.AppendUint(row, uint64(c.Verdict), 10)
 	row = append(row, '\t')
@@ -715,9 +711,13 @@ func (t *textRenderer) Render(buf []byte, c *decode.Conn) []byte {
 	row = append(row, '\t')
 	row = strconv.AppendUint(row, c.Bytes[decode.Server], 10)
 	row = append(row, '\t')
-	row = append(row, hs...)
+	if c.Handshake.Complete() {
+		row = appendDuration(row, c.Handshake.Total())
+	} else {
+		row = append(row, '-')
+	}
 	row = append(row, '\t')
-	row = append(row, Duration(c.Duration())...)
+	row = appendDuration(row, c.Duration())
 	t.row = row
 	return appendPiece(buf, row)
 }
@@ -977,6 +977,7 @@ type svgDocument struct {
 	body   spool
 	height int
 	n      uint64
+	head   []byte // a ladder's opening tag
 }
 
 // svgRenderer renders a connection's ladder, after its height.
@@ -1007,7 +1008,8 @@ func (s *svgRenderer) Render(buf []byte, c *decode.Conn) []byte {
 
 func (s *svgDocument) Emit(part []byte) error {
 	h, k := binary.Uvarint(part)
-	fmt.Fprintf(&s.body, `<g class="conn" transform="translate(0,%d)">`+"\n", s.height)
+	s.head = append(strconv.AppendInt(append(s.head[:0], `<g class="conn" transform="translate(0,`...), int64(s.height), 10), ")\">\n"...)
+	s.body.Write(s.head)
 	_, err := s.body.Write(bytes.TrimPrefix(part[k:], []byte(ladderOrigin)))
 	s.height += int(h)
 	s.n++
