@@ -277,12 +277,14 @@ func appendUintCol(b []byte, v uint64, n int) []byte {
 	return b
 }
 
+// decimalPairs are the two digits of 0 to 99, in turn.
+const decimalPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
 // putDecimalIn is putDecimal when v's digits fit b, else -1 (b is then
 // written over).
 func putDecimalIn(b []byte, v uint64) int {
-	const pairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
-		"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
-		"8081828384858687888990919293949596979899"
 	i := len(b)
 	for v >= 100 {
 		if i < 2 {
@@ -291,7 +293,7 @@ func putDecimalIn(b []byte, v uint64) int {
 		q := v / 100
 		r := (v - q*100) * 2
 		i -= 2
-		b[i], b[i+1] = pairs[r], pairs[r+1]
+		b[i], b[i+1] = decimalPairs[r], decimalPairs[r+1]
 		v = q
 	}
 	if v >= 10 {
@@ -299,7 +301,7 @@ func putDecimalIn(b []byte, v uint64) int {
 			return -1
 		}
 		i -= 2
-		b[i], b[i+1] = pairs[v*2], pairs[v*2+1]
+		b[i], b[i+1] = decimalPairs[v*2], decimalPairs[v*2+1]
 		return i
 	}
 	if i < 1 {
@@ -322,29 +324,9 @@ func decimalWidth(v uint64) int {
 	return n
 }
 
-// putDecimal writes v's decimal digits at the end of b and returns
-// where they start.
-func putDecimal(b []byte, v uint64) int {
-	const pairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
-		"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
-		"8081828384858687888990919293949596979899"
-	i := len(b)
-	for v >= 100 {
-		q := v / 100
-		r := (v - q*100) * 2
-		i -= 2
-		b[i], b[i+1] = pairs[r], pairs[r+1]
-		v = q
-	}
-	if v >= 10 {
-		i -= 2
-		b[i], b[i+1] = pairs[v*2], pairs[v*2+1]
-		return i
-	}
-	i--
-	b[i] = byte('0' + v)
-	return i
-}
+// putDecimal writes v's decimal digits at the end of b, which has room
+// for them (decimalWidth), and returns where they start.
+func putDecimal(b []byte, v uint64) int { return putDecimalIn(b, v) }
 
 // appendLeft appends s right-aligned in n columns, appendRight s
 // left-aligned in n columns, as fmt's %*s and %-*s do.
