@@ -847,3 +847,31 @@ func TestLiveNFLOG(t *testing.T) {
 		t.Errorf("the -w file read back:\n%s%s", got.stdout, got.stderr)
 	}
 }
+
+// TestDemoNDJSONNamesItsSource: the demo's NDJSON rows name the interface
+// they were captured on, as a file's name its file: the rows of a capture
+// whose source is known only once it is open are written in turn, not
+// rendered ahead.
+func TestDemoNDJSONNamesItsSource(t *testing.T) {
+	needCapture(t)
+	code, out, stderr := runCLI("demo", "--format", "ndjson", "--port", demoPort())
+	if code != exitOK {
+		t.Fatalf("demo: exit %d\nstderr: %s", code, stderr)
+	}
+	rows := 0
+	for line := range strings.Lines(out) {
+		var row struct{ Type, Source string }
+		if err := json.Unmarshal([]byte(line), &row); err != nil {
+			continue // the programs' lines
+		}
+		if row.Type == "connection" {
+			rows++
+			if row.Source == "" {
+				t.Errorf("a connection row names no source: %s", line)
+			}
+		}
+	}
+	if rows == 0 {
+		t.Errorf("no connection row:\n%s", out)
+	}
+}

@@ -162,10 +162,12 @@ func (r *renderer) options(cfg decode.Config, w io.Writer) pipeline.Options {
 	r.configure(&cfg)
 	opt := pipeline.Options{Decode: cfg, Select: r.selected}
 	switch {
-	case r.nd != nil && !r.flags.events && !r.live:
+	case r.nd != nil && !r.flags.events && !r.live && !r.collect:
 		// Rows rendered on goroutines of their own, written as handed
-		// over: the rows of --events interleave with the packets, and
-		// live flushes them when the capture goes idle.
+		// over: the rows of --events interleave with the packets, live
+		// flushes them when the capture goes idle, and the demo's and
+		// serve's and connect's captures (collect) name their source
+		// once open.
 		workers := runtime.GOMAXPROCS(0)
 		records := decode.NewRecords(report.RecordsInFlight(workers))
 		opt.Decode.Records = records
