@@ -3,6 +3,7 @@ package report
 import (
 	"math"
 	"math/bits"
+	"slices"
 	"time"
 )
 
@@ -97,7 +98,13 @@ func (l *latencies) percentile(p float64) time.Duration {
 // most of the summary's time after the last frame.
 func nth(s []time.Duration, k int) time.Duration {
 	lo, hi := 0, len(s)-1
-	for lo < hi {
+	// A crafted order of latencies can make a quickselect quadratic:
+	// after more rounds than halving would take, sort what is left.
+	for rounds := 2 * bits.Len(uint(len(s))); lo < hi; rounds-- {
+		if rounds == 0 {
+			slices.Sort(s[lo : hi+1])
+			return s[k]
+		}
 		// Median of three as the pivot, then Hoare's partition.
 		mid := lo + (hi-lo)/2
 		if s[mid] < s[lo] {

@@ -92,3 +92,32 @@ func TestHistIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestNthMatchesSort: the quickselect picks what sorting does, for every
+// rank, on orders that trouble a median of three (sorted, reversed, organ
+// pipe, all equal, sawtooth) and random ones.
+func TestNthMatchesSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	orders := map[string]func(i, n int) time.Duration{
+		"sorted":     func(i, n int) time.Duration { return time.Duration(i) },
+		"reversed":   func(i, n int) time.Duration { return time.Duration(n - i) },
+		"organ pipe": func(i, n int) time.Duration { return time.Duration(min(i, n-i)) },
+		"all equal":  func(i, n int) time.Duration { return 7 },
+		"sawtooth":   func(i, n int) time.Duration { return time.Duration(i % 5) },
+		"random":     func(i, n int) time.Duration { return time.Duration(rng.IntN(50)) },
+	}
+	for name, order := range orders {
+		for _, n := range []int{1, 2, 3, 7, 64, 257} {
+			s := make([]time.Duration, n)
+			for i := range s {
+				s[i] = order(i, n)
+			}
+			want := slices.Sorted(slices.Values(s))
+			for k := range n {
+				if got := nth(slices.Clone(s), k); got != want[k] {
+					t.Fatalf("%s, %d: rank %d is %v, want %v", name, n, k, got, want[k])
+				}
+			}
+		}
+	}
+}
