@@ -107,6 +107,9 @@ func (s *spool) Write(p []byte) (int, error) {
 // flushed first, so that a bufio.Writer hands the copy down.
 func (s *spool) WriteTo(w io.Writer) (int64, error) {
 	defer s.release()
+	if s.err != nil { // what was written is not all there
+		return 0, s.err
+	}
 	if s.f == nil {
 		return s.mem.WriteTo(w)
 	}
@@ -234,6 +237,7 @@ func (o *Ordered) Parallel(workers int, records *decode.Records) {
 		jobs:    make(chan *renderBatch, queued),
 		results: make(chan *renderBatch, queued),
 		free:    make(chan *renderBatch, 2*queued+workers),
+		tokens:  make(chan struct{}, 2*queued+workers),
 		placed:  make(chan struct{}),
 	}
 	o.par = p
@@ -262,8 +266,9 @@ const (
 func RecordsInFlight(workers int) int { return (3*queued + workers + 2) * batchConns }
 
 // maxFreePart is the largest part buffer a parallel Ordered keeps for
-// another connection: larger ones (a long connection's) are let go.
-const maxFreePart = 256 << 10
+// another connection: larger ones (a long connection's) are let go, so
+// that the buffers kept, 32 with each batch, hold about 40 MiB at most.
+const maxFreePart = 64 << 10
 
 // parallel is the part of Ordered that renders on goroutines of its own.
 type parallel struct {
@@ -273,7 +278,11 @@ type parallel struct {
 	jobs    chan *renderBatch // to the renderers, numbered in hand-over order
 	results chan *renderBatch // rendered, in any order
 	free    chan *renderBatch // placed, to be filled again
-	seq     uint64            // the number of the last batch queued
+	// tokens bounds the batches sent and not yet placed: while a
+	// renderer is busy with a long connection, the decoder waits rather
+	// than piling up parts that cannot be placed before it.
+	tokens  chan struct{}
+	seq     uint64 // the number of the last batch queued
 	workers sync.WaitGroup
 	placed  chan struct{} // closed once every part is placed
 }
@@ -312,6 +321,7 @@ func (p *parallel) submit(c *decode.Conn, report bool) {
 
 // send queues the batch being filled and starts another.
 func (p *parallel) send() {
+	p.tokens <- struct{}{}
 	p.seq++
 	p.batch.seq = p.seq
 	p.jobs <- p.batch
@@ -370,6 +380,7 @@ func (p *parallel) placeAll() {
 			case p.free <- b:
 			default:
 			}
+			<-p.tokens
 		}
 	}
 }
@@ -1082,7 +1093,9 @@ func (h *htmlRenderer) Render(buf []byte, c *decode.Conn) []byte {
 func (h *htmlDocument) Emit(part []byte) error {
 	row, rest := nextPiece(part)
 	body, _ := nextPiece(rest)
-	h.rows.Write(row)
+	if _, err := h.rows.Write(row); err != nil {
+		return err
+	}
 	_, err := h.bodies.Write(body)
 	return err
 }

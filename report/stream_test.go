@@ -3,8 +3,10 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/netip"
+	"path/filepath"
 	"testing"
 
 	"synack/decode"
@@ -237,3 +239,18 @@ func (discardDoc) Render(buf []byte, c *decode.Conn) []byte {
 }
 func (discardDoc) Emit([]byte) error    { return nil }
 func (discardDoc) Close(*Capture) error { return nil }
+
+// TestSpoolWriteError: a spool whose temporary file cannot be made does
+// not copy out what it kept as if it were all (an HTML summary table cut
+// short, exit 0): it returns the error.
+func TestSpoolWriteError(t *testing.T) {
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	var s spool
+	chunk := bytes.Repeat([]byte("x"), 1<<20)
+	for range spoolMemory>>20 + 2 {
+		s.Write(chunk)
+	}
+	if n, err := s.WriteTo(io.Discard); err == nil {
+		t.Errorf("WriteTo: %d of %d bytes and no error", n, spoolMemory+2<<20)
+	}
+}
