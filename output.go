@@ -168,14 +168,7 @@ func (r *renderer) options(cfg decode.Config, w io.Writer) pipeline.Options {
 		// flushes them when the capture goes idle, and the demo's and
 		// serve's and connect's captures (collect) name their source
 		// once open.
-		workers := runtime.GOMAXPROCS(0)
-		records := decode.NewRecords(report.RecordsInFlight(workers))
-		opt.Decode.Records = records
-		opt.OnOpen = func(*report.Capture) {
-			r.ordered = report.NewOrdered(r.nd.Rows())
-			r.ordered.AsHandedOver()
-			r.ordered.Parallel(workers, records)
-		}
+		r.order(&opt, func(*report.Capture) report.Document { return r.nd.Rows() }, true, true)
 		opt.Sink = decode.SinkFunc(func(c *decode.Conn) { r.ordered.Conn(c, true) })
 	case r.nd != nil:
 		opt.Sink = decode.SinkFunc(r.nd.Conn)
@@ -190,24 +183,33 @@ func (r *renderer) options(cfg decode.Config, w io.Writer) pipeline.Options {
 		// A file's connections are rendered on goroutines of their own,
 		// off the decoder's; live keeps rendering on the decoder's, which
 		// it flushes when the capture goes idle.
-		workers := runtime.GOMAXPROCS(0)
-		var records *decode.Records
-		if !r.live {
-			records = decode.NewRecords(report.RecordsInFlight(workers))
-			opt.Decode.Records = records
-		}
-		opt.OnOpen = func(rep *report.Capture) {
-			r.ordered = report.NewOrdered(r.document(w, rep))
-			if r.live && r.flags.format == "zeek" {
-				r.ordered.AsHandedOver()
-			}
-			if records != nil {
-				r.ordered.Parallel(workers, records)
-			}
-		}
+		doc := func(rep *report.Capture) report.Document { return r.document(w, rep) }
+		r.order(&opt, doc, r.live && r.flags.format == "zeek", !r.live)
 		opt.Sink = decode.SinkFunc(func(c *decode.Conn) { r.ordered.Conn(c, r.selected(c)) })
 	}
 	return opt
+}
+
+// order makes opt's OnOpen start r.ordered on the capture's document:
+// emitting as handed over (asIs) or in connection order, rendering on
+// goroutines of its own (parallel, the records going back to the decoder
+// through a pool) or on the decoder's.
+func (r *renderer) order(opt *pipeline.Options, doc func(*report.Capture) report.Document, asIs, parallel bool) {
+	workers := runtime.GOMAXPROCS(0)
+	var records *decode.Records
+	if parallel {
+		records = decode.NewRecords(report.RecordsInFlight(workers))
+		opt.Decode.Records = records
+	}
+	opt.OnOpen = func(rep *report.Capture) {
+		r.ordered = report.NewOrdered(doc(rep))
+		if asIs {
+			r.ordered.AsHandedOver()
+		}
+		if parallel {
+			r.ordered.Parallel(workers, records)
+		}
+	}
 }
 
 // document is the streaming writer of the format.
