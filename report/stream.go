@@ -666,10 +666,10 @@ type textDoc struct {
 // textRenderer renders a connection's block and its row of the summary
 // table.
 type textRenderer struct {
-	opt      TextOptions
-	capture  *Capture
-	rendered bytes.Buffer
-	row      []byte
+	opt     TextOptions
+	capture *Capture
+	out     appender // the part, as connection writes its block
+	row     []byte
 }
 
 // NewText streams the human report to w: each connection's header and
@@ -700,13 +700,6 @@ func (t *textDoc) NewRenderer() Renderer {
 }
 
 func (t *textRenderer) Render(buf []byte, c *decode.Conn) []byte {
-	t.rendered.Reset()
-	if !t.opt.SummaryOnly {
-		opt := t.opt
-		opt.Calls = t.capture.Calls
-		connection(&t.rendered, c, opt)
-	}
-	buf = appendPiece(buf, t.rendered.Bytes())
 	row := t.row[:0]
 	row = strconv.AppendUint(row, c.ID, 10)
 	row = append(row, '\t')
@@ -730,15 +723,32 @@ func (t *textRenderer) Render(buf []byte, c *decode.Conn) []byte {
 	row = append(row, '\t')
 	row = appendDuration(row, c.Duration())
 	t.row = row
-	return appendPiece(buf, row)
+	// The row, then the block, which is the rest of the part: written
+	// straight after the row, not through a buffer of its own.
+	buf = appendPiece(buf, row)
+	if !t.opt.SummaryOnly {
+		opt := t.opt
+		opt.Calls = t.capture.Calls
+		t.out.b = buf
+		connection(&t.out, c, opt)
+		buf, t.out.b = t.out.b, nil
+	}
+	return buf
+}
+
+// appender is an io.Writer that appends to b.
+type appender struct{ b []byte }
+
+func (a *appender) Write(p []byte) (int, error) {
+	a.b = append(a.b, p...)
+	return len(p), nil
 }
 
 func (t *textDoc) Emit(part []byte) error {
 	t.begin()
-	block, rest := nextPiece(part)
-	row, _ := nextPiece(rest)
+	row, block := nextPiece(part)
 	t.w.Write(block)
-	_, rest, _ = bytes.Cut(row, []byte{'\t'})
+	_, rest, _ := bytes.Cut(row, []byte{'\t'})
 	client, rest, _ := bytes.Cut(rest, []byte{'\t'})
 	server, _, _ := bytes.Cut(rest, []byte{'\t'})
 	t.cw, t.sw = max(t.cw, len(client)), max(t.sw, len(server))
