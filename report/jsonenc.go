@@ -144,6 +144,20 @@ func (w *jsonWriter) int(k string, v int64) {
 	w.b = appendInt(w.b, v)
 }
 
+// uints writes member k, an array of vs, unless vs is empty (omitempty).
+func uints[T uint16 | uint32](w *jsonWriter, k string, vs []T) {
+	if len(vs) == 0 {
+		return
+	}
+	w.key(k)
+	w.open('[')
+	for _, v := range vs {
+		w.elem()
+		w.b = appendUint(w.b, uint64(v))
+	}
+	w.close(']')
+}
+
 func (w *jsonWriter) bool(k string, v bool) {
 	w.key(k)
 	w.b = strconv.AppendBool(w.b, v)
@@ -270,24 +284,8 @@ func (w *jsonWriter) conn(j *jsonConn, c *decode.Conn, events bool) {
 	if e := j.Encapsulation; e != nil {
 		w.key("encapsulation")
 		w.open('{')
-		if len(e.VLAN) > 0 {
-			w.key("vlan")
-			w.open('[')
-			for _, v := range e.VLAN {
-				w.elem()
-				w.b = appendUint(w.b, uint64(v))
-			}
-			w.close(']')
-		}
-		if len(e.MPLS) > 0 {
-			w.key("mpls")
-			w.open('[')
-			for _, v := range e.MPLS {
-				w.elem()
-				w.b = appendUint(w.b, uint64(v))
-			}
-			w.close(']')
-		}
+		uints(w, "vlan", e.VLAN)
+		uints(w, "mpls", e.MPLS)
 		if e.PPPoESession != nil {
 			w.uint("pppoe_session", uint64(*e.PPPoESession))
 		}
