@@ -302,8 +302,12 @@ func NewParser() *Parser { return &Parser{p: newParser()} }
 // the goroutine that applies frames in order, the one that bounds how
 // fast a file is read.
 func (d *Decoder) NewParser() *Parser {
-	return &Parser{p: newParser(), dec: d, seed: d.conns.seed, previews: !d.cfg.DropEvents || d.cfg.OnEvent != nil}
+	return &Parser{p: newParser(), dec: d, seed: d.conns.seed, previews: d.keepsEvents()}
 }
+
+// keepsEvents reports whether anyone sees the events: the records keep
+// them, or OnEvent is called with each.
+func (d *Decoder) keepsEvents() bool { return !d.cfg.DropEvents || d.cfg.OnEvent != nil }
 
 // Parse decodes f into out.
 func (p *Parser) Parse(f *Frame, out *Parsed) {
@@ -397,7 +401,7 @@ func (d *Decoder) Apply(pf *Parsed) error {
 	}
 	wasOver := c.over()
 	var ev Event
-	c.add(&ev, seg, pf.time, pf.nano, pf.number, !d.cfg.DropEvents || d.cfg.OnEvent != nil, &d.colds)
+	c.add(&ev, seg, pf.time, pf.nano, pf.number, d.keepsEvents(), &d.colds)
 	d.touch(c)
 	if !taken {
 		d.clock.prevConn = c
