@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -252,5 +253,89 @@ func TestSpoolWriteError(t *testing.T) {
 	}
 	if n, err := s.WriteTo(io.Discard); err == nil {
 		t.Errorf("WriteTo: %d of %d bytes and no error", n, spoolMemory+2<<20)
+	}
+}
+
+// writeSizes is a writer that keeps what it is given and the size of
+// each write.
+type writeSizes struct {
+	buf   []byte
+	sizes []int
+}
+
+func (w *writeSizes) Write(p []byte) (int, error) {
+	w.sizes = append(w.sizes, len(p))
+	w.buf = append(w.buf, p...)
+	return len(p), nil
+}
+
+// TestSpoolWriteTo: a spool past memory copies out every byte, in order,
+// to a regular file (the kernel's copy), a pipe and a writer in memory;
+// where the kernel cannot copy, it writes in pieces of copyBuffer, not
+// io.Copy's 32 KiB.
+func TestSpoolWriteTo(t *testing.T) {
+	var want []byte
+	for i := 0; len(want) < spoolMemory+3*copyBuffer+12345; i++ {
+		want = fmt.Appendf(want, "part %d;", i)
+	}
+	fill := func(t *testing.T) *spool {
+		s := &spool{}
+		for rest := want; len(rest) > 0; {
+			n := min(len(rest), 7000)
+			if _, err := s.Write(rest[:n]); err != nil {
+				t.Fatal(err)
+			}
+			rest = rest[n:]
+		}
+		if s.f == nil {
+			t.Fatal("spool still in memory")
+		}
+		return s
+	}
+	for _, dest := range []string{"file", "pipe", "memory"} {
+		t.Run(dest, func(t *testing.T) {
+			s := fill(t)
+			var got []byte
+			var n int64
+			var err error
+			switch dest {
+			case "file":
+				f, ferr := os.Create(filepath.Join(t.TempDir(), "out"))
+				if ferr != nil {
+					t.Fatal(ferr)
+				}
+				defer f.Close()
+				if n, err = s.WriteTo(f); err == nil {
+					got, err = os.ReadFile(f.Name())
+				}
+			case "pipe":
+				r, w, perr := os.Pipe()
+				if perr != nil {
+					t.Fatal(perr)
+				}
+				read := make(chan []byte)
+				go func() {
+					b, _ := io.ReadAll(r)
+					read <- b
+				}()
+				n, err = s.WriteTo(w)
+				w.Close()
+				got = <-read
+				r.Close()
+			case "memory":
+				var w writeSizes
+				n, err = s.WriteTo(&w)
+				got = w.buf
+				if max := len(want)/copyBuffer + 1; len(w.sizes) > max {
+					t.Errorf("%d writes for %d bytes, want at most %d", len(w.sizes), len(want), max)
+				}
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != int64(len(want)) || !bytes.Equal(got, want) {
+				t.Errorf("copied %d bytes (%d read back), want %d, same bytes %v", n, len(got), len(want), bytes.Equal(got, want))
+			}
+		})
 	}
 }
