@@ -65,8 +65,14 @@ const spoolMemory = 8 << 20
 // orderedMemory is how much Ordered keeps in memory before its parts go
 // to a temporary file: parts are held when a long connection holds back
 // the later ones, and a part read back from the file costs a write and a
-// read more than one kept.
-const orderedMemory = 16 << 20
+// read more than one kept. The blocks are mapped outside Go's heap
+// (mapMemory), where they cost their size and no more; where they cannot
+// be, they are on the heap, whose collector lets the heap grow to twice
+// what is live before it collects: there Ordered keeps heapMemory.
+const (
+	orderedMemory = 64 << 20
+	heapMemory    = 16 << 20
+)
 
 // spool keeps bytes written in order, in memory up to spoolMemory, then in
 // an unlinked temporary file; WriteTo copies them out once.
@@ -205,20 +211,23 @@ type Ordered struct {
 	held    map[uint64]heldPart   // by ID, the first part held
 	more    map[uint64][]heldPart // the parts of resumed records after it
 	memory  int                   // bytes of the blocks kept in memory
+	large   int                   // of which in blocks larger than a slot, on the heap
 	spill   *os.File
 	spillAt int64        // the spill file's end
 	blocks  []spillBlock // every block, by index
 	cur     int          // the block being filled, -1 for none
 	free    []int64      // slots of the file whose parts have all been read back
 	spare   [][]byte     // the room of blocks emitted, to fill again
+	mapped  []byte       // the blocks' room outside the heap, once mapped
+	onHeap  bool         // the blocks are on the heap: mapping failed
 	buf     []byte
 	err     error
 }
 
 // Parts held are gathered in blocks of slotSize bytes, so that holding a
 // part costs a copy and no allocation; a block filled is kept in memory
-// while the blocks kept hold less than orderedMemory, else written whole
-// into a slot of the spill file of slotSize bytes; a slot whose parts have all been
+// while the blocks kept hold less than their bound (memoryBound), else
+// written whole into a slot of the spill file of slotSize bytes; a slot whose parts have all been
 // emitted is written over by a later block, so that the file grows with
 // what is held at once, not with all that was ever held (and the pages
 // it is cached in are used again: where fresh pages are dear, writing
@@ -477,19 +486,40 @@ func (o *Ordered) Flush() error {
 	return o.err
 }
 
-// Abandon stops the goroutines of a parallel Ordered whose capture failed:
-// the parts rendered go to the document as they would, but it is not
-// closed.
+// Abandon stops the goroutines of a parallel Ordered whose capture failed
+// and lets go of the parts held: the parts rendered go to the document as
+// they would, but it is not closed.
 func (o *Ordered) Abandon() {
+	o.stop()
+	o.releaseHeld()
+}
+
+// stop waits for the goroutines of a parallel Ordered.
+func (o *Ordered) stop() {
 	if o.par != nil {
 		o.par.stop()
 		o.par = nil
 	}
 }
 
+// releaseHeld lets go of the blocks, their mapped memory and the spill
+// file.
+func (o *Ordered) releaseHeld() {
+	if o.spill != nil {
+		o.spill.Close()
+	}
+	o.blocks, o.spare, o.cur, o.memory, o.large = nil, nil, -1, 0, 0
+	clear(o.held)
+	clear(o.more)
+	if o.mapped != nil {
+		unmapMemory(o.mapped)
+		o.mapped = nil
+	}
+}
+
 // Close emits every part still held, in order, and closes the document.
 func (o *Ordered) Close(c *Capture) error {
-	o.Abandon()
+	o.stop()
 	for len(o.held) > 0 && o.err == nil {
 		// A gap (an ID never handed over) cannot wait any more.
 		for _, ok := o.held[o.next]; !ok; _, ok = o.held[o.next] {
@@ -497,9 +527,7 @@ func (o *Ordered) Close(c *Capture) error {
 		}
 		o.drain()
 	}
-	if o.spill != nil {
-		o.spill.Close()
-	}
+	o.releaseHeld()
 	if o.err != nil {
 		return o.err
 	}
@@ -544,7 +572,13 @@ func (o *Ordered) hold(id uint64, part []byte, report bool) {
 }
 
 // startBlock starts a block to fill, for a part of n bytes at least.
+// The first maps the room of every block that memory keeps, and the
+// block being filled; a part larger than a slot has a block of its own,
+// on the heap.
 func (o *Ordered) startBlock(n int) {
+	if o.mapped == nil && !o.onHeap {
+		o.mapBlocks()
+	}
 	var data []byte
 	if k := len(o.spare); k > 0 && n <= slotSize {
 		data, o.spare = o.spare[k-1], o.spare[:k-1]
@@ -555,19 +589,47 @@ func (o *Ordered) startBlock(n int) {
 	o.cur = len(o.blocks) - 1
 }
 
+// mapBlocks maps the room of the blocks, or leaves them on the heap.
+func (o *Ordered) mapBlocks() {
+	mem, err := mapMemory(orderedMemory)
+	if err != nil {
+		o.onHeap = true
+		return
+	}
+	o.mapped = mem
+	// Spares are taken from the end: the first block first, so that
+	// memory is written to (and costs) only as far as it is needed.
+	for at := len(mem) - slotSize; at >= 0; at -= slotSize {
+		o.spare = append(o.spare, mem[at:at:at+slotSize])
+	}
+}
+
+// memoryBound is how much the blocks kept in memory may hold: with the
+// blocks mapped, all but the one being filled; on the heap, heapMemory.
+func (o *Ordered) memoryBound() int {
+	if o.onHeap {
+		return heapMemory
+	}
+	return orderedMemory - slotSize
+}
+
 // endBlock ends the block being filled: it is kept in memory while the
-// blocks kept hold less than orderedMemory, else written into a free
-// slot of the spill file, or at its end (a block larger than a slot: one
-// part that is).
+// blocks kept hold less than memoryBound (and those on the heap less than
+// heapMemory), else written into a free slot of the spill file, or at its
+// end (a block larger than a slot: one part that is).
 func (o *Ordered) endBlock() {
 	b := &o.blocks[o.cur]
 	o.cur = -1
+	n := cap(b.data)
 	switch {
 	case b.live == 0: // all emitted already
 		o.release(b)
 		return
-	case o.memory+cap(b.data) <= orderedMemory:
-		o.memory += cap(b.data)
+	case o.memory+n <= o.memoryBound() && (n == slotSize || o.large+n <= heapMemory):
+		o.memory += n
+		if n > slotSize {
+			o.large += n
+		}
 		return
 	}
 	if o.spill == nil {
@@ -613,6 +675,9 @@ func (o *Ordered) part(h heldPart) ([]byte, error) {
 			// Its room is filled again by a later hold, after this part
 			// is emitted.
 			o.memory -= cap(b.data)
+			if cap(b.data) > slotSize {
+				o.large -= cap(b.data)
+			}
 			o.release(b)
 		}
 		return part, nil

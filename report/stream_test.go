@@ -39,41 +39,70 @@ func (d *recordDoc) Emit(part []byte) error {
 
 func (d *recordDoc) Close(*Capture) error { return nil }
 
+// heldModes are where Ordered keeps the blocks it holds in memory:
+// mapped outside the heap, or on the heap, as where mapping fails.
+var heldModes = []struct {
+	name   string
+	onHeap bool
+	bound  int
+}{
+	{"mapped", false, orderedMemory - slotSize},
+	{"heap", true, heapMemory},
+}
+
+// newOrderedIn is NewOrdered(doc) keeping its blocks as mode says.
+func newOrderedIn(doc Document, onHeap bool) *Ordered {
+	o := NewOrdered(doc)
+	o.onHeap = onHeap
+	return o
+}
+
 // TestOrderedSpills: connections handed over out of order are emitted in
 // ID order; while a long connection (ID 1) holds back the others, what
-// waits past spoolMemory goes to a temporary file, so memory stays
-// bounded however many wait; connections not reported keep their turn.
+// waits past the memory's bound goes to a temporary file, so memory
+// stays bounded however many wait; connections not reported keep their
+// turn. Blocks mapped outside the heap are so, and given back at Close.
 func TestOrderedSpills(t *testing.T) {
 	const part = 1 << 20
-	const n = 3 * orderedMemory / part // three times what memory holds
-	doc := &recordDoc{size: part}
-	o := NewOrdered(doc)
-	c := &decode.Conn{Client: netip.MustParseAddrPort("10.0.0.1:1000"), Server: netip.MustParseAddrPort("10.0.0.2:80")}
-	maxMemory := 0
-	for id := uint64(2); id <= n; id++ {
-		c.ID = id
-		o.Conn(c, id%10 != 0) // every tenth is not selected
-		maxMemory = max(maxMemory, o.memory)
-	}
-	if len(doc.emitted) != 0 {
-		t.Fatalf("emitted %v before connection 1", doc.emitted)
-	}
-	if o.spill == nil || maxMemory > orderedMemory {
-		t.Errorf("spill file %v, %d bytes held in memory (bound %d)", o.spill != nil, maxMemory, orderedMemory)
-	}
-	c.ID = 1
-	o.Conn(c, true)
-	if err := o.Close(&Capture{}); err != nil {
-		t.Fatal(err)
-	}
-	var want []string
-	for id := 1; id <= n; id++ {
-		if id == 1 || id%10 != 0 {
-			want = append(want, fmt.Sprintf("conn %d", id))
-		}
-	}
-	if fmt.Sprint(doc.emitted) != fmt.Sprint(want) {
-		t.Errorf("emitted in the wrong order:\n got  %v\n want %v", doc.emitted, want)
+	for _, mode := range heldModes {
+		t.Run(mode.name, func(t *testing.T) {
+			n := 3 * mode.bound / part // three times what memory holds
+			doc := &recordDoc{size: part}
+			o := newOrderedIn(doc, mode.onHeap)
+			c := &decode.Conn{Client: netip.MustParseAddrPort("10.0.0.1:1000"), Server: netip.MustParseAddrPort("10.0.0.2:80")}
+			maxMemory := 0
+			for id := uint64(2); id <= uint64(n); id++ {
+				c.ID = id
+				o.Conn(c, id%10 != 0) // every tenth is not selected
+				maxMemory = max(maxMemory, o.memory)
+			}
+			if len(doc.emitted) != 0 {
+				t.Fatalf("emitted %v before connection 1", doc.emitted)
+			}
+			if o.spill == nil || maxMemory > mode.bound {
+				t.Errorf("spill file %v, %d bytes held in memory (bound %d)", o.spill != nil, maxMemory, mode.bound)
+			}
+			if mapped := o.mapped != nil; mapped == mode.onHeap {
+				t.Errorf("blocks mapped %v, want %v", mapped, !mode.onHeap)
+			}
+			c.ID = 1
+			o.Conn(c, true)
+			if err := o.Close(&Capture{}); err != nil {
+				t.Fatal(err)
+			}
+			if o.mapped != nil {
+				t.Error("blocks still mapped after Close")
+			}
+			var want []string
+			for id := 1; id <= n; id++ {
+				if id == 1 || id%10 != 0 {
+					want = append(want, fmt.Sprintf("conn %d", id))
+				}
+			}
+			if fmt.Sprint(doc.emitted) != fmt.Sprint(want) {
+				t.Errorf("emitted in the wrong order:\n got  %v\n want %v", doc.emitted, want)
+			}
+		})
 	}
 }
 
@@ -118,31 +147,41 @@ func (d *sizedDoc) Close(*Capture) error { return d.err }
 // that the spill file stays the size of one wave, and every part comes
 // back whole and in order.
 func TestOrderedSpillReusesSlots(t *testing.T) {
-	doc := &sizedDoc{}
-	o := NewOrdered(doc)
-	var id uint64 = 1
-	for range 5 {
-		first := id
-		id++
-		for held := 0; held < orderedMemory+10*slotSize; id++ {
-			o.Conn(&decode.Conn{ID: id}, true)
-			held += sizedPart(id)
-		}
-		o.Conn(&decode.Conn{ID: first}, true)
-	}
-	if err := o.Close(&Capture{}); err != nil {
-		t.Fatal(err)
-	}
-	if uint64(len(doc.emitted)) != id-1 {
-		t.Fatalf("%d parts emitted, want %d", len(doc.emitted), id-1)
-	}
-	for i, got := range doc.emitted {
-		if got != uint64(i+1) {
-			t.Fatalf("part %d is conn %d: out of order", i+1, got)
-		}
-	}
-	if o.spill == nil || o.spillAt > 16*slotSize {
-		t.Errorf("spill file %v grew to %d bytes for waves that spill about %d: slots not used again", o.spill != nil, o.spillAt, 10*slotSize)
+	for _, mode := range heldModes {
+		t.Run(mode.name, func(t *testing.T) {
+			doc := &sizedDoc{}
+			o := newOrderedIn(doc, mode.onHeap)
+			var id uint64 = 1
+			var wave int64 // the file's size after the first wave
+			for range 5 {
+				first := id
+				id++
+				for held := 0; held < mode.bound+10*slotSize; id++ {
+					o.Conn(&decode.Conn{ID: id}, true)
+					held += sizedPart(id)
+				}
+				o.Conn(&decode.Conn{ID: first}, true)
+				if wave == 0 {
+					wave = o.spillAt
+				}
+			}
+			if err := o.Close(&Capture{}); err != nil {
+				t.Fatal(err)
+			}
+			if uint64(len(doc.emitted)) != id-1 {
+				t.Fatalf("%d parts emitted, want %d", len(doc.emitted), id-1)
+			}
+			for i, got := range doc.emitted {
+				if got != uint64(i+1) {
+					t.Fatalf("part %d is conn %d: out of order", i+1, got)
+				}
+			}
+			// Parts larger than a slot go at the file's end: a few
+			// slots' worth more.
+			if o.spill == nil || wave < 10*slotSize || o.spillAt > wave+4*slotSize {
+				t.Errorf("spill file %v grew to %d bytes for waves that spill %d: slots not used again", o.spill != nil, o.spillAt, wave)
+			}
+		})
 	}
 }
 
