@@ -297,10 +297,12 @@ const (
 // spares allocating any in the steady state.
 func RecordsInFlight(workers int) int { return (3*queued + workers + 2) * batchConns }
 
-// maxFreePart is the largest part buffer a parallel Ordered keeps for
-// another connection: larger ones (a long connection's) are let go, so
-// that the buffers kept, 32 with each batch, hold about 40 MiB at most.
-const maxFreePart = 64 << 10
+// A batch's parts are rendered one after the other into one buffer,
+// kept for the next batch unless larger than maxBatchBuffer (a long
+// connection's part made it so): the buffers of the batches in flight
+// hold what their parts need, a few MiB, where a buffer per connection
+// kept the room of the largest part each had seen.
+const maxBatchBuffer = 1 << 20
 
 // parallel is the part of Ordered that renders on goroutines of its own.
 type parallel struct {
@@ -320,17 +322,18 @@ type parallel struct {
 }
 
 // renderBatch is connections to render, in the order handed over, and
-// once rendered their parts.
+// once rendered their parts, one after the other in buf.
 type renderBatch struct {
 	seq   uint64
 	conns []renderJob
+	buf   []byte
 }
 
 type renderJob struct {
-	c      *decode.Conn
-	id     uint64
-	report bool
-	part   []byte
+	c          *decode.Conn
+	id         uint64
+	report     bool
+	start, end int // the part in the batch's buf
 }
 
 func (p *parallel) newBatch() *renderBatch {
@@ -345,7 +348,7 @@ func (p *parallel) newBatch() *renderBatch {
 // submit queues c in the batch being filled, and the batch once full.
 func (p *parallel) submit(c *decode.Conn, report bool) {
 	b := p.batch
-	b.conns = append(b.conns, renderJob{c: c, report: report && !p.o.failed.Load(), part: b.conns[:cap(b.conns)][len(b.conns)].part})
+	b.conns = append(b.conns, renderJob{c: c, report: report && !p.o.failed.Load()})
 	if len(b.conns) == batchConns {
 		p.send()
 	}
@@ -364,11 +367,14 @@ func (p *parallel) send() {
 func (p *parallel) renderAll(r Renderer) {
 	defer p.workers.Done()
 	for b := range p.jobs {
+		b.buf = b.buf[:0]
 		for i := range b.conns {
 			j := &b.conns[i]
+			j.start = len(b.buf)
 			if j.report && !p.o.failed.Load() {
-				j.part = r.Render(j.part[:0], j.c)
+				b.buf = r.Render(b.buf, j.c)
 			}
+			j.end = len(b.buf)
 			j.id = j.c.ID
 			if p.records != nil {
 				p.records.Put(j.c)
@@ -394,20 +400,20 @@ func (p *parallel) placeAll() {
 			for i := range b.conns {
 				j := &b.conns[i]
 				if o.err == nil {
-					part := j.part
-					if !j.report {
-						part = nil
+					var part []byte
+					if j.report {
+						part = b.buf[j.start:j.end]
 					}
 					o.place(j.id, part, j.report)
 					if o.err != nil {
 						o.failed.Store(true)
 					}
 				}
-				if cap(j.part) > maxFreePart {
-					j.part = nil
-				}
 			}
 			b.conns = b.conns[:0]
+			if cap(b.buf) > maxBatchBuffer {
+				b.buf = nil
+			}
 			select {
 			case p.free <- b:
 			default:

@@ -124,8 +124,9 @@ func sizedPart(id uint64) int {
 func (d *sizedDoc) NewRenderer() Renderer { return d }
 
 func (d *sizedDoc) Render(buf []byte, c *decode.Conn) []byte {
-	buf = fmt.Appendf(buf, "conn %d:", c.ID)
-	return append(buf, bytes.Repeat([]byte{byte(c.ID % 251)}, sizedPart(c.ID)-len(buf))...)
+	head := fmt.Sprintf("conn %d:", c.ID)
+	buf = append(buf, head...)
+	return append(buf, bytes.Repeat([]byte{byte(c.ID % 251)}, sizedPart(c.ID)-len(head))...)
 }
 
 func (d *sizedDoc) Emit(part []byte) error {
