@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"synack/decode"
@@ -377,5 +378,75 @@ func TestSpoolWriteTo(t *testing.T) {
 				t.Errorf("copied %d bytes (%d read back), want %d, same bytes %v", n, len(got), len(want), bytes.Equal(got, want))
 			}
 		})
+	}
+}
+
+// TestOrderedGivesMemoryBack: the blocks an Ordered maps outside the
+// heap are unmapped when it is closed, or abandoned (a capture that
+// failed), however many Ordered come and go (one per capture read).
+func TestOrderedGivesMemoryBack(t *testing.T) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("needs /proc/self/status (Linux)")
+	}
+	vmSize := func() int {
+		b, err := os.ReadFile("/proc/self/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, rest, _ := bytes.Cut(b, []byte("VmSize:"))
+		var kib int
+		fmt.Sscan(string(rest), &kib)
+		return kib << 10
+	}
+	const rounds = 40
+	for _, end := range []string{"Close", "Abandon"} {
+		t.Run(end, func(t *testing.T) {
+			before := vmSize()
+			for range rounds {
+				o := NewOrdered(&sizedDoc{})
+				for id := uint64(2); id < 50; id++ {
+					o.Conn(&decode.Conn{ID: id}, true)
+				}
+				if o.mapped == nil {
+					t.Skip("blocks not mapped here")
+				}
+				if end == "Close" {
+					if err := o.Close(&Capture{}); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					o.Abandon()
+				}
+			}
+			if grown := vmSize() - before; grown > 2*orderedMemory {
+				t.Errorf("address space grew by %d MiB over %d Ordered of %d MiB each: mappings not given back", grown>>20, rounds, orderedMemory>>20)
+			}
+		})
+	}
+}
+
+// TestOrderedSpillError: when the parts held past memory cannot go to a
+// temporary file, Close says so, rather than emit a document with parts
+// missing.
+func TestOrderedSpillError(t *testing.T) {
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	for _, mode := range heldModes {
+		for _, workers := range []int{0, 2} {
+			t.Run(fmt.Sprintf("%s/%d workers", mode.name, workers), func(t *testing.T) {
+				o := newOrderedIn(&sizedDoc{}, mode.onHeap)
+				if workers > 0 {
+					o.Parallel(workers, nil)
+				}
+				var id uint64 = 2
+				for held := 0; held < mode.bound+3*slotSize; id++ {
+					o.Conn(&decode.Conn{ID: id}, true)
+					held += sizedPart(id)
+				}
+				o.Conn(&decode.Conn{ID: 1}, true)
+				if err := o.Close(&Capture{}); err == nil || !strings.Contains(err.Error(), "spool") {
+					t.Errorf("Close: %v, want the spill file's error", err)
+				}
+			})
+		}
 	}
 }
