@@ -450,3 +450,61 @@ func TestOrderedSpillError(t *testing.T) {
 		}
 	}
 }
+
+// TestOrderedHoldsFarAhead: connections handed over further ahead of the
+// next to emit than the ring of held parts reaches, out of order, some
+// not reported and some resumed (a second part), are all emitted in ID
+// order, each part after the first of its connection.
+func TestOrderedHoldsFarAhead(t *testing.T) {
+	const n = maxRing + 20000
+	rng := rand.New(rand.NewPCG(3, 4))
+	type handOver struct {
+		id     uint64
+		report bool
+	}
+	var order []handOver
+	for id := uint64(2); id <= n; id++ {
+		order = append(order, handOver{id, id%13 != 0})
+	}
+	for i := range order { // out of order, within a few thousand
+		j := min(len(order)-1, i+rng.IntN(3000))
+		order[i], order[j] = order[j], order[i]
+	}
+	for i := 0; i < len(order); i += 97 { // resumed records
+		order = append(order[:i+1], append([]handOver{{order[i].id, true}}, order[i+1:]...)...)
+	}
+	order = append(order, handOver{1, true})
+	for _, workers := range []int{0, 2} {
+		t.Run(fmt.Sprintf("%d workers", workers), func(t *testing.T) {
+			doc := &recordDoc{size: 16}
+			o := NewOrdered(doc)
+			if workers > 0 {
+				o.Parallel(workers, nil)
+			}
+			parts := map[uint64]int{}
+			for _, h := range order {
+				o.Conn(&decode.Conn{ID: h.id}, h.report)
+				if h.report {
+					parts[h.id]++
+				}
+			}
+			if err := o.Close(&Capture{}); err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for id := uint64(1); id <= n; id++ {
+				for range parts[id] {
+					want = append(want, fmt.Sprintf("conn %d", id))
+				}
+			}
+			if len(doc.emitted) != len(want) {
+				t.Fatalf("%d parts emitted, want %d", len(doc.emitted), len(want))
+			}
+			for i := range want {
+				if doc.emitted[i] != want[i] {
+					t.Fatalf("part %d is %s, want %s", i, doc.emitted[i], want[i])
+				}
+			}
+		})
+	}
+}
