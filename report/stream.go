@@ -227,11 +227,12 @@ type Ordered struct {
 // Parts held are gathered in blocks of slotSize bytes, so that holding a
 // part costs a copy and no allocation; a block filled is kept in memory
 // while the blocks kept hold less than their bound (memoryBound), else
-// written whole into a slot of the spill file of slotSize bytes; a slot whose parts have all been
-// emitted is written over by a later block, so that the file grows with
-// what is held at once, not with all that was ever held (and the pages
-// it is cached in are used again: where fresh pages are dear, writing
-// over cached ones was 50 times faster than growing a file).
+// written whole into a slot of the spill file of slotSize bytes; a slot
+// whose parts have all been emitted is written over by a later block, so
+// that the file grows with what is held at once, not with all that was
+// ever held (and the pages it is cached in are used again: where fresh
+// pages are dear, writing over cached ones was 50 times faster than
+// growing a file).
 const slotSize = 1 << 20
 
 type spillBlock struct {
