@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -236,6 +237,60 @@ func TestJSONPreviewTable(t *testing.T) {
 			if got, want := string(w.preview([]byte("x"), p, cut)), "x"+string(appendJSONPreview(nil, p, cut)); got != want {
 				t.Errorf("preview(%q, %v) = %q, want %q", p, cut, got, want)
 			}
+		}
+	}
+}
+
+// TestJSONRunsAsCalls: a run recorded from a literal writes what the
+// key, open, close and elem calls it stands for write, and leaves the
+// writer where they do, indented and compact, from one run to the next
+// as connRuns records them.
+func TestJSONRunsAsCalls(t *testing.T) {
+	type call struct {
+		op   byte // k: key, e: elem, any other: open or close
+		name string
+	}
+	steps := []struct {
+		literal string
+		calls   []call
+	}{
+		{`,"client":{"ip":`, []call{{'k', "client"}, {'{', ""}, {'k', "ip"}}},
+		{`,"port":`, []call{{'k', "port"}}},
+		{`},"rtt":{"client":{"samples":`, []call{{'}', ""}, {'k', "rtt"}, {'{', ""}, {'k', "client"}, {'{', ""}, {'k', "samples"}}},
+		{`}},"events":[{"frame":`, []call{{'}', ""}, {'}', ""}, {'k', "events"}, {'[', ""}, {'e', ""}, {'{', ""}, {'k', "frame"}}},
+		{`},{"frame":`, []call{{'}', ""}, {'e', ""}, {'{', ""}, {'k', "frame"}}},
+		{`}],"last":`, []call{{'}', ""}, {']', ""}, {'k', "last"}}},
+	}
+	for _, indent := range []bool{true, false} {
+		// Both writers are in an object two deep, after its first member.
+		byCalls, byRuns := newJSONWriter("    ", indent), newJSONWriter("    ", indent)
+		for _, w := range []*jsonWriter{&byCalls, &byRuns} {
+			w.open('[')
+			w.elem()
+			w.open('{')
+			w.uint("id", 1)
+		}
+		r := newJSONRecorder(&byRuns)
+		for _, s := range steps {
+			run := r.run(s.literal)
+			byRuns.run(&run)
+			for _, c := range s.calls {
+				switch c.op {
+				case 'k':
+					byCalls.key(c.name)
+				case 'e':
+					byCalls.elem()
+				case '{', '[':
+					byCalls.open(c.op)
+				default:
+					byCalls.close(c.op)
+				}
+			}
+			if string(byRuns.b) != string(byCalls.b) || byRuns.depth != byCalls.depth || !slices.Equal(byRuns.empty, byCalls.empty) {
+				t.Fatalf("indent %v, after %s: runs wrote\n%s\n(depth %d, empty %v), calls\n%s\n(depth %d, empty %v)", indent, s.literal,
+					byRuns.b, byRuns.depth, byRuns.empty, byCalls.b, byCalls.depth, byCalls.empty)
+			}
+			byRuns.b, byCalls.b = append(byRuns.b, '0'), append(byCalls.b, '0') // the value after the name
 		}
 	}
 }
