@@ -238,7 +238,14 @@ func epochSeconds(t time.Time, decimals int) string {
 	return string(append(b, frac[1:1+decimals]...))
 }
 
-func us(d time.Duration) int64 { return int64(d.Round(time.Microsecond) / time.Microsecond) }
+// us is d in microseconds, rounded half away from zero as d.Round
+// rounds: for d from 0 to 2^62 ns (146 years), by one addition.
+func us(d time.Duration) int64 {
+	if d >= 0 && d < 1<<62 {
+		return int64((d + 500) / 1000)
+	}
+	return int64(d.Round(time.Microsecond) / time.Microsecond)
+}
 
 func pair(a [2]uint64) jsonPair { return jsonPair{a[decode.Client], a[decode.Server]} }
 func pair32(a [2]uint32) jsonPair {

@@ -54,8 +54,11 @@ type jsonWriter struct {
 // eventKeys are the starts of an event object's members, each with the
 // comma and line break before it, for one depth.
 type eventKeys struct {
-	tUs, dir, flags, seq, ack, len, win, note, preview, dupAck,
+	tUs, seq, ack, len, win, note, preview, dupAck,
 	clientState, serverState, backoff string
+	// dirFlags are the member "dir" with its value, c2s or s2c, and
+	// the start of "flags".
+	dirFlags [2]string
 }
 
 func (w *jsonWriter) newline() {
@@ -631,13 +634,7 @@ func (w *jsonWriter) event(c *decode.Conn, e *decode.Event) {
 	b := w.b
 	b = appendUint(b, e.Frame)
 	b = appendInt(append(b, k.tUs...), us(e.T))
-	b = append(b, k.dir...)
-	if e.Dir == decode.ClientToServer {
-		b = append(b, `"c2s"`...)
-	} else {
-		b = append(b, `"s2c"`...)
-	}
-	b = append(b, k.flags...)
+	b = append(b, k.dirFlags[b2i(e.Dir != decode.ClientToServer)]...)
 	if c.Proto == decode.UDP {
 		b = append(b, `""`...)
 	} else {
@@ -731,7 +728,7 @@ func (w *jsonWriter) eventKeys() *eventKeys {
 	}
 	sep := w.lines[:w.sepEnd]
 	m := func(name string) string { return sep + `"` + name + w.colon }
-	w.ev = &eventKeys{tUs: m("t_us"), dir: m("dir"), flags: m("flags"), seq: m("seq"), ack: m("ack"),
+	w.ev = &eventKeys{tUs: m("t_us"), dirFlags: [2]string{m("dir") + `"c2s"` + m("flags"), m("dir") + `"s2c"` + m("flags")}, seq: m("seq"), ack: m("ack"),
 		len: m("len"), win: m("win"), note: m("note"), preview: m("preview"), dupAck: m("dup_ack"),
 		clientState: m("client_state"), serverState: m("server_state"), backoff: m("backoff_us")}
 	w.evDepth = w.depth

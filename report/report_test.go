@@ -135,6 +135,43 @@ func TestUintCol(t *testing.T) {
 	}
 }
 
+// TestDecimals holds appendUint, appendInt and us to strconv and
+// time.Duration.Round at the edges of each width and over random values.
+func TestDecimals(t *testing.T) {
+	vals := []uint64{0, 1<<63 - 1, 1 << 63, 1<<64 - 1}
+	for p := uint64(1); p <= 1e19; p *= 10 {
+		vals = append(vals, p-1, p, p+1)
+		if p == 1e19 {
+			break
+		}
+	}
+	x := uint64(0x9E3779B97F4A7C15)
+	for range 100000 {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		vals = append(vals, x, x>>(x%64))
+	}
+	for _, v := range vals {
+		if got, want := string(appendUint([]byte("x"), v)), "x"+strconv.FormatUint(v, 10); got != want {
+			t.Fatalf("appendUint(%d) = %s, want %s", v, got, want)
+		}
+		if got, want := decimalWidth(v), len(strconv.FormatUint(v, 10)); got != want {
+			t.Fatalf("decimalWidth(%d) = %d, want %d", v, got, want)
+		}
+		for _, i := range []int64{int64(v), -int64(v)} {
+			if got, want := string(appendInt(nil, i)), strconv.FormatInt(i, 10); got != want {
+				t.Fatalf("appendInt(%d) = %s, want %s", i, got, want)
+			}
+			for _, d := range []time.Duration{time.Duration(i), time.Duration(i) / 1000 * 1000, time.Duration(i)/1000*1000 + 500, time.Duration(i)/1000*1000 - 500} {
+				if got, want := us(d), int64(d.Round(time.Microsecond)/time.Microsecond); got != want {
+					t.Fatalf("us(%d) = %d, want %d", d, got, want)
+				}
+			}
+		}
+	}
+}
+
 func TestAppendTime(t *testing.T) {
 	for _, tm := range []time.Time{time.Unix(0, 0), time.Unix(1700000000, 123456789), time.Unix(253402300799, 999_999_999),
 		time.Unix(-62167219200, 0), time.Unix(1e9, 1), time.Date(2024, 2, 29, 23, 59, 59, 5, time.UTC)} {

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -312,17 +313,20 @@ func putDecimalIn(b []byte, v uint64) int {
 	return i
 }
 
-// decimalWidth is the number of decimal digits of v.
+// decimalWidth is the number of decimal digits of v: from its bit
+// length times log10(2) (1233/4096), which is the count or one short
+// of it, without a division.
 func decimalWidth(v uint64) int {
-	n := 1
-	for ; v >= 100; v /= 100 {
-		n += 2
-	}
-	if v >= 10 {
+	n := bits.Len64(v) * 1233 >> 12
+	if v >= powersOf10[n] {
 		n++
 	}
-	return n
+	return max(n, 1)
 }
+
+// powersOf10 are 10^0 to 10^19, the last a uint64 holds.
+var powersOf10 = [20]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+	1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
 
 // putDecimal writes v's decimal digits at the end of b, which has room
 // for them (decimalWidth), and returns where they start.
