@@ -361,17 +361,25 @@ func appendSpaces(b []byte, n int) []byte {
 func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 	// Appended into one buffer with the timeline, one write: fmt cost as
 	// much as the timeline for a capture of many short connections.
-	st := opt.Style
 	k := opt.lines
 	if k == nil {
 		k = newLineCache()
 	}
-	b := k.buf[:0]
-	if c.Proto == decode.UDP {
-		k.buf = appendTimeline(appendUDPFlow(b, c), w, c, opt, k)
-		w.Write(k.buf)
+	if a, ok := w.(*appender); ok { // a document's part: appended to it, whole
+		a.b = appendConnection(a.b, nil, c, opt, k)
 		return
 	}
+	k.buf = appendConnection(k.buf[:0], w, c, opt, k)
+	w.Write(k.buf)
+}
+
+// appendConnection appends c's header and timeline to b, and returns
+// what is left to write of them to w; a nil w takes nothing before.
+func appendConnection(b []byte, w io.Writer, c *decode.Conn, opt TextOptions, k *lineCache) []byte {
+	if c.Proto == decode.UDP {
+		return appendTimeline(appendUDPFlow(b, c), w, c, opt, k)
+	}
+	st := opt.Style
 	b = append(b, '\n')
 	if st.Color {
 		b = append(b, st.paint(sgrBold, "connection "+strconv.FormatUint(c.ID, 10))...)
@@ -443,8 +451,7 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 		b = append(b, " dated before an earlier one (times clamped, not negative)\n"...)
 	}
 	b = appendLine(b, "  ", c, appendISN)
-	k.buf = appendTimeline(b, w, c, opt, k)
-	w.Write(k.buf)
+	return appendTimeline(b, w, c, opt, k)
 }
 
 // appendLine appends a line of prefix and what add appends for c, or
@@ -486,7 +493,7 @@ func timeline(w io.Writer, c *decode.Conn, opt TextOptions) {
 
 // appendTimeline appends c's timeline to b, and returns what is left to
 // write of it to w: the lines are written to w in blocks of about
-// timelineBlock bytes, each at once.
+// timelineBlock bytes, each at once (none to a nil w).
 func appendTimeline(b []byte, w io.Writer, c *decode.Conn, opt TextOptions, k *lineCache) []byte {
 	cols := explainWidth
 	if opt.Style.Width > 0 {
@@ -527,7 +534,7 @@ func appendTimeline(b []byte, w io.Writer, c *decode.Conn, opt TextOptions, k *l
 				}
 			}
 			prev = e
-			if len(b) >= timelineBlock {
+			if len(b) >= timelineBlock && w != nil {
 				w.Write(b)
 				b = b[:0]
 			}
