@@ -2,7 +2,9 @@ package report
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -168,6 +170,26 @@ func TestDecimals(t *testing.T) {
 					t.Fatalf("us(%d) = %d, want %d", d, got, want)
 				}
 			}
+		}
+	}
+}
+
+// TestFNV128a holds the uid's hash to hash/fnv's.
+func TestFNV128a(t *testing.T) {
+	k := make([]byte, 0, 300)
+	x := uint64(0x2545F4914F6CDD1D)
+	for n := range 300 {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		k = append(k, byte(x))
+		h := fnv.New128a()
+		h.Write(k[:n])
+		want := h.Sum(nil)
+		hi, lo := fnv128a(k[:n])
+		got := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, hi), lo)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("fnv128a(%x) = %x, want %x", k[:n], got, want)
 		}
 	}
 }
