@@ -16,6 +16,9 @@ import (
 // connections of 16 packets each on average written by fixtures/gen with
 // the benchmark's seed ("many": what most of a large capture's time goes
 // to is per connection, not per packet); events/s is per packet shown.
+// cpu-ns/op is the CPU time the process took per op (user and system, GC
+// included): unlike ns/op it does not count waiting for a core, so it
+// compares runs on a machine shared with other work.
 func BenchmarkRender(b *testing.B) {
 	many := filepath.Join(b.TempDir(), "many.pcap")
 	gen := exec.Command("go", "run", "../fixtures/gen", "-conns", "5000", "-open", "500", "-seed", "1", "-o", many)
@@ -44,12 +47,16 @@ func BenchmarkRender(b *testing.B) {
 		} {
 			b.Run(capture.name+"/"+f.name, func(b *testing.B) {
 				b.ReportAllocs()
+				cpu := processCPU()
 				for b.Loop() {
 					if err := report.Whole(f.doc(io.Discard), rep); err != nil {
 						b.Fatal(err)
 					}
 				}
 				b.ReportMetric(float64(events*b.N)/b.Elapsed().Seconds(), "events/s")
+				if cpu > 0 {
+					b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+				}
 			})
 		}
 	}
