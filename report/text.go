@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -366,7 +367,10 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 		k = newLineCache()
 	}
 	if a, ok := w.(*appender); ok { // a document's part: appended to it, whole
-		a.b = appendConnection(a.b, nil, c, opt, k)
+		// Room for about the whole block first: grown a line at a time
+		// (by a quarter each time, once large), a long timeline would
+		// be copied over and over.
+		a.b = appendConnection(slices.Grow(a.b, 1024+128*len(c.Events)), nil, c, opt, k)
 		return
 	}
 	k.buf = appendConnection(k.buf[:0], w, c, opt, k)
