@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"synack/pipeline"
 	"synack/report"
@@ -16,6 +17,10 @@ import (
 // connections of 16 packets each on average written by fixtures/gen with
 // the benchmark's seed ("many": what most of a large capture's time goes
 // to is per connection, not per packet); events/s is per packet shown.
+// format/render is the format's renderer alone, without its document.
+// cpu-ns/op is the CPU time the process took per op (user and system, GC
+// included): unlike ns/op it does not count waiting for a core, so it
+// compares runs on a machine shared with other work.
 func BenchmarkRender(b *testing.B) {
 	many := filepath.Join(b.TempDir(), "many.pcap")
 	gen := exec.Command("go", "run", "../fixtures/gen", "-conns", "5000", "-open", "500", "-seed", "1", "-o", many)
@@ -44,13 +49,38 @@ func BenchmarkRender(b *testing.B) {
 		} {
 			b.Run(capture.name+"/"+f.name, func(b *testing.B) {
 				b.ReportAllocs()
+				cpu := processCPU()
 				for b.Loop() {
 					if err := report.Whole(f.doc(io.Discard), rep); err != nil {
 						b.Fatal(err)
 					}
 				}
-				b.ReportMetric(float64(events*b.N)/b.Elapsed().Seconds(), "events/s")
+				reportRates(b, events, cpu)
+			})
+			// The renderer alone: the document's part of the work (an
+			// SVG's or a page's spool, in a temporary file past 8 MiB)
+			// left out.
+			b.Run(capture.name+"/"+f.name+"/render", func(b *testing.B) {
+				b.ReportAllocs()
+				r := f.doc(io.Discard).NewRenderer()
+				var part []byte
+				cpu := processCPU()
+				for b.Loop() {
+					for _, c := range rep.Conns {
+						part = r.Render(part[:0], c)
+					}
+				}
+				reportRates(b, events, cpu)
 			})
 		}
+	}
+}
+
+// reportRates reports events/s, and the process's CPU time per op since
+// cpu (where it is measured).
+func reportRates(b *testing.B, events int, cpu time.Duration) {
+	b.ReportMetric(float64(events*b.N)/b.Elapsed().Seconds(), "events/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
 	}
 }

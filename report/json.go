@@ -238,7 +238,14 @@ func epochSeconds(t time.Time, decimals int) string {
 	return string(append(b, frac[1:1+decimals]...))
 }
 
-func us(d time.Duration) int64 { return int64(d.Round(time.Microsecond) / time.Microsecond) }
+// us is d in microseconds, rounded half away from zero as d.Round
+// rounds: for d from 0 to 2^62 ns (146 years), by one addition.
+func us(d time.Duration) int64 {
+	if d >= 0 && d < 1<<62 {
+		return int64((d + 500) / 1000)
+	}
+	return int64(d.Round(time.Microsecond) / time.Microsecond)
+}
 
 func pair(a [2]uint64) jsonPair { return jsonPair{a[decode.Client], a[decode.Server]} }
 func pair32(a [2]uint32) jsonPair {
@@ -254,72 +261,85 @@ func endpoint(c *decode.Conn, s decode.Side) jsonEndpoint {
 }
 
 // connJSONHead converts a connection to its synack/v1 JSON object, but
-// for its endpoints, times, anomaly counts and events (which jsonWriter
-// writes from the connection as it goes).
+// for its uid, endpoints, times, initial sequence numbers, options,
+// anomaly counts and events, which jsonWriter writes from the connection
+// as it goes (connJSON adds them): what is left takes no allocation.
 func connJSONHead(c *decode.Conn) jsonConn {
 	h := &c.Handshake
-	// The values the object points to, in one allocation, not one each.
-	v := new(jsonValues)
 	j := jsonConn{
-		ID: c.ID, UID: zeekUID(c), Proto: c.Proto.String(),
+		ID: c.ID, Proto: c.Proto.String(),
 		Partial: c.Partial, Verdict: c.Verdict.String(), Resumed: c.Resumed, Encapsulation: encapJSON(c.Encap),
 		DurationUs: us(c.Duration()),
 		Handshake: jsonHandshake{SYN: h.SYN, SYNACK: h.SYNACK, ACK: h.ACK, Complete: h.Complete(),
-			SYNToSYNACKus: v.observed(h.SYN && h.SYNACK && !h.OutOfOrder, h.SYNToSYNACK()), SYNACKToACKus: v.observed(h.SYNACK && h.ACK && !h.OutOfOrder, h.SYNACKToACK()),
 			SYNCount: h.SYNCount, SYNACKCount: h.SYNACKCount},
 		Packets: pair(c.Packets), PayloadBytes: pair(c.Bytes), FIN: pair32(c.FINs), RST: pair32(c.RSTs),
 		ClosedBy: c.ClosedBy.String(), ConnState: c.ConnState.String(), History: c.History, EventsOmitted: c.EventsOmitted,
+		TimeBackwards: c.TimeBackwards, ECN: c.ECN, HalfClosed: c.HalfClosed,
 	}
-	for s, isn := range [...]**uint32{&j.ISN.Client, &j.ISN.Server} {
-		if n, ok := c.ISN(decode.Side(s)); ok {
-			v.isn[s] = n
-			*isn = &v.isn[s]
-		}
-	}
-	j.Options.Client, j.Options.Server = v.options(c, decode.Client), v.options(c, decode.Server)
-	cl, sv := c.FirstData[decode.Client], c.FirstData[decode.Server]
-	j.TimeBackwards = c.TimeBackwards
 	if c.Resumed {
 		j.PriorVerdict = c.PriorVerdict.String()
 	}
-	j.Timing = jsonTiming{IRTTus: v.observed(c.IRTT != 0 && !c.IRTTUnknown, c.IRTT), TTFBus: v.observed(!cl.IsZero() && !sv.IsZero() && !sv.Before(cl), c.TTFB()),
-		RTT: jsonRTTPair{Client: v.rtt(&c.RTT[decode.Client]), Server: v.rtt(&c.RTT[decode.Server])}}
-	j.ECN, j.HalfClosed = c.ECN, c.HalfClosed
 	return j
 }
 
-// jsonValues hold what a connection's object points to.
-type jsonValues struct {
-	us   [10]int64
-	n    int
-	isn  [2]uint32
-	opts [2]jsonOptions
+// observedUs is a time in µs that is null in JSON when it was not
+// observed (ok false).
+type observedUs struct {
+	us int64
+	ok bool
 }
 
-// observed is observed(seen, d), kept in v.
-func (v *jsonValues) observed(seen bool, d time.Duration) *int64 {
-	if !seen || v.n == len(v.us) {
-		return observed(seen, d)
+func observe(seen bool, d time.Duration) observedUs {
+	if !seen {
+		return observedUs{}
 	}
-	p := &v.us[v.n]
-	v.n++
-	*p = us(d)
-	return p
+	return observedUs{us(d), true}
 }
 
-func (v *jsonValues) rtt(r *decode.RTTStats) jsonRTT {
+// pointer is o for encoding/json: nil when not observed.
+func (o observedUs) pointer() *int64 {
+	if !o.ok {
+		return nil
+	}
+	return &o.us
+}
+
+// The times of a connection's object that are null when not observed:
+// the handshake's stages, iRTT, time to first byte (see jsonTiming).
+func synToSYNACK(h *decode.Handshake) observedUs {
+	return observe(h.SYN && h.SYNACK && !h.OutOfOrder, h.SYNToSYNACK())
+}
+
+func synackToACK(h *decode.Handshake) observedUs {
+	return observe(h.SYNACK && h.ACK && !h.OutOfOrder, h.SYNACKToACK())
+}
+
+func irtt(c *decode.Conn) observedUs { return observe(c.IRTT != 0 && !c.IRTTUnknown, c.IRTT) }
+
+func ttfb(c *decode.Conn) observedUs {
+	cl, sv := c.FirstData[decode.Client], c.FirstData[decode.Server]
+	return observe(!cl.IsZero() && !sv.IsZero() && !sv.Before(cl), c.TTFB())
+}
+
+// rttUs are the least, mean and greatest of a side's RTT samples, null
+// without samples.
+func rttUs(r *decode.RTTStats) [3]observedUs {
 	n := r.Count > 0
-	return jsonRTT{Samples: r.Count, MinUs: v.observed(n, r.Min), AvgUs: v.observed(n, r.Avg()), MaxUs: v.observed(n, r.Max)}
+	return [3]observedUs{observe(n, r.Min), observe(n, r.Avg()), observe(n, r.Max)}
 }
 
-// options are the SYN options side s sent, null without its SYN, kept in v.
-func (v *jsonValues) options(c *decode.Conn, s decode.Side) *jsonOptions {
+func rttJSON(r *decode.RTTStats) jsonRTT {
+	t := rttUs(r)
+	return jsonRTT{Samples: r.Count, MinUs: t[0].pointer(), AvgUs: t[1].pointer(), MaxUs: t[2].pointer()}
+}
+
+// optionsJSON are the SYN options side s sent, null without its SYN.
+func optionsJSON(c *decode.Conn, s decode.Side) *jsonOptions {
 	if !c.HasOptions[s] {
 		return nil
 	}
 	o := &c.Options[s]
-	j := &v.opts[s]
-	*j = jsonOptions{SACKPermitted: o.SACKPermitted, Timestamps: o.Timestamps, TFO: o.TFO, TFOCookie: hex.EncodeToString(o.TFOCookie()), Cut: o.Cut}
+	j := &jsonOptions{SACKPermitted: o.SACKPermitted, Timestamps: o.Timestamps, TFO: o.TFO, TFOCookie: hex.EncodeToString(o.TFOCookie()), Cut: o.Cut}
 	if o.HasMSS {
 		j.MSS = &o.MSS
 	}
@@ -329,12 +349,23 @@ func (v *jsonValues) options(c *decode.Conn, s decode.Side) *jsonOptions {
 	return j
 }
 
-// connJSON is the whole object, anomaly counts too.
+// connJSON is the whole object, but for its events and calls.
 func connJSON(c *decode.Conn) jsonConn {
 	j := connJSONHead(c)
+	j.UID = zeekUID(c)
 	j.Client, j.Server = endpoint(c, decode.Client), endpoint(c, decode.Server)
 	j.FirstSeen, j.FirstSeenUnix = jsonTime(c.FirstSeen)
 	j.LastSeen, j.LastSeenUnix = jsonTime(c.LastSeen)
+	h := &c.Handshake
+	j.Handshake.SYNToSYNACKus, j.Handshake.SYNACKToACKus = synToSYNACK(h).pointer(), synackToACK(h).pointer()
+	for s, isn := range [...]**uint32{&j.ISN.Client, &j.ISN.Server} {
+		if n, ok := c.ISN(decode.Side(s)); ok {
+			*isn = &n
+		}
+	}
+	j.Timing = jsonTiming{IRTTus: irtt(c).pointer(), TTFBus: ttfb(c).pointer(),
+		RTT: jsonRTTPair{Client: rttJSON(&c.RTT[decode.Client]), Server: rttJSON(&c.RTT[decode.Server])}}
+	j.Options.Client, j.Options.Server = optionsJSON(c, decode.Client), optionsJSON(c, decode.Server)
 	j.Anomalies = &orderedCounts{}
 	for _, a := range decode.Anomalies() {
 		j.Anomalies.add(a.String(), uint64(c.Anomalies[a.Index()]))
@@ -455,13 +486,4 @@ func callsJSON(c *decode.Conn, all []Call) []jsonCall {
 		out = append(out, jsonCall{Side: k.Side, Call: k.Name, StartUs: us(k.Start.Sub(c.FirstSeen)), ReturnUs: us(k.Return.Sub(c.FirstSeen))})
 	}
 	return out
-}
-
-// observed is d in µs when it was seen, else nil (null in JSON).
-func observed(seen bool, d time.Duration) *int64 {
-	if !seen {
-		return nil
-	}
-	v := us(d)
-	return &v
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -46,14 +47,18 @@ type jsonWriter struct {
 	// at depth evDepth, made when an event is first written there.
 	ev      *eventKeys
 	evDepth int
+	// cr are the runs of a connection object, made on first use.
+	cr *connRuns
 }
 
 // eventKeys are the starts of an event object's members, each with the
 // comma and line break before it, for one depth.
 type eventKeys struct {
-	frame, tUs, dir, flags, seq, ack, len, win, note, preview, dupAck,
+	tUs, seq, ack, len, win, note, preview, dupAck,
 	clientState, serverState, backoff string
-	firstFrame string // frame as the object's first member: no comma
+	// dirFlags are the member "dir" with its value, c2s or s2c, and
+	// the start of "flags".
+	dirFlags [2]string
 }
 
 func (w *jsonWriter) newline() {
@@ -163,31 +168,6 @@ func (w *jsonWriter) bool(k string, v bool) {
 	w.b = strconv.AppendBool(w.b, v)
 }
 
-func (w *jsonWriter) null(k string) {
-	w.key(k)
-	w.b = append(w.b, "null"...)
-}
-
-func (w *jsonWriter) optInt(k string, v *int64) {
-	if v == nil {
-		w.null(k)
-		return
-	}
-	w.int(k, *v)
-}
-
-// time writes t (UTC) as jsonTime does: null when RFC 3339 cannot.
-func (w *jsonWriter) time(k string, t time.Time) {
-	if !rfc3339Year(t) {
-		w.null(k)
-		return
-	}
-	w.key(k)
-	w.b = append(w.b, '"')
-	w.b = appendTime(w.b, t)
-	w.b = append(w.b, '"')
-}
-
 // appendTime appends t.Format(TimeFormat) for a time of the years
 // 0000-9999, with the digits written in place when t is in UTC.
 func appendTime(b []byte, t time.Time) []byte {
@@ -248,64 +228,30 @@ func civil(unix int64) (year, month, day, hour, minute, sec int) {
 // rfc3339Year reports whether t's year has four digits (0000-9999).
 func rfc3339Year(t time.Time) bool { y := t.Year(); return y >= 0 && y <= 9999 }
 
-func (w *jsonWriter) pair(k string, p jsonPair) {
-	w.key(k)
-	w.open('{')
-	w.uint("client", p.Client)
-	w.uint("server", p.Server)
-	w.close('}')
-}
-
 // conn writes the members of a connection object (the caller opens and
 // closes it) from j (connJSONHead) and c: its anomaly counts, and its
-// events unless events is false.
+// events unless events is false. Between its values it writes runs
+// (connRuns); a member that may be left out, or whose count of values
+// varies, is written by key, open and close.
 func (w *jsonWriter) conn(j *jsonConn, c *decode.Conn, events bool) {
 	w.uint("id", j.ID)
-	w.str("uid", j.UID)
-	w.str("proto", j.Proto)
-	for _, e := range [...]struct {
-		k string
-		v netip.AddrPort
-	}{{"client", c.Client}, {"server", c.Server}} {
-		w.key(e.k)
-		w.open('{')
-		if ip := e.v.Addr().Unmap(); ip.IsValid() && ip.Zone() == "" {
-			w.key("ip") // digits, dots, colons and hex: nothing to escape
-			w.b = append(w.b, '"')
-			w.b = ip.AppendTo(w.b)
-			w.b = append(w.b, '"')
-		} else {
-			w.str("ip", ip.String())
-		}
-		w.uint("port", uint64(e.v.Port()))
-		w.close('}')
-	}
-	w.bool("partial", j.Partial)
+	k := w.connRuns()
+	w.run(&k.uid)
+	w.b = append(appendZeekUID(append(w.b, '"'), c), '"')
+	w.run(&k.proto)
+	w.b = appendJSONString(w.b, j.Proto)
+	w.run(&k.clientIP)
+	w.b = appendJSONIP(w.b, c.Client.Addr())
+	w.run(&k.port)
+	w.b = appendUint(w.b, uint64(c.Client.Port()))
+	w.run(&k.serverIP)
+	w.b = appendJSONIP(w.b, c.Server.Addr())
+	w.run(&k.port)
+	w.b = appendUint(w.b, uint64(c.Server.Port()))
+	w.run(&k.partial)
+	w.b = strconv.AppendBool(w.b, j.Partial)
 	if e := j.Encapsulation; e != nil {
-		w.key("encapsulation")
-		w.open('{')
-		uints(w, "vlan", e.VLAN)
-		uints(w, "mpls", e.MPLS)
-		if e.PPPoESession != nil {
-			w.uint("pppoe_session", uint64(*e.PPPoESession))
-		}
-		if t := e.Tunnel; t != nil {
-			w.key("tunnel")
-			w.open('{')
-			w.str("type", t.Type)
-			w.key("outer")
-			w.open('[')
-			for _, o := range t.Outer {
-				w.elem()
-				w.b = appendJSONString(w.b, o)
-			}
-			w.close(']')
-			if t.VNI != nil {
-				w.uint("vni", uint64(*t.VNI))
-			}
-			w.close('}')
-		}
-		w.close('}')
+		w.encapsulation(e)
 	}
 	if j.Resumed {
 		w.bool("resumed", true)
@@ -313,10 +259,13 @@ func (w *jsonWriter) conn(j *jsonConn, c *decode.Conn, events bool) {
 	if j.PriorVerdict != "" {
 		w.str("prior_verdict", j.PriorVerdict)
 	}
-	w.str("verdict", j.Verdict)
+	w.run(&k.verdict)
+	w.b = appendJSONString(w.b, j.Verdict)
 	first, last := c.FirstSeen.UTC(), c.LastSeen.UTC()
-	w.time("first_seen", first)
-	w.time("last_seen", last)
+	w.run(&k.firstSeen)
+	w.b = appendJSONTime(w.b, first)
+	w.run(&k.lastSeen)
+	w.b = appendJSONTime(w.b, last)
 	if !rfc3339Year(first) {
 		w.key("first_seen_unix")
 		w.b = append(w.b, epochSeconds(first, 9)...)
@@ -325,141 +274,367 @@ func (w *jsonWriter) conn(j *jsonConn, c *decode.Conn, events bool) {
 		w.key("last_seen_unix")
 		w.b = append(w.b, epochSeconds(last, 9)...)
 	}
-	w.int("duration_us", j.DurationUs)
+	w.run(&k.durationUs)
+	w.b = appendInt(w.b, j.DurationUs)
+
 	h := &j.Handshake
-	w.key("handshake")
-	w.open('{')
-	w.bool("syn", h.SYN)
-	w.bool("syn_ack", h.SYNACK)
-	w.bool("ack", h.ACK)
-	w.bool("complete", h.Complete)
-	w.optInt("syn_to_synack_us", h.SYNToSYNACKus)
-	w.optInt("synack_to_ack_us", h.SYNACKToACKus)
-	w.int("syn_count", int64(h.SYNCount))
-	w.int("syn_ack_count", int64(h.SYNACKCount))
-	w.close('}')
-	w.key("isn")
-	w.open('{')
-	for _, s := range [...]struct {
-		k string
-		v *uint32
-	}{{"client", j.ISN.Client}, {"server", j.ISN.Server}} {
-		if s.v == nil {
-			w.null(s.k)
-		} else {
-			w.uint(s.k, uint64(*s.v))
+	w.run(&k.syn)
+	w.b = strconv.AppendBool(w.b, h.SYN)
+	w.run(&k.synAck)
+	w.b = strconv.AppendBool(w.b, h.SYNACK)
+	w.run(&k.ack)
+	w.b = strconv.AppendBool(w.b, h.ACK)
+	w.run(&k.complete)
+	w.b = strconv.AppendBool(w.b, h.Complete)
+	w.run(&k.synToSYNACK)
+	w.b = appendObserved(w.b, synToSYNACK(&c.Handshake))
+	w.run(&k.synackToACK)
+	w.b = appendObserved(w.b, synackToACK(&c.Handshake))
+	w.run(&k.synCount)
+	w.b = appendInt(w.b, int64(h.SYNCount))
+	w.run(&k.synAckCount)
+	w.b = appendInt(w.b, int64(h.SYNACKCount))
+
+	w.run(&k.isn)
+	w.b = appendJSONISN(w.b, c, decode.Client)
+	w.run(&k.server)
+	w.b = appendJSONISN(w.b, c, decode.Server)
+	for _, p := range [...]struct {
+		run *jsonRun
+		v   *jsonPair
+	}{{&k.packets, &j.Packets}, {&k.payloadBytes, &j.PayloadBytes}, {&k.fin, &j.FIN}, {&k.rst, &j.RST}} {
+		w.run(p.run)
+		w.b = appendUint(w.b, p.v.Client)
+		w.run(&k.server)
+		w.b = appendUint(w.b, p.v.Server)
+	}
+	w.run(&k.closedBy)
+	w.b = appendJSONString(w.b, j.ClosedBy)
+	w.run(&k.connState)
+	w.b = appendJSONString(w.b, j.ConnState)
+	w.run(&k.history)
+	w.b = appendJSONString(w.b, j.History)
+
+	w.run(&k.irtt)
+	w.b = appendObserved(w.b, irtt(c))
+	w.run(&k.ttfb)
+	w.b = appendObserved(w.b, ttfb(c))
+	for s, side := range [...]*jsonRun{&k.rttClient, &k.rttServer} {
+		r := &c.RTT[s]
+		w.run(side)
+		w.b = appendUint(w.b, r.Count)
+		for i, t := range rttUs(r) {
+			w.run(&k.rtt[i])
+			w.b = appendObserved(w.b, t)
 		}
 	}
-	w.close('}')
-	w.pair("packets", j.Packets)
-	w.pair("payload_bytes", j.PayloadBytes)
-	w.pair("fin", j.FIN)
-	w.pair("rst", j.RST)
-	w.str("closed_by", j.ClosedBy)
-	w.str("conn_state", j.ConnState)
-	w.str("history", j.History)
-	w.key("timing")
-	w.open('{')
-	w.optInt("irtt_us", j.Timing.IRTTus)
-	w.optInt("ttfb_us", j.Timing.TTFBus)
-	w.key("rtt")
-	w.open('{')
-	for _, r := range [...]struct {
-		k string
-		v *jsonRTT
-	}{{"client", &j.Timing.RTT.Client}, {"server", &j.Timing.RTT.Server}} {
-		w.key(r.k)
-		w.open('{')
-		w.uint("samples", r.v.Samples)
-		w.optInt("min_us", r.v.MinUs)
-		w.optInt("avg_us", r.v.AvgUs)
-		w.optInt("max_us", r.v.MaxUs)
-		w.close('}')
-	}
-	w.close('}')
-	w.close('}')
-	w.uint("time_backwards", uint64(j.TimeBackwards))
-	w.bool("ecn", j.ECN)
-	w.bool("half_closed", j.HalfClosed)
-	w.key("options")
-	w.open('{')
-	for _, o := range [...]struct {
-		k string
-		v *jsonOptions
-	}{{"client", j.Options.Client}, {"server", j.Options.Server}} {
-		if o.v == nil {
-			w.null(o.k)
-			continue
-		}
-		w.key(o.k)
-		w.open('{')
-		if o.v.MSS == nil {
-			w.null("mss")
-		} else {
-			w.uint("mss", uint64(*o.v.MSS))
-		}
-		if o.v.WScale == nil {
-			w.null("wscale")
-		} else {
-			w.uint("wscale", uint64(*o.v.WScale))
-		}
-		w.bool("sack_permitted", o.v.SACKPermitted)
-		w.bool("timestamps", o.v.Timestamps)
-		w.bool("tfo", o.v.TFO)
-		w.str("tfo_cookie", o.v.TFOCookie)
-		w.bool("cut", o.v.Cut)
-		w.close('}')
-	}
-	w.close('}')
+	w.run(&k.timeBackwards)
+	w.b = appendUint(w.b, uint64(j.TimeBackwards))
+	w.run(&k.ecn)
+	w.b = strconv.AppendBool(w.b, j.ECN)
+	w.run(&k.halfClosed)
+	w.b = strconv.AppendBool(w.b, j.HalfClosed)
+
+	w.run(&k.options)
+	w.options(c, decode.Client, k)
+	w.run(&k.server)
+	w.options(c, decode.Server, k)
+	w.run(&k.optionsEnd)
+
 	w.anomalyCounts(c)
 	if events && len(c.Events) > 0 {
-		w.key("events")
-		w.open('[')
+		w.run(&k.events)
 		for i := range c.Events {
-			w.elem()
-			w.open('{')
+			if i > 0 {
+				w.run(&k.nextEvent)
+			}
 			w.event(c, &c.Events[i])
-			w.close('}')
 		}
-		w.close(']')
+		w.run(&k.eventsEnd)
 	}
 	if len(j.Calls) > 0 {
-		w.key("calls")
-		w.open('[')
-		for _, k := range j.Calls {
-			w.elem()
-			w.open('{')
-			w.str("side", k.Side)
-			w.str("call", k.Call)
-			w.int("start_us", k.StartUs)
-			w.int("return_us", k.ReturnUs)
-			w.close('}')
-		}
-		w.close(']')
+		w.calls(j.Calls)
 	}
-	w.uint("events_omitted", j.EventsOmitted)
+	w.run(&k.eventsOmitted)
+	w.b = appendUint(w.b, j.EventsOmitted)
 }
 
-// event writes the members of an event object, as eventJSON has them.
+// options writes side s's SYN options, null without its SYN.
+func (w *jsonWriter) options(c *decode.Conn, s decode.Side, k *connRuns) {
+	if !c.HasOptions[s] {
+		w.b = append(w.b, "null"...)
+		return
+	}
+	o := &c.Options[s]
+	w.run(&k.mss)
+	if o.HasMSS {
+		w.b = appendUint(w.b, uint64(o.MSS))
+	} else {
+		w.b = append(w.b, "null"...)
+	}
+	w.run(&k.wscale)
+	if o.HasWScale {
+		w.b = appendUint(w.b, uint64(o.WScale))
+	} else {
+		w.b = append(w.b, "null"...)
+	}
+	w.run(&k.sackPermitted)
+	w.b = strconv.AppendBool(w.b, o.SACKPermitted)
+	w.run(&k.timestamps)
+	w.b = strconv.AppendBool(w.b, o.Timestamps)
+	w.run(&k.tfo)
+	w.b = strconv.AppendBool(w.b, o.TFO)
+	w.run(&k.tfoCookie)
+	w.b = append(hex.AppendEncode(append(w.b, '"'), o.TFOCookie()), '"')
+	w.run(&k.cut)
+	w.b = strconv.AppendBool(w.b, o.Cut)
+	w.run(&k.optionsClose)
+}
+
+// encapsulation writes the member "encapsulation".
+func (w *jsonWriter) encapsulation(e *jsonEncap) {
+	w.key("encapsulation")
+	w.open('{')
+	uints(w, "vlan", e.VLAN)
+	uints(w, "mpls", e.MPLS)
+	if e.PPPoESession != nil {
+		w.uint("pppoe_session", uint64(*e.PPPoESession))
+	}
+	if t := e.Tunnel; t != nil {
+		w.key("tunnel")
+		w.open('{')
+		w.str("type", t.Type)
+		w.key("outer")
+		w.open('[')
+		for _, o := range t.Outer {
+			w.elem()
+			w.b = appendJSONString(w.b, o)
+		}
+		w.close(']')
+		if t.VNI != nil {
+			w.uint("vni", uint64(*t.VNI))
+		}
+		w.close('}')
+	}
+	w.close('}')
+}
+
+// calls writes the member "calls".
+func (w *jsonWriter) calls(calls []jsonCall) {
+	w.key("calls")
+	w.open('[')
+	for _, k := range calls {
+		w.elem()
+		w.open('{')
+		w.str("side", k.Side)
+		w.str("call", k.Call)
+		w.int("start_us", k.StartUs)
+		w.int("return_us", k.ReturnUs)
+		w.close('}')
+	}
+	w.close(']')
+}
+
+// appendJSONIP appends ip (unmapped) as a JSON string. Digits, dots,
+// colons and hex need no escaping; a zone might.
+func appendJSONIP(b []byte, ip netip.Addr) []byte {
+	if ip = ip.Unmap(); !ip.IsValid() || ip.Zone() != "" {
+		return appendJSONString(b, ip.String())
+	}
+	return append(ip.AppendTo(append(b, '"')), '"')
+}
+
+// appendJSONTime appends t (UTC) as jsonTime does: null when RFC 3339
+// cannot.
+func appendJSONTime(b []byte, t time.Time) []byte {
+	if !rfc3339Year(t) {
+		return append(b, "null"...)
+	}
+	return append(appendTime(append(b, '"'), t), '"')
+}
+
+func appendObserved(b []byte, o observedUs) []byte {
+	if !o.ok {
+		return append(b, "null"...)
+	}
+	return appendInt(b, o.us)
+}
+
+// appendJSONISN appends side s's initial sequence number, null without its SYN.
+func appendJSONISN(b []byte, c *decode.Conn, s decode.Side) []byte {
+	n, ok := c.ISN(s)
+	if !ok {
+		return append(b, "null"...)
+	}
+	return appendUint(b, uint64(n))
+}
+
+// A jsonRun is what a fixed sequence of key, open, close and elem calls
+// writes, recorded once for a writer's layout and depth (jsonRecorder):
+// run writes it in one append, to the same effect as the calls.
+type jsonRun struct {
+	text  string
+	depth int  // the depth the calls leave
+	empty bool // whether the object or array they leave open is empty
+}
+
+func (w *jsonWriter) run(r *jsonRun) {
+	w.b = append(w.b, r.text...)
+	if r.depth != w.depth {
+		w.resume(r.depth)
+	}
+	w.empty[r.depth-1] = r.empty
+}
+
+// resume sets the depth after a run: every object or array outside the
+// innermost holds at least the one inside, so is not empty.
+func (w *jsonWriter) resume(depth int) {
+	w.setDepth(depth)
+	w.empty = w.empty[:min(depth, len(w.empty))]
+	for len(w.empty) < depth {
+		w.empty = append(w.empty, false)
+	}
+}
+
+// jsonRecorder records runs in the layout of a writer, each from where
+// the one before left off.
+type jsonRecorder struct {
+	w      jsonWriter
+	arrays []bool // per open object or array: an array
+}
+
+// newJSONRecorder starts where w is: in an object, after its first member.
+func newJSONRecorder(w *jsonWriter) *jsonRecorder {
+	r := &jsonRecorder{w: jsonWriter{prefix: w.prefix, indent: w.indent}}
+	r.w.setDepth(w.depth)
+	r.w.empty = make([]bool, w.depth)
+	r.arrays = make([]bool, w.depth)
+	return r
+}
+
+// run records the calls that literal stands for: literal is compact
+// JSON of our own names and punctuation without the values, such as
+// `},"server":{"ip":` (close, key, open, key), which ends with a name
+// (its value follows) or a close. Compact, the run is literal itself.
+func (r *jsonRecorder) run(literal string) jsonRun {
+	if c := literal[len(literal)-1]; c != ':' && c != '}' && c != ']' {
+		panic("jsonRecorder: " + literal + " ends in neither a name nor a close")
+	}
+	w := &r.w
+	w.b = w.b[:0]
+	for i := 0; i < len(literal); i++ {
+		switch c := literal[i]; c {
+		case '{', '[':
+			if r.arrays[len(r.arrays)-1] {
+				w.elem()
+			}
+			w.open(c)
+			r.arrays = append(r.arrays, c == '[')
+		case '}', ']':
+			w.close(c)
+			r.arrays = r.arrays[:len(r.arrays)-1]
+		case ',': // key and elem write the comma
+		case '"':
+			name, rest, ok := strings.Cut(literal[i+1:], `":`)
+			if !ok {
+				panic("jsonRecorder: a name without its colon in " + literal)
+			}
+			w.key(name)
+			i = len(literal) - len(rest) - 1
+		default:
+			panic("jsonRecorder: " + literal + " holds a value")
+		}
+	}
+	if !w.indent && string(w.b) != literal {
+		panic("jsonRecorder: " + literal + " is not compact JSON as the writer writes it")
+	}
+	return jsonRun{text: string(w.b), depth: w.depth, empty: w.empty[len(w.empty)-1]}
+}
+
+// connRuns are the runs between a connection's values, recorded for
+// the depth of its members.
+type connRuns struct {
+	depth int
+	uid, proto, clientIP, port, serverIP, partial, verdict, firstSeen, lastSeen, durationUs,
+	syn, synAck, ack, complete, synToSYNACK, synackToACK, synCount, synAckCount,
+	isn, server, packets, payloadBytes, fin, rst, closedBy, connState, history,
+	irtt, ttfb, rttClient, rttServer, timeBackwards, ecn, halfClosed,
+	options, mss, wscale, sackPermitted, timestamps, tfo, tfoCookie, cut, optionsClose, optionsEnd,
+	events, nextEvent, eventsEnd, eventsOmitted jsonRun
+	rtt [3]jsonRun // min_us, avg_us and max_us
+}
+
+// connRuns are the runs of a connection's object whose members are at
+// the current depth, recorded on first use, in the order conn writes them.
+func (w *jsonWriter) connRuns() *connRuns {
+	if w.cr != nil && w.cr.depth == w.depth {
+		return w.cr
+	}
+	r := newJSONRecorder(w)
+	k := &connRuns{depth: w.depth}
+	k.uid = r.run(`,"uid":`)
+	k.proto = r.run(`,"proto":`)
+	k.clientIP = r.run(`,"client":{"ip":`)
+	k.port = r.run(`,"port":`) // and the server's
+	k.serverIP = r.run(`},"server":{"ip":`)
+	k.partial = r.run(`},"partial":`)
+	k.verdict = r.run(`,"verdict":`)
+	k.firstSeen = r.run(`,"first_seen":`)
+	k.lastSeen = r.run(`,"last_seen":`)
+	k.durationUs = r.run(`,"duration_us":`)
+	k.syn = r.run(`,"handshake":{"syn":`)
+	k.synAck = r.run(`,"syn_ack":`)
+	k.ack = r.run(`,"ack":`)
+	k.complete = r.run(`,"complete":`)
+	k.synToSYNACK = r.run(`,"syn_to_synack_us":`)
+	k.synackToACK = r.run(`,"synack_to_ack_us":`)
+	k.synCount = r.run(`,"syn_count":`)
+	k.synAckCount = r.run(`,"syn_ack_count":`)
+	k.isn = r.run(`},"isn":{"client":`)
+	k.server = r.run(`,"server":`) // of isn, the counts and options
+	k.packets = r.run(`},"packets":{"client":`)
+	k.payloadBytes = r.run(`},"payload_bytes":{"client":`)
+	k.fin = r.run(`},"fin":{"client":`)
+	k.rst = r.run(`},"rst":{"client":`)
+	k.closedBy = r.run(`},"closed_by":`)
+	k.connState = r.run(`,"conn_state":`)
+	k.history = r.run(`,"history":`)
+	k.irtt = r.run(`,"timing":{"irtt_us":`)
+	k.ttfb = r.run(`,"ttfb_us":`)
+	k.rttClient = r.run(`,"rtt":{"client":{"samples":`)
+	k.rtt[0] = r.run(`,"min_us":`) // and the server's
+	k.rtt[1] = r.run(`,"avg_us":`)
+	k.rtt[2] = r.run(`,"max_us":`)
+	k.rttServer = r.run(`},"server":{"samples":`)
+	k.timeBackwards = r.run(`}}},"time_backwards":`)
+	k.ecn = r.run(`,"ecn":`)
+	k.halfClosed = r.run(`,"half_closed":`)
+	k.options = r.run(`,"options":{"client":`)
+	k.mss = r.run(`{"mss":`) // the server's options too
+	k.wscale = r.run(`,"wscale":`)
+	k.sackPermitted = r.run(`,"sack_permitted":`)
+	k.timestamps = r.run(`,"timestamps":`)
+	k.tfo = r.run(`,"tfo":`)
+	k.tfoCookie = r.run(`,"tfo_cookie":`)
+	k.cut = r.run(`,"cut":`)
+	k.optionsClose = r.run(`}`)
+	k.optionsEnd = r.run(`}`)
+	k.events = r.run(`,"events":[{"frame":`)
+	k.nextEvent = r.run(`},{"frame":`)
+	k.eventsEnd = r.run(`}]`)
+	k.eventsOmitted = r.run(`,"events_omitted":`)
+	w.cr = k
+	return k
+}
+
+// event writes the members of an event object, as eventJSON has them,
+// from the value of the first, "frame": the caller writes its name.
 func (w *jsonWriter) event(c *decode.Conn, e *decode.Event) {
 	k := w.eventKeys()
-	top := len(w.empty) - 1
 	b := w.b
-	if w.empty[top] {
-		b = append(b, k.firstFrame...)
-	} else {
-		b = append(b, k.frame...)
-	}
-	w.empty[top] = false
 	b = appendUint(b, e.Frame)
 	b = appendInt(append(b, k.tUs...), us(e.T))
-	b = append(b, k.dir...)
-	if e.Dir == decode.ClientToServer {
-		b = append(b, `"c2s"`...)
-	} else {
-		b = append(b, `"s2c"`...)
-	}
-	b = append(b, k.flags...)
+	b = append(b, k.dirFlags[b2i(e.Dir != decode.ClientToServer)]...)
 	if c.Proto == decode.UDP {
 		b = append(b, `""`...)
 	} else {
@@ -553,9 +728,9 @@ func (w *jsonWriter) eventKeys() *eventKeys {
 	}
 	sep := w.lines[:w.sepEnd]
 	m := func(name string) string { return sep + `"` + name + w.colon }
-	w.ev = &eventKeys{frame: m("frame"), tUs: m("t_us"), dir: m("dir"), flags: m("flags"), seq: m("seq"), ack: m("ack"),
+	w.ev = &eventKeys{tUs: m("t_us"), dirFlags: [2]string{m("dir") + `"c2s"` + m("flags"), m("dir") + `"s2c"` + m("flags")}, seq: m("seq"), ack: m("ack"),
 		len: m("len"), win: m("win"), note: m("note"), preview: m("preview"), dupAck: m("dup_ack"),
-		clientState: m("client_state"), serverState: m("server_state"), backoff: m("backoff_us"), firstFrame: m("frame")[1:]}
+		clientState: m("client_state"), serverState: m("server_state"), backoff: m("backoff_us")}
 	w.evDepth = w.depth
 	return w.ev
 }

@@ -95,6 +95,7 @@ func (n *NDJSON) Event(c *decode.Conn, e *decode.Event) {
 	w := n.begin("event")
 	w.uint("conn", c.ID)
 	w.str("uid", zeekUID(c))
+	w.key("frame")
 	w.event(c, e)
 	n.end()
 }

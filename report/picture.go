@@ -219,8 +219,7 @@ func ladder(w io.Writer, c *decode.Conn, y0 int, lines *lineCache) { ladderNoted
 // ladderNoted is ladder with numbered marks beside the arrows that notes
 // explain (notes maps a drawn event's index to its note's number).
 func ladderNoted(w io.Writer, c *decode.Conn, y0 int, notes map[int]int, lines *lineCache) {
-	lines.buf = appendLadder(lines.buf[:0], c, y0, notes, lines)
-	w.Write(lines.buf)
+	writeAppended(w, &lines.buf, func(b []byte) []byte { return appendLadder(b, c, y0, notes, lines) })
 }
 
 // appendLadder appends what ladderNoted writes. Every part is appended,
@@ -373,7 +372,10 @@ svg { background: #fff; border: 1px solid #ddd; max-width: 100%; height: auto; }
 }
 
 // htmlRow writes a connection's row of the summary table.
-func htmlRow(w io.Writer, conn *decode.Conn) { writeAppended(w, conn, appendHTMLRow) }
+func htmlRow(w io.Writer, conn *decode.Conn) {
+	var scratch []byte
+	writeAppended(w, &scratch, func(b []byte) []byte { return appendHTMLRow(b, conn) })
+}
 
 // appendHTMLRow appends what htmlRow writes.
 func appendHTMLRow(b []byte, conn *decode.Conn) []byte {
@@ -411,15 +413,19 @@ func appendHTMLRow(b []byte, conn *decode.Conn) []byte {
 	return append(b, "</td></tr>\n"...)
 }
 
-// writeAppended writes what add appends for c to w: into a
-// bytes.Buffer's free room without a copy between, else through a
-// buffer of its own.
-func writeAppended(w io.Writer, c *decode.Conn, add func([]byte, *decode.Conn) []byte) {
-	if bb, ok := w.(*bytes.Buffer); ok {
-		bb.Write(add(bb.AvailableBuffer(), c))
-		return
+// writeAppended writes what add appends to w: into a bytes.Buffer's
+// free room or onto an appender's bytes, without a copy between, else
+// appended to *scratch and written from there.
+func writeAppended(w io.Writer, scratch *[]byte, add func([]byte) []byte) {
+	switch w := w.(type) {
+	case *bytes.Buffer:
+		w.Write(add(w.AvailableBuffer()))
+	case *appender:
+		w.b = add(w.b)
+	default:
+		*scratch = add((*scratch)[:0])
+		w.Write(*scratch)
 	}
-	w.Write(add(nil, c))
 }
 
 // notes are the explanations of a connection's drawn segments, in order,
@@ -456,7 +462,7 @@ func (n notes) marks() map[int]int {
 // numbered as the marks beside their arrows, then why the connection
 // ended so.
 func htmlExplain(w io.Writer, c *decode.Conn, n notes) {
-	add := func(b []byte, c *decode.Conn) []byte {
+	add := func(b []byte) []byte {
 		events, _ := drawn(c)
 		b = append(b, "<ol class=\"explain\">\n"...)
 		for i, ex := range n.list {
@@ -476,15 +482,21 @@ func htmlExplain(w io.Writer, c *decode.Conn, n notes) {
 		}
 		return b
 	}
-	writeAppended(w, c, add)
+	var scratch []byte
+	writeAppended(w, &scratch, add)
 }
 
 // htmlLadder writes a connection's heading and its ladder as an SVG of
 // its own.
 // marks, if not nil, numbers the arrows that notes explain.
 func htmlLadder(w io.Writer, conn *decode.Conn, marks map[int]int, lines *lineCache) {
+	writeAppended(w, &lines.buf, func(b []byte) []byte { return appendHTMLLadder(b, conn, marks, lines) })
+}
+
+// appendHTMLLadder appends what htmlLadder writes.
+func appendHTMLLadder(b []byte, conn *decode.Conn, marks map[int]int, lines *lineCache) []byte {
 	h := int64(ladderHeight(conn))
-	b := append(lines.buf[:0], `<h2 id="conn-`...)
+	b = append(b, `<h2 id="conn-`...)
 	b = appendUint(b, conn.ID)
 	b = append(b, `">connection `...)
 	b = appendUint(b, conn.ID)
@@ -499,8 +511,7 @@ func htmlLadder(w io.Writer, conn *decode.Conn, marks map[int]int, lines *lineCa
 	b = append(b, "\">\n"...)
 	b = append(b, svgStyle...)
 	b = appendLadder(b, conn, 0, marks, lines)
-	lines.buf = append(b, "</svg>\n"...)
-	w.Write(lines.buf)
+	return append(b, "</svg>\n"...)
 }
 
 // appendMermaidText appends s kept safe inside a Mermaid message: no
@@ -531,10 +542,15 @@ func appendMermaidText[T string | []byte](b []byte, s T) []byte {
 func Mermaid(w io.Writer, c *Capture) error { return Whole(NewMermaid(w), c) }
 
 // mermaidConn writes one connection's diagram.
-func mermaidConn(bw io.Writer, conn *decode.Conn, lines *lineCache) {
+func mermaidConn(w io.Writer, conn *decode.Conn, lines *lineCache) {
+	writeAppended(w, &lines.buf, func(b []byte) []byte { return appendMermaidConn(b, conn, lines) })
+}
+
+// appendMermaidConn appends what mermaidConn writes.
+func appendMermaidConn(b []byte, conn *decode.Conn, lines *lineCache) []byte {
 	client, server := lines.addrPort(conn.Client), appendAddrPort(lines.sub[:0], conn.Server)
 	lines.sub = server
-	b := append(lines.buf[:0], "**connection "...)
+	b = append(b, "**connection "...)
 	b = appendUint(b, conn.ID)
 	b = append(b, "** · "...)
 	b = append(b, conn.Proto.String()...)
@@ -590,6 +606,5 @@ func mermaidConn(bw io.Writer, conn *decode.Conn, lines *lineCache) {
 		b = appendPlural(b, omitted, "packet", "packets")
 		b = append(b, " more not shown\n"...)
 	}
-	lines.buf = append(b, "```\n"...)
-	bw.Write(lines.buf)
+	return append(b, "```\n"...)
 }

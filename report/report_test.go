@@ -2,9 +2,12 @@ package report
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -134,6 +137,63 @@ func TestUintCol(t *testing.T) {
 	}
 }
 
+// TestDecimals holds appendUint, appendInt and us to strconv and
+// time.Duration.Round at the edges of each width and over random values.
+func TestDecimals(t *testing.T) {
+	vals := []uint64{0, 1<<63 - 1, 1 << 63, 1<<64 - 1}
+	for p := uint64(1); p <= 1e19; p *= 10 {
+		vals = append(vals, p-1, p, p+1)
+		if p == 1e19 {
+			break
+		}
+	}
+	x := uint64(0x9E3779B97F4A7C15)
+	for range 100000 {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		vals = append(vals, x, x>>(x%64))
+	}
+	for _, v := range vals {
+		if got, want := string(appendUint([]byte("x"), v)), "x"+strconv.FormatUint(v, 10); got != want {
+			t.Fatalf("appendUint(%d) = %s, want %s", v, got, want)
+		}
+		if got, want := decimalWidth(v), len(strconv.FormatUint(v, 10)); got != want {
+			t.Fatalf("decimalWidth(%d) = %d, want %d", v, got, want)
+		}
+		for _, i := range []int64{int64(v), -int64(v)} {
+			if got, want := string(appendInt(nil, i)), strconv.FormatInt(i, 10); got != want {
+				t.Fatalf("appendInt(%d) = %s, want %s", i, got, want)
+			}
+			for _, d := range []time.Duration{time.Duration(i), time.Duration(i) / 1000 * 1000, time.Duration(i)/1000*1000 + 500, time.Duration(i)/1000*1000 - 500} {
+				if got, want := us(d), int64(d.Round(time.Microsecond)/time.Microsecond); got != want {
+					t.Fatalf("us(%d) = %d, want %d", d, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestFNV128a holds the uid's hash to hash/fnv's.
+func TestFNV128a(t *testing.T) {
+	k := make([]byte, 0, 300)
+	x := uint64(0x2545F4914F6CDD1D)
+	for n := range 300 {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		k = append(k, byte(x))
+		h := fnv.New128a()
+		h.Write(k[:n])
+		want := h.Sum(nil)
+		hi, lo := fnv128a(k[:n])
+		got := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, hi), lo)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("fnv128a(%x) = %x, want %x", k[:n], got, want)
+		}
+	}
+}
+
 func TestAppendTime(t *testing.T) {
 	for _, tm := range []time.Time{time.Unix(0, 0), time.Unix(1700000000, 123456789), time.Unix(253402300799, 999_999_999),
 		time.Unix(-62167219200, 0), time.Unix(1e9, 1), time.Date(2024, 2, 29, 23, 59, 59, 5, time.UTC)} {
@@ -236,6 +296,60 @@ func TestJSONPreviewTable(t *testing.T) {
 			if got, want := string(w.preview([]byte("x"), p, cut)), "x"+string(appendJSONPreview(nil, p, cut)); got != want {
 				t.Errorf("preview(%q, %v) = %q, want %q", p, cut, got, want)
 			}
+		}
+	}
+}
+
+// TestJSONRunsAsCalls: a run recorded from a literal writes what the
+// key, open, close and elem calls it stands for write, and leaves the
+// writer where they do, indented and compact, from one run to the next
+// as connRuns records them.
+func TestJSONRunsAsCalls(t *testing.T) {
+	type call struct {
+		op   byte // k: key, e: elem, any other: open or close
+		name string
+	}
+	steps := []struct {
+		literal string
+		calls   []call
+	}{
+		{`,"client":{"ip":`, []call{{'k', "client"}, {'{', ""}, {'k', "ip"}}},
+		{`,"port":`, []call{{'k', "port"}}},
+		{`},"rtt":{"client":{"samples":`, []call{{'}', ""}, {'k', "rtt"}, {'{', ""}, {'k', "client"}, {'{', ""}, {'k', "samples"}}},
+		{`}},"events":[{"frame":`, []call{{'}', ""}, {'}', ""}, {'k', "events"}, {'[', ""}, {'e', ""}, {'{', ""}, {'k', "frame"}}},
+		{`},{"frame":`, []call{{'}', ""}, {'e', ""}, {'{', ""}, {'k', "frame"}}},
+		{`}],"last":`, []call{{'}', ""}, {']', ""}, {'k', "last"}}},
+	}
+	for _, indent := range []bool{true, false} {
+		// Both writers are in an object two deep, after its first member.
+		byCalls, byRuns := newJSONWriter("    ", indent), newJSONWriter("    ", indent)
+		for _, w := range []*jsonWriter{&byCalls, &byRuns} {
+			w.open('[')
+			w.elem()
+			w.open('{')
+			w.uint("id", 1)
+		}
+		r := newJSONRecorder(&byRuns)
+		for _, s := range steps {
+			run := r.run(s.literal)
+			byRuns.run(&run)
+			for _, c := range s.calls {
+				switch c.op {
+				case 'k':
+					byCalls.key(c.name)
+				case 'e':
+					byCalls.elem()
+				case '{', '[':
+					byCalls.open(c.op)
+				default:
+					byCalls.close(c.op)
+				}
+			}
+			if string(byRuns.b) != string(byCalls.b) || byRuns.depth != byCalls.depth || !slices.Equal(byRuns.empty, byCalls.empty) {
+				t.Fatalf("indent %v, after %s: runs wrote\n%s\n(depth %d, empty %v), calls\n%s\n(depth %d, empty %v)", indent, s.literal,
+					byRuns.b, byRuns.depth, byRuns.empty, byCalls.b, byCalls.depth, byCalls.empty)
+			}
+			byRuns.b, byCalls.b = append(byRuns.b, '0'), append(byCalls.b, '0') // the value after the name
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -312,17 +314,20 @@ func putDecimalIn(b []byte, v uint64) int {
 	return i
 }
 
-// decimalWidth is the number of decimal digits of v.
+// decimalWidth is the number of decimal digits of v: from its bit
+// length times log10(2) (1233/4096), which is the count or one short
+// of it, without a division.
 func decimalWidth(v uint64) int {
-	n := 1
-	for ; v >= 100; v /= 100 {
-		n += 2
-	}
-	if v >= 10 {
+	n := bits.Len64(v) * 1233 >> 12
+	if v >= powersOf10[n] {
 		n++
 	}
-	return n
+	return max(n, 1)
 }
+
+// powersOf10 are 10^0 to 10^19, the last a uint64 holds.
+var powersOf10 = [20]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+	1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
 
 // putDecimal writes v's decimal digits at the end of b, which has room
 // for them (decimalWidth), and returns where they start.
@@ -357,17 +362,28 @@ func appendSpaces(b []byte, n int) []byte {
 func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 	// Appended into one buffer with the timeline, one write: fmt cost as
 	// much as the timeline for a capture of many short connections.
-	st := opt.Style
 	k := opt.lines
 	if k == nil {
 		k = newLineCache()
 	}
-	b := k.buf[:0]
-	if c.Proto == decode.UDP {
-		k.buf = appendTimeline(appendUDPFlow(b, c), w, c, opt, k)
-		w.Write(k.buf)
+	if a, ok := w.(*appender); ok { // a document's part: appended to it, whole
+		// Room for about the whole block first: grown a line at a time
+		// (by a quarter each time, once large), a long timeline would
+		// be copied over and over.
+		a.b = appendConnection(slices.Grow(a.b, 1024+128*len(c.Events)), nil, c, opt, k)
 		return
 	}
+	k.buf = appendConnection(k.buf[:0], w, c, opt, k)
+	w.Write(k.buf)
+}
+
+// appendConnection appends c's header and timeline to b, and returns
+// what is left to write of them to w; a nil w takes nothing before.
+func appendConnection(b []byte, w io.Writer, c *decode.Conn, opt TextOptions, k *lineCache) []byte {
+	if c.Proto == decode.UDP {
+		return appendTimeline(appendUDPFlow(b, c), w, c, opt, k)
+	}
+	st := opt.Style
 	b = append(b, '\n')
 	if st.Color {
 		b = append(b, st.paint(sgrBold, "connection "+strconv.FormatUint(c.ID, 10))...)
@@ -439,8 +455,7 @@ func connection(w io.Writer, c *decode.Conn, opt TextOptions) {
 		b = append(b, " dated before an earlier one (times clamped, not negative)\n"...)
 	}
 	b = appendLine(b, "  ", c, appendISN)
-	k.buf = appendTimeline(b, w, c, opt, k)
-	w.Write(k.buf)
+	return appendTimeline(b, w, c, opt, k)
 }
 
 // appendLine appends a line of prefix and what add appends for c, or
@@ -482,7 +497,7 @@ func timeline(w io.Writer, c *decode.Conn, opt TextOptions) {
 
 // appendTimeline appends c's timeline to b, and returns what is left to
 // write of it to w: the lines are written to w in blocks of about
-// timelineBlock bytes, each at once.
+// timelineBlock bytes, each at once (none to a nil w).
 func appendTimeline(b []byte, w io.Writer, c *decode.Conn, opt TextOptions, k *lineCache) []byte {
 	cols := explainWidth
 	if opt.Style.Width > 0 {
@@ -523,7 +538,7 @@ func appendTimeline(b []byte, w io.Writer, c *decode.Conn, opt TextOptions, k *l
 				}
 			}
 			prev = e
-			if len(b) >= timelineBlock {
+			if len(b) >= timelineBlock && w != nil {
 				w.Write(b)
 				b = b[:0]
 			}

