@@ -220,7 +220,7 @@ func (r *renderer) document(w io.Writer, rep *report.Capture) report.Document {
 	case "zeek":
 		return report.NewZeek(w)
 	case "svg":
-		return report.NewSVG(w)
+		return report.NewSVG(w, rep)
 	case "html":
 		return report.NewHTML(w, r.flags.explain)
 	case "mermaid":

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 
 	"synack/decode"
 )
@@ -47,4 +48,11 @@ func JSONStringBoth(s string) (std, hand []byte) {
 	enc.SetEscapeHTML(false)
 	enc.Encode(s)
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), appendJSONString(nil, s)
+}
+
+// Rewritable reports whether an SVG written to w has its head written
+// over at the end rather than its ladders spooled.
+func Rewritable(w io.Writer) bool {
+	_, _, ok := rewritable(w)
+	return ok
 }

@@ -339,7 +339,7 @@ text { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px
 
 // SVG writes the ladder (sequence) diagrams of the capture's connections
 // as one SVG document (NewSVG streams them).
-func SVG(w io.Writer, c *Capture) error { return Whole(NewSVG(w), c) }
+func SVG(w io.Writer, c *Capture) error { return Whole(NewSVG(w, c), c) }
 
 // HTML writes one self-contained page (no external assets): the summary
 // table and every connection's ladder diagram (NewHTML streams them).

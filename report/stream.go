@@ -1181,6 +1181,15 @@ func (m *mermaidDoc) Close(*Capture) error { return m.w.Flush() }
 // svgDocument is one SVG with every connection's ladder (see SVG).
 type svgDocument struct {
 	w      io.Writer
+	source string
+	// The document's height and its count of connections are known at
+	// the end, and written in its head. To an output the head can be
+	// written over (a file: see rewritable), the head is written first
+	// with room for them, the ladders after it as they come, and the head
+	// again at Close (at start); to another, the ladders wait in body.
+	out    *os.File
+	start  int64
+	ow     *bufio.Writer // to out
 	body   spool
 	height int
 	n      uint64
@@ -1193,9 +1202,18 @@ type svgRenderer struct {
 	lines  *lineCache
 }
 
-// NewSVG writes the ladder diagrams to w as one SVG document; its height
-// is known at the end, so the ladders wait in a spool until Close.
-func NewSVG(w io.Writer) Document { return &svgDocument{w: w, height: svgTop} }
+// NewSVG writes the ladder diagrams of capture c to w as one SVG document.
+// Its height is known at the end: to a file, its head is written again
+// at Close; to anything else (a pipe), the ladders wait in a spool until
+// Close.
+func NewSVG(w io.Writer, c *Capture) Document {
+	s := &svgDocument{w: w, source: c.Source, height: svgTop}
+	if f, at, ok := rewritable(w); ok {
+		s.out, s.start, s.ow = f, at, bufio.NewWriterSize(f, 64<<10)
+		s.ow.Write(s.appendHead(nil))
+	}
+	return s
+}
 
 // svgTop is where the first ladder starts, below the document's title
 // and the key.
@@ -1216,23 +1234,66 @@ func (s *svgRenderer) Render(buf []byte, c *decode.Conn) []byte {
 func (s *svgDocument) Emit(part []byte) error {
 	h, k := binary.Uvarint(part)
 	s.head = append(strconv.AppendInt(append(s.head[:0], `<g class="conn" transform="translate(0,`...), int64(s.height), 10), ")\">\n"...)
-	s.body.Write(s.head)
-	_, err := s.body.Write(bytes.TrimPrefix(part[k:], []byte(ladderOrigin)))
+	var w io.Writer = &s.body
+	if s.ow != nil {
+		w = s.ow
+	}
+	w.Write(s.head)
+	_, err := w.Write(bytes.TrimPrefix(part[k:], []byte(ladderOrigin)))
 	s.height += int(h)
 	s.n++
 	return err
 }
 
-func (s *svgDocument) Close(c *Capture) error {
-	bw := bufio.NewWriterSize(s.w, 64<<10)
-	fmt.Fprintln(bw, `<?xml version="1.0" encoding="UTF-8"?>`)
-	fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">`+"\n", ladderWidth, s.height, ladderWidth, s.height)
-	fmt.Fprintf(bw, "<title>synack: %s</title>\n%s", xmlText(c.Source), svgStyle)
-	fmt.Fprintf(bw, `<rect width="100%%" height="100%%" fill="#fff"/>`+"\n")
-	fmt.Fprintf(bw, `<text x="20" y="22" class="sub">synack · %s · %s</text>`+"\n", xmlText(c.Source), plural(s.n, "connection", "connections"))
+// appendHead appends the document's head: its numbers (height,
+// connections) are followed by spaces up to the widest they can be, so
+// that the head is as long at the start as at the end.
+func (s *svgDocument) appendHead(b []byte) []byte {
+	b = append(b, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"...)
+	at := len(b)
+	b = fmt.Appendf(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d"`, ladderWidth, s.height, ladderWidth, s.height)
+	b = padTo(b, at+len(`<svg xmlns="http://www.w3.org/2000/svg" width="" height="" viewBox="0 0  "`)+2*len(strconv.Itoa(ladderWidth))+2*maxDigits)
+	b = append(b, ">\n"...)
+	b = fmt.Appendf(b, "<title>synack: %s</title>\n%s", xmlText(s.source), svgStyle)
+	b = append(b, `<rect width="100%" height="100%" fill="#fff"/>`+"\n"...)
+	at = len(b)
+	b = fmt.Appendf(b, `<text x="20" y="22" class="sub">synack · %s · %s</text>`, xmlText(s.source), plural(s.n, "connection", "connections"))
+	b = padTo(b, at+len(`<text x="20" y="22" class="sub">synack ·  ·  connections</text>`)+len(xmlText(s.source))+maxCountDigits)
+	b = append(b, '\n')
 	for i, k := range pictureKey {
-		fmt.Fprintf(bw, `<text x="20" y="%d" class="key">%s</text>`+"\n", 44+16*i, xmlText(k))
+		b = fmt.Appendf(b, `<text x="20" y="%d" class="key">%s</text>`+"\n", 44+16*i, xmlText(k))
 	}
+	return b
+}
+
+// maxDigits and maxCountDigits are the most digits a height
+// (math.MaxInt64) and a count of connections (math.MaxUint64) have.
+const (
+	maxDigits      = 19
+	maxCountDigits = 20
+)
+
+// padTo appends spaces to b up to length n.
+func padTo(b []byte, n int) []byte {
+	for len(b) < n {
+		b = append(b, ' ')
+	}
+	return b
+}
+
+func (s *svgDocument) Close(*Capture) error {
+	if s.ow != nil {
+		s.ow.WriteString("</svg>\n")
+		if err := s.ow.Flush(); err != nil {
+			return err
+		}
+		if _, err := s.out.WriteAt(s.appendHead(nil), s.start); err != nil {
+			return fmt.Errorf("svg: %w", err)
+		}
+		return nil
+	}
+	bw := bufio.NewWriterSize(s.w, 64<<10)
+	bw.Write(s.appendHead(nil))
 	if err := bw.Flush(); err != nil {
 		return err
 	}

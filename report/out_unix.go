@@ -1,0 +1,30 @@
+//go:build unix
+
+package report
+
+import (
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// rewritable reports whether w is a file whose bytes written can be
+// written over (see svgDocument): one that can seek, not opened to
+// append (where the kernel writes at the end whatever the offset), and
+// where the next byte goes (at).
+func rewritable(w io.Writer) (f *os.File, at int64, ok bool) {
+	f, ok = w.(*os.File)
+	if !ok {
+		return nil, 0, false
+	}
+	at, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, 0, false
+	}
+	flags, err := unix.FcntlInt(f.Fd(), unix.F_GETFL, 0)
+	if err != nil || flags&unix.O_APPEND != 0 {
+		return nil, 0, false
+	}
+	return f, at, true
+}

@@ -1,0 +1,93 @@
+package report_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"synack/pipeline"
+	"synack/report"
+)
+
+// TestSVGHeadWrittenOver writes the same SVG to a file, where its head is
+// written over at the end, and to outputs where its ladders wait in a
+// spool: the bytes must be the same, wherever in the file it starts.
+func TestSVGHeadWrittenOver(t *testing.T) {
+	rep, err := pipeline.ReadFile(context.Background(), "../fixtures/handshakes.pcap", pipeline.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	if err := report.SVG(&want, rep); err != nil {
+		t.Fatal(err)
+	}
+	const prefix = "written before\n"
+	for _, tc := range []struct {
+		name      string
+		prefix    bool
+		flag      int
+		rewritten bool
+	}{
+		{"file", false, os.O_WRONLY, true},
+		{"file after other output", true, os.O_WRONLY, true},
+		{"file to append to", true, os.O_WRONLY | os.O_APPEND, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "out.svg")
+			if tc.prefix {
+				if err := os.WriteFile(path, []byte(prefix), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f, err := os.OpenFile(path, tc.flag|os.O_CREATE, 0o644)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.prefix && tc.flag&os.O_APPEND == 0 {
+				f.Seek(int64(len(prefix)), io.SeekStart)
+			}
+			if got := report.Rewritable(f); got != tc.rewritten {
+				t.Errorf("written over: %v, want %v", got, tc.rewritten)
+			}
+			if err := report.SVG(f, rep); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			got, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := want.String()
+			if tc.prefix {
+				w = prefix + w
+			}
+			if string(got) != w {
+				t.Errorf("the SVG written to the file differs from the one written to memory (%d bytes, want %d)", len(got), len(w))
+			}
+		})
+	}
+	t.Run("pipe", func(t *testing.T) {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if report.Rewritable(w) {
+			t.Error("a pipe taken as written over")
+		}
+		done := make(chan []byte)
+		go func() {
+			b, _ := io.ReadAll(r)
+			done <- b
+		}()
+		if err := report.SVG(w, rep); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		if got := <-done; !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("the SVG written to a pipe differs from the one written to memory (%d bytes, want %d)", len(got), want.Len())
+		}
+	})
+}
