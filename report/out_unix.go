@@ -22,8 +22,14 @@ func rewritable(w io.Writer) (f *os.File, at int64, ok bool) {
 	if err != nil {
 		return nil, 0, false
 	}
-	flags, err := unix.FcntlInt(f.Fd(), unix.F_GETFL, 0)
-	if err != nil || flags&unix.O_APPEND != 0 {
+	// Through the raw descriptor: Fd would make the file blocking.
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, 0, false
+	}
+	flags := -1
+	rc.Control(func(fd uintptr) { flags, _ = unix.FcntlInt(fd, unix.F_GETFL, 0) })
+	if flags < 0 || flags&unix.O_APPEND != 0 {
 		return nil, 0, false
 	}
 	return f, at, true
