@@ -27,9 +27,9 @@ func rewritable(w io.Writer) (f *os.File, at int64, ok bool) {
 	if err != nil {
 		return nil, 0, false
 	}
-	flags := -1
-	rc.Control(func(fd uintptr) { flags, _ = unix.FcntlInt(fd, unix.F_GETFL, 0) })
-	if flags < 0 || flags&unix.O_APPEND != 0 {
+	var flags int
+	ctlErr := rc.Control(func(fd uintptr) { flags, err = unix.FcntlInt(fd, unix.F_GETFL, 0) })
+	if ctlErr != nil || err != nil || flags&unix.O_APPEND != 0 {
 		return nil, 0, false
 	}
 	return f, at, true
