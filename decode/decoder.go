@@ -189,20 +189,20 @@ func (k *connKey) second() endpoint { return endpoint{k.bHi, k.bLo, k.bPort} }
 // concurrent use; use one Decoder per capture.
 type Decoder struct {
 	cfg       Config
-	sink      Sink
 	own       *Parser // for Packet
 	parsed    Parsed
 	conns     table[flow]
 	nextID    uint64
 	totals    Totals
 	clock     sweepClock
-	idleSwept time.Time // the last sweep Idle made
-	free      []*flow   // flows to reuse
-	colds     colds     // cold parts to reuse
-	record    *Conn     // the record to reuse (Config.Recycle), or nil
-	live      Conn      // the record Config.OnEvent sees
-	histories histories
-	expired   []*flow // reused by sweep and shed
+	idleSwept time.Time   // the last sweep Idle made
+	free      []*flow     // flows to reuse
+	colds     colds       // cold parts to reuse
+	out       outlet      // makes the records handed over
+	bg        *background // d.out's goroutine (Background), or nil
+	live      Conn        // the record Config.OnEvent sees
+	histories histories   // the live record's
+	expired   []*flow     // reused by sweep and shed
 	// lists holds the connections by timeout class, each list in the
 	// order they were last active (see sweepClock.activity): a sweep
 	// looks at the heads only, and so does shedding at the cap.
@@ -246,7 +246,8 @@ func New(cfg Config, sink Sink) *Decoder {
 	if cfg.MaxConns == 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
-	d := &Decoder{cfg: cfg, sink: sink, conns: newTable[flow](), tombs: newTable[tomb]()}
+	d := &Decoder{cfg: cfg, conns: newTable[flow](), tombs: newTable[tomb]()}
+	d.out = outlet{sink: sink, records: cfg.Records, recycle: cfg.Recycle && cfg.Records == nil}
 	d.own = d.NewParser()
 	d.timeouts = [numClasses]time.Duration{cfg.ClosedTimeout, cfg.HandshakeTimeout, cfg.IdleTimeout}
 	d.clock.maxStep = max(cfg.ClosedTimeout, cfg.HandshakeTimeout, cfg.IdleTimeout, sweepEvery)
@@ -575,53 +576,53 @@ func (d *Decoder) emit(c *flow) { d.handOver(c, noList) }
 // handOver hands c's record to the sink and forgets c, keeping a
 // tombstone of it in tombList unless that is noList. A resumed
 // connection is not counted again: its verdict replaces its prior one.
+// The record is made and handed over by d.out, here or on its own
+// goroutine (Background), which gives c back then (reuse).
 func (d *Decoder) handOver(c *flow, tombList int8) {
 	d.conns.remove(c)
 	d.unlist(c)
 	if d.clock.prevConn == c {
 		d.clock.prevConn = nil
 	}
-	var spare []Event // the room for events a record given back brings
-	rec := d.record
-	switch {
-	case d.cfg.Records != nil:
-		rec = d.cfg.Records.get()
-		spare = rec.Events[:0]
-	case rec == nil:
-		rec = new(Conn)
-		if d.cfg.Recycle {
-			d.record = rec
-		}
-	}
-	c.record(rec, &d.histories)
-	rec.Encap = d.encapOf(c, nil)
-	if d.labels != nil {
-		delete(d.labels, c)
-	}
+	verdict := c.verdict()
 	if c.resumed {
 		d.totals.Resumed++
 		d.totals.ByVerdict[c.priorVerdict]--
 	} else {
 		d.totals.Connections++
 	}
-	d.totals.ByVerdict[rec.Verdict]++
+	d.totals.ByVerdict[verdict]++
 	if tombList != noList {
-		d.bury(c, rec, tombList)
+		d.bury(c, verdict, tombList)
 	}
-	d.sink.Conn(rec)
+	encap := d.encapOf(c, nil)
+	if d.labels != nil {
+		delete(d.labels, c)
+	}
+	if d.bg != nil {
+		d.bg.add(d, c, encap)
+		return
+	}
+	d.out.conn(c, encap)
+	d.reuse(c)
+}
+
+// reuse takes back c, handed over, and its cold part, which d.out has
+// emptied, to use them again.
+func (d *Decoder) reuse(c *flow) {
 	if c.cold != nil {
-		switch {
-		case d.cfg.Records != nil: // the record took the events; the cold part takes its room
-			d.colds.putWith(c.cold, spare)
-		default: // the record has its events, unless it is reused
-			d.colds.put(c.cold, d.cfg.Recycle)
-		}
+		d.colds = append(d.colds, c.cold)
 		c.cold = nil
 	}
 	// Spare flows follow the connections open: enough that opening and
 	// handing over at the same pace allocates nothing, not so many that
-	// the peak stays held once it has passed.
-	switch keep := d.conns.n/8 + 64; {
+	// the peak stays held once it has passed. Those on their way back
+	// from the outlet's goroutine are spares too.
+	keep := d.conns.n/8 + 64
+	if d.bg != nil {
+		keep += handedBatch * handedBatches
+	}
+	switch {
 	case len(d.free) < keep:
 		d.free = append(d.free, c)
 	case len(d.free) > 2*keep: // the peak has passed: let the spares above it go
@@ -667,6 +668,7 @@ func (d *Decoder) Flush() {
 	for _, c := range rest {
 		d.emit(c)
 	}
+	d.Wait()
 }
 
 // Totals returns the counts so far.

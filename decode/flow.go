@@ -126,23 +126,6 @@ func (s *colds) get() *coldFlow {
 	return c
 }
 
-// put takes c back, keeping the room of its events unless keepEvents is
-// false (a record has them).
-func (s *colds) put(c *coldFlow, keepEvents bool) {
-	var events []Event
-	if keepEvents {
-		events = c.events[:0]
-	}
-	*c = coldFlow{events: events}
-	*s = append(*s, c)
-}
-
-// putWith takes c back with events as the room of its events.
-func (s *colds) putWith(c *coldFlow, events []Event) {
-	*c = coldFlow{events: events}
-	*s = append(*s, c)
-}
-
 // handshakeState is Handshake as a flow keeps it: times as Durations
 // from firstSeen.
 type handshakeState struct {
@@ -368,17 +351,30 @@ func (f *flow) record(c *Conn, known *histories) {
 		c.noListener()
 	}
 	c.History = f.zeek.historyString("", known)
+	c.ConnState = f.connState()
+	c.ZeekDuration = f.zeek.lastTime
+	// Zeek's sequence-space bytes cover the connection: those of the
+	// records before a resumed one are taken off.
+	p, all := f.before(), f.zeekBytes()
+	c.ZeekBytes = [2]uint64{less(all[Client], p.zeekBytes[Client]), less(all[Server], p.zeekBytes[Server])}
+}
+
+// connState is Zeek's conn_state of the connection, records before a
+// resumed one included.
+func (f *flow) connState() ConnState {
 	p, seen := f.before(), f.bytes
 	for s := range seen { // whether any was sent is all conn_state asks
 		if p.data[s] {
 			seen[s]++
 		}
 	}
-	c.ConnState = f.zeek.connState(c.History, seen)
-	c.ZeekDuration = f.zeek.lastTime
-	// Zeek's sequence-space bytes cover the connection: those of the
-	// records before a resumed one are taken off.
-	c.ZeekBytes = [2]uint64{less(f.zeek.bytes(Client, f.bytes), p.zeekBytes[Client]), less(f.zeek.bytes(Server, f.bytes), p.zeekBytes[Server])}
+	return f.zeek.connState(seen)
+}
+
+// zeekBytes are Zeek's orig_bytes and resp_bytes of the connection,
+// records before a resumed one included: the sequence space covers them.
+func (f *flow) zeekBytes() [2]uint64 {
+	return [2]uint64{f.zeek.bytes(Client, f.bytes), f.zeek.bytes(Server, f.bytes)}
 }
 
 // less is a-b, or 0 if b > a.

@@ -112,8 +112,8 @@ const (
 // 924.6 s, the longest of the common stacks (RFC 9293 asks at least 100 s).
 const retransmitGiveUp = 925 * time.Second
 
-// bury keeps a tombstone in list of c, just handed over as rec.
-func (d *Decoder) bury(c *flow, rec *Conn, list int8) {
+// bury keeps a tombstone in list of c, just handed over with verdict.
+func (d *Decoder) bury(c *flow, verdict Verdict, list int8) {
 	if d.cfg.MaxConns > 0 && d.tombs.n >= maxTombs*d.cfg.MaxConns {
 		d.forget(d.oldestTomb())
 	}
@@ -129,7 +129,7 @@ func (d *Decoder) bury(c *flow, rec *Conn, list int8) {
 	p := c.before()
 	*t = tomb{
 		list: list, proto: c.proto, partial: c.partial, closedBy: c.closedBy,
-		verdict: rec.Verdict, connState: rec.ConnState, clientFirst: c.clientFirst, is4: c.is4,
+		verdict: verdict, connState: c.connState(), clientFirst: c.clientFirst, is4: c.is4,
 		ecn: c.ecn, finsBefore: c.finsBefore, finAcked: c.finAcked, rfc: c.rfc,
 		entry: entry[tomb]{key: c.key}, marks: c.marks, id: c.id, active: c.active, zeekLast: c.zeek.lastTime, first: c.firstSeen(),
 		prior: carried{
@@ -147,7 +147,8 @@ func (d *Decoder) bury(c *flow, rec *Conn, list int8) {
 		t.active = d.clock.activity()
 	}
 	if c.proto == TCP { // a UDP flow's are its records' own
-		t.prior.zeekBytes = [2]uint64{rec.ZeekBytes[Client] + p.zeekBytes[Client], rec.ZeekBytes[Server] + p.zeekBytes[Server]}
+		all := c.zeekBytes()
+		t.prior.zeekBytes = [2]uint64{max(all[Client], p.zeekBytes[Client]), max(all[Server], p.zeekBytes[Server])}
 	}
 	for s := range 2 {
 		e, f := &c.zeek.ep[s], &c.tshark.flow[s]

@@ -507,11 +507,10 @@ func (h *histories) intern(b []byte) string {
 }
 
 // connState is Zeek's conn_state (conn_state in base/protocols/conn/main.zeek),
-// given the history string and each side's payload bytes (for UDP, see
-// bytes). os and rs are the states of Zeek's originator and responder;
+// given each side's payload bytes (for UDP, see bytes). os and rs are the states of Zeek's originator and responder;
 // REJ asks for their sizes in sequence space (TCP_Endpoint::Size, our
 // bytes), not for the payload captured.
-func (z *zeekConn) connState(history string, payload [2]uint64) ConnState {
+func (z *zeekConn) connState(payload [2]uint64) ConnState {
 	orig := Client
 	if z.origServer {
 		orig = Server
@@ -541,7 +540,7 @@ func (z *zeekConn) connState(history string, payload [2]uint64) ConnState {
 		return ZeekRSTR
 	case os == zReset:
 		if rInactive {
-			if rstOS0(history) {
+			if z.rstOS0() {
 				return ZeekRSTOS0
 			}
 			return ZeekOTH
@@ -568,9 +567,11 @@ func (z *zeekConn) connState(history string, payload [2]uint64) ConnState {
 }
 
 // rstOS0 matches Zeek's /^\^?S[^HAFGIQ]*R.*/ (a pattern compared with ==
-// in Zeek matches the whole string).
-func rstOS0(h string) bool {
-	if len(h) > 0 && h[0] == '^' {
+// in Zeek matches the whole string) on the history string (see
+// historyString), without making it.
+func (z *zeekConn) rstOS0() bool {
+	h := z.history()
+	if !z.flipped && len(h) > 0 && h[0] == '^' { // else the '^' is the flip's
 		h = h[1:]
 	}
 	if len(h) == 0 || h[0] != 'S' {

@@ -32,8 +32,10 @@ type batch struct {
 
 // readBatched reads a mapped file on two cores: a goroutine reads and
 // parses frames (their bytes stay valid in the mapping) while this one
-// runs them through the connection table in order. Batches go round
-// between the two, so nothing is allocated per frame.
+// runs them through the connection table in order, and the decoder makes
+// the records it hands over on a third (Decoder.Background), which
+// shares the reader's core. Batches go round between them, so nothing is
+// allocated per frame.
 //
 // The consumer may stop early (the mapping faults while a frame is
 // applied, and the fault unwinds through here): quit tells the producer,
@@ -46,6 +48,7 @@ func (s *session) readBatched(ctx context.Context, file *capture.File, count uin
 		free <- new(batch)
 	}
 	go produce(ctx, file, count, s.dec.NewParser(), free, full, quit)
+	s.dec.Background() // until Flush (or Read's Wait)
 	for b := range full {
 		for i := range b.n {
 			s.warn(b.warns[i])

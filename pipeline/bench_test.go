@@ -2,11 +2,14 @@ package pipeline_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"synack/capture"
 	"synack/decode"
 	"synack/pipeline"
 	"synack/report"
@@ -51,4 +54,59 @@ func BenchmarkReadSummary(b *testing.B) {
 		packets += rep.Totals.Packets
 	}
 	b.ReportMetric(float64(packets)/b.Elapsed().Seconds(), "packets/s")
+}
+
+// BenchmarkApply times the decoder's half of BenchmarkReadSummary alone:
+// Decoder.Apply over the frames, which the reader parsed beforehand in
+// batches as readBatched does, and Flush. That goroutine bounds how fast
+// a file is read; apply-ms/op is its time, without the reading and
+// parsing between the batches. background hands the records over on a
+// goroutine of their own (Decoder.Background), as readBatched does.
+func BenchmarkApply(b *testing.B) {
+	file, err := capture.Open(benchCapture(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer file.Close()
+	if !file.Mapped() {
+		b.Skip("the frames must stay in a mapping")
+	}
+	var frames []decode.Frame
+	for {
+		var cf capture.Frame
+		if err := file.Next(&cf); err != nil {
+			break
+		}
+		frames = append(frames, decode.Frame{Number: cf.Number, Time: cf.Time, Data: cf.Data, Length: cf.Length, LinkType: decode.LinkType(cf.LinkType)})
+	}
+	for _, background := range []bool{false, true} {
+		b.Run(fmt.Sprintf("background=%v", background), func(b *testing.B) {
+			b.ReportAllocs()
+			var batch [2048]decode.Parsed
+			var applying time.Duration
+			for b.Loop() {
+				agg := report.NewAggregator()
+				d := decode.New(decode.Config{DropEvents: true, Recycle: true}, decode.SinkFunc(agg.Add))
+				p := d.NewParser()
+				if background {
+					d.Background()
+				}
+				for i := 0; i < len(frames); i += len(batch) {
+					n := min(len(batch), len(frames)-i)
+					for k := range n {
+						p.Parse(&frames[i+k], &batch[k])
+					}
+					start := time.Now()
+					for k := range n {
+						d.Apply(&batch[k])
+					}
+					applying += time.Since(start)
+				}
+				start := time.Now()
+				d.Flush()
+				applying += time.Since(start)
+			}
+			b.ReportMetric(float64(applying.Milliseconds())/float64(b.N), "apply-ms/op")
+		})
+	}
 }

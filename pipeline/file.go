@@ -124,6 +124,7 @@ func Read(ctx context.Context, file *capture.File, opt Options) (*report.Capture
 		opt.OnOpen(rep)
 	}
 	s := newSession(rep, opt)
+	defer s.dec.Wait() // Flush waits, but a read that fails does not flush
 	s.readFile(ctx, file)
 	if errors.As(rep.Err, new(*capture.FilterError)) {
 		return nil, &InputError{Source: file.Name(), Err: rep.Err}
