@@ -120,6 +120,9 @@ func (d *Decoder) bury(c *flow, verdict Verdict, list int8) {
 	var t *tomb
 	if n := len(d.freeTombs); n > 0 {
 		t, d.freeTombs = d.freeTombs[n-1], d.freeTombs[:n-1]
+		if n > 1 { // the next to reuse, cold: ready for the next burial
+			prefetch(unsafe.Pointer(d.freeTombs[n-2]))
+		}
 	} else {
 		p := new(tombPair)
 		t = &p.t[0]

@@ -1,0 +1,9 @@
+//go:build !amd64 && !arm64
+
+package decode
+
+import "unsafe"
+
+// prefetch does nothing where synack has no assembly for it (see
+// prefetch.go).
+func prefetch(unsafe.Pointer) {}
