@@ -247,6 +247,9 @@ func New(cfg Config, sink Sink) *Decoder {
 		cfg.MaxConns = DefaultMaxConns
 	}
 	d := &Decoder{cfg: cfg, conns: newTable[flow](), tombs: newTable[tomb]()}
+	// The tombstones hash with the connections' seed: a key the Parser
+	// hashed looks up both.
+	d.tombs.seed = d.conns.seed
 	d.out = outlet{sink: sink, records: cfg.Records, recycle: cfg.Recycle && cfg.Records == nil}
 	d.own = d.NewParser()
 	d.timeouts = [numClasses]time.Duration{cfg.ClosedTimeout, cfg.HandshakeTimeout, cfg.IdleTimeout}
@@ -359,13 +362,11 @@ func (d *Decoder) Apply(pf *Parsed) error {
 		}
 	}
 	key := &pf.key // keyed and hashed by d's Parser (TCP, no zone), or now
-	var c *flow
-	if pf.by == d {
-		c = d.conns.getHashed(key, pf.hash)
-	} else {
+	if pf.by != d {
 		pf.key = keyOf(&seg.src, &seg.dst, proto, zone)
-		c = d.conns.get(key)
+		pf.hash = d.conns.hash(key)
 	}
+	c := d.conns.getHashed(key, pf.hash)
 	if c != nil && !taken && pf.time.Sub(d.clock.lastActive(c)) > d.timeouts[c.class] {
 		d.totals.Evicted++ // idle past its timeout by the frame's own date: see sweepClock
 		d.emit(c)
@@ -378,7 +379,7 @@ func (d *Decoder) Apply(pf *Parsed) error {
 	if c == nil {
 		var tb *tomb
 		if d.tombs.n > 0 {
-			tb = d.unearth(*key, seg, pf.time, taken, proto)
+			tb = d.unearth(key, pf.hash, seg, pf.time, taken, proto)
 		}
 		if d.cfg.MaxConns > 0 && d.conns.n >= d.cfg.MaxConns {
 			if d.totals.Shed == 0 {
@@ -398,7 +399,7 @@ func (d *Decoder) Apply(pf *Parsed) error {
 				d.setLabels(c, &seg.encap)
 			}
 		}
-		d.conns.put(c)
+		d.conns.putHashed(c, pf.hash)
 	}
 	wasOver := c.over()
 	var ev Event

@@ -77,11 +77,14 @@ func (t *table[T]) getHashed(key *connKey, h uint64) *T {
 }
 
 // put adds f, whose key is in no record of the table.
-func (t *table[T]) put(f *T) {
+func (t *table[T]) put(f *T) { t.putHashed(f, t.hash(&entryOf(f).key)) }
+
+// putHashed is put of f, whose key's hash is h.
+func (t *table[T]) putHashed(f *T, h uint64) {
 	if 4*(t.n+1) > 3*len(t.slots) {
 		t.grow()
 	}
-	t.place(slot[T]{t.hash(&entryOf(f).key), f})
+	t.place(slot[T]{h, f})
 	t.n++
 }
 

@@ -21,6 +21,10 @@ const (
 	batches   = 4
 )
 
+// ahead is how many frames before applying one the decoder is told of
+// it (Decoder.Ahead).
+const ahead = 16
+
 type batch struct {
 	items  [batchSize]decode.Parsed
 	warns  [batchSize]error // the reader's warning about each item, nil for most
@@ -51,6 +55,9 @@ func (s *session) readBatched(ctx context.Context, file *capture.File, count uin
 	s.dec.Background() // until Flush (or Read's Wait)
 	for b := range full {
 		for i := range b.n {
+			if i+ahead < b.n {
+				s.dec.Ahead(&b.items[i+ahead])
+			}
 			s.warn(b.warns[i])
 			s.warn(s.dec.Apply(&b.items[i]))
 		}
