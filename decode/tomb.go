@@ -215,9 +215,10 @@ func (d *Decoder) sweepTombs() {
 }
 
 // unearth takes the tombstone of key (whose hash is hash) out of the
-// table, if there is one that seg, dated t, goes on with; the caller frees it once resumed. One
-// idle past its timeout by the frame's own date (taken false: see
-// sweepClock), or whose 4-tuple seg opens anew, is forgotten.
+// table, if there is one that seg, dated t, goes on with; the caller frees
+// it once resumed. One idle past its timeout by the frame's own date
+// (taken false: see sweepClock), or whose 4-tuple seg opens anew, is
+// forgotten.
 func (d *Decoder) unearth(key *connKey, hash uint64, seg *Segment, t time.Time, taken bool, proto Proto) *tomb {
 	tb := d.tombs.getHashed(key, hash)
 	if tb == nil {
