@@ -104,7 +104,7 @@ type windowScaling struct {
 // the connection's FirstSeen) and returns its flags and, for a duplicate
 // ACK, its number. irtt is the connection's initial RTT so far (0 while
 // unknown).
-func (ts *tsharkFlows) observe(seg *Segment, side Side, t, irtt time.Duration, ws windowScaling) (Anomaly, uint32) {
+func (ts *tsharkFlows) observe(seg *Segment, side Side, t, irtt time.Duration, ws *windowScaling) (Anomaly, uint32) {
 	fwd, rev := &ts.flow[side], &ts.flow[side.Other()]
 	fwdAt, revAt := &ts.dates[side], &ts.dates[side.Other()]
 	f := seg.Flags

@@ -394,7 +394,7 @@ func (d *Decoder) Apply(pf *Parsed) error {
 			d.freeTombs = append(d.freeTombs, tb)
 		} else {
 			d.nextID++
-			c.start(seg, *key, pf.time, pf.nano, proto, d.nextID, &d.colds)
+			c.start(seg, key, pf.time, pf.nano, proto, d.nextID, &d.colds)
 			if seg.encap.NLabels > 0 && seg.encapped {
 				d.setLabels(c, &seg.encap)
 			}

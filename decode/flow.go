@@ -212,8 +212,8 @@ func (f *flow) since(t time.Time, n int64) time.Duration {
 
 // start readies f, fresh, for a connection opened by seg at t (n in Unix
 // nanoseconds).
-func (f *flow) start(seg *Segment, key connKey, t time.Time, n int64, proto Proto, id uint64, spare *colds) {
-	f.key, f.id, f.proto, f.closedBy = key, id, proto, NoSide
+func (f *flow) start(seg *Segment, key *connKey, t time.Time, n int64, proto Proto, id uint64, spare *colds) {
+	f.key, f.id, f.proto, f.closedBy = *key, id, proto, NoSide
 	f.first(t, n, spare)
 	client := seg.src
 	if seg.Flags&(SYN|ACK) != SYN && proto != UDP {
@@ -451,7 +451,7 @@ func (f *flow) add(ev *Event, seg *Segment, t time.Time, n int64, frame uint64, 
 		ev.Seq, ev.Ack, ev.Win, ev.Note = 0, 0, 0, NoteDatagram
 		return
 	}
-	ev.Anomalies, ev.DupAck = f.tshark.observe(seg, side, since, f.irtt, f.ws)
+	ev.Anomalies, ev.DupAck = f.tshark.observe(seg, side, since, f.irtt, &f.ws)
 	if ev.Anomalies != 0 {
 		counts := &f.coldPart(spare).anomalies
 		for i := range NumAnomalies {
