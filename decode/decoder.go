@@ -425,6 +425,8 @@ func (d *Decoder) Apply(pf *Parsed) error {
 		// Handed over now, so that memory follows the connections open;
 		// a tombstone catches what comes late.
 		d.handOver(c, tombOver)
+	} else if c.closed() {
+		d.prefetchTomb(pf.hash) // for the last ACK, which hands it over
 	}
 	return warning
 }
