@@ -10,15 +10,21 @@ import (
 )
 
 // rewritable reports whether w is a file whose bytes written can be
-// written over (see svgDocument): one that can seek, not opened to
-// append (where the kernel writes at the end whatever the offset), and
-// where the next byte goes (at).
+// written over (see svgDocument): a regular file (or /dev/null), not
+// opened to append (where the kernel writes at the end whatever the
+// offset), and where the next byte goes (at). A device is not, though it
+// may seek: a terminal does on macOS and the BSDs, and writing it at an
+// offset fails.
 func rewritable(w io.Writer) (f *os.File, at int64, ok bool) {
 	f, ok = w.(*os.File)
 	if !ok {
 		return nil, 0, false
 	}
-	at, err := f.Seek(0, io.SeekCurrent)
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() && !isDevNull(fi) {
+		return nil, 0, false
+	}
+	at, err = f.Seek(0, io.SeekCurrent)
 	if err != nil {
 		return nil, 0, false
 	}
@@ -33,4 +39,10 @@ func rewritable(w io.Writer) (f *os.File, at int64, ok bool) {
 		return nil, 0, false
 	}
 	return f, at, true
+}
+
+// isDevNull reports whether fi is os.DevNull's.
+func isDevNull(fi os.FileInfo) bool {
+	null, err := os.Stat(os.DevNull)
+	return err == nil && os.SameFile(fi, null)
 }

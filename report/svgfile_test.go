@@ -1,3 +1,5 @@
+//go:build unix
+
 package report_test
 
 import (
@@ -66,6 +68,27 @@ func TestSVGHeadWrittenOver(t *testing.T) {
 			}
 			if string(got) != w {
 				t.Errorf("the SVG written to the file differs from the one written to memory (%d bytes, want %d)", len(got), len(w))
+			}
+		})
+	}
+	// A device that seeks is not a file to write over: on macOS and the
+	// BSDs a terminal seeks (and pwrite to it fails), as /dev/zero does
+	// here. /dev/null is, so that a report thrown away spools nothing.
+	for _, dev := range []struct {
+		path      string
+		rewritten bool
+	}{{"/dev/zero", false}, {os.DevNull, true}} {
+		t.Run(dev.path, func(t *testing.T) {
+			f, err := os.OpenFile(dev.path, os.O_WRONLY, 0)
+			if err != nil {
+				t.Skip(err)
+			}
+			defer f.Close()
+			if got := report.Rewritable(f); got != dev.rewritten {
+				t.Errorf("written over: %v, want %v", got, dev.rewritten)
+			}
+			if err := report.SVG(f, rep); err != nil {
+				t.Fatal(err)
 			}
 		})
 	}
