@@ -30,7 +30,8 @@ import (
 //
 // A document that must say something about all connections before the
 // first (an SVG's height, the HTML summary table) keeps its parts in a
-// spool (memory, then a temporary file) until Close.
+// spool (memory, then a temporary file) until Close, unless it can write
+// that over at Close (an SVG written to a file: see svgDocument).
 type Document interface {
 	NewRenderer() Renderer
 	Emit(part []byte) error
@@ -58,8 +59,8 @@ func Whole(doc Document, c *Capture) error {
 	return doc.Close(c)
 }
 
-// spoolMemory is how much a spool (or Ordered) keeps in memory before
-// it moves to a temporary file.
+// spoolMemory is how much a spool keeps in memory before it moves to a
+// temporary file.
 const spoolMemory = 8 << 20
 
 // orderedMemory is how much Ordered keeps in memory before its parts go
