@@ -28,17 +28,25 @@ func rewritable(w io.Writer) (f *os.File, at int64, ok bool) {
 	if err != nil {
 		return nil, 0, false
 	}
-	// Through the raw descriptor: Fd would make the file blocking.
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return nil, 0, false
-	}
-	var flags int
-	ctlErr := rc.Control(func(fd uintptr) { flags, err = unix.FcntlInt(fd, unix.F_GETFL, 0) })
-	if ctlErr != nil || err != nil || flags&unix.O_APPEND != 0 {
+	if app, err := appends(f); err != nil || app {
 		return nil, 0, false
 	}
 	return f, at, true
+}
+
+// appends reports whether f was opened to append (O_APPEND), which
+// os.File knows only of the files it opened itself.
+func appends(f *os.File) (bool, error) {
+	// Through the raw descriptor: Fd would make the file blocking.
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return false, err
+	}
+	var flags int
+	if ctlErr := rc.Control(func(fd uintptr) { flags, err = unix.FcntlInt(fd, unix.F_GETFL, 0) }); ctlErr != nil {
+		return false, ctlErr
+	}
+	return flags&unix.O_APPEND != 0, err
 }
 
 // isDevNull reports whether fi is os.DevNull's.

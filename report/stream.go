@@ -109,12 +109,12 @@ func (s *spool) Write(p []byte) (int, error) {
 }
 
 // WriteTo copies what was written to w and releases the spool. From a
-// file to a regular file or a socket, the copy is the kernel's
-// (copy_file_range, sendfile: io.Copy finds them on *os.File), so w
-// should be the output itself, not a buffer in front of it; to anything
-// else (a pipe, /dev/null, a writer in memory) the kernel cannot copy,
-// and io.Copy would go 32 KiB at a time: the spool is read in pieces of
-// copyBuffer.
+// file to a regular file on the same file system, the copy is the
+// kernel's (copy_file_range: io.Copy finds it on *os.File; see
+// kernelCopies), so w should be the output itself, not a buffer in front
+// of it; to anything else (another file system, a file opened to append,
+// a pipe, a socket, /dev/null, a writer in memory) io.Copy would go 32
+// KiB at a time: the spool is read in pieces of copyBuffer.
 func (s *spool) WriteTo(w io.Writer) (int64, error) {
 	defer s.release()
 	if s.err != nil { // what was written is not all there
@@ -126,7 +126,7 @@ func (s *spool) WriteTo(w io.Writer) (int64, error) {
 	if err := s.rewind(); err != nil {
 		return 0, err
 	}
-	if kernelCopies(w) {
+	if kernelCopies(w, s.f) {
 		return io.Copy(w, s.f)
 	}
 	// The wrappers hide the files' ReadFrom and WriteTo, which would
@@ -137,17 +137,6 @@ func (s *spool) WriteTo(w io.Writer) (int64, error) {
 // copyBuffer is how much a spool reads at once to copy out: 1 MiB took
 // half the time of 32 KiB to copy a spool of 1.2 GB to /dev/null.
 const copyBuffer = 1 << 20
-
-// kernelCopies reports whether w is a file the kernel copies a file to
-// (a regular file or a socket).
-func kernelCopies(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && (fi.Mode().IsRegular() || fi.Mode()&os.ModeSocket != 0)
-}
 
 // reader reads back what was written, once; release frees the spool.
 func (s *spool) reader() (io.Reader, error) {
