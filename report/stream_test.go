@@ -360,6 +360,9 @@ func TestSpoolWriteTo(t *testing.T) {
 					b, _ := io.ReadAll(r)
 					read <- b
 				}()
+				if !toPipe(w) {
+					t.Error("a pipe not taken for one")
+				}
 				n, err = s.WriteTo(w)
 				w.Close()
 				got = <-read
