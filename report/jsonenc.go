@@ -367,17 +367,9 @@ func (w *jsonWriter) options(c *decode.Conn, s decode.Side, k *connRuns) {
 	}
 	o := &c.Options[s]
 	w.run(&k.mss)
-	if o.HasMSS {
-		w.b = appendUint(w.b, uint64(o.MSS))
-	} else {
-		w.b = append(w.b, "null"...)
-	}
+	w.b = appendUintOrNull(w.b, uint64(o.MSS), o.HasMSS)
 	w.run(&k.wscale)
-	if o.HasWScale {
-		w.b = appendUint(w.b, uint64(o.WScale))
-	} else {
-		w.b = append(w.b, "null"...)
-	}
+	w.b = appendUintOrNull(w.b, uint64(o.WScale), o.HasWScale)
 	w.run(&k.sackPermitted)
 	w.b = strconv.AppendBool(w.b, o.SACKPermitted)
 	w.run(&k.timestamps)
@@ -463,10 +455,15 @@ func appendObserved(b []byte, o observedUs) []byte {
 // appendJSONISN appends side s's initial sequence number, null without its SYN.
 func appendJSONISN(b []byte, c *decode.Conn, s decode.Side) []byte {
 	n, ok := c.ISN(s)
+	return appendUintOrNull(b, uint64(n), ok)
+}
+
+// appendUintOrNull appends v if ok, else null.
+func appendUintOrNull(b []byte, v uint64, ok bool) []byte {
 	if !ok {
 		return append(b, "null"...)
 	}
-	return appendUint(b, uint64(n))
+	return appendUint(b, v)
 }
 
 // A jsonRun is what a fixed sequence of key, open, close and elem calls
