@@ -108,13 +108,15 @@ func (s *spool) Write(p []byte) (int, error) {
 	return n, s.err
 }
 
-// WriteTo copies what was written to w and releases the spool. From a
-// file to a regular file on the same file system, the copy is the
-// kernel's (copy_file_range: io.Copy finds it on *os.File; see
-// kernelCopies), so w should be the output itself, not a buffer in front
-// of it; to anything else (another file system, a file opened to append,
-// a pipe, a socket, /dev/null, a writer in memory) io.Copy would go 32
-// KiB at a time: the spool is read in pieces of copyBuffer.
+// WriteTo copies what was written to w and releases the spool. The copy
+// is the kernel's where it can be: to a regular file on the same file
+// system, copy_file_range (io.Copy finds it on *os.File; see
+// kernelCopies); to a pipe, a socket, /dev/null or another file system,
+// sendfile (sendFile), which moves the page cache's pages without
+// reading them into the process. So w should be the output itself, not a
+// buffer in front of it. To anything else (a file opened to append, a
+// writer in memory, systems without sendfile to files) the spool is read
+// in pieces of copyBuffer, where io.Copy would go 32 KiB at a time.
 func (s *spool) WriteTo(w io.Writer) (int64, error) {
 	defer s.release()
 	if s.err != nil { // what was written is not all there
@@ -128,6 +130,9 @@ func (s *spool) WriteTo(w io.Writer) (int64, error) {
 	}
 	if kernelCopies(w, s.f) {
 		return io.Copy(w, s.f)
+	}
+	if n, handled, err := sendFile(w, s.f); handled {
+		return n, err
 	}
 	size := copyBuffer
 	if toPipe(w) {

@@ -1,0 +1,122 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+// TestSendFile: a spool file is sent by the kernel (sendfile) to a pipe,
+// a socket, /dev/null and a file on another file system, whole and from
+// its start whatever its offset; a file opened to append is refused
+// before a byte is written, so that the caller copies it instead.
+func TestSendFile(t *testing.T) {
+	var want []byte
+	for i := 0; len(want) < 3<<20+12345; i++ {
+		want = fmt.Appendf(want, "part %d;", i)
+	}
+	src, err := tempFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if _, err := src.Write(want); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	open := func(t *testing.T, path string, flag int) *os.File {
+		f, err := os.OpenFile(path, flag|os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			t.Skip(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	// reader drains r on a goroutine of its own; the result is what it read.
+	reader := func(r io.Reader) func() []byte {
+		read := make(chan []byte)
+		go func() {
+			b, _ := io.ReadAll(r)
+			read <- b
+		}()
+		return func() []byte { return <-read }
+	}
+	for _, tc := range []struct {
+		name    string
+		out     func(t *testing.T) (w *os.File, got func() []byte)
+		handled bool
+	}{
+		{"pipe", func(t *testing.T) (*os.File, func() []byte) {
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { r.Close() })
+			got := reader(r)
+			return w, func() []byte { w.Close(); return got() }
+		}, true},
+		{"socket", func(t *testing.T) (*os.File, func() []byte) {
+			fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, b := os.NewFile(uintptr(fds[0]), "a"), os.NewFile(uintptr(fds[1]), "b")
+			t.Cleanup(func() { b.Close() })
+			got := reader(b)
+			return a, func() []byte { a.Close(); return got() }
+		}, true},
+		{os.DevNull, func(t *testing.T) (*os.File, func() []byte) {
+			return open(t, os.DevNull, 0), nil
+		}, true},
+		{"file elsewhere", func(t *testing.T) (*os.File, func() []byte) {
+			f := open(t, filepath.Join("/dev/shm", filepath.Base(dir)), os.O_TRUNC)
+			os.Remove(f.Name())
+			f.WriteString("before;")
+			return f, func() []byte {
+				b, err := os.ReadFile(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return bytes.TrimPrefix(b, []byte("before;"))
+			}
+		}, true},
+		{"file to append to", func(t *testing.T) (*os.File, func() []byte) {
+			return open(t, filepath.Join(dir, "log"), os.O_APPEND), nil
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := src.Seek(123, io.SeekStart); err != nil {
+				t.Fatal(err)
+			}
+			w, got := tc.out(t)
+			n, handled, err := sendFile(w, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if handled != tc.handled {
+				t.Fatalf("handled %v, want %v", handled, tc.handled)
+			}
+			if !handled {
+				if n != 0 {
+					t.Errorf("%d bytes written before giving up", n)
+				}
+				return
+			}
+			if n != int64(len(want)) {
+				t.Errorf("sent %d bytes, want %d", n, len(want))
+			}
+			if got != nil {
+				if b := got(); !bytes.Equal(b, want) {
+					t.Errorf("%d bytes arrived, want the %d sent", len(b), len(want))
+				}
+			}
+			if off, _ := src.Seek(0, io.SeekCurrent); off != 123 {
+				t.Errorf("source offset %d after sending, want it left at 123", off)
+			}
+		})
+	}
+}
