@@ -319,8 +319,8 @@ func appendLadder(b []byte, c *decode.Conn, y0 int, notes map[int]int, lines *li
 	return append(b, "</g>\n"...)
 }
 
-const svgStyle = `<style>
-text { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; fill: #222; }
+// pictureRules are the ladders' CSS rules, one a line.
+const pictureRules = `text { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; fill: #222; }
 .title { font-size: 15px; font-weight: bold; }
 .sub, .t { fill: #555; }
 .end { font-size: 14px; font-weight: bold; text-anchor: middle; }
@@ -333,9 +333,13 @@ text { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px
 .state { fill: #2e7d32; font-size: 11px; }
 .key { fill: #555; font-size: 11px; }
 .mark { fill: #1f5fbf; font-size: 11px; font-weight: bold; }
-</style>
-<defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#1f5fbf"/></marker><marker id="head-bad" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#c62828"/></marker></defs>
 `
+
+// arrowHeads are the arrows' heads, blue and red (for a problem), that
+// the arrows' marker-end names.
+const arrowHeads = `<defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#1f5fbf"/></marker><marker id="head-bad" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#c62828"/></marker></defs>`
+
+const svgStyle = "<style>\n" + pictureRules + "</style>\n" + arrowHeads + "\n"
 
 // SVG writes the ladder (sequence) diagrams of the capture's connections
 // as one SVG document (NewSVG streams them).
