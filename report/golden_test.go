@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -163,5 +165,49 @@ func TestPicturesForLearners(t *testing.T) {
 	}
 	if !strings.Contains(explained.String(), `class="mark">(1)</text>`) || !strings.Contains(explained.String(), `<ol class="explain">`) {
 		t.Error("HTML --explain has no numbered notes beside the arrows")
+	}
+}
+
+// TestHTMLPageSaysItOnce: a page holds one style sheet and one copy of
+// the arrows' heads whatever its count of connections, every id in it is
+// unique (as HTML requires; the heads' ids were once repeated in every
+// connection's SVG) and every #reference (a link, an arrow's head) names
+// one.
+func TestHTMLPageSaysItOnce(t *testing.T) {
+	ids := regexp.MustCompile(`\sid="([^"]*)"`)
+	refs := regexp.MustCompile(`href="#([^"]*)"|url\(#([^)]*)\)`)
+	for _, name := range append([]string{"parallel.pcap", "loss.pcap", "port-reuse.pcap"}, goldenFixtures...) {
+		rep, err := pipeline.ReadFile(context.Background(), filepath.Join("..", "fixtures", name), pipeline.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, explain := range []bool{false, true} {
+			var buf bytes.Buffer
+			if err := report.Whole(report.NewHTML(&buf, explain), rep); err != nil {
+				t.Fatal(err)
+			}
+			page := buf.String()
+			where := fmt.Sprintf("%s (explain %v, %d connections)", name, explain, len(rep.Conns))
+			if n := strings.Count(page, "<style"); n != 1 {
+				t.Errorf("%s: %d style sheets, want 1", where, n)
+			}
+			seen := map[string]int{}
+			for _, m := range ids.FindAllStringSubmatch(page, -1) {
+				seen[m[1]]++
+			}
+			for id, n := range seen {
+				if n > 1 {
+					t.Errorf("%s: id %q %d times", where, id, n)
+				}
+			}
+			if seen["head"] != 1 || seen["head-bad"] != 1 || len(seen) != len(rep.Conns)+2 {
+				t.Errorf("%s: ids %v, want head, head-bad and one per connection", where, seen)
+			}
+			for _, m := range refs.FindAllStringSubmatch(page, -1) {
+				if ref := m[1] + m[2]; seen[ref] == 0 {
+					t.Errorf("%s: %s names no id", where, m[0])
+				}
+			}
+		}
 	}
 }

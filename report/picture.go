@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -319,7 +320,9 @@ func appendLadder(b []byte, c *decode.Conn, y0 int, notes map[int]int, lines *li
 	return append(b, "</g>\n"...)
 }
 
-// pictureRules are the ladders' CSS rules, one a line.
+// pictureRules are the ladders' CSS rules, one a line. The SVG document
+// holds them as they are; the HTML page holds them once, scoped to its
+// SVGs (scopedRules), for the page has classes of its own (.key).
 const pictureRules = `text { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; fill: #222; }
 .title { font-size: 15px; font-weight: bold; }
 .sub, .t { fill: #555; }
@@ -336,7 +339,8 @@ const pictureRules = `text { font-family: ui-monospace, "DejaVu Sans Mono", mono
 `
 
 // arrowHeads are the arrows' heads, blue and red (for a problem), that
-// the arrows' marker-end names.
+// the arrows' marker-end names: once in the SVG document, once in the
+// HTML page for all its SVGs (htmlArrowHeads).
 const arrowHeads = `<defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#1f5fbf"/></marker><marker id="head-bad" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#c62828"/></marker></defs>`
 
 const svgStyle = "<style>\n" + pictureRules + "</style>\n" + arrowHeads + "\n"
@@ -361,18 +365,48 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .verdict-complete { color: #2e7d32; } .verdict-refused, .verdict-reset { color: #c62828; }
 svg { background: #fff; border: 1px solid #ddd; max-width: 100%; height: auto; }
 .scroll { overflow-x: auto; max-width: 100%; }
-.key { color: #555; font-size: 13px; }
+.key { color: #555; font-size: 11px; }
 .explain { font-size: 14px; max-width: 980px; } .explain b { font-family: ui-monospace, monospace; font-weight: normal; color: #1f5fbf; }
 .why { font-size: 14px; max-width: 980px; font-weight: bold; }
+`)
+	fmt.Fprint(w, scopedRules("svg", pictureRules))
+	fmt.Fprint(w, `svg.defs { position: absolute; width: 0; height: 0; border: 0; }
 </style>
 </head>
 <body>
 `)
+	fmt.Fprint(w, htmlArrowHeads)
 	t := &c.Totals
 	fmt.Fprintf(w, "<h1>synack · %s</h1>\n<p>%s, %s · %s: %d TCP, %d non-TCP, %d malformed</p>\n", xmlText(c.Source),
 		xmlText(c.Format), xmlText(c.LinkType), plural(t.Packets, "frame", "frames"), t.TCP, t.NonTCP, t.Malformed)
 	fmt.Fprintf(w, "<p class=\"key\">%s<br>%s<br>%s</p>\n", xmlText(pictureKey[0]), xmlText(pictureKey[1]), xmlText(pictureKey[2]))
 	fmt.Fprint(w, "<div class=\"scroll\">\n<table>\n<tr><th>id</th><th>client</th><th>server</th><th>verdict</th><th>conn_state</th><th>history</th><th>packets</th><th>bytes c→s</th><th>bytes s→c</th><th>handshake</th><th>duration</th></tr>\n")
+}
+
+// htmlArrowHeads holds the arrows' heads for every SVG of the page (an
+// url(#head) finds them in any SVG of the document): in an SVG of no size
+// of its own, hidden from screen readers.
+const htmlArrowHeads = `<svg class="defs" aria-hidden="true">` + arrowHeads + "</svg>\n"
+
+// scopedRules prefixes each selector of rules (CSS, one rule a line) with
+// scope.
+func scopedRules(scope, rules string) string {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(rules, "\n") {
+		selectors, block, ok := strings.Cut(line, " {")
+		if !ok {
+			b.WriteString(line)
+			continue
+		}
+		for i, sel := range strings.Split(selectors, ", ") {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(scope + " " + sel)
+		}
+		b.WriteString(" {" + block)
+	}
+	return b.String()
 }
 
 // htmlRow writes a connection's row of the summary table.
@@ -513,7 +547,6 @@ func appendHTMLLadder(b []byte, conn *decode.Conn, marks map[int]int, lines *lin
 	b = append(b, ' ')
 	b = appendInt(b, h)
 	b = append(b, "\">\n"...)
-	b = append(b, svgStyle...)
 	b = appendLadder(b, conn, 0, marks, lines)
 	return append(b, "</svg>\n"...)
 }
