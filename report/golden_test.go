@@ -149,10 +149,21 @@ func TestPicturesForLearners(t *testing.T) {
 				t.Errorf("%s has no key (%q)", name, key)
 			}
 		}
-		red := strings.Count(doc, `class="seg bad" marker-end="url(#head-bad)"`)
-		if red != wantRed || strings.Count(doc, `class="seg bad"`) != red {
-			t.Errorf("%s: %d red arrows with red heads (%d red in all), want %d", name, red, strings.Count(doc, `class="seg bad"`), wantRed)
+		if !strings.Contains(doc, `<marker id="head-bad" `) || !strings.Contains(doc, `<path d="M0,0 L10,5 L0,10 z" fill="#c62828"/></marker>`) {
+			t.Errorf("%s has no red arrow head", name)
 		}
+	}
+	// The SVG names each arrow's head; the page's style gives the heads
+	// to the arrows' classes.
+	red := strings.Count(svg.String(), `class="seg bad" marker-end="url(#head-bad)"`)
+	if all := strings.Count(svg.String(), `class="seg bad"`); red != wantRed || all != red {
+		t.Errorf("SVG: %d red arrows with red heads (%d red in all), want %d", red, all, wantRed)
+	}
+	if red := strings.Count(page.String(), `class="seg bad"/>`); red != wantRed {
+		t.Errorf("HTML: %d red arrows, want %d", red, wantRed)
+	}
+	if !strings.Contains(page.String(), "\nsvg .seg.bad { marker-end: url(#head-bad); }\n") {
+		t.Error("HTML: the red arrows' style gives them no red head")
 	}
 	if !strings.Contains(page.String(), `<div class="scroll">`) {
 		t.Error("the HTML summary table does not scroll in a narrow window")

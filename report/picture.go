@@ -128,12 +128,14 @@ type ladderRow struct {
 // row is the markup of row i of a ladder.
 func (k *lineCache) row(i int) *ladderRow {
 	for len(k.rows) <= i {
-		k.rows = append(k.rows, newLadderRow(len(k.rows)))
+		k.rows = append(k.rows, newLadderRow(len(k.rows), !k.headsByClass))
 	}
 	return &k.rows[i]
 }
 
-func newLadderRow(i int) ladderRow {
+// newLadderRow makes row i's markup; heads: the arrows name their heads
+// (marker-end), else their class's style gives them.
+func newLadderRow(i int, heads bool) ladderRow {
 	y := int64(headerHeight + i*rowHeight)
 	// Every part is appended into one buffer, made one string, and cut
 	// into the parts: two allocations per row.
@@ -161,8 +163,11 @@ func newLadderRow(i int) ladderRow {
 			b = appendInt(append(b, `" y1="`...), y)
 			b = appendInt(append(b, `" x2="`...), x2)
 			b = appendInt(append(b, `" y2="`...), y+slant)
-			b = append(append(append(append(b, `" class="`...), class...), `" marker-end="url(#`...), head...)
-			b = appendInt(append(b, ")\"/>\n<text x=\""...), (clientX+serverX)/2)
+			b = append(append(b, `" class="`...), class...)
+			if heads {
+				b = append(append(append(b, `" marker-end="url(#`...), head...), ')')
+			}
+			b = appendInt(append(b, "\"/>\n<text x=\""...), (clientX+serverX)/2)
 			b = appendInt(append(b, `" y="`...), y+slant/2-10)
 			b = append(append(append(b, `" class="`...), label...), `">`...)
 			end()
@@ -370,7 +375,9 @@ svg { background: #fff; border: 1px solid #ddd; max-width: 100%; height: auto; }
 .why { font-size: 14px; max-width: 980px; font-weight: bold; }
 `)
 	fmt.Fprint(w, scopedRules("svg", pictureRules))
-	fmt.Fprint(w, `svg.defs { position: absolute; width: 0; height: 0; border: 0; }
+	fmt.Fprint(w, `svg .seg { marker-end: url(#head); }
+svg .seg.bad { marker-end: url(#head-bad); }
+svg.defs { position: absolute; width: 0; height: 0; border: 0; }
 </style>
 </head>
 <body>

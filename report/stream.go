@@ -1344,7 +1344,9 @@ func NewHTML(w io.Writer, explain bool) Document {
 }
 
 func (h *htmlDocument) NewRenderer() Renderer {
-	return &htmlRenderer{explain: h.explain, lines: newLineCache()}
+	lines := newLineCache()
+	lines.headsByClass = true
+	return &htmlRenderer{explain: h.explain, lines: lines}
 }
 
 func (h *htmlRenderer) Render(buf []byte, c *decode.Conn) []byte {

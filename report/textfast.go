@@ -34,6 +34,9 @@ type lineCache struct {
 	xmlNotes         names[decode.Note]
 	// rows are the ladder's rows' markup, by row, made as rows are drawn.
 	rows []ladderRow
+	// headsByClass: the page's style gives the arrows their heads (HTML),
+	// the rows' markup does not name them.
+	headsByClass bool
 	// wrapped are explanations as the timeline writes them, by wrapKey.
 	wrapped map[wrapKey]string
 	// escapes are appendEscape's output for each byte value, made on
