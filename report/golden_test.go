@@ -182,12 +182,14 @@ func TestPicturesForLearners(t *testing.T) {
 // TestHTMLPageSaysItOnce: a page holds one style sheet and one copy of
 // the arrows' heads whatever its count of connections, every id in it is
 // unique (as HTML requires; the heads' ids were once repeated in every
-// connection's SVG) and every #reference (a link, an arrow's head) names
-// one.
+// connection's SVG, and a resumed record's heading had its connection's
+// id) and every #reference (a link, an arrow's head) names one.
 func TestHTMLPageSaysItOnce(t *testing.T) {
 	ids := regexp.MustCompile(`\sid="([^"]*)"`)
 	refs := regexp.MustCompile(`href="#([^"]*)"|url\(#([^)]*)\)`)
-	for _, name := range append([]string{"parallel.pcap", "loss.pcap", "port-reuse.pcap"}, goldenFixtures...) {
+	// late-fin, late-syn, netem and resets hold resumed records (the
+	// same connection ID twice).
+	for _, name := range append([]string{"parallel.pcap", "loss.pcap", "port-reuse.pcap", "late-fin.pcap", "late-syn.pcap", "netem.pcap", "resets.pcapng"}, goldenFixtures...) {
 		rep, err := pipeline.ReadFile(context.Background(), filepath.Join("..", "fixtures", name), pipeline.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -212,7 +214,12 @@ func TestHTMLPageSaysItOnce(t *testing.T) {
 				}
 			}
 			if seen["head"] != 1 || seen["head-bad"] != 1 || len(seen) != len(rep.Conns)+2 {
-				t.Errorf("%s: ids %v, want head, head-bad and one per connection", where, seen)
+				t.Errorf("%s: ids %v, want head, head-bad and one per record", where, seen)
+			}
+			for _, c := range rep.Conns {
+				if link := fmt.Sprintf(`<a href="#%s">%d</a>`, anchor(c), c.ID); strings.Count(page, link) != 1 || !strings.Contains(page, `<h2 id="`+anchor(c)+`">`) {
+					t.Errorf("%s: record %d (resumed %v): no %s and heading", where, c.ID, c.Resumed, link)
+				}
 			}
 			for _, m := range refs.FindAllStringSubmatch(page, -1) {
 				if ref := m[1] + m[2]; seen[ref] == 0 {
@@ -221,4 +228,13 @@ func TestHTMLPageSaysItOnce(t *testing.T) {
 			}
 		}
 	}
+}
+
+// anchor is a record's heading's id: conn-ID, and the frame a resumed
+// record goes on from.
+func anchor(c *decode.Conn) string {
+	if c.Resumed {
+		return fmt.Sprintf("conn-%d-frame-%d", c.ID, c.Events[0].Frame)
+	}
+	return fmt.Sprintf("conn-%d", c.ID)
 }

@@ -424,8 +424,7 @@ func htmlRow(w io.Writer, conn *decode.Conn) {
 
 // appendHTMLRow appends what htmlRow writes.
 func appendHTMLRow(b []byte, conn *decode.Conn) []byte {
-	b = append(b, `<tr><td class="num"><a href="#conn-`...)
-	b = appendUint(b, conn.ID)
+	b = appendAnchor(append(b, `<tr><td class="num"><a href="#`...), conn)
 	b = append(b, `">`...)
 	b = appendUint(b, conn.ID)
 	b = append(b, `</a></td><td>`...)
@@ -456,6 +455,18 @@ func appendHTMLRow(b []byte, conn *decode.Conn) []byte {
 	b = append(b, `</td><td class="num">`...)
 	b = appendDuration(b, conn.Duration())
 	return append(b, "</td></tr>\n"...)
+}
+
+// appendAnchor appends the id of a record's heading in the page, which
+// its row links to: conn-ID, and for a resumed record (the same ID as an
+// earlier record's) the frame it goes on from, for ids in a page are
+// unique.
+func appendAnchor(b []byte, c *decode.Conn) []byte {
+	b = appendUint(append(b, "conn-"...), c.ID)
+	if c.Resumed && len(c.Events) > 0 {
+		b = appendUint(append(b, "-frame-"...), c.Events[0].Frame)
+	}
+	return b
 }
 
 // writeAppended writes what add appends to w: into a bytes.Buffer's
@@ -541,8 +552,7 @@ func htmlLadder(w io.Writer, conn *decode.Conn, marks map[int]int, lines *lineCa
 // appendHTMLLadder appends what htmlLadder writes.
 func appendHTMLLadder(b []byte, conn *decode.Conn, marks map[int]int, lines *lineCache) []byte {
 	h := int64(ladderHeight(conn))
-	b = append(b, `<h2 id="conn-`...)
-	b = appendUint(b, conn.ID)
+	b = appendAnchor(append(b, `<h2 id="`...), conn)
 	b = append(b, `">connection `...)
 	b = appendUint(b, conn.ID)
 	b = append(b, "</h2>\n"+`<svg xmlns="http://www.w3.org/2000/svg" width="`...)
