@@ -416,13 +416,7 @@ func scopedRules(scope, rules string) string {
 	return b.String()
 }
 
-// htmlRow writes a connection's row of the summary table.
-func htmlRow(w io.Writer, conn *decode.Conn) {
-	var scratch []byte
-	writeAppended(w, &scratch, func(b []byte) []byte { return appendHTMLRow(b, conn) })
-}
-
-// appendHTMLRow appends what htmlRow writes.
+// appendHTMLRow appends a connection's row of the summary table.
 func appendHTMLRow(b []byte, conn *decode.Conn) []byte {
 	b = appendAnchor(append(b, `<tr><td class="num"><a href="#`...), conn)
 	b = append(b, `">`...)
@@ -514,42 +508,33 @@ func (n notes) marks() map[int]int {
 	return m
 }
 
-// htmlExplain writes the explanations of a connection's drawn segments,
-// numbered as the marks beside their arrows, then why the connection
-// ended so.
-func htmlExplain(w io.Writer, c *decode.Conn, n notes) {
-	add := func(b []byte) []byte {
-		events, _ := drawn(c)
-		b = append(b, "<ol class=\"explain\">\n"...)
-		for i, ex := range n.list {
-			e := &events[n.at[i]]
-			b = appendSeconds(append(b, "<li><b>"...), e.T, 6)
-			b = append(b, ' ')
-			b = appendXMLText(b, eventFlags(c, e))
-			b = appendXMLText(append(b, "</b> "...), ex.text)
-			b = appendXMLText(append(b, " <i>("...), ex.ref)
-			b = append(b, ")</i></li>\n"...)
-		}
-		b = append(b, "</ol>\n"...)
-		if ex, ok := verdictExplanations[c.Verdict]; ok {
-			b = appendXMLText(append(b, "<p class=\"why\">"...), ex.text)
-			b = appendXMLText(append(b, " <i>("...), ex.ref)
-			b = append(b, ")</i></p>\n"...)
-		}
-		return b
+// appendHTMLExplain appends the explanations of a connection's drawn
+// segments, numbered as the marks beside their arrows, then why the
+// connection ended so.
+func appendHTMLExplain(b []byte, c *decode.Conn, n notes) []byte {
+	events, _ := drawn(c)
+	b = append(b, "<ol class=\"explain\">\n"...)
+	for i, ex := range n.list {
+		e := &events[n.at[i]]
+		b = appendSeconds(append(b, "<li><b>"...), e.T, 6)
+		b = append(b, ' ')
+		b = appendXMLText(b, eventFlags(c, e))
+		b = appendXMLText(append(b, "</b> "...), ex.text)
+		b = appendXMLText(append(b, " <i>("...), ex.ref)
+		b = append(b, ")</i></li>\n"...)
 	}
-	var scratch []byte
-	writeAppended(w, &scratch, add)
+	b = append(b, "</ol>\n"...)
+	if ex, ok := verdictExplanations[c.Verdict]; ok {
+		b = appendXMLText(append(b, "<p class=\"why\">"...), ex.text)
+		b = appendXMLText(append(b, " <i>("...), ex.ref)
+		b = append(b, ")</i></p>\n"...)
+	}
+	return b
 }
 
-// htmlLadder writes a connection's heading and its ladder as an SVG of
-// its own.
-// marks, if not nil, numbers the arrows that notes explain.
-func htmlLadder(w io.Writer, conn *decode.Conn, marks map[int]int, lines *lineCache) {
-	writeAppended(w, &lines.buf, func(b []byte) []byte { return appendHTMLLadder(b, conn, marks, lines) })
-}
-
-// appendHTMLLadder appends what htmlLadder writes.
+// appendHTMLLadder appends a connection's heading and its ladder as an
+// SVG of its own; marks, if not nil, numbers the arrows that notes
+// explain.
 func appendHTMLLadder(b []byte, conn *decode.Conn, marks map[int]int, lines *lineCache) []byte {
 	h := int64(ladderHeight(conn))
 	b = appendAnchor(append(b, `<h2 id="`...), conn)

@@ -1331,7 +1331,7 @@ type htmlDocument struct {
 // ladder.
 type htmlRenderer struct {
 	explain bool
-	block   bytes.Buffer
+	row     []byte
 	lines   *lineCache
 }
 
@@ -1349,24 +1349,20 @@ func (h *htmlDocument) NewRenderer() Renderer {
 	return &htmlRenderer{explain: h.explain, lines: lines}
 }
 
+// Render makes the part: the row as a piece, then the ladder (and its
+// notes) to the end of the part, appended in place.
 func (h *htmlRenderer) Render(buf []byte, c *decode.Conn) []byte {
-	h.block.Reset()
-	htmlRow(&h.block, c)
-	buf = appendPiece(buf, h.block.Bytes())
-	h.block.Reset()
+	h.row = appendHTMLRow(h.row[:0], c)
+	buf = appendPiece(buf, h.row)
 	if !h.explain {
-		htmlLadder(&h.block, c, nil, h.lines)
-		return appendPiece(buf, h.block.Bytes())
+		return appendHTMLLadder(buf, c, nil, h.lines)
 	}
 	n := explainNotes(c)
-	htmlLadder(&h.block, c, n.marks(), h.lines)
-	htmlExplain(&h.block, c, n)
-	return appendPiece(buf, h.block.Bytes())
+	return appendHTMLExplain(appendHTMLLadder(buf, c, n.marks(), h.lines), c, n)
 }
 
 func (h *htmlDocument) Emit(part []byte) error {
-	row, rest := nextPiece(part)
-	body, _ := nextPiece(rest)
+	row, body := nextPiece(part)
 	if _, err := h.rows.Write(row); err != nil {
 		return err
 	}
