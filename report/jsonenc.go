@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,10 +56,42 @@ type jsonWriter struct {
 // comma and line break before it, for one depth.
 type eventKeys struct {
 	tUs, seq, ack, len, win, note, preview, dupAck,
-	clientState, serverState, backoff string
+	clientState, serverState, backoff short
 	// dirFlags are the member "dir" with its value, c2s or s2c, and
 	// the start of "flags".
-	dirFlags [2]string
+	dirFlags [2]short
+}
+
+// short is a string kept so that appending it is a copy of a fixed
+// length (shortLen), which the compiler makes a few moves in place
+// (appendShort): the members of an event are short, and appending each
+// with a call to memmove cost more than copying its bytes.
+type short struct {
+	n int            // its length
+	a [shortLen]byte // it, then zeros
+}
+
+// shortLen bounds a short: the longest event member's start, "dir"
+// with its value and the start of "flags", is 46 bytes in the document.
+const shortLen = 64
+
+func newShort(s string) short {
+	if len(s) > shortLen {
+		panic("jsonWriter: " + strconv.Quote(s) + " is longer than a short")
+	}
+	k := short{n: len(s)}
+	copy(k.a[:], s)
+	return k
+}
+
+// appendShort appends k's string.
+func appendShort(b []byte, k *short) []byte {
+	n := len(b)
+	if cap(b)-n < shortLen {
+		b = slices.Grow(b, shortLen)
+	}
+	*(*[shortLen]byte)(b[n : n+shortLen]) = k.a
+	return b[:n+k.n]
 }
 
 func (w *jsonWriter) newline() {
@@ -630,20 +663,20 @@ func (w *jsonWriter) event(c *decode.Conn, e *decode.Event) {
 	k := w.eventKeys()
 	b := w.b
 	b = appendUint(b, e.Frame)
-	b = appendInt(append(b, k.tUs...), us(e.T))
-	b = append(b, k.dirFlags[b2i(e.Dir != decode.ClientToServer)]...)
+	b = appendInt(appendShort(b, &k.tUs), us(e.T))
+	b = appendShort(b, &k.dirFlags[b2i(e.Dir != decode.ClientToServer)])
 	if c.Proto == decode.UDP {
 		b = append(b, `""`...)
 	} else {
 		b = append(b, w.tcpdump(e.Flags)...)
 	}
-	b = appendUint(append(b, k.seq...), uint64(e.Seq))
-	b = appendUint(append(b, k.ack...), uint64(e.Ack))
-	b = appendUint(append(b, k.len...), uint64(e.Len))
-	b = appendUint(append(b, k.win...), uint64(e.Win))
-	b = append(append(b, k.note...), w.note(e.Note)...)
+	b = appendUint(appendShort(b, &k.seq), uint64(e.Seq))
+	b = appendUint(appendShort(b, &k.ack), uint64(e.Ack))
+	b = appendUint(appendShort(b, &k.len), uint64(e.Len))
+	b = appendUint(appendShort(b, &k.win), uint64(e.Win))
+	b = append(appendShort(b, &k.note), w.note(e.Note)...)
 	if p := e.Preview(); len(p) > 0 {
-		b = w.preview(append(b, k.preview...), p, uint32(len(p)) < e.Len)
+		b = w.preview(appendShort(b, &k.preview), p, uint32(len(p)) < e.Len)
 	}
 	w.b = b
 	if a := e.Anomalies & (1<<decode.NumAnomalies - 1); a != 0 {
@@ -659,18 +692,18 @@ func (w *jsonWriter) event(c *decode.Conn, e *decode.Event) {
 	}
 	b = w.b
 	if e.DupAck != 0 {
-		b = appendUint(append(b, k.dupAck...), uint64(e.DupAck))
+		b = appendUint(appendShort(b, &k.dupAck), uint64(e.DupAck))
 	}
 	if c.Proto != decode.UDP {
 		if s := w.state(e.ClientState); s != `""` {
-			b = append(append(b, k.clientState...), s...)
+			b = append(appendShort(b, &k.clientState), s...)
 		}
 		if s := w.state(e.ServerState); s != `""` {
-			b = append(append(b, k.serverState...), s...)
+			b = append(appendShort(b, &k.serverState), s...)
 		}
 	}
 	if d := us(e.Backoff); d != 0 {
-		b = appendInt(append(b, k.backoff...), d)
+		b = appendInt(appendShort(b, &k.backoff), d)
 	}
 	w.b = b
 }
@@ -724,8 +757,11 @@ func (w *jsonWriter) eventKeys() *eventKeys {
 		return w.ev
 	}
 	sep := w.lines[:w.sepEnd]
-	m := func(name string) string { return sep + `"` + name + w.colon }
-	w.ev = &eventKeys{tUs: m("t_us"), dirFlags: [2]string{m("dir") + `"c2s"` + m("flags"), m("dir") + `"s2c"` + m("flags")}, seq: m("seq"), ack: m("ack"),
+	m := func(name string) short { return newShort(sep + `"` + name + w.colon) }
+	dirFlags := func(dir string) short {
+		return newShort(sep + `"dir` + w.colon + `"` + dir + `"` + sep + `"flags` + w.colon)
+	}
+	w.ev = &eventKeys{tUs: m("t_us"), dirFlags: [2]short{dirFlags("c2s"), dirFlags("s2c")}, seq: m("seq"), ack: m("ack"),
 		len: m("len"), win: m("win"), note: m("note"), preview: m("preview"), dupAck: m("dup_ack"),
 		clientState: m("client_state"), serverState: m("server_state"), backoff: m("backoff_us")}
 	w.evDepth = w.depth
