@@ -504,12 +504,18 @@ func appendUintOrNull(b []byte, v uint64, ok bool) []byte {
 // run writes it in one append, to the same effect as the calls.
 type jsonRun struct {
 	text  string
-	depth int  // the depth the calls leave
-	empty bool // whether the object or array they leave open is empty
+	short short // text, when it is short (most are)
+	long  bool  // text is longer than a short
+	depth int   // the depth the calls leave
+	empty bool  // whether the object or array they leave open is empty
 }
 
 func (w *jsonWriter) run(r *jsonRun) {
-	w.b = append(w.b, r.text...)
+	if r.long {
+		w.b = append(w.b, r.text...)
+	} else {
+		w.b = appendShort(w.b, &r.short)
+	}
 	if r.depth != w.depth {
 		w.resume(r.depth)
 	}
@@ -578,7 +584,11 @@ func (r *jsonRecorder) run(literal string) jsonRun {
 	if !w.indent && string(w.b) != literal {
 		panic("jsonRecorder: " + literal + " is not compact JSON as the writer writes it")
 	}
-	return jsonRun{text: string(w.b), depth: w.depth, empty: w.empty[len(w.empty)-1]}
+	run := jsonRun{text: string(w.b), depth: w.depth, empty: w.empty[len(w.empty)-1]}
+	if run.long = len(run.text) > shortLen; !run.long {
+		run.short = newShort(run.text)
+	}
+	return run
 }
 
 // connRuns are the runs between a connection's values, recorded for
