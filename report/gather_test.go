@@ -1,19 +1,18 @@
-package report_test
+package report
 
 import (
 	"bytes"
-	"cmp"
-	"context"
+	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"synack/decode"
-	"synack/pipeline"
-	"synack/report"
 )
 
 // TestJSONToFileInOrder: a JSON document written to a file or a pipe,
@@ -25,50 +24,48 @@ import (
 // read back whole from the spill file and one by one (a long
 // connection's part, larger than a block), while more are held.
 func TestJSONToFileInOrder(t *testing.T) {
-	var conns []*decode.Conn
-	for _, f := range []string{"../fixtures/loss.pcap", "../fixtures/greeting.pcap", "../fixtures/resets.pcapng"} {
-		rep, err := pipeline.ReadFile(context.Background(), f, pipeline.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		conns = append(conns, rep.Conns...)
+	// Events shared by all connections, each with some of them; every
+	// 2,000th connection has 4,000 (1.3 MB of JSON, more than a block).
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	events := make([]decode.Event, 4000)
+	for i := range events {
+		events[i] = decode.Event{Frame: uint64(i + 1), T: time.Duration(i) * time.Millisecond, Dir: decode.Dir(i % 2),
+			Flags: decode.ACK, Seq: uint32(i * 100), Ack: 1, Len: uint32(i % 3 * 100), Win: 512, Note: decode.NoteData}
 	}
-	// Every 4,000th is the long connection (2.3 MB of JSON), among short
-	// ones (3 KB): 220 MB in all.
-	long := slices.MaxFunc(conns, func(a, b *decode.Conn) int { return cmp.Compare(len(a.Events), len(b.Events)) })
-	short := slices.DeleteFunc(slices.Clone(conns), func(c *decode.Conn) bool { return c == long })
+	const n = 16000
 	var all []*decode.Conn
-	for id := uint64(1); id <= 40000; id++ {
-		c := short[int(id)%len(short)]
-		if id%4000 == 0 {
-			c = long
+	for id := uint64(1); id <= n; id++ {
+		k := int(id*7919%15) + 1
+		if id%2000 == 0 {
+			k = len(events)
 		}
-		k := *c
-		k.ID = id
-		all = append(all, &k)
+		all = append(all, &decode.Conn{ID: id, Client: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(id >> 8), byte(id)}), 40000),
+			Server: netip.MustParseAddrPort("10.9.9.9:443"), FirstSeen: start.Add(time.Duration(id) * time.Millisecond),
+			LastSeen: start.Add(time.Duration(id+uint64(k)) * time.Millisecond), Packets: [2]uint64{uint64(k), 0}, Events: events[:k]})
 	}
-	rep := &report.Capture{Source: "gathered", Format: "pcap", LinkType: "EN10MB", Conns: all}
+	rep := &Capture{Source: "gathered", Format: "pcap", LinkType: "EN10MB", Conns: all}
 	var want bytes.Buffer
-	if err := report.JSON(&want, rep); err != nil {
+	if err := JSON(&want, rep); err != nil {
 		t.Fatal(err)
 	}
-	// Handed over shuffled within windows of 200, and each thousandth
-	// 25,000 later (an unanswered SYN held back for its timeout).
+	// Out of order: shuffled within windows of 200, and each 500th
+	// 8,000 later (an unanswered SYN held back for its timeout), which
+	// holds back 20 MB at a time, more than the heap's bound.
 	rng := rand.New(rand.NewPCG(5, 6))
-	order := slices.Clone(all)
-	for i := range order {
-		j := min(len(order)-1, i+rng.IntN(200))
-		order[i], order[j] = order[j], order[i]
+	held := slices.Clone(all)
+	for i := range held {
+		j := min(len(held)-1, i+rng.IntN(200))
+		held[i], held[j] = held[j], held[i]
 	}
-	for i := len(order) - 1; i >= 0; i-- {
-		if c := order[i]; c.ID%1000 == 1 {
-			j := min(len(order)-1, i+25000)
-			copy(order[i:j], order[i+1:j+1])
-			order[j] = c
+	for i := len(held) - 1; i >= 0; i-- {
+		if c := held[i]; c.ID%500 == 1 {
+			j := min(len(held)-1, i+8000)
+			copy(held[i:j], held[i+1:j+1])
+			held[j] = c
 		}
 	}
-	write := func(t *testing.T, w io.Writer, order []*decode.Conn) {
-		o := report.NewOrdered(report.NewJSON(w, rep))
+	write := func(t *testing.T, w io.Writer, order []*decode.Conn, onHeap bool) {
+		o := newOrderedIn(NewJSON(w, rep), onHeap)
 		o.Parallel(2, nil)
 		for _, c := range order {
 			o.Conn(c, true)
@@ -77,38 +74,106 @@ func TestJSONToFileInOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for name, order := range map[string][]*decode.Conn{"in order": all, "held": order} {
-		t.Run(name+"/file", func(t *testing.T) {
-			f, err := os.Create(filepath.Join(t.TempDir(), "out.json"))
-			if err != nil {
+	for _, mode := range heldModes {
+		if !mode.onHeap && testing.Short() {
+			continue // the same, with a bound four times larger
+		}
+		for name, order := range map[string][]*decode.Conn{"in order": all, "held": held} {
+			if !mode.onHeap && name == "held" {
+				order = slices.Clone(order) // held back for longer: past the mapped bound
+				for i := len(order) - 1; i >= 0; i-- {
+					if c := order[i]; c.ID%4000 == 1 {
+						j := len(order) - 1
+						copy(order[i:j], order[i+1:j+1])
+						order[j] = c
+					}
+				}
+			}
+			t.Run(mode.name+"/"+name+"/file", func(t *testing.T) {
+				f, err := os.Create(filepath.Join(t.TempDir(), "out.json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				write(t, f, order, mode.onHeap)
+				got, err := os.ReadFile(f.Name())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, want.Bytes()) {
+					t.Errorf("%d bytes written to a file, want the %d of the document written to memory", len(got), want.Len())
+				}
+			})
+			t.Run(mode.name+"/"+name+"/pipe", func(t *testing.T) {
+				r, w, err := os.Pipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				read := make(chan []byte)
+				go func() {
+					b, _ := io.ReadAll(r)
+					read <- b
+				}()
+				write(t, w, order, mode.onHeap)
+				w.Close()
+				got := <-read
+				r.Close()
+				if !bytes.Equal(got, want.Bytes()) {
+					t.Errorf("%d bytes written to a pipe, want the %d of the document written to memory", len(got), want.Len())
+				}
+			})
+		}
+	}
+}
+
+// fixedDoc renders connection ID as "conn ID:" and bytes that depend
+// on the ID, an eighth of a block in all, and takes parts many at once
+// (partsEmitter), checking each when it takes it.
+type fixedDoc struct{ sizedDoc }
+
+func (d *fixedDoc) NewRenderer() Renderer { return d }
+
+func (d *fixedDoc) Render(buf []byte, c *decode.Conn) []byte {
+	head := fmt.Sprintf("conn %d:", c.ID)
+	buf = append(buf, head...)
+	return append(buf, bytes.Repeat([]byte{byte(c.ID % 251)}, slotSize/8-len(head))...)
+}
+
+func (d *fixedDoc) Emit(part []byte) error {
+	var id uint64
+	fmt.Sscanf(string(part), "conn %d:", &id)
+	if want := d.Render(nil, &decode.Conn{ID: id}); !bytes.Equal(part, want) && d.err == nil {
+		d.err = fmt.Errorf("conn %d: part changed before it was emitted", id)
+	}
+	d.emitted = append(d.emitted, id)
+	return nil
+}
+
+func (d *fixedDoc) EmitParts(parts [][]byte) error {
+	for _, p := range parts {
+		d.Emit(p)
+	}
+	return nil
+}
+
+// TestOrderedGathersUntilReused: parts gathered for a document that
+// takes many at once are given to it before their room is filled again:
+// in one batch, connection 1 lets the eight held behind it go, which
+// frees their block, and the next eight are held in that block's room.
+func TestOrderedGathersUntilReused(t *testing.T) {
+	for _, mode := range heldModes {
+		t.Run(mode.name, func(t *testing.T) {
+			doc := &fixedDoc{}
+			o := newOrderedIn(doc, mode.onHeap)
+			o.Parallel(1, nil)
+			for _, id := range []uint64{2, 3, 4, 5, 6, 7, 8, 9, 1, 11, 12, 13, 14, 15, 16, 17, 18, 10} {
+				o.Conn(&decode.Conn{ID: id}, true)
+			}
+			if err := o.Close(&Capture{}); err != nil {
 				t.Fatal(err)
 			}
-			defer f.Close()
-			write(t, f, order)
-			got, err := os.ReadFile(f.Name())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, want.Bytes()) {
-				t.Errorf("%d bytes written to a file, want the %d of the document written to memory", len(got), want.Len())
-			}
-		})
-		t.Run(name+"/pipe", func(t *testing.T) {
-			r, w, err := os.Pipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			read := make(chan []byte)
-			go func() {
-				b, _ := io.ReadAll(r)
-				read <- b
-			}()
-			write(t, w, order)
-			w.Close()
-			got := <-read
-			r.Close()
-			if !bytes.Equal(got, want.Bytes()) {
-				t.Errorf("%d bytes written to a pipe, want the %d of the document written to memory", len(got), want.Len())
+			if want := "[1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18]"; fmt.Sprint(doc.emitted) != want {
+				t.Errorf("emitted %v, want %s", doc.emitted, want)
 			}
 		})
 	}
