@@ -1112,6 +1112,7 @@ type jsonDocument struct {
 	out    *os.File
 	pieces [][]byte
 	sep    []byte
+	iov    iovecs
 }
 
 // jsonRenderer renders a connection's object of the document.
@@ -1217,7 +1218,7 @@ func (d *jsonDocument) EmitParts(parts [][]byte) error {
 	if err := d.w.Flush(); err != nil {
 		return err
 	}
-	return writeParts(d.out, pieces)
+	return writeParts(d.out, pieces, &d.iov)
 }
 
 func (d *jsonDocument) Close(c *Capture) error {

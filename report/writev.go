@@ -26,8 +26,9 @@ func gathers(w io.Writer) (*os.File, bool) {
 // made non-blocking to take more. An error (a pipe closed: EPIPE)
 // leaves the rest to f.Write, which returns it as it would (and stops
 // the process on EPIPE to its standard output, as Go does). The slices
-// of pieces are moved past what is written: they are used up.
-func writeParts(f *os.File, pieces [][]byte) error {
+// of pieces are moved past what is written: they are used up. v is
+// room for the pieces' addresses, kept from one call to the next.
+func writeParts(f *os.File, pieces [][]byte, v *iovecs) error {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return writeEach(f, pieces)
@@ -41,7 +42,7 @@ func writeParts(f *os.File, pieces [][]byte) error {
 			if len(pieces) == 0 {
 				return true
 			}
-			n, err := unix.Writev(int(fd), pieces[:min(len(pieces), maxIovecs)])
+			n, err := v.writev(int(fd), pieces[:min(len(pieces), maxIovecs)])
 			switch {
 			case err == unix.EINTR:
 				continue

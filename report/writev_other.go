@@ -11,4 +11,6 @@ import (
 // parts are copied into the document's buffer.
 func gathers(io.Writer) (*os.File, bool) { return nil, false }
 
-func writeParts(*os.File, [][]byte) error { panic("report: writeParts without writev") }
+type iovecs struct{}
+
+func writeParts(*os.File, [][]byte, *iovecs) error { panic("report: writeParts without writev") }

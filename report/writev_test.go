@@ -35,7 +35,7 @@ func TestWriteParts(t *testing.T) {
 		b, _ := io.ReadAll(r)
 		read <- b
 	}()
-	if err := writeParts(w, pieces()); err != nil {
+	if err := writeParts(w, pieces(), &iovecs{}); err != nil {
 		t.Fatal(err)
 	}
 	w.Close()
@@ -50,7 +50,7 @@ func TestWriteParts(t *testing.T) {
 	}
 	defer w.Close()
 	r.Close()
-	if err := writeParts(w, pieces()); !errors.Is(err, syscall.EPIPE) {
+	if err := writeParts(w, pieces(), &iovecs{}); !errors.Is(err, syscall.EPIPE) {
 		t.Errorf("writeParts to a pipe without its reader: %v, want EPIPE", err)
 	}
 }
