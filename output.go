@@ -222,7 +222,7 @@ func (r *renderer) document(w io.Writer, rep *report.Capture) report.Document {
 	case "svg":
 		return report.NewSVG(w, rep)
 	case "html":
-		return report.NewHTML(w, r.flags.explain)
+		return report.NewHTML(w, rep, r.flags.explain)
 	case "mermaid":
 		return report.NewMermaid(w)
 	}

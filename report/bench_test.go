@@ -43,7 +43,7 @@ func BenchmarkRender(b *testing.B) {
 			{"text", func(w io.Writer) report.Document { return report.NewText(w, rep, report.TextOptions{}) }},
 			{"json", func(w io.Writer) report.Document { return report.NewJSON(w, rep) }},
 			{"svg", func(w io.Writer) report.Document { return report.NewSVG(w, rep) }},
-			{"html", func(w io.Writer) report.Document { return report.NewHTML(w, false) }},
+			{"html", func(w io.Writer) report.Document { return report.NewHTML(w, rep, false) }},
 			{"mermaid", report.NewMermaid},
 			{"zeek", report.NewZeek},
 		} {

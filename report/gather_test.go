@@ -15,15 +15,15 @@ import (
 	"synack/decode"
 )
 
-// TestJSONToFileInOrder: a JSON document written to a file or a pipe,
-// where Ordered gives it its parts many at once and it writes them from
-// where they are (writev), is the same bytes as the document written to
-// memory in one go, whether the connections are handed over in order
+// TestGatheredToFileInOrder: a JSON document or an HTML page written to
+// a file or a pipe, where Ordered gives it its parts many at once and it
+// writes them from where they are (writev), is the same bytes as the
+// document written to memory in one go, whether the connections are handed over in order
 // (parts emitted from the renderers' buffers) or out of order, holding
 // more than memory keeps: parts come from blocks in memory, from blocks
 // read back whole from the spill file and one by one (a long
 // connection's part, larger than a block), while more are held.
-func TestJSONToFileInOrder(t *testing.T) {
+func TestGatheredToFileInOrder(t *testing.T) {
 	// Events shared by all connections, each with some of them; every
 	// 2,000th connection has 4,000 (1.3 MB of JSON, more than a block).
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -44,10 +44,6 @@ func TestJSONToFileInOrder(t *testing.T) {
 			LastSeen: start.Add(time.Duration(id+uint64(k)) * time.Millisecond), Packets: [2]uint64{uint64(k), 0}, Events: events[:k]})
 	}
 	rep := &Capture{Source: "gathered", Format: "pcap", LinkType: "EN10MB", Conns: all}
-	var want bytes.Buffer
-	if err := JSON(&want, rep); err != nil {
-		t.Fatal(err)
-	}
 	// Out of order: shuffled within windows of 200, and each 500th
 	// 8,000 later (an unanswered SYN held back for its timeout), which
 	// holds back 20 MB at a time, more than the heap's bound.
@@ -64,64 +60,76 @@ func TestJSONToFileInOrder(t *testing.T) {
 			held[j] = c
 		}
 	}
-	write := func(t *testing.T, w io.Writer, order []*decode.Conn, onHeap bool) {
-		o := newOrderedIn(NewJSON(w, rep), onHeap)
-		o.Parallel(2, nil)
-		for _, c := range order {
-			o.Conn(c, true)
-		}
-		if err := o.Close(rep); err != nil {
+	for _, format := range []struct {
+		name string
+		doc  func(io.Writer) Document
+	}{
+		{"json", func(w io.Writer) Document { return NewJSON(w, rep) }},
+		{"html", func(w io.Writer) Document { return NewHTML(w, rep, false) }},
+	} {
+		var want bytes.Buffer
+		if err := Whole(format.doc(&want), rep); err != nil {
 			t.Fatal(err)
 		}
-	}
-	for _, mode := range heldModes {
-		if !mode.onHeap && testing.Short() {
-			continue // the same, with a bound four times larger
+		write := func(t *testing.T, w io.Writer, order []*decode.Conn, onHeap bool) {
+			o := newOrderedIn(format.doc(w), onHeap)
+			o.Parallel(2, nil)
+			for _, c := range order {
+				o.Conn(c, true)
+			}
+			if err := o.Close(rep); err != nil {
+				t.Fatal(err)
+			}
 		}
-		for name, order := range map[string][]*decode.Conn{"in order": all, "held": held} {
-			if !mode.onHeap && name == "held" {
-				order = slices.Clone(order) // held back for longer: past the mapped bound
-				for i := len(order) - 1; i >= 0; i-- {
-					if c := order[i]; c.ID%4000 == 1 {
-						j := len(order) - 1
-						copy(order[i:j], order[i+1:j+1])
-						order[j] = c
+		for _, mode := range heldModes {
+			if !mode.onHeap && testing.Short() {
+				continue // the same, with a bound four times larger
+			}
+			for name, order := range map[string][]*decode.Conn{"in order": all, "held": held} {
+				if !mode.onHeap && name == "held" {
+					order = slices.Clone(order) // held back for longer: past the mapped bound
+					for i := len(order) - 1; i >= 0; i-- {
+						if c := order[i]; c.ID%4000 == 1 {
+							j := len(order) - 1
+							copy(order[i:j], order[i+1:j+1])
+							order[j] = c
+						}
 					}
 				}
+				t.Run(format.name+"/"+mode.name+"/"+name+"/file", func(t *testing.T) {
+					f, err := os.Create(filepath.Join(t.TempDir(), "out."+format.name))
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer f.Close()
+					write(t, f, order, mode.onHeap)
+					got, err := os.ReadFile(f.Name())
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !bytes.Equal(got, want.Bytes()) {
+						t.Errorf("%d bytes written to a file, want the %d of the document written to memory", len(got), want.Len())
+					}
+				})
+				t.Run(format.name+"/"+mode.name+"/"+name+"/pipe", func(t *testing.T) {
+					r, w, err := os.Pipe()
+					if err != nil {
+						t.Fatal(err)
+					}
+					read := make(chan []byte)
+					go func() {
+						b, _ := io.ReadAll(r)
+						read <- b
+					}()
+					write(t, w, order, mode.onHeap)
+					w.Close()
+					got := <-read
+					r.Close()
+					if !bytes.Equal(got, want.Bytes()) {
+						t.Errorf("%d bytes written to a pipe, want the %d of the document written to memory", len(got), want.Len())
+					}
+				})
 			}
-			t.Run(mode.name+"/"+name+"/file", func(t *testing.T) {
-				f, err := os.Create(filepath.Join(t.TempDir(), "out.json"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer f.Close()
-				write(t, f, order, mode.onHeap)
-				got, err := os.ReadFile(f.Name())
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(got, want.Bytes()) {
-					t.Errorf("%d bytes written to a file, want the %d of the document written to memory", len(got), want.Len())
-				}
-			})
-			t.Run(mode.name+"/"+name+"/pipe", func(t *testing.T) {
-				r, w, err := os.Pipe()
-				if err != nil {
-					t.Fatal(err)
-				}
-				read := make(chan []byte)
-				go func() {
-					b, _ := io.ReadAll(r)
-					read <- b
-				}()
-				write(t, w, order, mode.onHeap)
-				w.Close()
-				got := <-read
-				r.Close()
-				if !bytes.Equal(got, want.Bytes()) {
-					t.Errorf("%d bytes written to a pipe, want the %d of the document written to memory", len(got), want.Len())
-				}
-			})
 		}
 	}
 }

@@ -171,7 +171,7 @@ func TestPicturesForLearners(t *testing.T) {
 	// --explain: the notes are numbered beside their arrows, as in the
 	// list under the picture.
 	var explained bytes.Buffer
-	if err := report.Whole(report.NewHTML(&explained, true), rep); err != nil {
+	if err := report.Whole(report.NewHTML(&explained, rep, true), rep); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(explained.String(), `class="mark">(1)</text>`) || !strings.Contains(explained.String(), `<ol class="explain">`) {
@@ -180,7 +180,8 @@ func TestPicturesForLearners(t *testing.T) {
 }
 
 // TestHTMLPageSaysItOnce: a page holds one style sheet and one copy of
-// the arrows' heads whatever its count of connections, every id in it is
+// the arrows' heads whatever its count of connections, one summary (after
+// the ladders, linked to from the top), every id in it is
 // unique (as HTML requires; the heads' ids were once repeated in every
 // connection's SVG, and a resumed record's heading had its connection's
 // id) and every #reference (a link, an arrow's head) names one.
@@ -196,7 +197,7 @@ func TestHTMLPageSaysItOnce(t *testing.T) {
 		}
 		for _, explain := range []bool{false, true} {
 			var buf bytes.Buffer
-			if err := report.Whole(report.NewHTML(&buf, explain), rep); err != nil {
+			if err := report.Whole(report.NewHTML(&buf, rep, explain), rep); err != nil {
 				t.Fatal(err)
 			}
 			page := buf.String()
@@ -213,8 +214,11 @@ func TestHTMLPageSaysItOnce(t *testing.T) {
 					t.Errorf("%s: id %q %d times", where, id, n)
 				}
 			}
-			if seen["head"] != 1 || seen["head-bad"] != 1 || len(seen) != len(rep.Conns)+2 {
-				t.Errorf("%s: ids %v, want head, head-bad and one per record", where, seen)
+			if seen["head"] != 1 || seen["head-bad"] != 1 || seen["summary"] != 1 || len(seen) != len(rep.Conns)+3 {
+				t.Errorf("%s: ids %v, want head, head-bad, summary and one per record", where, seen)
+			}
+			if sum := strings.Index(page, `<h2 id="summary">`); sum < strings.LastIndex(page, "</svg>") || sum > strings.Index(page, "<table>") {
+				t.Errorf("%s: the summary's heading is not between the last ladder and the table", where)
 			}
 			for _, c := range rep.Conns {
 				if link := fmt.Sprintf(`<a href="#%s">%d</a>`, anchor(c), c.ID); strings.Count(page, link) != 1 || !strings.Contains(page, `<h2 id="`+anchor(c)+`">`) {

@@ -354,11 +354,14 @@ const svgStyle = "<style>\n" + pictureRules + "</style>\n" + arrowHeads + "\n"
 // as one SVG document (NewSVG streams them).
 func SVG(w io.Writer, c *Capture) error { return Whole(NewSVG(w, c), c) }
 
-// HTML writes one self-contained page (no external assets): the summary
-// table and every connection's ladder diagram (NewHTML streams them).
-func HTML(w io.Writer, c *Capture) error { return Whole(NewHTML(w, false), c) }
+// HTML writes one self-contained page (no external assets): every
+// connection's ladder diagram, then the summary table (NewHTML streams
+// them).
+func HTML(w io.Writer, c *Capture) error { return Whole(NewHTML(w, c, false), c) }
 
-// htmlHead writes the page up to the summary table's column headers.
+// htmlHead writes the page up to its first ladder: what is known before
+// the first packet is read. The frames counted and the summary table come
+// at the end (htmlSummary), as in the text report.
 func htmlHead(w io.Writer, c *Capture) {
 	fmt.Fprintf(w, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>synack: %s</title>\n", xmlText(c.Source))
 	fmt.Fprint(w, `<style>
@@ -383,10 +386,17 @@ svg.defs { position: absolute; width: 0; height: 0; border: 0; }
 <body>
 `)
 	fmt.Fprint(w, htmlArrowHeads)
-	t := &c.Totals
-	fmt.Fprintf(w, "<h1>synack · %s</h1>\n<p>%s, %s · %s: %d TCP, %d non-TCP, %d malformed</p>\n", xmlText(c.Source),
-		xmlText(c.Format), xmlText(c.LinkType), plural(t.Packets, "frame", "frames"), t.TCP, t.NonTCP, t.Malformed)
+	fmt.Fprintf(w, "<h1>synack · %s</h1>\n<p>%s, %s · <a href=\"#summary\">summary</a> of the frames and connections at the end</p>\n",
+		xmlText(c.Source), xmlText(c.Format), xmlText(c.LinkType))
 	fmt.Fprintf(w, "<p class=\"key\">%s<br>%s<br>%s</p>\n", xmlText(pictureKey[0]), xmlText(pictureKey[1]), xmlText(pictureKey[2]))
+}
+
+// htmlSummary writes the frames counted and the summary table's head,
+// after the last ladder; the rows follow.
+func htmlSummary(w io.Writer, c *Capture) {
+	t := &c.Totals
+	fmt.Fprintf(w, "<h2 id=\"summary\">summary</h2>\n<p>%s: %d TCP, %d non-TCP, %d malformed</p>\n",
+		plural(t.Packets, "frame", "frames"), t.TCP, t.NonTCP, t.Malformed)
 	fmt.Fprint(w, "<div class=\"scroll\">\n<table>\n<tr><th>id</th><th>client</th><th>server</th><th>verdict</th><th>conn_state</th><th>history</th><th>packets</th><th>bytes c→s</th><th>bytes s→c</th><th>handshake</th><th>duration</th></tr>\n")
 }
 

@@ -632,8 +632,8 @@ func (o *Ordered) place(id uint64, part []byte, report bool) {
 }
 
 // Flush writes what the document has buffered of the parts emitted so
-// far, for a document that writes as it goes (text, JSON, Zeek, Mermaid;
-// SVG and HTML wait for Close by nature).
+// far, for a document that writes as it goes (text, JSON, Zeek, Mermaid,
+// HTML; SVG's head waits for Close).
 func (o *Ordered) Flush() error {
 	if o.par != nil { // written out at Close
 		return nil
@@ -1465,10 +1465,17 @@ func (s *svgDocument) Close(*Capture) error {
 
 // htmlDocument is the self-contained page (see HTML).
 type htmlDocument struct {
-	w       io.Writer
+	dst     io.Writer
+	w       *bufio.Writer // to dst
+	capture *Capture
 	explain bool
-	rows    spool
-	bodies  spool
+	started bool
+	rows    spool // the summary table's rows, written at the end
+	// out is w's file, which EmitParts writes the ladders to from where
+	// they are (writeParts).
+	out    *os.File
+	pieces [][]byte
+	iov    iovecs
 }
 
 // htmlRenderer renders a connection's row of the summary table and its
@@ -1479,12 +1486,22 @@ type htmlRenderer struct {
 	lines   *lineCache
 }
 
-// NewHTML writes one self-contained page to w: the summary table first,
-// then every ladder, so both wait in spools until Close. explain adds,
+// NewHTML streams one self-contained page to w: its head, each ladder as
+// it comes, then the frames counted and the summary table, whose rows
+// wait in a spool until Close (as the text report's). explain adds,
 // under each ladder, what each kind of segment is and why the connection
 // ended so (--explain).
-func NewHTML(w io.Writer, explain bool) Document {
-	return &htmlDocument{w: w, explain: explain}
+func NewHTML(w io.Writer, c *Capture, explain bool) Document {
+	h := &htmlDocument{dst: w, w: bufio.NewWriterSize(w, 64<<10), capture: c, explain: explain}
+	h.out, _ = gathers(w)
+	return h
+}
+
+func (h *htmlDocument) begin() {
+	if !h.started {
+		h.started = true
+		htmlHead(h.w, h.capture)
+	}
 }
 
 func (h *htmlDocument) NewRenderer() Renderer {
@@ -1506,32 +1523,56 @@ func (h *htmlRenderer) Render(buf []byte, c *decode.Conn) []byte {
 }
 
 func (h *htmlDocument) Emit(part []byte) error {
+	h.begin()
 	row, body := nextPiece(part)
 	if _, err := h.rows.Write(row); err != nil {
 		return err
 	}
-	_, err := h.bodies.Write(body)
+	_, err := h.w.Write(body)
 	return err
 }
 
+// EmitParts emits the parts as Emit each: to a file, the ladders are
+// written from where they are, after what the buffer holds, not copied
+// into it.
+func (h *htmlDocument) EmitParts(parts [][]byte) error {
+	if h.out == nil {
+		for _, p := range parts {
+			if err := h.Emit(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	h.begin()
+	pieces := h.pieces[:0]
+	for _, p := range parts {
+		row, body := nextPiece(p)
+		if _, err := h.rows.Write(row); err != nil {
+			return err
+		}
+		pieces = append(pieces, body)
+	}
+	h.pieces = pieces
+	defer clear(pieces)
+	if err := h.w.Flush(); err != nil {
+		return err
+	}
+	return writeParts(h.out, pieces, &h.iov)
+}
+
 func (h *htmlDocument) Close(c *Capture) error {
-	bw := bufio.NewWriterSize(h.w, 64<<10)
-	htmlHead(bw, c)
-	if err := bw.Flush(); err != nil {
+	h.capture = c
+	h.begin()
+	htmlSummary(h.w, c)
+	if err := h.w.Flush(); err != nil {
 		return err
 	}
-	if _, err := h.rows.WriteTo(h.w); err != nil {
+	if _, err := h.rows.WriteTo(h.dst); err != nil {
 		return err
 	}
-	fmt.Fprint(bw, "</table>\n</div>\n")
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if _, err := h.bodies.WriteTo(h.w); err != nil {
-		return err
-	}
-	fmt.Fprint(bw, "</body>\n</html>\n")
-	return bw.Flush()
+	fmt.Fprint(h.w, "</table>\n</div>\n</body>\n</html>\n")
+	return h.w.Flush()
 }
 
 func (t *textDoc) Flush() error { return t.w.Flush() }
@@ -1541,3 +1582,5 @@ func (d *jsonDocument) Flush() error { return d.w.Flush() }
 func (z *zeekDoc) Flush() error { return z.w.Flush() }
 
 func (m *mermaidDoc) Flush() error { return m.w.Flush() }
+
+func (h *htmlDocument) Flush() error { return h.w.Flush() }
