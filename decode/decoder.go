@@ -319,6 +319,7 @@ func (p *Parser) Parse(f *Frame, out *Parsed) {
 	p.p.cut = max(f.Length-len(f.Data), 0)
 	out.kind, out.err = p.p.parse(f.Data, f.LinkType, f.Length <= len(f.Data), &out.seg)
 	_, out.salvaged = out.err.(*lengthError)
+	out.seg.fromFirst = !out.seg.dst.less(&out.seg.src)
 	out.by = nil
 	if out.seg.previewed = p.previews && out.kind <= frameUDP; out.seg.previewed {
 		out.seg.previewLen = uint8(copy(out.seg.preview[:], out.seg.Payload))

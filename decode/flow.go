@@ -249,9 +249,10 @@ func (f *flow) joinSYN() {
 	f.rfc.state = [2]State{Established, SynReceived}
 }
 
-// sideOf is the side that sent seg.
+// sideOf is the side that sent seg, a segment of f's (whose key orders
+// the same endpoints).
 func (f *flow) sideOf(seg *Segment) Side {
-	if (seg.src == f.key.first()) == f.clientFirst {
+	if seg.fromFirst == f.clientFirst {
 		return Client
 	}
 	return Server

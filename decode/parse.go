@@ -91,9 +91,13 @@ type Segment struct {
 	// segment's analysis reads: together they take two cache lines, which
 	// the batch reader's other core has just written.
 	src, dst endpoint
-	Seq, Ack Seq
-	Flags    Flags
-	Window   uint16
+	// fromFirst says that src is the first endpoint of the segment's
+	// key, which orders them (keyOf): the connection's sides follow from
+	// it without comparing endpoints (flow.sideOf).
+	fromFirst bool
+	Seq, Ack  Seq
+	Flags     Flags
+	Window    uint16
 	// Len is the payload length the IP header declares, which is the
 	// segment's real length even when the capture's snaplen cut it short;
 	// in a frame captured whole, it is at most what the frame holds.
