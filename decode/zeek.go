@@ -222,13 +222,17 @@ func (z *zeekConn) flipRoles() {
 // it reports whether the kind had been seen before. The kinds are kept by
 // endpoint here, swapped when the roles flip (flipRoles).
 func (z *zeekConn) check(side Side, mask uint8, code byte) bool {
-	e := &z.ep[side]
-	if e.histSeen&mask != 0 {
+	if z.ep[side].histSeen&mask != 0 { // the usual case: inlined
 		return true
 	}
-	e.histSeen |= mask
-	z.add(side, code)
+	z.firstOfKind(side, mask, code)
 	return false
+}
+
+// firstOfKind is check for a kind side has not shown before.
+func (z *zeekConn) firstOfKind(side Side, mask uint8, code byte) {
+	z.ep[side].histSeen |= mask
+	z.add(side, code)
 }
 
 // scaled adds code at the 1st, 10th, 100th… occurrence (Zeek's
@@ -350,16 +354,13 @@ func (e *zeekEndpoint) initEndpoint(f Flags, seq, last Seq) {
 // history1 is Zeek's update_history.
 func (z *zeekConn) history1(side Side, f Flags, rel, ln uint32) {
 	e := &z.ep[side]
-	bits := 0
-	for _, b := range [...]Flags{SYN, FIN, RST} {
-		if f&b != 0 {
-			bits++
-		}
-	}
+	// More than one of SYN, FIN and RST: clearing the lowest leaves some.
+	x := f & (SYN | FIN | RST)
+	multi := x&(x-1) != 0
 	switch {
-	case bits > 1 && f&(FIN|RST) == FIN|RST:
+	case multi && f&(FIN|RST) == FIN|RST:
 		z.check(side, histFINRST, 'I')
-	case bits > 1:
+	case multi:
 		z.check(side, histMultiFlag, 'Q')
 	case f&SYN != 0:
 		code := byte('S')
