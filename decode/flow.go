@@ -204,11 +204,14 @@ func (f *flow) first(t time.Time, n int64, spare *colds) {
 // since is how long after the first segment t is, n in Unix nanoseconds
 // (frameNano): a subtraction of integers, but for dates far off.
 func (f *flow) since(t time.Time, n int64) time.Duration {
-	if f.firstExact && n != math.MinInt64 {
+	if f.firstExact && n != math.MinInt64 { // the usual case: inlined
 		return time.Duration(n - f.firstN)
 	}
-	return t.Sub(f.firstSeen())
+	return f.sinceFar(t)
 }
+
+// sinceFar is since for a date that is not the usual one.
+func (f *flow) sinceFar(t time.Time) time.Duration { return t.Sub(f.firstSeen()) }
 
 // start readies f, fresh, for a connection opened by seg at t (n in Unix
 // nanoseconds).
