@@ -9,7 +9,14 @@ import "unsafe"
 // connections' slots, looked up for every frame, gained nothing from it.)
 // A frame the Parser did not hash for d is left alone.
 func (d *Decoder) Ahead(pf *Parsed) {
-	if pf.by == d && pf.seg.Flags&(SYN|RST) != 0 && pf.seg.Flags&(SYN|ACK) != SYN|ACK {
+	if pf.tombAhead { // the rest out of line: Ahead is inlined
+		d.aheadTomb(pf)
+	}
+}
+
+// aheadTomb is Ahead for a SYN or a RST.
+func (d *Decoder) aheadTomb(pf *Parsed) {
+	if pf.by == d {
 		d.prefetchTomb(pf.hash)
 	}
 }

@@ -275,7 +275,10 @@ type Parsed struct {
 	// salvaged is set when err is a *lengthError: the frame is malformed
 	// but its segment good.
 	salvaged bool
-	err      error
+	// tombAhead says that Apply will look a tombstone up for the segment
+	// (a SYN), or put one there (a RST): see Decoder.Ahead.
+	tombAhead bool
+	err       error
 	// by is the decoder whose table hash is key's hash, when the Parser
 	// was that decoder's (Decoder.NewParser) and the frame the usual TCP
 	// frame; nil otherwise.
@@ -320,13 +323,14 @@ func (p *Parser) Parse(f *Frame, out *Parsed) {
 	out.kind, out.err = p.p.parse(f.Data, f.LinkType, f.Length <= len(f.Data), &out.seg)
 	_, out.salvaged = out.err.(*lengthError)
 	out.seg.fromFirst = !out.seg.dst.less(&out.seg.src)
-	out.by = nil
+	out.by, out.tombAhead = nil, false
 	if out.seg.previewed = p.previews && out.kind <= frameUDP; out.seg.previewed {
 		out.seg.previewLen = uint8(copy(out.seg.preview[:], out.seg.Payload))
 	}
 	if p.dec != nil && out.kind == frameTCP && out.err == nil && !out.seg.encapped {
 		out.key = keyOf(&out.seg.src, &out.seg.dst, TCP, 0)
 		out.hash, out.by = hashKey(&p.seed, &out.key), p.dec
+		out.tombAhead = out.seg.Flags&(SYN|RST) != 0 && out.seg.Flags&(SYN|ACK) != SYN|ACK
 	}
 }
 
