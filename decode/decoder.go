@@ -211,7 +211,7 @@ type Decoder struct {
 	// tombs holds tombstones of connections handed over before their
 	// last segment (see tomb), tombLists them by list, as lists does.
 	tombs     table[tomb]
-	tombLists [numTombLists]list[tomb]
+	tombLists [numTombLists]tombList
 	freeTombs []*tomb
 	zones     zones // the encapsulations met
 	// labels holds the MPLS labels of the first segment of each

@@ -2,23 +2,27 @@ package decode
 
 import "unsafe"
 
-// entry is how a record the decoder keeps in a table and a list begins
-// (a flow, a tomb): its place in its list and its key. Each list holds
-// records in the order they were last active, the least recently active
-// first, so that finding those idle past a timeout, or the least recently
-// active at the cap, looks at the head and at nothing else.
+// entry is how a flow begins: its key in the decoder's table, then its
+// place in its list. Each list holds flows in the order they were last
+// active, the least recently active first, so that finding those idle
+// past a timeout, or the least recently active at the cap, looks at the
+// head and at nothing else.
 //
-// The tables and lists reach a record's entry by converting the pointer
-// to the record, whose first field it is (TestEntryIsFirst): a method of
-// the type parameter would be a call through the generic dictionary, not
-// inlined, on every operation, and a packet makes several.
+// The tables reach a record's key, and the lists a flow's entry, by
+// converting the pointer to the record, which begins with them
+// (TestEntryIsFirst): a method of the type parameter would be a call
+// through the generic dictionary, not inlined, on every operation, and a
+// packet makes several.
 type entry[T any] struct {
-	prev, next *T
 	key        connKey
+	prev, next *T
 }
 
-// entryOf is the entry of x, a flow or a tomb.
+// entryOf is the entry of x, a flow.
 func entryOf[T any](x *T) *entry[T] { return (*entry[T])(unsafe.Pointer(x)) }
+
+// keyAt is the key of x, a flow or a tomb, which begins with it.
+func keyAt[T any](x *T) *connKey { return (*connKey)(unsafe.Pointer(x)) }
 
 // list is an intrusive doubly linked list of records.
 type list[T any] struct {

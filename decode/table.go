@@ -70,14 +70,14 @@ func (t *table[T]) getHashed(key *connKey, h uint64) *T {
 	mask := uint64(len(t.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := &t.slots[i]
-		if s.p == nil || s.hash == h && entryOf(s.p).key.equal(key) {
+		if s.p == nil || s.hash == h && keyAt(s.p).equal(key) {
 			return s.p
 		}
 	}
 }
 
 // put adds f, whose key is in no record of the table.
-func (t *table[T]) put(f *T) { t.putHashed(f, t.hash(&entryOf(f).key)) }
+func (t *table[T]) put(f *T) { t.putHashed(f, t.hash(keyAt(f))) }
 
 // putHashed is put of f, whose key's hash is h.
 func (t *table[T]) putHashed(f *T, h uint64) {
@@ -115,7 +115,7 @@ func (t *table[T]) grow() {
 // build up.
 func (t *table[T]) remove(f *T) {
 	mask := uint64(len(t.slots) - 1)
-	i := t.hash(&entryOf(f).key) & mask
+	i := t.hash(keyAt(f)) & mask
 	for t.slots[i].p != f {
 		i = (i + 1) & mask
 	}

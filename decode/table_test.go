@@ -3,6 +3,7 @@ package decode
 import (
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 	"unsafe"
@@ -133,7 +134,17 @@ func checkTombs(t *testing.T, d *Decoder, swept bool) {
 		l := &d.tombLists[i]
 		count := 0
 		var prev *tomb
-		for tb := l.head; tb != nil; tb = tb.next {
+		if l.head < l.tail && l.ring[l.head&uint64(len(l.ring)-1)] == nil {
+			t.Fatalf("tombstone list %d: its head holds no tombstone", i)
+		}
+		for pos := l.head; pos < l.tail; pos++ {
+			tb := l.ring[pos&uint64(len(l.ring)-1)]
+			if tb == nil {
+				continue
+			}
+			if tb.pos != pos {
+				t.Fatalf("tombstone %d at %d of list %d says it is at %d", tb.id, pos, i, tb.pos)
+			}
 			if tb.list != int8(i) || d.tombs.get(&tb.key) != tb || d.conns.get(&tb.key) != nil {
 				t.Fatalf("tombstone %d in list %d (its own %d) is not in the table, or its connection is", tb.id, i, tb.list)
 			}
@@ -143,10 +154,10 @@ func checkTombs(t *testing.T, d *Decoder, swept bool) {
 			prev = tb
 			count++
 		}
-		if l.tail != prev || l.n != count {
+		if l.n != count {
 			t.Fatalf("tombstone list %d: %d counted, %d recorded", i, count, l.n)
 		}
-		if h := l.head; swept && h != nil && d.clock.activity()-h.active > d.tombTimeout(int8(i)) {
+		if h := l.first(); swept && h != nil && d.clock.activity()-h.active > d.tombTimeout(int8(i)) {
 			t.Fatalf("tombstone list %d: %d idle past its timeout after a sweep", i, h.id)
 		}
 		n += count
@@ -312,13 +323,67 @@ func TestTombstonesFollowRecentConnections(t *testing.T) {
 	}
 }
 
-// TestEntryIsFirst: the tables and lists take a record's entry at the
-// record's own address (entryOf).
+// TestEntryIsFirst: the tables take a record's key, and the lists a
+// flow's entry, at the record's own address (keyAt, entryOf).
 func TestEntryIsFirst(t *testing.T) {
 	if off := unsafe.Offsetof(flow{}.entry); off != 0 {
 		t.Errorf("a flow's entry is at byte %d, not first", off)
 	}
-	if off := unsafe.Offsetof(tomb{}.entry); off != 0 {
-		t.Errorf("a tomb's entry is at byte %d, not first", off)
+	if off := unsafe.Offsetof(entry[flow]{}.key); off != 0 {
+		t.Errorf("an entry's key is at byte %d, not first", off)
+	}
+	if off := unsafe.Offsetof(tomb{}.key); off != 0 {
+		t.Errorf("a tomb's key is at byte %d, not first", off)
+	}
+}
+
+// TestTombListKeepsOrder: a tombstone list keeps its tombstones in the
+// order they were put in through growth, tombstones taken out of its
+// middle and at its head, and the moves that make room where those were.
+func TestTombListKeepsOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		takeEvery int // take out every takeEvery-th tombstone put in (0: none)
+		headEvery int // take out the head after every headEvery-th put (0: never)
+	}{
+		{"growth alone", 0, 0},
+		{"from the middle", 3, 0},
+		{"mostly from the middle", 2, 0},
+		{"from the head", 0, 2},
+		{"both", 5, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var l tombList
+			var want []*tomb
+			for i := 1; i <= 5000; i++ {
+				tb := &tomb{id: uint64(i)}
+				l.pushBack(tb)
+				want = append(want, tb)
+				if tc.takeEvery > 0 && i%tc.takeEvery == 0 && len(want) > 2 {
+					mid := want[len(want)/2]
+					l.remove(mid)
+					want = slices.Delete(want, len(want)/2, len(want)/2+1)
+				}
+				if tc.headEvery > 0 && i%tc.headEvery == 0 {
+					l.remove(want[0])
+					want = want[1:]
+				}
+			}
+			var got []*tomb
+			for pos := l.head; pos < l.tail; pos++ {
+				if tb := l.ring[pos&uint64(len(l.ring)-1)]; tb != nil {
+					if tb.pos != pos {
+						t.Fatalf("tombstone %d at %d says it is at %d", tb.id, pos, tb.pos)
+					}
+					got = append(got, tb)
+				}
+			}
+			if !slices.Equal(got, want) || l.n != len(want) || l.first() != want[0] {
+				t.Fatalf("%d tombstones (n %d), first %d; want %d, first %d", len(got), l.n, l.first().id, len(want), want[0].id)
+			}
+			if len(l.ring) > 4*len(want)+64 {
+				t.Errorf("a ring of %d places for %d tombstones", len(l.ring), len(want))
+			}
+		})
 	}
 }

@@ -34,13 +34,17 @@ import (
 // ones, then the least recently active, and a segment for one of those
 // starts a connection of its own, as it would without tombstones.
 type tomb struct {
-	entry[tomb]      // first: see entry
-	list        int8 // which of the decoder's tomb lists holds it
-	proto       Proto
-	partial     bool
-	closedBy    Side
-	verdict     Verdict
-	connState   ConnState
+	key connKey // first: see entry
+	// pos is its place in its list (tombList); active is when it was
+	// last active (sweepClock.activity), which a sweep reads beside it.
+	pos       uint64
+	active    time.Duration
+	list      int8 // which of the decoder's tomb lists holds it
+	proto     Proto
+	partial   bool
+	closedBy  Side
+	verdict   Verdict
+	connState ConnState
 	// clientFirst says that the client is the first half of key, and is4
 	// that its addresses are IPv4 (key halves map IPv4 into IPv6).
 	clientFirst, is4 bool
@@ -52,7 +56,6 @@ type tomb struct {
 	zeek            [2]zeekKept
 	tshark          [2]tsharkKept
 	id              uint64
-	active          time.Duration // when last active (sweepClock.activity)
 	zeekLast        time.Duration // zeekConn.lastTime
 	first           time.Time     // FirstSeen
 	prior           carried
@@ -134,7 +137,7 @@ func (d *Decoder) bury(c *flow, verdict Verdict, list int8) {
 		list: list, proto: c.proto, partial: c.partial, closedBy: c.closedBy,
 		verdict: verdict, connState: c.connState(), clientFirst: c.clientFirst, is4: c.is4,
 		ecn: c.ecn, finsBefore: c.finsBefore, finAcked: c.finAcked, rfc: c.rfc,
-		entry: entry[tomb]{key: c.key}, marks: c.marks, id: c.id, active: c.active, zeekLast: c.zeek.lastTime, first: c.firstSeen(),
+		key: c.key, marks: c.marks, id: c.id, active: c.active, zeekLast: c.zeek.lastTime, first: c.firstSeen(),
 		prior: carried{
 			syn: syn, synack: synack, ack: ack,
 			rst:  [2]bool{c.rsts[Client] > 0 || p.rst[Client], c.rsts[Server] > 0 || p.rst[Server]},
@@ -173,13 +176,13 @@ func (d *Decoder) bury(c *flow, verdict Verdict, list int8) {
 // handed over at the cap, which go on if they are still active at all.
 func (d *Decoder) oldestTomb() *tomb {
 	for _, l := range [...]int8{tombOver, tombClosed} {
-		if h := d.tombLists[l].head; h != nil {
+		if h := d.tombLists[l].first(); h != nil {
 			return h
 		}
 	}
 	var oldest *tomb
 	for i := range d.tombLists {
-		if h := d.tombLists[i].head; h != nil && (oldest == nil || h.active < oldest.active) {
+		if h := d.tombLists[i].first(); h != nil && (oldest == nil || h.active < oldest.active) {
 			oldest = h
 		}
 	}
@@ -209,12 +212,96 @@ func (d *Decoder) tombTimeout(list int8) time.Duration {
 	return d.timeouts[list]
 }
 
-// sweepTombs forgets the tombstones idle past their timeout.
+// sweepTombs forgets the tombstones idle past their timeout. They were
+// buried minutes ago, out of every cache by now: it asks for those a few
+// places on while it forgets one, so that it waits for memory once for
+// several of them.
 func (d *Decoder) sweepTombs() {
 	for i := range d.tombLists {
 		l := &d.tombLists[i]
-		for t := l.head; t != nil && d.clock.activity()-t.active > d.tombTimeout(int8(i)); t = l.head {
+		for k := range uint64(tombsAhead) {
+			l.prefetch(l.head + k)
+		}
+		for t := l.first(); t != nil && d.clock.activity()-t.active > d.tombTimeout(int8(i)); t = l.first() {
+			l.prefetch(l.head + tombsAhead)
 			d.forget(t)
+		}
+	}
+}
+
+// tombsAhead is how many places ahead of its head a sweep asks for a
+// tombstone list's tombstones.
+const tombsAhead = 8
+
+// tombList holds tombstones in the order they were buried, which is the
+// order they were last active (see bury), the least recently active
+// first: a ring of pointers in that order, not links in the tombstones.
+// A sweep forgets tombstones from its head, out of the cache as they
+// are: reading the next one's address from the ring, it can ask for
+// several at once, where following links it waited for each in turn.
+type tombList struct {
+	// ring holds the tombstones from position head to tail (excluded),
+	// at ring[pos & (len(ring)-1)], nil where one was taken out (exhume);
+	// head holds one, unless head == tail. Positions are a tombstone's
+	// pos; len(ring) is a power of two.
+	ring       []*tomb
+	head, tail uint64
+	n          int
+}
+
+// first returns the least recently active tombstone, or nil.
+func (l *tombList) first() *tomb {
+	if l.head == l.tail {
+		return nil
+	}
+	return l.ring[l.head&uint64(len(l.ring)-1)]
+}
+
+// pushBack puts t, which is in no list, at the tail.
+func (l *tombList) pushBack(t *tomb) {
+	if l.tail-l.head == uint64(len(l.ring)) {
+		l.grow()
+	}
+	l.ring[l.tail&uint64(len(l.ring)-1)] = t
+	t.pos = l.tail
+	l.tail++
+	l.n++
+}
+
+// remove takes t out of l, which holds it.
+func (l *tombList) remove(t *tomb) {
+	mask := uint64(len(l.ring) - 1)
+	l.ring[t.pos&mask] = nil
+	l.n--
+	for l.head < l.tail && l.ring[l.head&mask] == nil {
+		l.head++
+	}
+}
+
+// grow makes room in a full ring: twice as much, or, where it holds
+// mostly places of tombstones taken out, the same, its tombstones moved
+// together.
+func (l *tombList) grow() {
+	size := max(len(l.ring), 64)
+	if l.n > len(l.ring)/2 {
+		size = 2 * len(l.ring)
+	}
+	ring, mask := make([]*tomb, size), uint64(len(l.ring)-1)
+	pos := l.head
+	for p := l.head; p < l.tail; p++ {
+		if t := l.ring[p&mask]; t != nil {
+			ring[pos&uint64(size-1)], t.pos = t, pos
+			pos++
+		}
+	}
+	l.ring, l.tail = ring, pos
+}
+
+// prefetch asks for the tombstone at position pos, if there is one.
+func (l *tombList) prefetch(pos uint64) {
+	if pos < l.tail {
+		if t := l.ring[pos&uint64(len(l.ring)-1)]; t != nil {
+			prefetch(unsafe.Pointer(t))
 		}
 	}
 }
