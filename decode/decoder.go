@@ -213,7 +213,8 @@ type Decoder struct {
 	tombs     table[tomb]
 	tombLists [numTombLists]tombList
 	freeTombs []*tomb
-	zones     zones // the encapsulations met
+	locations []*time.Location // the tombstones' (see location)
+	zones     zones            // the encapsulations met
 	// labels holds the MPLS labels of the first segment of each
 	// connection open in MPLS, which its key leaves out (see Encap).
 	labels    map[*flow]mplsLabels

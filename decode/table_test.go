@@ -3,6 +3,7 @@ package decode
 import (
 	"math/rand/v2"
 	"net/netip"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -174,6 +175,15 @@ func checkTombs(t *testing.T, d *Decoder, swept bool) {
 // connection counted once, complete. Only past IdleTimeout would a late
 // segment start a connection of its own.
 func TestLateSegmentsGoOn(t *testing.T) {
+	// Frames from files are dated in UTC, those of a live capture in
+	// time.Local; the tombstone keeps the date of the first whatever its
+	// location, for the resumed record's FirstSeen.
+	for _, loc := range []*time.Location{time.UTC, time.Local, time.FixedZone("UTC+5", 5*60*60)} {
+		t.Run(loc.String(), func(t *testing.T) { lateSegmentsGoOn(t, loc) })
+	}
+}
+
+func lateSegmentsGoOn(t *testing.T, loc *time.Location) {
 	late := []tseg{{'s', "F.", 15, 1, ""}, {'c', ".", 2, 16, ""}, {'c', "R", 2, 0, ""}}
 	var conns []*Conn
 	d := New(Config{}, SinkFunc(func(c *Conn) { conns = append(conns, c) }))
@@ -183,7 +193,7 @@ func TestLateSegmentsGoOn(t *testing.T) {
 			src, dst, seq, ack = srv, cli, sISN+s.seq, cISN+s.ack
 		}
 		data := ethFrame(t, src, dst, s.flags, seq, ack, nil, nil)
-		if err := d.Packet(&Frame{Number: uint64(i + 1), Time: t0.Add(time.Duration(i) * time.Millisecond), Data: data, Length: len(data), LinkType: LinkTypeEthernet}); err != nil {
+		if err := d.Packet(&Frame{Number: uint64(i + 1), Time: t0.In(loc).Add(time.Duration(i) * time.Millisecond), Data: data, Length: len(data), LinkType: LinkTypeEthernet}); err != nil {
 			t.Fatal(err)
 		}
 		if i == len(greeting)-1 && (len(conns) != 1 || d.Open() != 0) {
@@ -196,7 +206,7 @@ func TestLateSegmentsGoOn(t *testing.T) {
 	}
 	first, again := conns[0], conns[1]
 	if !again.Resumed || first.Resumed || again.ID != first.ID || again.Client != cli || again.Server != srv || again.Partial ||
-		!again.FirstSeen.Equal(first.FirstSeen) || again.Events[0].T != 8*time.Millisecond {
+		again.FirstSeen != first.FirstSeen || first.FirstSeen != t0.In(loc) || again.Events[0].T != 8*time.Millisecond {
 		t.Fatalf("late record: ID %d (first %d), resumed %v, %s → %s, partial %v, first seen %v (first %v), at %v",
 			again.ID, first.ID, again.Resumed, again.Client, again.Server, again.Partial, again.FirstSeen, first.FirstSeen, again.Events[0].T)
 	}
@@ -385,5 +395,32 @@ func TestTombListKeepsOrder(t *testing.T) {
 				t.Errorf("a ring of %d places for %d tombstones", len(l.ring), len(want))
 			}
 		})
+	}
+}
+
+// TestTombHoldsNoPointer: the collector skips objects without pointers,
+// and there are tens of megabytes of tombstones (see tomb).
+func TestTombHoldsNoPointer(t *testing.T) {
+	var pointers func(reflect.Type) []string
+	pointers = func(ty reflect.Type) []string {
+		switch ty.Kind() {
+		case reflect.Pointer, reflect.UnsafePointer, reflect.Map, reflect.Slice, reflect.String,
+			reflect.Interface, reflect.Chan, reflect.Func:
+			return []string{ty.String()}
+		case reflect.Array:
+			return pointers(ty.Elem())
+		case reflect.Struct:
+			var all []string
+			for i := range ty.NumField() {
+				for _, p := range pointers(ty.Field(i).Type) {
+					all = append(all, ty.Field(i).Name+": "+p)
+				}
+			}
+			return all
+		}
+		return nil
+	}
+	if p := pointers(reflect.TypeFor[tombPair]()); len(p) > 0 {
+		t.Errorf("a tombstone holds pointers: %v", p)
 	}
 }

@@ -57,8 +57,15 @@ type tomb struct {
 	tshark          [2]tsharkKept
 	id              uint64
 	zeekLast        time.Duration // zeekConn.lastTime
-	first           time.Time     // FirstSeen
-	prior           carried
+	// firstSec, firstNsec and firstLoc are FirstSeen: its Unix time and
+	// its location, an index into the decoder's locations. A tombstone
+	// holds no pointer, so that the collector, which scans the
+	// tombstones of the last minutes (tens of megabytes) in every cycle
+	// otherwise, does not.
+	firstSec  int64
+	firstNsec int32
+	firstLoc  int32
+	prior     carried
 }
 
 // zeekKept is what a tombstone keeps of a Zeek endpoint: its states, for
@@ -137,7 +144,7 @@ func (d *Decoder) bury(c *flow, verdict Verdict, list int8) {
 		list: list, proto: c.proto, partial: c.partial, closedBy: c.closedBy,
 		verdict: verdict, connState: c.connState(), clientFirst: c.clientFirst, is4: c.is4,
 		ecn: c.ecn, finsBefore: c.finsBefore, finAcked: c.finAcked, rfc: c.rfc,
-		key: c.key, marks: c.marks, id: c.id, active: c.active, zeekLast: c.zeek.lastTime, first: c.firstSeen(),
+		key: c.key, marks: c.marks, id: c.id, active: c.active, zeekLast: c.zeek.lastTime,
 		prior: carried{
 			syn: syn, synack: synack, ack: ack,
 			rst:  [2]bool{c.rsts[Client] > 0 || p.rst[Client], c.rsts[Server] > 0 || p.rst[Server]},
@@ -146,6 +153,8 @@ func (d *Decoder) bury(c *flow, verdict Verdict, list int8) {
 			data: [2]bool{c.bytes[Client] > 0 || p.data[Client], c.bytes[Server] > 0 || p.data[Server]},
 		},
 	}
+	first := c.firstSeen()
+	t.firstSec, t.firstNsec, t.firstLoc = first.Unix(), int32(first.Nanosecond()), d.location(first.Location())
 	if list == tombOver || list == tombClosed {
 		// Dated at its burial, so that the list stays in order: a closed
 		// connection swept idle was last active before those handed over
@@ -354,7 +363,8 @@ const longAgo = -1 << 62
 // connection's, so that its times go on from the same start.
 func (d *Decoder) resume(c *flow, t *tomb) {
 	c.key, c.id, c.proto = t.key, t.id, t.proto
-	c.first(t.first, frameNano(t.first), &d.colds)
+	first := time.Unix(t.firstSec, int64(t.firstNsec)).In(d.locations[t.firstLoc])
+	c.first(first, frameNano(first), &d.colds)
 	c.clientFirst, c.is4, c.partial, c.closedBy = t.clientFirst, t.is4, t.partial, t.closedBy
 	c.resumed, c.priorVerdict, c.priorConnState, c.ws = true, t.verdict, t.connState, t.prior.ws
 	c.coldPart(&d.colds).prior = t.prior
@@ -374,4 +384,18 @@ func (d *Decoder) resume(c *flow, t *tomb) {
 		f.maxSeqToBeAcked, f.haveMax = kt.nextSeq, kt.haveNext
 		c.tshark.dates[s] = flowDates{longAgo, longAgo}
 	}
+}
+
+// location returns the index of loc in d.locations, which it is added to
+// the first time: the locations of the dates tombstones keep (UTC, or
+// time.Local for a live capture), so that tombstones need not point to
+// them (see tomb).
+func (d *Decoder) location(loc *time.Location) int32 {
+	for i, l := range d.locations {
+		if l == loc {
+			return int32(i)
+		}
+	}
+	d.locations = append(d.locations, loc)
+	return int32(len(d.locations) - 1)
 }
