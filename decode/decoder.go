@@ -213,8 +213,11 @@ type Decoder struct {
 	tombs     table[tomb]
 	tombLists [numTombLists]tombList
 	freeTombs []*tomb
-	locations []*time.Location // the tombstones' (see location)
-	zones     zones            // the encapsulations met
+	// handedSent and handedBack count the batches of flows sent to the
+	// outlet's goroutine and given back (see settle).
+	handedSent, handedBack uint64
+	locations              []*time.Location // the tombstones' (see location)
+	zones                  zones            // the encapsulations met
 	// labels holds the MPLS labels of the first segment of each
 	// connection open in MPLS, which its key leaves out (see Encap).
 	labels    map[*flow]mplsLabels
@@ -601,16 +604,20 @@ func (d *Decoder) handOver(c *flow, tombList int8) {
 		d.totals.Connections++
 	}
 	d.totals.ByVerdict[verdict]++
+	var tb *tomb
 	if tombList != noList {
-		d.bury(c, verdict, tombList)
+		tb = d.bury(c, tombList)
 	}
 	encap := d.encapOf(c, nil)
 	if d.labels != nil {
 		delete(d.labels, c)
 	}
 	if d.bg != nil {
-		d.bg.add(d, c, encap)
+		d.bg.add(d, c, encap, tb, verdict)
 		return
+	}
+	if tb != nil {
+		tb.fill(c, verdict)
 	}
 	d.out.conn(c, encap)
 	d.reuse(c)

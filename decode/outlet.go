@@ -52,11 +52,15 @@ type background struct {
 	spare      []*handed // come back, empty
 }
 
-// handed is a batch of flows handed over, with their encapsulations.
+// handed is a batch of flows handed over, with their encapsulations and
+// tombstones (nil for none) and the verdicts to write into those (see
+// tomb.fill).
 type handed struct {
-	flows  [handedBatch]*flow
-	encaps [handedBatch]*Encap
-	n      int
+	flows    [handedBatch]*flow
+	encaps   [handedBatch]*Encap
+	tombs    [handedBatch]*tomb
+	verdicts [handedBatch]Verdict
+	n        int
 }
 
 // handedBatch is how many flows go to the outlet's goroutine at once, and
@@ -96,6 +100,7 @@ func (d *Decoder) Wait() {
 	d.bg = nil
 	if b.cur.n > 0 {
 		b.todo <- b.cur
+		d.handedSent++
 	}
 	close(b.todo)
 	for h := range b.back {
@@ -109,20 +114,34 @@ func (o *outlet) run(todo <-chan *handed, back chan<- *handed) {
 	defer close(back)
 	for h := range todo {
 		for i := range h.n {
+			if t := h.tombs[i]; t != nil {
+				t.fill(h.flows[i], h.verdicts[i])
+			}
 			o.conn(h.flows[i], h.encaps[i])
 		}
 		back <- h
 	}
 }
 
-// add queues c, with encap, for the outlet's goroutine.
-func (b *background) add(d *Decoder, c *flow, encap *Encap) {
+// add queues c, with encap, and t, its tombstone (or nil) to fill with
+// verdict, for the outlet's goroutine.
+func (b *background) add(d *Decoder, c *flow, encap *Encap, t *tomb, verdict Verdict) {
 	h := b.cur
-	h.flows[h.n], h.encaps[h.n] = c, encap
+	h.flows[h.n], h.encaps[h.n], h.tombs[h.n], h.verdicts[h.n] = c, encap, t, verdict
+	if t != nil {
+		t.batch = d.handedSent + 1
+	}
 	if h.n++; h.n < handedBatch {
 		return
 	}
-	b.todo <- h // never waits: there are as many places as batches
+	b.rotate(d)
+}
+
+// rotate sends the batch being filled to the outlet's goroutine, and
+// takes an empty one.
+func (b *background) rotate(d *Decoder) {
+	b.todo <- b.cur // never waits: there are as many places as batches
+	d.handedSent++
 	for len(b.spare) == 0 || len(b.back) > 0 {
 		h := <-b.back
 		d.takeBack(h)
@@ -138,5 +157,7 @@ func (d *Decoder) takeBack(h *handed) {
 	}
 	clear(h.flows[:h.n])
 	clear(h.encaps[:h.n])
+	clear(h.tombs[:h.n])
 	h.n = 0
+	d.handedBack++
 }

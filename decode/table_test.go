@@ -366,7 +366,7 @@ func TestTombListKeepsOrder(t *testing.T) {
 			var l tombList
 			var want []*tomb
 			for i := 1; i <= 5000; i++ {
-				tb := &tomb{id: uint64(i)}
+				tb := &tomb{tombState: tombState{id: uint64(i)}}
 				l.pushBack(tb)
 				want = append(want, tb)
 				if tc.takeEvery > 0 && i%tc.takeEvery == 0 && len(want) > 2 {

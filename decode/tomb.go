@@ -34,12 +34,24 @@ import (
 // ones, then the least recently active, and a segment for one of those
 // starts a connection of its own, as it would without tombstones.
 type tomb struct {
-	key connKey // first: see entry
-	// pos is its place in its list (tombList); active is when it was
-	// last active (sweepClock.activity), which a sweep reads beside it.
-	pos       uint64
-	active    time.Duration
-	list      int8 // which of the decoder's tomb lists holds it
+	// The decoder's part, written when the tombstone is buried: its key
+	// (first: see entry), its place in its list (tombList), when it was
+	// last active (sweepClock.activity), which a sweep reads beside it,
+	// which of the decoder's tomb lists holds it, and the location of
+	// FirstSeen (see firstSec).
+	key      connKey
+	pos      uint64
+	active   time.Duration
+	batch    uint64 // the batch of its state's job (see settle)
+	firstLoc int32
+	list     int8
+	// The rest is written from the connection's flow when its record
+	// is made, on the outlet's goroutine with Background (see fill).
+	tombState
+}
+
+// tombState is a tombstone's state: see fill.
+type tombState struct {
 	proto     Proto
 	partial   bool
 	closedBy  Side
@@ -64,7 +76,6 @@ type tomb struct {
 	// otherwise, does not.
 	firstSec  int64
 	firstNsec int32
-	firstLoc  int32
 	prior     carried
 }
 
@@ -122,8 +133,11 @@ const (
 // 924.6 s, the longest of the common stacks (RFC 9293 asks at least 100 s).
 const retransmitGiveUp = 925 * time.Second
 
-// bury keeps a tombstone in list of c, just handed over with verdict.
-func (d *Decoder) bury(c *flow, verdict Verdict, list int8) {
+// bury keeps a tombstone in list of c, just handed over, and returns it.
+// Its state is for the caller to write (fill), here or where c's record
+// is made: a tombstone reused is out of every cache, and writing it there
+// takes that wait off the goroutine that applies frames.
+func (d *Decoder) bury(c *flow, list int8) *tomb {
 	if d.cfg.MaxConns > 0 && d.tombs.n >= maxTombs*d.cfg.MaxConns {
 		d.forget(d.oldestTomb())
 	}
@@ -138,13 +152,31 @@ func (d *Decoder) bury(c *flow, verdict Verdict, list int8) {
 		t = &p.t[0]
 		d.freeTombs = append(d.freeTombs, &p.t[1])
 	}
+	t.key, t.list, t.active, t.batch = c.key, list, c.active, 0
+	t.firstLoc = d.location(c.firstSeen().Location())
+	if list == tombOver || list == tombClosed {
+		// Dated at its burial, so that the list stays in order: a closed
+		// connection swept idle was last active before those handed over
+		// as they closed.
+		t.active = d.clock.activity()
+	}
+	d.tombs.put(t)
+	d.tombLists[list].pushBack(t)
+	return t
+}
+
+// fill writes t's state from c, its connection, handed over with verdict
+// and not yet made its record (which empties c's cold part).
+func (t *tomb) fill(c *flow, verdict Verdict) {
 	syn, synack, ack := c.stages()
 	p := c.before()
-	*t = tomb{
-		list: list, proto: c.proto, partial: c.partial, closedBy: c.closedBy,
+	first := c.firstSeen()
+	t.tombState = tombState{
+		proto: c.proto, partial: c.partial, closedBy: c.closedBy,
 		verdict: verdict, connState: c.connState(), clientFirst: c.clientFirst, is4: c.is4,
 		ecn: c.ecn, finsBefore: c.finsBefore, finAcked: c.finAcked, rfc: c.rfc,
-		key: c.key, marks: c.marks, id: c.id, active: c.active, zeekLast: c.zeek.lastTime,
+		marks: c.marks, id: c.id, zeekLast: c.zeek.lastTime,
+		firstSec: first.Unix(), firstNsec: int32(first.Nanosecond()),
 		prior: carried{
 			syn: syn, synack: synack, ack: ack,
 			rst:  [2]bool{c.rsts[Client] > 0 || p.rst[Client], c.rsts[Server] > 0 || p.rst[Server]},
@@ -152,14 +184,6 @@ func (d *Decoder) bury(c *flow, verdict Verdict, list int8) {
 			ws:   c.ws,
 			data: [2]bool{c.bytes[Client] > 0 || p.data[Client], c.bytes[Server] > 0 || p.data[Server]},
 		},
-	}
-	first := c.firstSeen()
-	t.firstSec, t.firstNsec, t.firstLoc = first.Unix(), int32(first.Nanosecond()), d.location(first.Location())
-	if list == tombOver || list == tombClosed {
-		// Dated at its burial, so that the list stays in order: a closed
-		// connection swept idle was last active before those handed over
-		// as they closed.
-		t.active = d.clock.activity()
 	}
 	if c.proto == TCP { // a UDP flow's are its records' own
 		for s := range t.prior.zeekBytes { // the sequence space covers the records before
@@ -175,8 +199,26 @@ func (d *Decoder) bury(c *flow, verdict Verdict, list int8) {
 		f, k := &c.tshark.flow[s], &t.tshark[s]
 		k.nextSeq, k.lastAck, k.window, k.haveNext, k.haveLastAck, k.haveWindow = f.nextSeq, f.lastAck, f.window, f.haveNext, f.haveLastAck, f.haveWindow
 	}
-	d.tombs.put(t)
-	d.tombLists[list].pushBack(t)
+}
+
+// settle makes sure that t's state is written: with Background, the
+// outlet's goroutine writes it, and the decoder waits until that
+// goroutine has given back the batch of its job, sending the batch first
+// if it is the one being filled. Only a tombstone found for a segment
+// (see unearth) is read, and most are written long before.
+func (d *Decoder) settle(t *tomb) {
+	if t.batch <= d.handedBack {
+		return
+	}
+	b := d.bg // batches are in flight only with Background
+	if t.batch > d.handedSent {
+		b.rotate(d)
+	}
+	for d.handedBack < t.batch {
+		h := <-b.back
+		d.takeBack(h)
+		b.spare = append(b.spare, h)
+	}
 }
 
 // oldestTomb is the tombstone to forget first: the oldest of a
@@ -325,6 +367,7 @@ func (d *Decoder) unearth(key *connKey, hash uint64, seg *Segment, t time.Time, 
 	if tb == nil {
 		return nil
 	}
+	d.settle(tb)
 	last := d.clock.now.Add(tb.active - d.clock.activity())
 	if !taken && t.Sub(last) > d.tombTimeout(tb.list) || proto == TCP && tb.startsNew(seg) {
 		d.forget(tb)
