@@ -43,9 +43,10 @@ func (o *outlet) conn(c *flow, encap *Encap) {
 
 // background runs an outlet on a goroutine of its own, so that making
 // records (flow.record) and whatever the sink does with them (an
-// aggregate, rendering) are off the goroutine that applies frames, which
-// bounds how fast a file is read. Flows go to it in batches, in the order
-// they are handed over, and come back in the same batches to be reused.
+// aggregate, rendering), and writing their tombstones' state (tomb.fill),
+// are off the goroutine that applies frames, which bounds how fast a file
+// is read. Flows go to it in batches, in the order they are handed over,
+// and come back in the same batches to be reused.
 type background struct {
 	todo, back chan *handed
 	cur        *handed   // being filled
