@@ -398,8 +398,9 @@ func TestTombListKeepsOrder(t *testing.T) {
 	}
 }
 
-// TestTombHoldsNoPointer: the collector skips objects without pointers,
-// and there are tens of megabytes of tombstones (see tomb).
+// TestTombHoldsNoPointer: the collector skips what holds no pointer, and
+// there are tens of megabytes of tombstones (see tomb); a pair of them
+// still takes a flow's room (see tombPair).
 func TestTombHoldsNoPointer(t *testing.T) {
 	var pointers func(reflect.Type) []string
 	pointers = func(ty reflect.Type) []string {
@@ -420,7 +421,13 @@ func TestTombHoldsNoPointer(t *testing.T) {
 		}
 		return nil
 	}
-	if p := pointers(reflect.TypeFor[tombPair]()); len(p) > 0 {
+	if p := pointers(reflect.TypeFor[tomb]()); len(p) > 0 {
 		t.Errorf("a tombstone holds pointers: %v", p)
+	}
+	// A pair of them takes the room of a flow handed over: the same size,
+	// and a pointer too (Go keeps objects without in spans of their own).
+	if unsafe.Sizeof(tombPair{}) != unsafe.Sizeof(flow{}) || len(pointers(reflect.TypeFor[tombPair]())) == 0 {
+		t.Errorf("a pair of tombstones, %d bytes, with pointers %v, does not take a flow's room (%d bytes, with pointers)",
+			unsafe.Sizeof(tombPair{}), pointers(reflect.TypeFor[tombPair]()), unsafe.Sizeof(flow{}))
 	}
 }

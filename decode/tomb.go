@@ -105,10 +105,16 @@ type tsharkKept struct {
 // room of the one for the other only in the same size class, so that
 // without the padding the flows of a million connections that end stay
 // held beside their tombstones (1.2 GB where a million were open at once;
-// 0.96 GB with it, with the root's memory limit: see main).
+// 0.96 GB with it, with the root's memory limit: see main). Go keeps
+// objects that hold pointers and objects that hold none in spans of their
+// own even in one size class, and a tombstone holds none (see tomb): the
+// pair begins with a pointer that is never set, so that it takes a flow's
+// room all the same, and the collector, which scans an object no further
+// than its last pointer, reads 8 bytes of it.
 type tombPair struct {
+	_ *flow
 	t [2]tomb
-	_ [unsafe.Sizeof(flow{}) - 2*unsafe.Sizeof(tomb{})]byte
+	_ [unsafe.Sizeof(flow{}) - unsafe.Sizeof((*flow)(nil)) - 2*unsafe.Sizeof(tomb{})]byte
 }
 
 // maxTombs is how many tombstones are kept per connection of the cap
