@@ -62,6 +62,12 @@ type handed struct {
 	tombs    [handedBatch]*tomb
 	verdicts [handedBatch]Verdict
 	n        int
+	// fresh are tombstones the outlet's goroutine allocated, when asked
+	// (wantFresh): new memory, whose first write is a page fault, and not
+	// on the goroutine that applies frames.
+	fresh     [handedBatch]*tomb
+	nFresh    int
+	wantFresh bool
 }
 
 // handedBatch is how many flows go to the outlet's goroutine at once, and
@@ -120,6 +126,13 @@ func (o *outlet) run(todo <-chan *handed, back chan<- *handed) {
 			}
 			o.conn(h.flows[i], h.encaps[i])
 		}
+		if h.wantFresh {
+			for k := 0; k < handedBatch; k += 2 {
+				p := new(tombPair)
+				h.fresh[k], h.fresh[k+1] = &p.t[0], &p.t[1]
+			}
+			h.nFresh = handedBatch
+		}
 		back <- h
 	}
 }
@@ -141,6 +154,9 @@ func (b *background) add(d *Decoder, c *flow, encap *Encap, t *tomb, verdict Ver
 // rotate sends the batch being filled to the outlet's goroutine, and
 // takes an empty one.
 func (b *background) rotate(d *Decoder) {
+	// As many tombstones as a batch can bury, while there are fewer
+	// spare than two batches can.
+	b.cur.wantFresh = len(d.freeTombs) < 2*handedBatch
 	b.todo <- b.cur // never waits: there are as many places as batches
 	d.handedSent++
 	for len(b.spare) == 0 || len(b.back) > 0 {
@@ -160,5 +176,8 @@ func (d *Decoder) takeBack(h *handed) {
 	clear(h.encaps[:h.n])
 	clear(h.tombs[:h.n])
 	h.n = 0
+	d.freeTombs = append(d.freeTombs, h.fresh[:h.nFresh]...)
+	clear(h.fresh[:h.nFresh])
+	h.nFresh, h.wantFresh = 0, false
 	d.handedBack++
 }
