@@ -112,19 +112,9 @@ func TestGatheredToFileInOrder(t *testing.T) {
 					}
 				})
 				t.Run(format.name+"/"+mode.name+"/"+name+"/pipe", func(t *testing.T) {
-					r, w, err := os.Pipe()
-					if err != nil {
-						t.Fatal(err)
-					}
-					read := make(chan []byte)
-					go func() {
-						b, _ := io.ReadAll(r)
-						read <- b
-					}()
+					w, read := drainedPipe(t)
 					write(t, w, order, mode.onHeap)
-					w.Close()
-					got := <-read
-					r.Close()
+					got := read()
 					if !bytes.Equal(got, want.Bytes()) {
 						t.Errorf("%d bytes written to a pipe, want the %d of the document written to memory", len(got), want.Len())
 					}

@@ -50,15 +50,7 @@ func TestSendFile(t *testing.T) {
 		out     func(t *testing.T) (w *os.File, got func() []byte)
 		handled bool
 	}{
-		{"pipe", func(t *testing.T) (*os.File, func() []byte) {
-			r, w, err := os.Pipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { r.Close() })
-			got := reader(r)
-			return w, func() []byte { w.Close(); return got() }
-		}, true},
+		{"pipe", func(t *testing.T) (*os.File, func() []byte) { return drainedPipe(t) }, true},
 		{"socket", func(t *testing.T) (*os.File, func() []byte) {
 			fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 			if err != nil {

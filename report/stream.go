@@ -257,6 +257,17 @@ type partsEmitter interface {
 	EmitParts(parts [][]byte) error
 }
 
+// emitEach emits the parts one by one: what EmitParts does where it
+// cannot write them from where they are.
+func emitEach(d Document, parts [][]byte) error {
+	for _, p := range parts {
+		if err := d.Emit(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // maxGathered is how many parts Ordered gathers at most before it gives
 // them to the document: with a separator before each, as many pieces as
 // one writev takes (IOV_MAX, 1024 on Linux and macOS).
@@ -1197,12 +1208,7 @@ func (d *jsonDocument) Emit(part []byte) error {
 // them was 6% of its time).
 func (d *jsonDocument) EmitParts(parts [][]byte) error {
 	if d.out == nil {
-		for _, p := range parts {
-			if err := d.Emit(p); err != nil {
-				return err
-			}
-		}
-		return nil
+		return emitEach(d, parts)
 	}
 	if err := d.begin(); err != nil {
 		return err
@@ -1537,12 +1543,7 @@ func (h *htmlDocument) Emit(part []byte) error {
 // into it.
 func (h *htmlDocument) EmitParts(parts [][]byte) error {
 	if h.out == nil {
-		for _, p := range parts {
-			if err := h.Emit(p); err != nil {
-				return err
-			}
-		}
-		return nil
+		return emitEach(h, parts)
 	}
 	h.begin()
 	pieces := h.pieces[:0]

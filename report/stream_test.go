@@ -351,22 +351,12 @@ func TestSpoolWriteTo(t *testing.T) {
 					got, err = os.ReadFile(f.Name())
 				}
 			case "pipe":
-				r, w, perr := os.Pipe()
-				if perr != nil {
-					t.Fatal(perr)
-				}
-				read := make(chan []byte)
-				go func() {
-					b, _ := io.ReadAll(r)
-					read <- b
-				}()
+				w, read := drainedPipe(t)
 				if !toPipe(w) {
 					t.Error("a pipe not taken for one")
 				}
 				n, err = s.WriteTo(w)
-				w.Close()
-				got = <-read
-				r.Close()
+				got = read()
 			case "memory":
 				var w writeSizes
 				n, err = s.WriteTo(&w)

@@ -5,7 +5,6 @@ package report
 import (
 	"bytes"
 	"errors"
-	"io"
 	"os"
 	"syscall"
 	"testing"
@@ -26,25 +25,15 @@ func TestWriteParts(t *testing.T) {
 		}
 		return pieces
 	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	read := make(chan []byte)
-	go func() {
-		b, _ := io.ReadAll(r)
-		read <- b
-	}()
+	w, read := drainedPipe(t)
 	if err := writeParts(w, pieces(), &iovecs{}); err != nil {
 		t.Fatal(err)
 	}
-	w.Close()
-	if got := <-read; !bytes.Equal(got, want) {
+	if got := read(); !bytes.Equal(got, want) {
 		t.Errorf("%d bytes through the pipe, want %d", len(got), len(want))
 	}
-	r.Close()
 
-	r, w, err = os.Pipe()
+	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
