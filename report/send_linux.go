@@ -10,62 +10,56 @@ import (
 // sendFile copies src, from its start to its end, to w with sendfile(2),
 // which moves the page cache's pages to a pipe, a socket, /dev/null or a
 // file on another file system without reading them into the process.
-// It is not handled (false, nothing written) where w is not a file or
-// the first call fails: the kernel refuses a file opened to append, and
-// a terminal on kernels whose ttys do not splice. The caller then copies
-// through a buffer. src's offset is left where it was.
-func sendFile(w io.Writer, src *os.File) (written int64, handled bool, err error) {
+// done says all of src went; if not, the first sent bytes did and the
+// rest is the caller's to copy: where w is not a file, where the kernel
+// refuses (a file opened to append; a terminal on kernels whose ttys do
+// not splice) and where sending fails (the reader of a pipe gone: the
+// caller's Write then fails as it would, and Go's SIGPIPE on standard
+// output stops the process quietly, as it does for every other format).
+// src's offset is left where it was.
+func sendFile(w io.Writer, src *os.File) (sent int64, done bool) {
 	dst, ok := w.(*os.File)
 	if !ok {
-		return 0, false, nil
+		return 0, false
 	}
 	// Through the raw descriptors: Fd would make the files blocking, and
 	// the poller waits for a non-blocking output to take more.
 	out, err := dst.SyscallConn()
 	if err != nil {
-		return 0, false, nil
+		return 0, false
 	}
 	in, err := src.SyscallConn()
 	if err != nil {
-		return 0, false, nil
+		return 0, false
 	}
-	var sendErr error
 	ctlErr := in.Control(func(infd uintptr) {
 		var off int64
 		werr := out.Write(func(outfd uintptr) bool {
 			for {
 				n, e := unix.Sendfile(int(outfd), int(infd), &off, sendChunk)
 				if n > 0 {
-					written += int64(n)
+					sent += int64(n)
 				}
 				switch {
 				case e == unix.EAGAIN:
 					return false // the poller waits for room
 				case e == unix.EINTR:
 				case e != nil:
-					sendErr = e
 					return true
 				case n == 0:
-					return true // the end of src
+					done = true // the end of src
+					return true
 				}
 			}
 		})
-		if sendErr == nil {
-			sendErr = werr
+		if werr != nil {
+			done = false
 		}
 	})
 	if ctlErr != nil {
-		return 0, false, nil
+		return 0, false
 	}
-	if sendErr != nil && written == 0 {
-		// Refused (EINVAL and the like), or failed before a byte went:
-		// the caller's copy finds out which.
-		return 0, false, nil
-	}
-	if sendErr != nil {
-		return written, true, &os.SyscallError{Syscall: "sendfile", Err: sendErr}
-	}
-	return written, true, nil
+	return sent, done
 }
 
 // sendChunk is how much one sendfile call is asked to move: the kernel

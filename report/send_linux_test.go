@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -46,9 +47,9 @@ func TestSendFile(t *testing.T) {
 		return func() []byte { return <-read }
 	}
 	for _, tc := range []struct {
-		name    string
-		out     func(t *testing.T) (w *os.File, got func() []byte)
-		handled bool
+		name string
+		out  func(t *testing.T) (w *os.File, got func() []byte)
+		done bool
 	}{
 		{"pipe", func(t *testing.T) (*os.File, func() []byte) { return drainedPipe(t) }, true},
 		{"socket", func(t *testing.T) (*os.File, func() []byte) {
@@ -85,14 +86,11 @@ func TestSendFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			w, got := tc.out(t)
-			n, handled, err := sendFile(w, src)
-			if err != nil {
-				t.Fatal(err)
+			n, done := sendFile(w, src)
+			if done != tc.done {
+				t.Fatalf("done %v, want %v", done, tc.done)
 			}
-			if handled != tc.handled {
-				t.Fatalf("handled %v, want %v", handled, tc.handled)
-			}
-			if !handled {
+			if !done {
 				if n != 0 {
 					t.Errorf("%d bytes written before giving up", n)
 				}
@@ -110,5 +108,42 @@ func TestSendFile(t *testing.T) {
 				t.Errorf("source offset %d after sending, want it left at 123", off)
 			}
 		})
+	}
+}
+
+// TestSpoolToPipeLeft: a spool sent into a pipe whose reader leaves
+// midway fails as a Write to it does, with EPIPE (which Go turns into a
+// quiet SIGPIPE exit on standard output), not with an error of sendfile
+// of its own: the rest is left to the copy through a buffer.
+func TestSpoolToPipeLeft(t *testing.T) {
+	s := &spool{}
+	chunk := bytes.Repeat([]byte("spooled;"), 8<<10)
+	for range 3 * 256 { // 48 MiB, past spoolMemory: in the file
+		if _, err := s.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.f == nil {
+		t.Fatal("spool still in memory")
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	go func() {
+		io.CopyN(io.Discard, r, 1<<20) // a reader that has seen enough
+		r.Close()
+	}()
+	n, err := s.WriteTo(w)
+	if !errors.Is(err, syscall.EPIPE) {
+		t.Fatalf("WriteTo a pipe left: %v, want EPIPE", err)
+	}
+	var se *os.SyscallError
+	if errors.As(err, &se) && se.Syscall == "sendfile" {
+		t.Errorf("the error is sendfile's (%v), want the Write's", err)
+	}
+	if n < 1<<20 {
+		t.Errorf("%d bytes copied before the reader left, want at least the 1 MiB it read", n)
 	}
 }

@@ -134,8 +134,12 @@ func (s *spool) WriteTo(w io.Writer) (int64, error) {
 	if kernelCopies(w, s.f) {
 		return io.Copy(w, s.f)
 	}
-	if n, handled, err := sendFile(w, s.f); handled {
-		return n, err
+	sent, done := sendFile(w, s.f)
+	if done {
+		return sent, nil
+	}
+	if _, err := s.f.Seek(sent, io.SeekStart); err != nil {
+		return sent, fmt.Errorf("spool: %w", err)
 	}
 	size := copyBuffer
 	if toPipe(w) {
@@ -143,7 +147,8 @@ func (s *spool) WriteTo(w io.Writer) (int64, error) {
 	}
 	// The wrappers hide the files' ReadFrom and WriteTo, which would
 	// copy through a buffer of their own.
-	return io.CopyBuffer(struct{ io.Writer }{w}, struct{ io.Reader }{s.f}, make([]byte, size))
+	n, err := io.CopyBuffer(struct{ io.Writer }{w}, struct{ io.Reader }{s.f}, make([]byte, size))
+	return sent + n, err
 }
 
 // copyBuffer is how much a spool reads at once to copy out: 1 MiB took
