@@ -160,11 +160,17 @@ func (b *background) rotate(d *Decoder) {
 	b.todo <- b.cur // never waits: there are as many places as batches
 	d.handedSent++
 	for len(b.spare) == 0 || len(b.back) > 0 {
-		h := <-b.back
-		d.takeBack(h)
-		b.spare = append(b.spare, h)
+		b.receive(d)
 	}
 	b.cur, b.spare = b.spare[len(b.spare)-1], b.spare[:len(b.spare)-1]
+}
+
+// receive waits for the next batch the outlet's goroutine gives back,
+// takes its flows back and keeps it to fill again.
+func (b *background) receive(d *Decoder) {
+	h := <-b.back
+	d.takeBack(h)
+	b.spare = append(b.spare, h)
 }
 
 // takeBack reuses the flows of h, come back from the outlet's goroutine.

@@ -192,8 +192,9 @@ func (t *tomb) fill(c *flow, verdict Verdict) {
 		},
 	}
 	if c.proto == TCP { // a UDP flow's are its records' own
+		all := c.zeekBytes()
 		for s := range t.prior.zeekBytes { // the sequence space covers the records before
-			t.prior.zeekBytes[s] = max(c.zeek.bytes(Side(s), c.bytes), p.zeekBytes[s])
+			t.prior.zeekBytes[s] = max(all[s], p.zeekBytes[s])
 		}
 	}
 	// Field by field: a struct made whole on the stack and copied in waits
@@ -221,9 +222,7 @@ func (d *Decoder) settle(t *tomb) {
 		b.rotate(d)
 	}
 	for d.handedBack < t.batch {
-		h := <-b.back
-		d.takeBack(h)
-		b.spare = append(b.spare, h)
+		b.receive(d)
 	}
 }
 
