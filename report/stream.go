@@ -1228,11 +1228,17 @@ func (d *jsonDocument) EmitParts(parts [][]byte) error {
 		pieces = append(pieces, sep, p)
 	}
 	d.pieces = pieces
+	return writeAfter(d.w, d.out, pieces, &d.iov)
+}
+
+// writeAfter writes the pieces to out, w's file, from where they are,
+// after what w holds (writeParts), and lets go of them.
+func writeAfter(w *bufio.Writer, out *os.File, pieces [][]byte, v *iovecs) error {
 	defer clear(pieces)
-	if err := d.w.Flush(); err != nil {
+	if err := w.Flush(); err != nil {
 		return err
 	}
-	return writeParts(d.out, pieces, &d.iov)
+	return writeParts(out, pieces, v)
 }
 
 func (d *jsonDocument) Close(c *Capture) error {
@@ -1560,11 +1566,7 @@ func (h *htmlDocument) EmitParts(parts [][]byte) error {
 		pieces = append(pieces, body)
 	}
 	h.pieces = pieces
-	defer clear(pieces)
-	if err := h.w.Flush(); err != nil {
-		return err
-	}
-	return writeParts(h.out, pieces, &h.iov)
+	return writeAfter(h.w, h.out, pieces, &h.iov)
 }
 
 func (h *htmlDocument) Close(c *Capture) error {
