@@ -26,3 +26,12 @@ func (d *Decoder) aheadTomb(pf *Parsed) {
 func (d *Decoder) prefetchTomb(h uint64) {
 	prefetch(unsafe.Pointer(&d.tombs.slots[h&uint64(len(d.tombs.slots)-1)]))
 }
+
+// Prefetch asks the processor for pf's cache lines without waiting for
+// them. The batch reader parses frames on one core and applies them on
+// the other, so every Parsed it applies (seven cache lines) comes from
+// the other core's cache: asked for a few dozen frames ahead, they are
+// here when Apply reads them, where the lines Apply reads first would
+// otherwise stall it one by one (8% of --summary's time on the
+// 200,000-connection capture).
+func Prefetch(pf *Parsed) { prefetchRange(unsafe.Pointer(pf), unsafe.Sizeof(*pf)) }

@@ -11,3 +11,9 @@ import "unsafe"
 //
 //go:noescape
 func prefetch(p unsafe.Pointer)
+
+// prefetchRange asks for the cache lines of the n bytes at p (n > 0),
+// without waiting for them.
+//
+//go:noescape
+func prefetchRange(p unsafe.Pointer, n uintptr)

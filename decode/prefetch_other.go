@@ -7,3 +7,6 @@ import "unsafe"
 // prefetch does nothing where synack has no assembly for it (see
 // prefetch.go).
 func prefetch(unsafe.Pointer) {}
+
+// prefetchRange does nothing here either.
+func prefetchRange(unsafe.Pointer, uintptr) {}
