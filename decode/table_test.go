@@ -283,6 +283,60 @@ func TestCapKeepsIdentity(t *testing.T) {
 	}
 }
 
+// TestManyOpenAtOnce: 150,000 connections open at once (all started before
+// the first ends) are counted right under the default settings, and past
+// a cap of 100,000 (the default once, when that capture was reported as
+// 1,121,073 connections, 916,239 of them partial) the connections handed
+// over early go on as Resumed records of themselves: the count, the
+// verdicts and the packets are the uncapped run's.
+func TestManyOpenAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: 150,000 connections, three times")
+	}
+	const n = 150_000
+	frames := churn(t, n, n, 5*time.Microsecond, 3)
+	run := func(maxConns int) (Totals, map[uint64]uint64) {
+		packets := make(map[uint64]uint64, n)
+		d := New(Config{MaxConns: maxConns}, SinkFunc(func(c *Conn) {
+			packets[c.ID] += c.Packets[Client] + c.Packets[Server]
+		}))
+		for i := range frames {
+			if err := d.Packet(&frames[i]); err != nil && d.totals.Shed == 0 {
+				t.Fatal(err)
+			}
+		}
+		d.Flush()
+		return d.Totals(), packets
+	}
+	uncapped, want := run(-1)
+	if uncapped.Connections != n || uncapped.ByVerdict[Partial] != 0 || uncapped.Packets != uint64(len(frames)) {
+		t.Fatalf("uncapped: %d connections (want %d), %v, %d packets of %d", uncapped.Connections, n, uncapped.ByVerdict, uncapped.Packets, len(frames))
+	}
+	for _, tc := range []struct {
+		name     string
+		maxConns int
+		shed     bool
+	}{
+		{"default settings", 0, false},
+		{"a cap of 100,000", 100_000, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, packets := run(tc.maxConns)
+			if got.Connections != n || got.ByVerdict != uncapped.ByVerdict {
+				t.Errorf("%d connections %v; uncapped %d %v", got.Connections, got.ByVerdict, n, uncapped.ByVerdict)
+			}
+			if shed := got.Shed > 0 && got.Resumed > 0; shed != tc.shed {
+				t.Errorf("shed %d, resumed %d: want shedding %v", got.Shed, got.Resumed, tc.shed)
+			}
+			for id, w := range want {
+				if packets[id] != w {
+					t.Fatalf("connection %d: %d packets, uncapped %d", id, packets[id], w)
+				}
+			}
+		})
+	}
+}
+
 // TestTombstonesFollowRecentConnections: over an hour of capture time, a
 // greeting a second, each over when it ends (both FINs acknowledged), the
 // tombstones held are those of the last retransmitGiveUp (about 15
