@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -360,7 +361,7 @@ func SVG(w io.Writer, c *Capture) error { return Whole(NewSVG(w, c), c) }
 func HTML(w io.Writer, c *Capture) error { return Whole(NewHTML(w, c, false), c) }
 
 // htmlHead writes the page up to its first ladder: what is known before
-// the first packet is read. The frames counted and the summary table come
+// the first packet is read. The totals and the summary table come
 // at the end (htmlSummary), as in the text report.
 func htmlHead(w io.Writer, c *Capture) {
 	fmt.Fprintf(w, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>synack: %s</title>\n", xmlText(c.Source))
@@ -386,17 +387,28 @@ svg.defs { position: absolute; width: 0; height: 0; border: 0; }
 <body>
 `)
 	fmt.Fprint(w, htmlArrowHeads)
-	fmt.Fprintf(w, "<h1>synack · %s</h1>\n<p>%s, %s · <a href=\"#summary\">summary</a> of the frames and connections at the end</p>\n",
-		xmlText(c.Source), xmlText(c.Format), xmlText(c.LinkType))
+	fmt.Fprintf(w, "<h1>synack · %s</h1>\n<p>%s, %s", xmlText(c.Source), xmlText(c.Format), xmlText(c.LinkType))
+	if c.Filter != "" {
+		fmt.Fprintf(w, " · filter %s", xmlText(strconv.Quote(c.Filter)))
+	}
+	fmt.Fprint(w, " · <a href=\"#summary\">summary</a> of the frames and connections at the end</p>\n")
 	fmt.Fprintf(w, "<p class=\"key\">%s<br>%s<br>%s</p>\n", xmlText(pictureKey[0]), xmlText(pictureKey[1]), xmlText(pictureKey[2]))
 }
 
-// htmlSummary writes the frames counted and the summary table's head,
-// after the last ladder; the rows follow.
+// htmlSummary writes the totals, as the text report's (libpcap's counters
+// and where reading stopped, if it stopped early, included), and the
+// summary table's head, after the last ladder; the rows follow.
 func htmlSummary(w io.Writer, c *Capture) {
-	t := &c.Totals
-	fmt.Fprintf(w, "<h2 id=\"summary\">summary</h2>\n<p>%s: %d TCP, %d non-TCP, %d malformed</p>\n",
-		plural(t.Packets, "frame", "frames"), t.TCP, t.NonTCP, t.Malformed)
+	var totals strings.Builder
+	summaryTotals(&totals, c)
+	fmt.Fprint(w, "<h2 id=\"summary\">summary</h2>\n")
+	for _, line := range strings.Split(strings.TrimSpace(totals.String()), "\n") {
+		class := ""
+		if strings.HasPrefix(line, "incomplete:") {
+			class = ` class="why"`
+		}
+		fmt.Fprintf(w, "<p%s>%s</p>\n", class, xmlText(line))
+	}
 	fmt.Fprint(w, "<div class=\"scroll\">\n<table>\n<tr><th>id</th><th>client</th><th>server</th><th>verdict</th><th>conn_state</th><th>history</th><th>packets</th><th>bytes c→s</th><th>bytes s→c</th><th>handshake</th><th>duration</th></tr>\n")
 }
 

@@ -1504,7 +1504,7 @@ type htmlRenderer struct {
 }
 
 // NewHTML streams one self-contained page to w: its head, each ladder as
-// it comes, then the frames counted and the summary table, whose rows
+// it comes, then the totals and the summary table, whose rows
 // wait in a spool until Close (as the text report's). explain adds,
 // under each ladder, what each kind of segment is and why the connection
 // ended so (--explain).
