@@ -1352,7 +1352,25 @@ func (m *mermaidDoc) Emit(part []byte) error {
 	return err
 }
 
-func (m *mermaidDoc) Close(*Capture) error { return m.w.Flush() }
+// Close says where reading stopped, if it stopped early, as a line of
+// the Markdown after the last diagram: a code span, its text kept to one
+// line with no backquote.
+func (m *mermaidDoc) Close(c *Capture) error {
+	if why := []byte(Name(stopped(c))); len(why) > 0 {
+		if m.n > 0 {
+			m.w.WriteString("\n")
+		}
+		for i, b := range why {
+			if b == '`' {
+				why[i] = '\''
+			}
+		}
+		m.w.WriteString("**incomplete**: `")
+		m.w.Write(why)
+		m.w.WriteString("`\n")
+	}
+	return m.w.Flush()
+}
 
 // svgDocument is one SVG with every connection's ladder (see SVG).
 type svgDocument struct {
@@ -1457,8 +1475,22 @@ func padTo(b []byte, n int) []byte {
 	return b
 }
 
-func (s *svgDocument) Close(*Capture) error {
+// stopped says where reading c stopped early, or "" if it did not.
+func stopped(c *Capture) string {
+	if c == nil || c.Err == nil {
+		return ""
+	}
+	return "reading stopped at " + c.Err.Error()
+}
+
+func (s *svgDocument) Close(c *Capture) error {
+	var foot []byte // where reading stopped, under the last ladder
+	if why := stopped(c); why != "" {
+		foot = fmt.Appendf(nil, "<text x=\"20\" y=\"%d\" class=\"title\" fill=\"#c62828\">incomplete: %s</text>\n", s.height+20, xmlText(why))
+		s.height += 32
+	}
 	if s.ow != nil {
+		s.ow.Write(foot)
 		s.ow.WriteString("</svg>\n")
 		if err := s.ow.Flush(); err != nil {
 			return err
@@ -1476,6 +1508,7 @@ func (s *svgDocument) Close(*Capture) error {
 	if _, err := s.body.WriteTo(s.w); err != nil {
 		return err
 	}
+	bw.Write(foot)
 	fmt.Fprintln(bw, "</svg>")
 	return bw.Flush()
 }

@@ -16,15 +16,26 @@ import (
 
 // TestSVGHeadWrittenOver writes the same SVG to a file, where its head is
 // written over at the end, and to outputs where its ladders wait in a
-// spool: the bytes must be the same, wherever in the file it starts.
+// spool: the bytes must be the same, wherever in the file it starts,
+// also with the line under the last ladder that says where reading
+// stopped (truncated.pcap), which makes the picture taller at the end.
 func TestSVGHeadWrittenOver(t *testing.T) {
-	rep, err := pipeline.ReadFile(context.Background(), "../fixtures/handshakes.pcap", pipeline.Options{})
+	for _, name := range []string{"handshakes.pcap", "truncated.pcap"} {
+		t.Run(name, func(t *testing.T) { svgHeadWrittenOver(t, "../fixtures/"+name) })
+	}
+}
+
+func svgHeadWrittenOver(t *testing.T, capture string) {
+	rep, err := pipeline.ReadFile(context.Background(), capture, pipeline.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var want bytes.Buffer
 	if err := report.SVG(&want, rep); err != nil {
 		t.Fatal(err)
+	}
+	if stopped := rep.Err != nil; stopped != bytes.Contains(want.Bytes(), []byte(">incomplete: reading stopped at ")) {
+		t.Errorf("reading stopped early: %v, but the SVG says so: %v", stopped, !stopped)
 	}
 	const prefix = "written before\n"
 	for _, tc := range []struct {
