@@ -271,6 +271,19 @@ func (f *File) Size() int64 { return f.size }
 // Offset is how many bytes of the (decompressed) file have been read.
 func (f *File) Offset() int64 { return f.br.n }
 
+// MappedBytes returns the bytes of a mapped file from offset from to offset
+// to (fewer at the end of the file; none when it is not mapped), without
+// reading them: for a reader that asks the processor for them before it
+// reads them (decode.PrefetchBytes).
+func (f *File) MappedBytes(from, to int64) []byte {
+	mem := f.br.mem
+	to = min(to, int64(len(mem)))
+	if from < 0 || from >= to {
+		return nil
+	}
+	return mem[from:to]
+}
+
 // Close closes the underlying file.
 func (f *File) Close() error {
 	if f.closer == nil {

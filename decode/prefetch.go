@@ -17,3 +17,21 @@ func prefetch(p unsafe.Pointer)
 //
 //go:noescape
 func prefetchRange(p unsafe.Pointer, n uintptr)
+
+// prefetchRangeW asks for the cache lines of the n bytes at p (n > 0) to
+// be written: they come without waiting for them and with every other
+// core's copy invalidated, so that the stores that follow do not wait for
+// that. Where the processor has no such instruction (x86 without
+// PRFCHW), it asks for them as prefetchRange does.
+//
+//go:noescape
+func prefetchRangeW(p unsafe.Pointer, n uintptr)
+
+// PrefetchBytes asks for the cache lines of b without waiting for them:
+// for bytes of a mapped file read a little later, which the processor
+// does not fetch on its own past a page boundary.
+func PrefetchBytes(b []byte) {
+	if len(b) > 0 {
+		prefetchRange(unsafe.Pointer(unsafe.SliceData(b)), uintptr(len(b)))
+	}
+}

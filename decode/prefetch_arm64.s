@@ -20,3 +20,14 @@ loop:
 	SUBS	$64, R1
 	BGT	loop
 	RET
+
+// func prefetchRangeW(p unsafe.Pointer, n uintptr)
+TEXT ·prefetchRangeW(SB), NOSPLIT, $0-16
+	MOVD	p+0(FP), R0
+	MOVD	n+8(FP), R1
+loopw:
+	PRFM	(R0), PSTL1KEEP
+	ADD	$64, R0
+	SUBS	$64, R1
+	BGT	loopw
+	RET

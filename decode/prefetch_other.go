@@ -10,3 +10,9 @@ func prefetch(unsafe.Pointer) {}
 
 // prefetchRange does nothing here either.
 func prefetchRange(unsafe.Pointer, uintptr) {}
+
+// prefetchRangeW does nothing here either.
+func prefetchRangeW(unsafe.Pointer, uintptr) {}
+
+// PrefetchBytes does nothing here either.
+func PrefetchBytes([]byte) {}

@@ -30,6 +30,22 @@ const (
 	prefetchAhead = 24
 )
 
+// The reading goroutine asks for each batch item's cache lines, to write
+// them, writeAhead items before it parses a frame into it (see
+// decode.PrefetchW), and for the mapped file's bytes fileAhead bytes
+// before it reads them, fileBlock bytes or more at a time: the
+// processor's own prefetching stops at the end of each 4 KiB page, and a
+// frame's first bytes were a tenth of the time --summary takes. Where the
+// two cores share no cache (an AMD EPYC virtual machine, 220 ns to move a
+// cache line between them), the two took --summary on the
+// 200,000-connection capture from 2.3 to 1.6–1.8 times the bare reader's
+// time; from 2 to 32 items ahead gave the same, 4 and 8 KiB ahead the best.
+const (
+	writeAhead = 16
+	fileAhead  = 4096
+	fileBlock  = 1024
+)
+
 type batch struct {
 	items  [batchSize]decode.Parsed
 	warns  [batchSize]error // the reader's warning about each item, nil for most
@@ -104,6 +120,7 @@ func produce(ctx context.Context, file *capture.File, count uint64, p *decode.Pa
 		}
 	}()
 	var taken uint64
+	var asked int64 // the file's bytes before this offset have been asked for
 	for {
 		if taken == count && count > 0 {
 			b.err = io.EOF
@@ -116,6 +133,14 @@ func produce(ctx context.Context, file *capture.File, count uint64, p *decode.Pa
 			return
 		}
 		taken++
+		if off := file.Offset(); off+fileAhead >= asked {
+			from := max(asked, off)
+			asked = off + fileAhead + fileBlock
+			decode.PrefetchBytes(file.MappedBytes(from, asked))
+		}
+		if b.n+writeAhead < batchSize {
+			decode.PrefetchW(&b.items[b.n+writeAhead])
+		}
 		df := toDecode(&cf)
 		p.Parse(&df, &b.items[b.n])
 		b.warns[b.n] = cf.Warning
