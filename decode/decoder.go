@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unsafe"
 )
 
 // Frame is one captured link-layer frame.
@@ -421,6 +422,9 @@ func (d *Decoder) Apply(pf *Parsed) error {
 		c.eventsOmitted++
 	} else if cold := c.coldPart(&d.colds); d.cfg.MaxEvents < 0 || len(cold.events) < d.cfg.MaxEvents {
 		cold.events = append(cold.events, ev)
+		if n := len(cold.events); n < cap(cold.events) {
+			prefetchRangeW(unsafe.Pointer(&cold.events[:n+1][n]), unsafe.Sizeof(ev))
+		}
 	} else {
 		c.eventsOmitted++
 	}
