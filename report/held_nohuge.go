@@ -1,0 +1,6 @@
+//go:build unix && !linux
+
+package report
+
+// adviseHuge does nothing where synack does not ask for huge pages.
+func adviseHuge([]byte) {}
