@@ -381,6 +381,9 @@ func (w *jsonWriter) conn(j *jsonConn, c *decode.Conn, events bool) {
 			if i > 0 {
 				w.run(&k.nextEvent)
 			}
+			if i+eventsAhead < len(c.Events) {
+				decode.PrefetchEvent(&c.Events[i+eventsAhead])
+			}
 			w.event(c, &c.Events[i])
 		}
 		w.run(&k.eventsEnd)

@@ -271,3 +271,7 @@ func plural(n uint64, one, many string) string {
 	}
 	return strconv.FormatUint(n, 10) + " " + many
 }
+
+// eventsAhead is how many events before rendering one the renderers ask
+// for it (decode.PrefetchEvent).
+const eventsAhead = 4

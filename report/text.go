@@ -521,6 +521,9 @@ func appendTimeline(b []byte, w io.Writer, c *decode.Conn, opt TextOptions, k *l
 		var prev *decode.Event
 		for i := range c.Events {
 			e := &c.Events[i]
+			if i+eventsAhead < len(c.Events) {
+				decode.PrefetchEvent(&c.Events[i+eventsAhead])
+			}
 			for len(marks) > 0 && !marks[0].at.After(c.FirstSeen.Add(e.T)) {
 				b = callLine(b, marks[0])
 				marks = marks[1:]
