@@ -173,10 +173,21 @@ func (k *connKey) equal(o *connKey) bool {
 }
 
 func keyOf(x, y *endpoint, proto Proto, zone uint32) connKey {
+	var k connKey
+	k.set(x, y, proto, zone)
+	return k
+}
+
+// set makes k the key of x and y, as keyOf, field by field: a key built
+// whole and copied is read in 16-byte loads from the narrower stores just
+// made, which wait for every store before them to reach the cache (in the
+// Parser, stores into a batch item the other core may still hold).
+func (k *connKey) set(x, y *endpoint, proto Proto, zone uint32) {
 	if y.less(x) {
 		x, y = y, x
 	}
-	return connKey{x.hi, x.lo, y.hi, y.lo, x.port, y.port, zone<<8 | uint32(proto)}
+	k.aHi, k.aLo, k.bHi, k.bLo = x.hi, x.lo, y.hi, y.lo
+	k.aPort, k.bPort, k.zoneProto = x.port, y.port, zone<<8|uint32(proto)
 }
 
 // zone is the encapsulation's zone of k.
@@ -333,7 +344,7 @@ func (p *Parser) Parse(f *Frame, out *Parsed) {
 		out.seg.previewLen = uint8(copy(out.seg.preview[:], out.seg.Payload))
 	}
 	if p.dec != nil && out.kind == frameTCP && out.err == nil && !out.seg.encapped {
-		out.key = keyOf(&out.seg.src, &out.seg.dst, TCP, 0)
+		out.key.set(&out.seg.src, &out.seg.dst, TCP, 0)
 		out.hash, out.by = hashKey(&p.seed, &out.key), p.dec
 		out.tombAhead = out.seg.Flags&(SYN|RST) != 0 && out.seg.Flags&(SYN|ACK) != SYN|ACK
 	}
@@ -373,7 +384,7 @@ func (d *Decoder) Apply(pf *Parsed) error {
 	}
 	key := &pf.key // keyed and hashed by d's Parser (TCP, no zone), or now
 	if pf.by != d {
-		pf.key = keyOf(&seg.src, &seg.dst, proto, zone)
+		pf.key.set(&seg.src, &seg.dst, proto, zone)
 		pf.hash = d.conns.hash(key)
 	}
 	c := d.conns.getHashed(key, pf.hash)

@@ -47,12 +47,21 @@ const (
 )
 
 type batch struct {
-	items  [batchSize]decode.Parsed
-	warns  [batchSize]error // the reader's warning about each item, nil for most
+	items [batchSize]decode.Parsed
+	// warned are the reader's warnings about items, in order: most items
+	// have none, and an array of one per item, written on one core and
+	// read on the other, was as many more cache lines to move over.
+	warned []itemWarning
 	n      int
 	offset int64  // file offset after the batch, for progress
 	frames uint64 // frames read up to the end of the batch
 	err    error  // what ended reading (io.EOF at the end), in the last batch
+}
+
+// itemWarning is the reader's warning about the batch's item i.
+type itemWarning struct {
+	i   int
+	err error
 }
 
 // readBatched reads a mapped file on two cores: a goroutine reads and
@@ -75,6 +84,7 @@ func (s *session) readBatched(ctx context.Context, file *capture.File, count uin
 	go produce(ctx, file, count, s.dec.NewParser(), free, full, quit)
 	s.dec.Background() // until Flush (or Read's Wait)
 	for b := range full {
+		warned := b.warned
 		for i := range b.n {
 			if i+prefetchAhead < b.n {
 				decode.Prefetch(&b.items[i+prefetchAhead])
@@ -82,7 +92,10 @@ func (s *session) readBatched(ctx context.Context, file *capture.File, count uin
 			if i+ahead < b.n {
 				s.dec.Ahead(&b.items[i+ahead])
 			}
-			s.warn(b.warns[i])
+			for len(warned) > 0 && warned[0].i == i {
+				s.warn(warned[0].err)
+				warned = warned[1:]
+			}
 			s.warn(s.dec.Apply(&b.items[i]))
 		}
 		if s.progress != nil && b.err == nil {
@@ -101,6 +114,7 @@ func produce(ctx context.Context, file *capture.File, count uint64, p *decode.Pa
 	defer close(full)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	var cf capture.Frame
+	var df decode.Frame
 	b := <-free
 	send := func() bool {
 		select {
@@ -141,9 +155,16 @@ func produce(ctx context.Context, file *capture.File, count uint64, p *decode.Pa
 		if b.n+writeAhead < batchSize {
 			decode.PrefetchW(&b.items[b.n+writeAhead])
 		}
-		df := toDecode(&cf)
+		// The frame's fields one by one, not toDecode's copy of the
+		// whole: the copy's wide loads from the narrower stores just made
+		// wait for every store before them to reach the cache, and those
+		// into batch items may wait for the other core.
+		df.Number, df.Time, df.Data = cf.Number, cf.Time, cf.Data
+		df.Length, df.LinkType = cf.Length, decode.LinkType(cf.LinkType)
 		p.Parse(&df, &b.items[b.n])
-		b.warns[b.n] = cf.Warning
+		if cf.Warning != nil {
+			b.warned = append(b.warned, itemWarning{b.n, cf.Warning})
+		}
 		if b.n++; b.n < batchSize {
 			continue
 		}
@@ -156,7 +177,8 @@ func produce(ctx context.Context, file *capture.File, count uint64, p *decode.Pa
 		case <-quit:
 			return
 		}
-		b.n, b.err = 0, nil
+		clear(b.warned)
+		b.n, b.err, b.warned = 0, nil, b.warned[:0]
 		if ctx.Err() != nil {
 			b.err = &StopError{Frame: cf.Number + 1, Cause: context.Cause(ctx)}
 			send()

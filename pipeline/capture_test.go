@@ -166,6 +166,47 @@ func TestCaptureWarningsReachReport(t *testing.T) {
 	})
 }
 
+// TestCaptureWarningsAcrossBatches: the batch reader keeps only the
+// frames that have a warning, by their place in the batch; warnings on
+// the first and last frames of batches, and of the file, reach the report
+// in frame order, the same as when the file is read frame by frame.
+func TestCaptureWarningsAcrossBatches(t *testing.T) {
+	greeting := greetingFrames(t)
+	var frames []capture.Frame
+	for len(frames) < 11000 { // six batches of 2,048 frames, the last short: each batch's room is used again
+		frames = append(frames, greeting...)
+	}
+	bad := []int{0, 1, 2047, 2048, 4095, 4096, 4097, 8192, 10240, 10241, len(frames) - 1}
+	fracs := map[int]uint32{}
+	for _, i := range bad {
+		fracs[i] = 1_000_050
+	}
+	var reports [][]string
+	readBoth(t, pcapMicro(frames, fracs), pipeline.Options{MaxWarnings: 1000}, func(t *testing.T, rep *report.Capture, err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, w := range rep.Warnings {
+			got = append(got, w.Error())
+		}
+		var frameWarnings []int
+		for _, w := range rep.Warnings {
+			var fw *capture.FrameWarning
+			if errors.As(w, &fw) {
+				frameWarnings = append(frameWarnings, int(fw.Frame)-1)
+			}
+		}
+		if !slices.Equal(frameWarnings, bad) {
+			t.Errorf("the reader's warnings are for frames (0-based) %v, want %v", frameWarnings, bad)
+		}
+		reports = append(reports, got)
+	})
+	if len(reports) == 2 && !slices.Equal(reports[0], reports[1]) {
+		t.Errorf("warnings read mapped:\n%q\nread frame by frame:\n%q", reports[0], reports[1])
+	}
+}
+
 // TestFilterPerLinkType: libpcap compiles a filter for one link type; a
 // pcapng file whose interfaces differ needs one program per link type.
 // The program for Ethernet, run over a BSD loopback frame, reads the
