@@ -5,12 +5,15 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -81,43 +84,127 @@ func TestSignalDuringRead(t *testing.T) {
 	}
 }
 
-// TestFileShrinksWhileRead truncates a capture while synack reads it from
-// its memory mapping: reading faults, and synack must report the damage
-// (exit 3, the report of what it read) instead of crashing.
+// TestFileShrinksWhileRead truncates a capture while synack reads it, in
+// the middle of a record past what synack has read so far: synack must
+// report the damage (exit 3, where reading stopped, the report of what it
+// read) instead of crashing or taking the cut for the end of the file.
+// synack is stopped (SIGSTOP) while the file is cut, so that the cut is
+// where the test means it to be.
 func TestFileShrinksWhileRead(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: generates and reads a 60,000-connection capture")
+	}
+	if _, err := os.Stat("/proc/self/fdinfo"); err != nil {
+		t.Skipf("no /proc/PID/fdinfo to see how far synack has read: %v", err)
 	}
 	dir := t.TempDir()
 	pcap := filepath.Join(dir, "big.pcap")
 	if out, err := exec.Command("go", "run", "./fixtures/gen", "-conns", "60000", "-o", pcap).CombinedOutput(); err != nil {
 		t.Fatalf("gen: %v\n%s", err, out)
 	}
+	starts := recordStarts(t, pcap)
 	cmd := exec.Command(synackBinary(t), "read", "--summary", pcap)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Truncate as soon as the file is mapped: reading 190 MB takes far
-	// longer than noticing the mapping.
-	maps := fmt.Sprintf("/proc/%d/maps", cmd.Process.Pid)
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		if m, _ := os.ReadFile(maps); strings.Contains(string(m), pcap) {
-			break
-		}
+	pos := int64(-1)
+	for deadline := time.Now().Add(5 * time.Second); pos < 0 && time.Now().Before(deadline); time.Sleep(100 * time.Microsecond) {
+		pos = readPosition(cmd.Process.Pid, pcap)
 	}
-	if err := os.Truncate(pcap, 1<<20); err != nil {
+	if pos < 0 {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("synack never opened %s", pcap)
+	}
+	cmd.Process.Signal(syscall.SIGSTOP)
+	waitStopped(t, cmd.Process.Pid)
+	pos = readPosition(cmd.Process.Pid, pcap) // where it is now
+	i, _ := slices.BinarySearch(starts, pos)
+	if i+1 >= len(starts) {
+		cmd.Process.Signal(syscall.SIGCONT)
+		cmd.Wait()
+		t.Skipf("synack had read the whole file (%d bytes) before it could be cut", pos)
+	}
+	cut := starts[i+1] + 10 // ten bytes into a record's 16-byte header
+	t.Logf("synack had read %d of %d bytes; cut at %d", pos, starts[len(starts)-1], cut)
+	if err := os.Truncate(pcap, cut); err != nil {
 		t.Fatal(err)
 	}
+	cmd.Process.Signal(syscall.SIGCONT)
 	cmd.Wait()
 	code := cmd.ProcessState.ExitCode()
-	if code != exitInput || !strings.Contains(stderr.String(), "the file shrank while it was read") || strings.Contains(stderr.String(), "panic") {
-		t.Fatalf("exit %d, want 3 and the damage named:\n%s", code, stderr.String())
+	want := fmt.Sprintf("(byte %d): truncated record header (10 of 16 bytes)", starts[i+1])
+	if code != exitInput || !strings.Contains(stderr.String(), want) || strings.Contains(stderr.String(), "panic") {
+		t.Fatalf("cut at byte %d (synack had read %d): exit %d, want 3 and %q:\n%s", cut, pos, code, want, stderr.String())
 	}
 	if !strings.Contains(stdout.String(), "totals:") {
-		t.Fatalf("no report after the fault:\n%s", stdout.String())
+		t.Fatalf("no report after the cut:\n%s", stdout.String())
 	}
+}
+
+// recordStarts returns the offset of every record of a little-endian pcap
+// file, and the file's end.
+func recordStarts(t *testing.T, path string) []int64 {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var starts []int64
+	for off := 24; off+16 <= len(data); {
+		starts = append(starts, int64(off))
+		off += 16 + int(binary.LittleEndian.Uint32(data[off+8:]))
+	}
+	return append(starts, int64(len(data)))
+}
+
+// waitStopped waits until every thread of process pid is stopped (state
+// T in /proc/PID/task/TID/stat): a signal is delivered after kill(2)
+// returns, and a read in progress ends first.
+func waitStopped(t *testing.T, pid int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Microsecond) {
+		tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+		stopped := len(tasks) > 0
+		for _, task := range tasks {
+			stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+			// The state follows the command's closing parenthesis.
+			if _, after, ok := strings.Cut(string(stat), ") "); err != nil || !ok || !strings.HasPrefix(after, "T") && !strings.HasPrefix(after, "t") {
+				stopped = false
+				break
+			}
+		}
+		if stopped {
+			return
+		}
+	}
+	t.Fatalf("process %d did not stop", pid)
+}
+
+// readPosition is the file offset of process pid's descriptor for path,
+// as /proc/PID/fdinfo gives it, or -1 while it has none open.
+func readPosition(pid int, path string) int64 {
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, fd := range fds {
+		if target, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); target != path {
+			continue
+		}
+		info, err := os.ReadFile(fmt.Sprintf("/proc/%d/fdinfo/%s", pid, fd.Name()))
+		if err != nil {
+			return -1
+		}
+		for line := range strings.Lines(string(info)) {
+			if v, ok := strings.CutPrefix(line, "pos:"); ok {
+				n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				if err == nil {
+					return n
+				}
+			}
+		}
+	}
+	return -1
 }
 
 // TestSecondSignalKills: the first SIGINT asks the work to stop; synack

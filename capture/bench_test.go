@@ -150,8 +150,7 @@ func writeBenchGzip(b *testing.B, from, to string) {
 }
 
 // BenchmarkReadFile reads a whole capture per iteration with capture's
-// readers (mapped: a regular file; stream: what standard input and gzip
-// take) and with pcapgo's zero-copy readers. pcapgo gets the same 1 MiB
+// reader and with pcapgo's zero-copy readers. pcapgo gets the same 1 MiB
 // bufio buffer as the stream path, which is the fairest setting for it.
 //
 //	go test ./capture -run '^$' -bench ReadFile
@@ -171,13 +170,11 @@ func BenchmarkReadFile(b *testing.B) {
 		size int64 // bytes read, decompressed
 		read func(b *testing.B) int
 	}{
-		{"pcap/synack-mmap", c.pcapSize, synackRead(c.pcap, true)},
-		{"pcap/synack-stream", c.pcapSize, synackRead(c.pcap, false)},
+		{"pcap/synack", c.pcapSize, synackRead(c.pcap)},
 		{"pcap/pcapgo", c.pcapSize, pcapgoRead(c.pcap)},
-		{"pcapng/synack-mmap", ngSize, synackRead(c.pcapng, true)},
-		{"pcapng/synack-stream", ngSize, synackRead(c.pcapng, false)},
+		{"pcapng/synack", ngSize, synackRead(c.pcapng)},
 		{"pcapng/pcapgo", ngSize, pcapgoNgRead(c.pcapng)},
-		{"pcap.gz/synack-stream", c.pcapSize, synackRead(c.gz, false)},
+		{"pcap.gz/synack", c.pcapSize, synackRead(c.gz)},
 		{"pcap.gz/pcapgo", c.pcapSize, pcapgoRead(c.gz)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
@@ -193,28 +190,14 @@ func BenchmarkReadFile(b *testing.B) {
 	}
 }
 
-// synackRead reads path with Open (mapped) or NewReader on the open file
-// (the path standard input and compressed files take).
-func synackRead(path string, mapped bool) func(*testing.B) int {
+// synackRead reads path with Open.
+func synackRead(path string) func(*testing.B) int {
 	return func(b *testing.B) int {
-		var f *File
-		var err error
-		if mapped {
-			f, err = Open(path)
-		} else {
-			var osf *os.File
-			if osf, err = os.Open(path); err == nil {
-				defer osf.Close()
-				f, err = NewReader(osf, path)
-			}
-		}
+		f, err := Open(path)
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer f.Close()
-		if f.Mapped() != mapped {
-			b.Fatalf("Mapped() = %v", f.Mapped())
-		}
 		n, sum := 0, 0
 		var fr Frame
 		for {

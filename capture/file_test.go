@@ -322,7 +322,7 @@ func TestPcapngBigEndian(t *testing.T) {
 }
 
 // TestNextDoesNotAllocate holds the readers to decode's rule: nothing is
-// allocated per frame, mapped or streamed, pcap or pcapng, with a filter
+// allocated per frame, opened or streamed, pcap or pcapng, with a filter
 // or without (once each link type's program is compiled).
 func TestNextDoesNotAllocate(t *testing.T) {
 	const frames = 300
@@ -353,10 +353,10 @@ func TestNextDoesNotAllocate(t *testing.T) {
 		if err := os.WriteFile(path, tc.content, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		for _, mapped := range []bool{true, false} {
+		for _, opened := range []bool{true, false} {
 			var f *File
 			var err error
-			if mapped {
+			if opened {
 				f, err = Open(path)
 			} else {
 				f, err = NewReader(bytes.NewReader(tc.content), path)
@@ -381,54 +381,9 @@ func TestNextDoesNotAllocate(t *testing.T) {
 				}
 			})
 			if allocs != 0 {
-				t.Errorf("%s (mapped %v): %.1f allocations per frame", tc.name, f.Mapped(), allocs)
+				t.Errorf("%s (opened %v): %.1f allocations per frame", tc.name, opened, allocs)
 			}
 			f.Close()
-		}
-	}
-}
-
-// TestMappedBytes checks the bytes a mapped file gives ahead of reading
-// them: the file's own, clipped at its end, and none where it is not
-// mapped or the range is empty.
-func TestMappedBytes(t *testing.T) {
-	content := pcapFile(1, []byte("0123456789"), []byte("abcdef"))
-	path := filepath.Join(t.TempDir(), "capture")
-	if err := os.WriteFile(path, content, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	mapped, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mapped.Close()
-	if !mapped.Mapped() {
-		t.Skip("files are not mapped on this system")
-	}
-	read, err := NewReader(bytes.NewReader(content), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	end := int64(len(content))
-	for _, tc := range []struct {
-		name     string
-		from, to int64
-		want     []byte
-	}{
-		{"the header", 0, 24, content[:24]},
-		{"the first record", 24, 50, content[24:50]},
-		{"past the end, clipped", end - 6, end + 4096, []byte("abcdef")},
-		{"from the end", end, end + 1, nil},
-		{"from past the end", end + 10, end + 20, nil},
-		{"empty", 30, 30, nil},
-		{"backwards", 30, 20, nil},
-		{"negative", -1, 10, nil},
-	} {
-		if got := mapped.MappedBytes(tc.from, tc.to); !bytes.Equal(got, tc.want) || (got == nil) != (tc.want == nil) {
-			t.Errorf("%s: MappedBytes(%d, %d) = %q, want %q", tc.name, tc.from, tc.to, got, tc.want)
-		}
-		if got := read.MappedBytes(tc.from, tc.to); got != nil {
-			t.Errorf("%s: a file read, not mapped, gave %q", tc.name, got)
 		}
 	}
 }

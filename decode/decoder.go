@@ -332,7 +332,10 @@ func (d *Decoder) NewParser() *Parser {
 // them, or OnEvent is called with each.
 func (d *Decoder) keepsEvents() bool { return !d.cfg.DropEvents || d.cfg.OnEvent != nil }
 
-// Parse decodes f into out.
+// Parse decodes f into out. A Parser of a Decoder (Decoder.NewParser)
+// leaves nothing in out that refers to f.Data, which may be read over
+// once Parse returns: what Apply needs of the payload, its first bytes,
+// is copied into out when the decoder keeps events.
 func (p *Parser) Parse(f *Frame, out *Parsed) {
 	out.number, out.time, out.nano = f.Number, f.Time, frameNano(f.Time)
 	p.p.cut = max(f.Length-len(f.Data), 0)
@@ -342,6 +345,9 @@ func (p *Parser) Parse(f *Frame, out *Parsed) {
 	out.by, out.tombAhead = nil, false
 	if out.seg.previewed = p.previews && out.kind <= frameUDP; out.seg.previewed {
 		out.seg.previewLen = uint8(copy(out.seg.preview[:], out.seg.Payload))
+	}
+	if p.dec != nil {
+		out.seg.Payload = nil
 	}
 	if p.dec != nil && out.kind == frameTCP && out.err == nil && !out.seg.encapped {
 		out.key.set(&out.seg.src, &out.seg.dst, TCP, 0)

@@ -246,9 +246,9 @@ func (p *parser) parse(data []byte, lt LinkType, whole bool, seg *Segment) (fram
 		return frameOther, fmt.Errorf("%w %d", ErrUnsupportedLinkType, uint32(lt))
 	}
 	p.ext.skipped, p.ext.owner = 0, -1
-	// Frames read from a mapped file are slices of one big mapping: a
-	// frame's own length is also its capacity, so that no layer can slice
-	// its way into the next record.
+	// Frames read from a file are slices of the reader's one big buffer:
+	// a frame's own length is also its capacity, so that no layer can
+	// slice its way into the next record.
 	data = data[:len(data):len(data)]
 	seg.encapped = false
 	if lt == LinkTypeEthernet && fastTCP(data, whole, seg) {
@@ -306,9 +306,8 @@ var errUndecodable = errors.New("malformed header")
 
 // decodeLayers runs dlp over data. gopacket's own recovery would turn a
 // panic into a "panic: …" error, so it is switched off (IgnorePanic) and
-// done here instead: a memory fault, which is a mapped file shrinking
-// under us and not the frame's fault, goes on up to whoever mapped the
-// file; any other panic makes the frame malformed.
+// done here instead: a memory fault, which is not the frame's doing but a
+// bug, goes on up; any other panic makes the frame malformed.
 func (p *parser) decodeLayers(dlp *gopacket.DecodingLayerParser, data []byte) (err error) {
 	defer func() {
 		if r := recover(); r != nil {

@@ -31,14 +31,14 @@ func sllFrame(halen uint16, ip []byte) []byte {
 // TestLinuxSLLAddressLength: the kernel writes the real hardware address
 // length into the SLL header (20 for IPoIB) but keeps only 8 bytes of the
 // address, and a hostile file can write anything. The length must not
-// reach past the frame: not into the next record of a mapped file, and not
+// reach past the frame: not into the next record in the reader's buffer, and not
 // into a panic that gopacket turns into a "panic:" warning.
 func TestLinuxSLLAddressLength(t *testing.T) {
 	ip := ethFrame(t, cli, srv, "S", cISN, 0, nil, nil)[14:]
 	for _, tc := range []struct {
 		name  string
 		halen uint16
-		spare int // bytes of the buffer past the frame, as in a mapping
+		spare int // bytes of the buffer past the frame, as in the reader's buffer
 	}{
 		{"Ethernet address", 6, 0},
 		{"IPoIB address longer than the 8 bytes kept", 20, 0},
@@ -72,8 +72,8 @@ func TestShortLinuxSLL(t *testing.T) {
 	}
 }
 
-// TestParsedBytesEndAtTheFrame: frames read from a mapped file are slices
-// of one big mapping, so what a layer hands on must end where the frame
+// TestParsedBytesEndAtTheFrame: frames read from a file are slices of the
+// reader's one big buffer, so what a layer hands on must end where the frame
 // ends, capacity included: appending to a payload must not write into the
 // next record.
 func TestParsedBytesEndAtTheFrame(t *testing.T) {
@@ -123,8 +123,8 @@ func (fault) RuntimeError()  {}
 func (fault) String() string { return "fault" }
 
 // TestPanicInALayer: a panic inside a layer makes the frame malformed
-// with a plain warning, not gopacket's "panic: …"; a memory fault (a
-// mapped file shrinking) is not the frame's doing and goes on up.
+// with a plain warning, not gopacket's "panic: …"; a memory fault is not
+// the frame's doing and goes on up.
 func TestPanicInALayer(t *testing.T) {
 	p := newParser()
 	dlp := func(with any) *gopacket.DecodingLayerParser {

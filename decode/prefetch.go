@@ -26,12 +26,3 @@ func prefetchRange(p unsafe.Pointer, n uintptr)
 //
 //go:noescape
 func prefetchRangeW(p unsafe.Pointer, n uintptr)
-
-// PrefetchBytes asks for the cache lines of b without waiting for them:
-// for bytes of a mapped file read a little later, which the processor
-// does not fetch on its own past a page boundary.
-func PrefetchBytes(b []byte) {
-	if len(b) > 0 {
-		prefetchRange(unsafe.Pointer(unsafe.SliceData(b)), uintptr(len(b)))
-	}
-}

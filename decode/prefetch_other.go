@@ -13,6 +13,3 @@ func prefetchRange(unsafe.Pointer, uintptr) {}
 
 // prefetchRangeW does nothing here either.
 func prefetchRangeW(unsafe.Pointer, uintptr) {}
-
-// PrefetchBytes does nothing here either.
-func PrefetchBytes([]byte) {}

@@ -32,10 +32,10 @@ func TestPrefetchWFlag(t *testing.T) {
 	t.Skip("/proc/cpuinfo has no flags line")
 }
 
-// TestPrefetchWrite runs the prefetches over a Parsed, with PREFETCHW
-// and with the PREFETCHT0 that stands in for it, and over a byte slice's
-// edges (they are hints: nothing is read or written, nothing may fault),
-// and checks that the memory is as it was.
+// TestPrefetchWrite runs the prefetch over a Parsed, with PREFETCHW and
+// with the PREFETCHT0 that stands in for it (they are hints: nothing is
+// read or written, nothing may fault), and checks that the memory is as
+// it was.
 func TestPrefetchWrite(t *testing.T) {
 	var pf Parsed
 	pf.number = 7
@@ -48,11 +48,7 @@ func TestPrefetchWrite(t *testing.T) {
 		hasPrefetchW = w
 		PrefetchW(&pf)
 	}
-	b := []byte("abc")
-	PrefetchBytes(b)
-	PrefetchBytes(b[3:])
-	PrefetchBytes(nil)
-	if pf.number != 7 || string(b) != "abc" {
-		t.Errorf("prefetching changed memory: %d %q", pf.number, b)
+	if pf.number != 7 {
+		t.Errorf("prefetching changed memory: number %d", pf.number)
 	}
 }

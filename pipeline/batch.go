@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"io"
-	"runtime/debug"
 
 	"synack/capture"
 	"synack/decode"
@@ -32,19 +31,11 @@ const (
 
 // The reading goroutine asks for each batch item's cache lines, to write
 // them, writeAhead items before it parses a frame into it (see
-// decode.PrefetchW), and for the mapped file's bytes fileAhead bytes
-// before it reads them, fileBlock bytes or more at a time: the
-// processor's own prefetching stops at the end of each 4 KiB page, and a
-// frame's first bytes were a tenth of the time --summary takes. Where the
-// two cores share no cache (an AMD EPYC virtual machine, 220 ns to move a
-// cache line between them), the two took --summary on the
-// 200,000-connection capture from 2.3 to 1.6–1.8 times the bare reader's
-// time; from 2 to 32 items ahead gave the same, 4 and 8 KiB ahead the best.
-const (
-	writeAhead = 16
-	fileAhead  = 4096
-	fileBlock  = 1024
-)
+// decode.PrefetchW). Where the two cores share no cache (an AMD EPYC
+// virtual machine, 220 ns to move a cache line between them), that took
+// --summary on the 200,000-connection capture from 2.3 to about 1.8 times
+// the bare reader's time; from 2 to 32 items ahead gave the same.
+const writeAhead = 16
 
 type batch struct {
 	items [batchSize]decode.Parsed
@@ -64,16 +55,15 @@ type itemWarning struct {
 	err error
 }
 
-// readBatched reads a mapped file on two cores: a goroutine reads and
-// parses frames (their bytes stay valid in the mapping) while this one
-// runs them through the connection table in order, and the decoder makes
-// the records it hands over on a third (Decoder.Background), which
-// shares the reader's core. Batches go round between them, so nothing is
-// allocated per frame.
+// readBatched reads a file on two cores: a goroutine reads and parses
+// frames (the decoder's Parser keeps nothing of a frame's bytes, which the
+// next read reuses) while this one runs them through the connection table
+// in order, and the decoder makes the records it hands over on a third
+// (Decoder.Background), which shares the reader's core. Batches go round
+// between them, so nothing is allocated per frame.
 //
-// The consumer may stop early (the mapping faults while a frame is
-// applied, and the fault unwinds through here): quit tells the producer,
-// which then returns instead of waiting for a batch forever.
+// The consumer may stop early (a panic unwinds through here): quit tells
+// the producer, which then returns instead of waiting for a batch forever.
 func (s *session) readBatched(ctx context.Context, file *capture.File, count uint64) {
 	free, full := make(chan *batch, batches), make(chan *batch, batches)
 	quit := make(chan struct{})
@@ -112,7 +102,6 @@ func (s *session) readBatched(ctx context.Context, file *capture.File, count uin
 // frames were read (0: no limit), it is cancelled, or the consumer quits.
 func produce(ctx context.Context, file *capture.File, count uint64, p *decode.Parser, free <-chan *batch, full chan<- *batch, quit <-chan struct{}) {
 	defer close(full)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	var cf capture.Frame
 	var df decode.Frame
 	b := <-free
@@ -124,17 +113,7 @@ func produce(ctx context.Context, file *capture.File, count uint64, p *decode.Pa
 			return false
 		}
 	}
-	defer func() { // a fault in the mapping ends the file here too
-		if r := recover(); r != nil {
-			if !capture.MapFault(r) {
-				panic(r)
-			}
-			b.err = &ShrinkError{Offset: file.Offset(), Fault: r}
-			send()
-		}
-	}()
 	var taken uint64
-	var asked int64 // the file's bytes before this offset have been asked for
 	for {
 		if taken == count && count > 0 {
 			b.err = io.EOF
@@ -147,11 +126,6 @@ func produce(ctx context.Context, file *capture.File, count uint64, p *decode.Pa
 			return
 		}
 		taken++
-		if off := file.Offset(); off+fileAhead >= asked {
-			from := max(asked, off)
-			asked = off + fileAhead + fileBlock
-			decode.PrefetchBytes(file.MappedBytes(from, asked))
-		}
 		if b.n+writeAhead < batchSize {
 			decode.PrefetchW(&b.items[b.n+writeAhead])
 		}

@@ -10,7 +10,7 @@ import (
 )
 
 // TestProducerStopsWhenConsumerQuits: when the consumer of batches stops
-// early (a mapping fault unwinds through it), the producer must return
+// early (a panic unwinds through it), the producer must return
 // instead of waiting for a free batch or a reader forever — before, every
 // damaged file read under -j leaked a goroutine.
 func TestProducerStopsWhenConsumerQuits(t *testing.T) {

@@ -103,7 +103,7 @@ func pcapng(linkTypes []uint16, recs []ngRecord) []byte {
 	return b
 }
 
-// readBoth reads a capture as a mapped file (frames parsed ahead in
+// readBoth reads a capture as a regular file (frames parsed ahead in
 // batches) and streamed (one frame at a time): both must give the same.
 func readBoth(t *testing.T, data []byte, opt pipeline.Options, check func(t *testing.T, rep *report.Capture, err error)) {
 	t.Helper()
@@ -111,7 +111,7 @@ func readBoth(t *testing.T, data []byte, opt pipeline.Options, check func(t *tes
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Run("mapped", func(t *testing.T) {
+	t.Run("file", func(t *testing.T) {
 		rep, err := pipeline.ReadFile(context.Background(), path, opt)
 		check(t, rep, err)
 	})
@@ -203,7 +203,7 @@ func TestCaptureWarningsAcrossBatches(t *testing.T) {
 		reports = append(reports, got)
 	})
 	if len(reports) == 2 && !slices.Equal(reports[0], reports[1]) {
-		t.Errorf("warnings read mapped:\n%q\nread frame by frame:\n%q", reports[0], reports[1])
+		t.Errorf("warnings read in batches:\n%q\nread frame by frame:\n%q", reports[0], reports[1])
 	}
 }
 

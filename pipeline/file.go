@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"slices"
 	"sync/atomic"
 
@@ -72,16 +71,6 @@ func (e *StopError) Error() string {
 	return fmt.Sprintf("frame %d: interrupted (%v)", e.Frame, e.Cause)
 }
 func (e *StopError) Unwrap() error { return e.Cause }
-
-// ShrinkError says that a mapped file became shorter while it was read.
-type ShrinkError struct {
-	Offset int64
-	Fault  any // the recovered fault
-}
-
-func (e *ShrinkError) Error() string {
-	return fmt.Sprintf("byte %d: the file shrank while it was read (%v)", e.Offset, e.Fault)
-}
 
 // ReadFile reads the capture file at path ("-" for standard input) to its
 // end or until ctx is cancelled. The error is for a file that could not
@@ -244,20 +233,12 @@ func toDecode(cf *capture.Frame) decode.Frame {
 	return decode.Frame{Number: cf.Number, Time: cf.Time, Data: cf.Data, Length: cf.Length, LinkType: decode.LinkType(cf.LinkType)}
 }
 
-// readFile runs the file's frames through the decoder. A mapped file that
-// shrinks under us makes reading fault: that is reported as damage, not a
-// crash, and the report of what was read stands.
+// readFile runs the file's frames through the decoder: a regular file on
+// two cores (readBatched), a source that may keep a read waiting (a pipe,
+// a FIFO, standard input) frame by frame, so that a cancelled wait ends
+// reading at once.
 func (s *session) readFile(ctx context.Context, file *capture.File) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			if !capture.MapFault(r) {
-				panic(r)
-			}
-			s.rep.Err = &ShrinkError{Offset: file.Offset(), Fault: r}
-		}
-	}()
-	if file.Mapped() {
+	if file.Regular() {
 		s.readBatched(ctx, file, s.count)
 		return
 	}
