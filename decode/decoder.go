@@ -212,6 +212,7 @@ type Decoder struct {
 	colds     colds       // cold parts to reuse
 	out       outlet      // makes the records handed over
 	bg        *background // d.out's goroutine (Background), or nil
+	ev        Event       // the event of a segment whose event is not kept
 	live      Conn        // the record Config.OnEvent sees
 	histories histories   // the live record's
 	expired   []*flow     // reused by sweep and shed
@@ -429,27 +430,36 @@ func (d *Decoder) Apply(pf *Parsed) error {
 		d.conns.putHashed(c, pf.hash)
 	}
 	wasOver := c.over()
-	var ev Event
-	c.add(&ev, seg, pf.time, pf.nano, pf.number, d.keepsEvents(), &d.colds)
+	// The event is filled where it is kept, not on the stack and copied
+	// there: a copy reads it in wide loads from the narrow stores that
+	// filled it, which wait for every store before them to reach the
+	// cache. (A guessed ISN replaced in add renumbers the events kept,
+	// this empty one too, which add then fills whole.)
+	ev, kept := &d.ev, false
+	if !d.cfg.DropEvents {
+		if cold := c.coldPart(&d.colds); d.cfg.MaxEvents < 0 || len(cold.events) < d.cfg.MaxEvents {
+			cold.events = append(cold.events, Event{})
+			n := len(cold.events)
+			ev, kept = &cold.events[n-1], true
+			if n < cap(cold.events) {
+				prefetchRangeW(unsafe.Pointer(&cold.events[:n+1][n]), unsafe.Sizeof(*ev))
+			}
+		}
+	}
+	if !kept {
+		*ev = Event{}
+		c.eventsOmitted++
+	}
+	c.add(ev, seg, pf.time, pf.nano, pf.number, d.keepsEvents(), &d.colds)
 	d.touch(c)
 	if !taken {
 		d.clock.prevConn = c
-	}
-	if d.cfg.DropEvents {
-		c.eventsOmitted++
-	} else if cold := c.coldPart(&d.colds); d.cfg.MaxEvents < 0 || len(cold.events) < d.cfg.MaxEvents {
-		cold.events = append(cold.events, ev)
-		if n := len(cold.events); n < cap(cold.events) {
-			prefetchRangeW(unsafe.Pointer(&cold.events[:n+1][n]), unsafe.Sizeof(ev))
-		}
-	} else {
-		c.eventsOmitted++
 	}
 	if d.cfg.OnEvent != nil {
 		// The callback may print or select on the summing-up.
 		c.record(&d.live, &d.histories)
 		d.live.Encap = d.encapOf(c, &d.liveEncap)
-		d.cfg.OnEvent(&d.live, ev)
+		d.cfg.OnEvent(&d.live, *ev)
 	}
 	if !wasOver && c.over() {
 		// Handed over now, so that memory follows the connections open;

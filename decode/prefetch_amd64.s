@@ -28,8 +28,10 @@ loop:
 TEXT ·prefetchRangeW(SB), NOSPLIT, $0-16
 	MOVQ	p+0(FP), AX
 	MOVQ	n+8(FP), CX
+	LEAQ	-1(AX)(CX*1), DX // the last byte's line, which the loop may miss
 	CMPB	·hasPrefetchW(SB), $0
 	JEQ	read
+	BYTE	$0x0f; BYTE $0x0d; BYTE $0x0a // PREFETCHW (DX)
 write:
 	BYTE	$0x0f; BYTE $0x0d; BYTE $0x08 // PREFETCHW (AX)
 	ADDQ	$64, AX
@@ -37,10 +39,12 @@ write:
 	JGT	write
 	RET
 read:
+	PREFETCHT0	(DX)
+readloop:
 	PREFETCHT0	(AX)
 	ADDQ	$64, AX
 	SUBQ	$64, CX
-	JGT	read
+	JGT	readloop
 	RET
 
 // func cpuidPrefetchW() bool

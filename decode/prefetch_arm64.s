@@ -25,6 +25,9 @@ loop:
 TEXT ·prefetchRangeW(SB), NOSPLIT, $0-16
 	MOVD	p+0(FP), R0
 	MOVD	n+8(FP), R1
+	ADD	R0, R1, R2
+	SUB	$1, R2
+	PRFM	(R2), PSTL1KEEP
 loopw:
 	PRFM	(R0), PSTL1KEEP
 	ADD	$64, R0
