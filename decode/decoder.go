@@ -172,16 +172,11 @@ func (k *connKey) equal(o *connKey) bool {
 		k.aPort == o.aPort && k.bPort == o.bPort && k.zoneProto == o.zoneProto
 }
 
-func keyOf(x, y *endpoint, proto Proto, zone uint32) connKey {
-	var k connKey
-	k.set(x, y, proto, zone)
-	return k
-}
-
-// set makes k the key of x and y, as keyOf, field by field: a key built
-// whole and copied is read in 16-byte loads from the narrower stores just
-// made, which wait for every store before them to reach the cache (in the
-// Parser, stores into a batch item the other core may still hold).
+// set makes k the key of endpoints x and y (in either order: the lesser
+// first) for proto in zone, field by field: a key built whole and copied
+// is read in 16-byte loads from the narrower stores just made, which wait
+// for every store before them to reach the cache (in the Parser, stores
+// into a batch item the other core may still hold).
 func (k *connKey) set(x, y *endpoint, proto Proto, zone uint32) {
 	if y.less(x) {
 		x, y = y, x

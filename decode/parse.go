@@ -92,8 +92,8 @@ type Segment struct {
 	// the batch reader's other core has just written.
 	src, dst endpoint
 	// fromFirst says that src is the first endpoint of the segment's
-	// key, which orders them (keyOf): the connection's sides follow from
-	// it without comparing endpoints (flow.sideOf).
+	// key, which orders them (connKey.set): the connection's sides
+	// follow from it without comparing endpoints (flow.sideOf).
 	fromFirst bool
 	Seq, Ack  Seq
 	Flags     Flags
