@@ -129,12 +129,7 @@ func produce(ctx context.Context, file *capture.File, count uint64, p *decode.Pa
 		if b.n+writeAhead < batchSize {
 			decode.PrefetchW(&b.items[b.n+writeAhead])
 		}
-		// The frame's fields one by one, not toDecode's copy of the
-		// whole: the copy's wide loads from the narrower stores just made
-		// wait for every store before them to reach the cache, and those
-		// into batch items may wait for the other core.
-		df.Number, df.Time, df.Data = cf.Number, cf.Time, cf.Data
-		df.Length, df.LinkType = cf.Length, decode.LinkType(cf.LinkType)
+		toDecode(&df, &cf)
 		p.Parse(&df, &b.items[b.n])
 		if cf.Warning != nil {
 			b.warned = append(b.warned, itemWarning{b.n, cf.Warning})

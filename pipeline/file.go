@@ -225,12 +225,19 @@ func (s *session) warn(err error) {
 // warning about it, if any.
 func (s *session) decode(cf *capture.Frame) {
 	s.warn(cf.Warning)
-	df := toDecode(cf)
+	var df decode.Frame
+	toDecode(&df, cf)
 	s.warn(s.dec.Packet(&df))
 }
 
-func toDecode(cf *capture.Frame) decode.Frame {
-	return decode.Frame{Number: cf.Number, Time: cf.Time, Data: cf.Data, Length: cf.Length, LinkType: decode.LinkType(cf.LinkType)}
+// toDecode makes df the decoder's view of cf, field by field: a whole
+// decode.Frame built and copied is read in wide loads from the narrower
+// stores just made, which wait for every store before them to reach the
+// cache (in the batch reader, stores into batch items the other core may
+// still hold).
+func toDecode(df *decode.Frame, cf *capture.Frame) {
+	df.Number, df.Time, df.Data = cf.Number, cf.Time, cf.Data
+	df.Length, df.LinkType = cf.Length, decode.LinkType(cf.LinkType)
 }
 
 // readFile runs the file's frames through the decoder: a regular file on
