@@ -1086,16 +1086,7 @@ func (t *textDoc) EmitParts(parts [][]byte) error {
 		return emitEach(t, parts)
 	}
 	t.begin()
-	pieces := t.pieces[:0]
-	for _, p := range parts {
-		row, block := nextPiece(p)
-		if err := t.addRow(row); err != nil {
-			return err
-		}
-		pieces = append(pieces, block)
-	}
-	t.pieces = pieces
-	return writeAfter(t.w, t.out, pieces, &t.iov)
+	return writeBodies(t.w, t.out, &t.iov, &t.pieces, parts, t.addRow)
 }
 
 // addRow keeps a connection's row of the summary table for Close.
@@ -1263,6 +1254,23 @@ func (d *jsonDocument) EmitParts(parts [][]byte) error {
 	}
 	d.pieces = pieces
 	return writeAfter(d.w, d.out, pieces, &d.iov)
+}
+
+// writeBodies writes the bodies of parts made of a summary row and a body
+// (the text and HTML documents') to out, w's file, from where they are,
+// after what w holds, and gives each row to row. pieces is the room for
+// the bodies, kept from one call to the next.
+func writeBodies(w *bufio.Writer, out *os.File, v *iovecs, pieces *[][]byte, parts [][]byte, row func([]byte) error) error {
+	bodies := (*pieces)[:0]
+	for _, p := range parts {
+		r, body := nextPiece(p)
+		if err := row(r); err != nil {
+			return err
+		}
+		bodies = append(bodies, body)
+	}
+	*pieces = bodies
+	return writeAfter(w, out, bodies, v)
 }
 
 // writeAfter writes the pieces to out, w's file, from where they are,
@@ -1624,16 +1632,10 @@ func (h *htmlDocument) EmitParts(parts [][]byte) error {
 		return emitEach(h, parts)
 	}
 	h.begin()
-	pieces := h.pieces[:0]
-	for _, p := range parts {
-		row, body := nextPiece(p)
-		if _, err := h.rows.Write(row); err != nil {
-			return err
-		}
-		pieces = append(pieces, body)
-	}
-	h.pieces = pieces
-	return writeAfter(h.w, h.out, pieces, &h.iov)
+	return writeBodies(h.w, h.out, &h.iov, &h.pieces, parts, func(row []byte) error {
+		_, err := h.rows.Write(row)
+		return err
+	})
 }
 
 func (h *htmlDocument) Close(c *Capture) error {
