@@ -342,10 +342,11 @@ func (p *Parser) Parse(f *Frame, out *Parsed) {
 	if out.seg.previewed = p.previews && out.kind <= frameUDP; out.seg.previewed {
 		out.seg.previewLen = uint8(copy(out.seg.preview[:], out.seg.Payload))
 	}
-	if p.dec != nil {
-		out.seg.Payload = nil
+	if p.dec == nil {
+		return
 	}
-	if p.dec != nil && out.kind == frameTCP && out.err == nil && !out.seg.encapped {
+	out.seg.Payload = nil
+	if out.kind == frameTCP && out.err == nil && !out.seg.encapped {
 		out.key.set(&out.seg.src, &out.seg.dst, TCP, 0)
 		out.hash, out.by = hashKey(&p.seed, &out.key), p.dec
 		out.tombAhead = out.seg.Flags&(SYN|RST) != 0 && out.seg.Flags&(SYN|ACK) != SYN|ACK

@@ -23,28 +23,22 @@ loop:
 // func prefetchRangeW(p unsafe.Pointer, n uintptr)
 //
 // PREFETCHW (0F 0D /1), which Go's assembler does not know, where CPUID
-// says the processor has it (checked once: hasPrefetchW); PREFETCHT0
-// where it does not.
+// says the processor has it (checked once: hasPrefetchW); prefetchRange,
+// with the same arguments, where it does not.
 TEXT ·prefetchRangeW(SB), NOSPLIT, $0-16
+	CMPB	·hasPrefetchW(SB), $0
+	JNE	prefetchw
+	JMP	·prefetchRange(SB)
+prefetchw:
 	MOVQ	p+0(FP), AX
 	MOVQ	n+8(FP), CX
-	LEAQ	-1(AX)(CX*1), DX // the last byte's line, which the loop may miss
-	CMPB	·hasPrefetchW(SB), $0
-	JEQ	read
-	BYTE	$0x0f; BYTE $0x0d; BYTE $0x0a // PREFETCHW (DX)
+	LEAQ	-1(AX)(CX*1), DX
+	BYTE	$0x0f; BYTE $0x0d; BYTE $0x0a // PREFETCHW (DX): the last byte's line, which the loop may miss
 write:
 	BYTE	$0x0f; BYTE $0x0d; BYTE $0x08 // PREFETCHW (AX)
 	ADDQ	$64, AX
 	SUBQ	$64, CX
 	JGT	write
-	RET
-read:
-	PREFETCHT0	(DX)
-readloop:
-	PREFETCHT0	(AX)
-	ADDQ	$64, AX
-	SUBQ	$64, CX
-	JGT	readloop
 	RET
 
 // func cpuidPrefetchW() bool
