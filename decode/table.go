@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
 // table holds records (flows, tombstones) by key: open addressing with
@@ -27,6 +28,31 @@ type slot[T any] struct {
 	hash uint64
 	p    *T
 }
+
+// writeFirst writes each page of s, fresh from make, before anything
+// reads it. A page new from the system that is read first is mapped to
+// the kernel's shared page of zeros, and the write that follows copies it
+// and flushes the old mapping from every core the process runs on: an
+// interrupt to the other core, costly in a virtual machine. A write first
+// takes the page in one fault. On the 200,000-connection capture, the
+// tombstones' table, probed as it grows and scanned by the collector, and
+// the batch reader's batches, scanned before they are filled, had 1,700
+// pages read first.
+func writeFirst[E any](s []E) []E {
+	var e E
+	n := uintptr(len(s)) * unsafe.Sizeof(e)
+	p := unsafe.Pointer(unsafe.SliceData(s))
+	for off := uintptr(0); off < n; off += pageSize {
+		// A byte and not an element: storing an element that holds
+		// pointers reads the old one first, while the collector runs.
+		// s is fresh from make, all zeros: the value is unchanged.
+		*(*byte)(unsafe.Add(p, off)) = 0
+	}
+	return s
+}
+
+// pageSize is the smallest page size of the systems synack runs on.
+const pageSize = 4096
 
 // minTableSlots is the table's size before its first growth.
 const minTableSlots = 1 << 10
@@ -101,7 +127,7 @@ func (t *table[T]) place(s slot[T]) {
 // grow doubles the slots.
 func (t *table[T]) grow() {
 	old := t.slots
-	t.slots = make([]slot[T], 2*len(old))
+	t.slots = writeFirst(make([]slot[T], 2*len(old)))
 	for _, s := range old {
 		if s.p != nil {
 			t.place(s)
@@ -138,3 +164,7 @@ func (t *table[T]) each(fn func(*T)) {
 		}
 	}
 }
+
+// WriteFirst writes each page of items, fresh from make or new, before
+// anything reads them: see writeFirst.
+func WriteFirst(items []Parsed) { writeFirst(items) }

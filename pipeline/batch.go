@@ -49,6 +49,17 @@ type batch struct {
 	err    error  // what ended reading (io.EOF at the end), in the last batch
 }
 
+// newBatch returns a batch whose every page has been written: the
+// collector scans a batch (its items hold pointers) before the reader has
+// filled it, and a page read before it is written costs the reader a
+// copy of the kernel's zero page and an interrupt to the other core
+// (decode.WriteFirst).
+func newBatch() *batch {
+	b := new(batch)
+	decode.WriteFirst(b.items[:])
+	return b
+}
+
 // itemWarning is the reader's warning about the batch's item i.
 type itemWarning struct {
 	i   int
@@ -69,7 +80,7 @@ func (s *session) readBatched(ctx context.Context, file *capture.File, count uin
 	quit := make(chan struct{})
 	defer close(quit)
 	for range batches {
-		free <- new(batch)
+		free <- newBatch()
 	}
 	go produce(ctx, file, count, s.dec.NewParser(), free, full, quit)
 	s.dec.Background() // until Flush (or Read's Wait)
