@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -82,9 +83,10 @@ func runLive(ctx context.Context, f liveFlags, stdout, stderr io.Writer) error {
 	// line made printing the bottleneck, and the kernel dropped packets.
 	lines := bufio.NewWriterSize(stdout, 64<<10)
 	if perPacket {
+		p := newLivePrinter(lines, r.style)
 		cfg.OnEvent = func(c *decode.Conn, e decode.Event) {
 			if r.selected(c) {
-				printLive(lines, c, &e, r.style)
+				p.print(c, &e)
 			}
 		}
 	}
@@ -163,20 +165,50 @@ func openLive(lc capture.LiveConfig, out output, user string, opt pipeline.Optio
 	return live, nil
 }
 
-// printLive prints one packet as it arrives, tagged with its connection,
-// and the connection's summary once it has closed.
-func printLive(w io.Writer, c *decode.Conn, e *decode.Event, st report.Style) {
+// livePrinter prints each packet as it arrives, tagged with its
+// connection, and the connection's summary once it has closed. Lines are
+// appended into a reused buffer: with fmt and a string per column they
+// cost ten times the decoding of the packet (BenchmarkLivePrinter: 2.6–3.1
+// µs a packet printed, 0.26 decoded; appended, 0.9 printed).
+type livePrinter struct {
+	w     io.Writer
+	lines *report.Lines
+	buf   []byte
+}
+
+func newLivePrinter(w io.Writer, st report.Style) *livePrinter {
+	return &livePrinter{w: w, lines: report.NewLines(st)}
+}
+
+func (p *livePrinter) print(c *decode.Conn, e *decode.Event) {
+	b := p.buf[:0]
 	if c.Packets[0]+c.Packets[1] == 1 {
-		fmt.Fprintf(w, "#%-4d %s %s → %s\n", c.ID, c.Proto, c.Client, c.Server)
+		b = report.AppendEndpoints(appendTag(b, c.ID), c)
+		b = append(b, '\n')
 	}
 	var prev *decode.Event // the event before e, if still kept
 	if n := len(c.Events); n >= 2 && c.Events[n-1].Frame == e.Frame {
 		prev = &c.Events[n-2]
 	}
-	fmt.Fprintf(w, "#%-4d %s\n", c.ID, report.EventLine(c, e, prev, st))
+	b = p.lines.AppendEventLine(appendTag(b, c.ID), c, e, prev)
+	b = append(b, '\n')
 	if e.Note&decode.NoteClosed != 0 || e.Flags&decode.RST != 0 {
-		fmt.Fprintf(w, "#%-4d %s\n", c.ID, report.ConnLine(c))
+		b = report.AppendConnLine(appendTag(b, c.ID), c)
+		b = append(b, '\n')
 	}
+	p.buf = b
+	p.w.Write(b)
+}
+
+// appendTag appends "#%-4d " of id.
+func appendTag(b []byte, id uint64) []byte {
+	b = append(b, '#')
+	start := len(b)
+	b = strconv.AppendUint(b, id, 10)
+	for len(b)-start < 4 {
+		b = append(b, ' ')
+	}
+	return append(b, ' ')
 }
 
 type interfacesFlags struct{}

@@ -182,6 +182,26 @@ func EventLine(c *decode.Conn, e, prev *decode.Event, st Style) string {
 	return head + meaningText(e, st, room)
 }
 
+// Lines appends timeline lines one at a time, as live capture prints
+// them: without colour and without a width to fit, from its cache of
+// the strings a line is made of (see lineCache), with neither, through
+// EventLine. A Lines belongs to one goroutine.
+type Lines struct {
+	st Style
+	k  *lineCache
+}
+
+// NewLines returns a Lines that writes in st.
+func NewLines(st Style) *Lines { return &Lines{st: st, k: newLineCache()} }
+
+// AppendEventLine appends EventLine(c, e, prev, st) to b.
+func (l *Lines) AppendEventLine(b []byte, c *decode.Conn, e, prev *decode.Event) []byte {
+	if !l.st.Color && l.st.Width == 0 {
+		return l.k.appendEventLine(b, c, e, prev, l.st.Absolute)
+	}
+	return append(b, EventLine(c, e, prev, l.st)...)
+}
+
 // appendISN appends each side's initial sequence number, the base of the
 // relative numbers in the timeline (nothing without a SYN either way).
 func appendISN(b []byte, c *decode.Conn) []byte {
@@ -565,13 +585,42 @@ func appendTimeline(b []byte, w io.Writer, c *decode.Conn, opt TextOptions, k *l
 // timelineBlock is about how much of a timeline is written at once.
 const timelineBlock = 64 << 10
 
-// ConnLine sums a connection up in one line.
-func ConnLine(c *decode.Conn) string {
-	s := fmt.Sprintf("%s %s → %s: %s · %s", c.Proto, c.Client, c.Server, c.Verdict, plural(c.Packets[0]+c.Packets[1], "packet", "packets"))
-	if c.Handshake.Complete() {
-		s += " · handshake " + Duration(c.Handshake.Total())
+// AppendConnLine appends a connection summed up in one line to b: "tcp 10.0.0.1:40000 →
+// 10.0.0.2:80: complete · 10 packets · handshake 1.2ms · duration 5ms ·
+// 120 bytes c→s, 900 bytes s→c".
+func AppendConnLine(b []byte, c *decode.Conn) []byte {
+	b = AppendEndpoints(b, c)
+	b = append(b, ": "...)
+	b = append(b, c.Verdict.String()...)
+	b = append(b, " · "...)
+	n := c.Packets[0] + c.Packets[1]
+	b = strconv.AppendUint(b, n, 10)
+	if n == 1 {
+		b = append(b, " packet"...)
+	} else {
+		b = append(b, " packets"...)
 	}
-	return s + fmt.Sprintf(" · duration %s · %d bytes c→s, %d bytes s→c", Duration(c.Duration()), c.Bytes[decode.Client], c.Bytes[decode.Server])
+	if c.Handshake.Complete() {
+		b = append(b, " · handshake "...)
+		b = appendDuration(b, c.Handshake.Total())
+	}
+	b = append(b, " · duration "...)
+	b = appendDuration(b, c.Duration())
+	b = append(b, " · "...)
+	b = strconv.AppendUint(b, c.Bytes[decode.Client], 10)
+	b = append(b, " bytes c→s, "...)
+	b = strconv.AppendUint(b, c.Bytes[decode.Server], 10)
+	return append(b, " bytes s→c"...)
+}
+
+// AppendEndpoints appends "tcp 10.0.0.1:40000 → 10.0.0.2:80": c's
+// protocol, client and server.
+func AppendEndpoints(b []byte, c *decode.Conn) []byte {
+	b = append(b, c.Proto.String()...)
+	b = append(b, ' ')
+	b = c.Client.AppendTo(b)
+	b = append(b, " → "...)
+	return c.Server.AppendTo(b)
 }
 
 // appendHandshake appends how the handshake went.
