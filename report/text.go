@@ -183,9 +183,10 @@ func EventLine(c *decode.Conn, e, prev *decode.Event, st Style) string {
 }
 
 // Lines appends timeline lines one at a time, as live capture prints
-// them: without colour and without a width to fit, from its cache of
-// the strings a line is made of (see lineCache), with neither, through
-// EventLine. A Lines belongs to one goroutine.
+// them. Without colour and without a width to fit, a line is built from
+// a cache of the strings it is made of (see lineCache), as the text
+// report builds it; otherwise through EventLine. A Lines belongs to one
+// goroutine.
 type Lines struct {
 	st Style
 	k  *lineCache
@@ -585,9 +586,9 @@ func appendTimeline(b []byte, w io.Writer, c *decode.Conn, opt TextOptions, k *l
 // timelineBlock is about how much of a timeline is written at once.
 const timelineBlock = 64 << 10
 
-// AppendConnLine appends a connection summed up in one line to b: "tcp 10.0.0.1:40000 →
-// 10.0.0.2:80: complete · 10 packets · handshake 1.2ms · duration 5ms ·
-// 120 bytes c→s, 900 bytes s→c".
+// AppendConnLine appends c summed up in one line to b: "tcp
+// 10.0.0.1:40000 → 10.0.0.2:80: complete · 10 packets · handshake 1.2ms ·
+// duration 5ms · 120 bytes c→s, 900 bytes s→c".
 func AppendConnLine(b []byte, c *decode.Conn) []byte {
 	b = AppendEndpoints(b, c)
 	b = append(b, ": "...)
