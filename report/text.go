@@ -197,10 +197,7 @@ func NewLines(st Style) *Lines { return &Lines{st: st, k: newLineCache()} }
 
 // AppendEventLine appends EventLine(c, e, prev, st) to b.
 func (l *Lines) AppendEventLine(b []byte, c *decode.Conn, e, prev *decode.Event) []byte {
-	if !l.st.Color && l.st.Width == 0 {
-		return l.k.appendEventLine(b, c, e, prev, l.st.Absolute)
-	}
-	return append(b, EventLine(c, e, prev, l.st)...)
+	return l.k.appendStyledEventLine(b, c, e, prev, l.st)
 }
 
 // appendISN appends each side's initial sequence number, the base of the
@@ -538,7 +535,6 @@ func appendTimeline(b []byte, w io.Writer, c *decode.Conn, opt TextOptions, k *l
 			b = append(b, opt.Style.paint(sgrBold, "· "+m.text)...)
 			return append(b, '\n')
 		}
-		fast := !opt.Style.Color && opt.Style.Width == 0
 		var prev *decode.Event
 		for i := range c.Events {
 			e := &c.Events[i]
@@ -550,11 +546,7 @@ func appendTimeline(b []byte, w io.Writer, c *decode.Conn, opt TextOptions, k *l
 				marks = marks[1:]
 			}
 			b = append(b, ' ', ' ')
-			if fast {
-				b = k.appendEventLine(b, c, e, prev, opt.Style.Absolute)
-			} else {
-				b = append(b, EventLine(c, e, prev, opt.Style)...)
-			}
+			b = k.appendStyledEventLine(b, c, e, prev, opt.Style)
 			b = append(b, '\n')
 			if x != nil {
 				for _, ex := range x.segment(c, e) {

@@ -243,6 +243,15 @@ func (k *lineCache) buildMid(c *decode.Conn, e, prev *decode.Event) string {
 	return string(b)
 }
 
+// appendStyledEventLine appends EventLine(c, e, prev, st): without
+// colour and without a width to fit, as appendEventLine builds it.
+func (k *lineCache) appendStyledEventLine(b []byte, c *decode.Conn, e, prev *decode.Event, st Style) []byte {
+	if !st.Color && st.Width == 0 {
+		return k.appendEventLine(b, c, e, prev, st.Absolute)
+	}
+	return append(b, EventLine(c, e, prev, st)...)
+}
+
 // appendEventLine appends EventLine(c, e, prev, Style{Absolute: abs})
 // (no colour, no width to fit): the same bytes, built without a string
 // per column.
