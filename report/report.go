@@ -266,10 +266,8 @@ func pad(s string, n int) string {
 }
 
 func plural(n uint64, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.FormatUint(n, 10) + " " + many
+	var b [64]byte
+	return string(appendPlural(b[:0], n, one, many))
 }
 
 // eventsAhead is how many events before rendering one the renderers ask

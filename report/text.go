@@ -586,13 +586,7 @@ func AppendConnLine(b []byte, c *decode.Conn) []byte {
 	b = append(b, ": "...)
 	b = append(b, c.Verdict.String()...)
 	b = append(b, " · "...)
-	n := c.Packets[0] + c.Packets[1]
-	b = strconv.AppendUint(b, n, 10)
-	if n == 1 {
-		b = append(b, " packet"...)
-	} else {
-		b = append(b, " packets"...)
-	}
+	b = appendPlural(b, c.Packets[0]+c.Packets[1], "packet", "packets")
 	if c.Handshake.Complete() {
 		b = append(b, " · handshake "...)
 		b = appendDuration(b, c.Handshake.Total())
