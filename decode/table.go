@@ -37,11 +37,17 @@ type slot[T any] struct {
 // takes the page in one fault. On the 200,000-connection capture, the
 // tombstones' table, probed as it grows and scanned by the collector, and
 // the batch reader's batches, scanned before they are filled, had 1,700
-// pages read first.
+// pages read first. On Linux the pages are mapped in one system call
+// instead (populate), without a fault each: 0.6 µs a page against 11 µs a
+// fault on the virtual machine measured on, 2,100 of the 11,800 faults of
+// --summary on that capture.
 func writeFirst[E any](s []E) []E {
 	var e E
 	n := uintptr(len(s)) * unsafe.Sizeof(e)
 	p := unsafe.Pointer(unsafe.SliceData(s))
+	if n == 0 || populate(p, n) {
+		return s
+	}
 	for off := uintptr(0); off < n; off += pageSize {
 		// A byte and not an element: storing an element that holds
 		// pointers reads the old one first, while the collector runs.
