@@ -221,6 +221,10 @@ type Decoder struct {
 	tombs     table[tomb]
 	tombLists [numTombLists]tombList
 	freeTombs []*tomb
+	newTombs  tombAlloc // for tombstones when freeTombs is empty
+	// dropped counts flows let go (see reuse) whose room no pair of
+	// tombstones has taken yet (see tombPair).
+	dropped int
 	// handedSent and handedBack count the batches of flows sent to the
 	// outlet's goroutine and given back (see settle).
 	handedSent, handedBack uint64
@@ -604,6 +608,7 @@ func (d *Decoder) fresh() *flow {
 		*c = flow{}
 	} else {
 		c = new(flow)
+		d.dropped = max(d.dropped-1, 0) // it takes the room of one let go, if any
 	}
 	c.class = noList
 	return c
@@ -669,8 +674,11 @@ func (d *Decoder) reuse(c *flow) {
 	case len(d.free) < keep:
 		d.free = append(d.free, c)
 	case len(d.free) > 2*keep: // the peak has passed: let the spares above it go
+		d.dropped += len(d.free) - keep + 1
 		clear(d.free[keep:])
 		d.free = d.free[:keep]
+	default:
+		d.dropped++
 	}
 }
 

@@ -9,6 +9,9 @@ type outlet struct {
 	recycle bool     // Config.Recycle, without Records
 	record  *Conn    // the record to reuse (recycle), or nil
 	known   histories
+	// newTombs allocates the tombstones the decoder asks for (see
+	// handed.fresh).
+	newTombs tombAlloc
 }
 
 // conn hands c over as a record with encap, and empties c's cold part for
@@ -68,6 +71,9 @@ type handed struct {
 	fresh     [handedBatch]*tomb
 	nFresh    int
 	wantFresh bool
+	// freshPairs of them are to be allocated in pairs, in the room of
+	// flows let go (see tombPair), the rest from a slab.
+	freshPairs int
 }
 
 // handedBatch is how many flows go to the outlet's goroutine at once, and
@@ -127,9 +133,12 @@ func (o *outlet) run(todo <-chan *handed, back chan<- *handed) {
 			o.conn(h.flows[i], h.encaps[i])
 		}
 		if h.wantFresh {
-			for k := 0; k < handedBatch; k += 2 {
-				p := new(tombPair)
-				h.fresh[k], h.fresh[k+1] = &p.t[0], &p.t[1]
+			k := 0
+			for ; k < 2*h.freshPairs; k += 2 {
+				h.fresh[k], h.fresh[k+1] = newTombPair()
+			}
+			for ; k < handedBatch; k++ {
+				h.fresh[k] = o.newTombs.next()
 			}
 			h.nFresh = handedBatch
 		}
@@ -156,7 +165,10 @@ func (b *background) add(d *Decoder, c *flow, encap *Encap, t *tomb, verdict Ver
 func (b *background) rotate(d *Decoder) {
 	// As many tombstones as a batch can bury, while there are fewer
 	// spare than two batches can.
-	b.cur.wantFresh = len(d.freeTombs) < 2*handedBatch
+	if b.cur.wantFresh = len(d.freeTombs) < 2*handedBatch; b.cur.wantFresh {
+		b.cur.freshPairs = min(d.dropped, handedBatch/2)
+		d.dropped -= b.cur.freshPairs
+	}
 	b.todo <- b.cur // never waits: there are as many places as batches
 	d.handedSent++
 	for len(b.spare) == 0 || len(b.back) > 0 {
@@ -184,6 +196,6 @@ func (d *Decoder) takeBack(h *handed) {
 	h.n = 0
 	d.freeTombs = append(d.freeTombs, h.fresh[:h.nFresh]...)
 	clear(h.fresh[:h.nFresh])
-	h.nFresh, h.wantFresh = 0, false
+	h.nFresh, h.wantFresh, h.freshPairs = 0, false, 0
 	d.handedBack++
 }

@@ -485,3 +485,64 @@ func TestTombHoldsNoPointer(t *testing.T) {
 			unsafe.Sizeof(tombPair{}), pointers(reflect.TypeFor[tombPair]()), unsafe.Sizeof(flow{}))
 	}
 }
+
+// TestTombstonesTakeFlowsRoom: tombstones are allocated in pairs in the
+// room of flows let go while there are such (a million connections open
+// at once that then end), and from slabs otherwise (connections that end
+// as others open, their flows reused: see tombPair).
+func TestTombstonesTakeFlowsRoom(t *testing.T) {
+	const n = 2000
+	for _, tc := range []struct {
+		name      string
+		atOnce    bool // every handshake first, then every teardown
+		wantSlabs func(slabs int) bool
+	}{
+		// Every tombstone from a slab.
+		{"one after another", false, func(slabs int) bool { return slabs == (n+tombsPerSlab-1)/tombsPerSlab }},
+		// Those of the first to end, whose flows were kept to reuse, from
+		// a slab; most in pairs.
+		{"all open at once", true, func(slabs int) bool { return slabs*tombsPerSlab <= n/4 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := New(Config{}, SinkFunc(func(*Conn) {}))
+			num := uint64(0)
+			send := func(i int, s tseg) {
+				t.Helper()
+				c := netip.AddrPortFrom(cli.Addr(), uint16(10000+i))
+				src, dst, seq, ack := c, srv, cISN+s.seq, sISN+s.ack
+				if s.from == 's' {
+					src, dst, seq, ack = srv, c, sISN+s.seq, cISN+s.ack
+				}
+				num++
+				f := Frame{Number: num, Time: t0.Add(time.Duration(num) * time.Millisecond), LinkType: LinkTypeEthernet,
+					Data: ethFrame(t, src, dst, s.flags, seq, ack, []byte(s.payload), nil)}
+				f.Length = len(f.Data)
+				if err := d.Packet(&f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.atOnce {
+				for _, segs := range [][]tseg{greeting[:len(handshake)], greeting[len(handshake):]} {
+					for i := range n {
+						for _, s := range segs {
+							send(i, s)
+						}
+					}
+				}
+			} else {
+				for i := range n {
+					for _, s := range greeting {
+						send(i, s)
+					}
+				}
+			}
+			if d.tombs.n != n {
+				t.Fatalf("%d tombstones, want %d", d.tombs.n, n)
+			}
+			if !tc.wantSlabs(d.newTombs.slabs) {
+				t.Errorf("%d slabs of %d tombstones allocated for %d tombstones", d.newTombs.slabs, tombsPerSlab, n)
+			}
+			d.Flush()
+		})
+	}
+}
