@@ -1,12 +1,15 @@
 package main
 
 import (
+	"cmp"
+	"container/heap"
 	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,12 +31,13 @@ type checkResult struct {
 }
 
 type checkFlags struct {
-	files   []string
-	expects []string
-	where   []string
-	junit   string
-	filter  string
-	verbose bool
+	files    []string
+	expects  []string
+	where    []string
+	junit    string
+	filter   string
+	verbose  bool
+	maxConns int
 }
 
 func checkFlagSet(f *checkFlags) *pflag.FlagSet {
@@ -43,6 +47,7 @@ func checkFlagSet(f *checkFlags) *pflag.FlagSet {
 	fs.StringVar(&f.junit, "junit", "", "also write the results as JUnit XML to this file")
 	fs.StringVarP(&f.filter, "filter", "f", "", "BPF filter in tcpdump syntax")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "list the expectations that hold too")
+	fs.IntVar(&f.maxConns, "max-conns", decode.DefaultMaxConns, maxConnsUsage)
 	return fs
 }
 
@@ -83,7 +88,9 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 	var results []checkResult
 	for _, name := range f.files {
 		start := time.Now()
-		rep, err := pipeline.ReadFile(ctx, name, pipeline.Options{Filter: f.filter, Decode: decode.Config{DropEvents: true}})
+		k := newChecker(exprs, where)
+		rep, err := pipeline.ReadFile(ctx, name, pipeline.Options{Filter: f.filter,
+			Decode: decode.Config{DropEvents: true, Recycle: true, MaxConns: f.maxConns}, Sink: k})
 		if err == nil && rep.Err != nil {
 			err = &damaged{rep.Source, rep.Err}
 		}
@@ -96,9 +103,8 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 			}
 			continue
 		}
-		conns := expect.Select(rep.Conns, where)
-		for _, e := range exprs {
-			r := evaluate(name, e, conns)
+		for i := range exprs {
+			r := k.result(name, i)
 			r.elapsed = time.Since(start)
 			results = append(results, r)
 			printResult(stdout, &r, f.verbose)
@@ -129,22 +135,113 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 	return errors.Join(errs...)
 }
 
-func evaluate(file string, e *expect.Expr, conns []*decode.Conn) checkResult {
+// maxConnsUsage is --max-conns, for read and check.
+const maxConnsUsage = "connections held at once; past it the least recently active are handed over early (-1: no cap)"
+
+// maxListed is how many connections that broke an expectation check
+// lists per capture: those with the lowest IDs, in ID order, and then how
+// many more there were. So a report, and the memory it takes, stay small
+// however many connections fail.
+const maxListed = 100
+
+// checker evaluates expectations over the connections of one capture as
+// the decoder hands them over (a decode.Sink), keeping none of them: for
+// each expectation, the failures it lists (maxListed) and counts.
+type checker struct {
+	exprs    []*expect.Expr
+	where    []*expect.Expr
+	selected int // connections where every where-expression holds
+	failed   []failures
+	arrived  uint64
+}
+
+// failures are the connections that broke one expectation: the maxListed
+// with the lowest IDs, in a heap with the highest on top, and a count.
+type failures struct {
+	listed []failure
+	n      int
+}
+
+type failure struct {
+	id      uint64
+	arrived uint64 // records of one connection (Resumed) keep their order
+	text    string
+}
+
+func newChecker(exprs, where []*expect.Expr) *checker {
+	return &checker{exprs: exprs, where: where, failed: make([]failures, len(exprs))}
+}
+
+// Conn evaluates every expectation on c; nothing of c is kept.
+func (k *checker) Conn(c *decode.Conn) {
+	if !expect.Match(c, k.where) {
+		return
+	}
+	k.selected++
+	for i, e := range k.exprs {
+		if e.Capture() {
+			continue
+		}
+		ok, actual := e.Eval(c)
+		if ok {
+			continue
+		}
+		f := &k.failed[i]
+		f.n++
+		k.arrived++
+		if len(f.listed) == maxListed && c.ID >= f.listed[0].id {
+			continue // a connection with a lower ID failed already: not listed
+		}
+		text := fmt.Sprintf("connection %d %s → %s: expected %s, actual %s=%s",
+			c.ID, c.Client, c.Server, e.Text, e.Field, report.Escape([]byte(actual)))
+		heap.Push(f, failure{c.ID, k.arrived, text})
+		if len(f.listed) > maxListed {
+			heap.Pop(f)
+		}
+	}
+}
+
+// failures is a heap (container/heap) with the highest ID on top.
+func (f *failures) Len() int { return len(f.listed) }
+func (f *failures) Less(i, j int) bool {
+	a, b := f.listed[i], f.listed[j]
+	return a.id > b.id || a.id == b.id && a.arrived > b.arrived
+}
+func (f *failures) Swap(i, j int) { f.listed[i], f.listed[j] = f.listed[j], f.listed[i] }
+func (f *failures) Push(x any)    { f.listed = append(f.listed, x.(failure)) }
+func (f *failures) Pop() any {
+	last := f.listed[len(f.listed)-1]
+	f.listed = f.listed[:len(f.listed)-1]
+	return last
+}
+
+// result is the outcome of expectation i on the capture read, file.
+func (k *checker) result(file string, i int) checkResult {
+	e := k.exprs[i]
 	r := checkResult{file: file, expr: e}
 	if e.Capture() {
-		if ok, actual := e.Count(len(conns)); !ok {
+		if ok, actual := e.Count(k.selected); !ok {
 			r.failures = append(r.failures, fmt.Sprintf("expected %s, actual %s", e.Text, actual))
 		}
 		return r
 	}
-	if len(conns) == 0 {
+	if k.selected == 0 {
 		r.failures = append(r.failures, "no connection to check")
 	}
-	for _, c := range conns {
-		if ok, actual := e.Eval(c); !ok {
-			r.failures = append(r.failures, fmt.Sprintf("connection %d %s → %s: expected %s, actual %s=%s",
-				c.ID, c.Client, c.Server, e.Text, e.Field, report.Escape([]byte(actual))))
+	f := &k.failed[i]
+	listed := slices.Clone(f.listed)
+	slices.SortFunc(listed, func(a, b failure) int {
+		return cmp.Or(cmp.Compare(a.id, b.id), cmp.Compare(a.arrived, b.arrived))
+	})
+	for _, l := range listed {
+		r.failures = append(r.failures, l.text)
+	}
+	if more := f.n - len(listed); more > 0 {
+		noun := "connections"
+		if more == 1 {
+			noun = "connection"
 		}
+		r.failures = append(r.failures, fmt.Sprintf("… and %d more %s (the %d with the lowest IDs are listed)", more, noun, maxListed))
 	}
 	return r
 }

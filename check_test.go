@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/xml"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -168,5 +169,53 @@ func TestCheckJUnitSchema(t *testing.T) {
 	}
 	if e := doc.Suites[2].Cases[0].Error; e == nil || !strings.Contains(e.Message, "no such file") {
 		t.Errorf("the missing capture's error does not say why: %+v", e)
+	}
+}
+
+// TestCheckListsLowestIDs: check evaluates connections as they are handed
+// over, keeping none: of the connections that break an expectation it
+// lists the 100 with the lowest IDs, in ID order, and counts the rest;
+// --max-conns caps the connections held, as for read, without changing
+// what is counted.
+func TestCheckListsLowestIDs(t *testing.T) {
+	pcap := filepath.Join(t.TempDir(), "syns.pcap")
+	writeSYNFlood(t, pcap, 250)
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string
+		not    []string
+	}{
+		{"failures past 100 are counted", []string{"-e", "verdict=complete"}, exitCheck,
+			[]string{"FAIL  ", "connection 1 ", "connection 100 ", "… and 150 more connections (the 100 with the lowest IDs are listed)", "0 passed, 1 failed"},
+			[]string{"connection 101 "}},
+		{"one more", []string{"--where", "client.port<=1124", "-e", "verdict=complete"}, exitCheck,
+			[]string{"connection 100 ", "… and 1 more connection (the 100"}, []string{"connection 101 "}},
+		{"under a cap of 10", []string{"--max-conns", "10", "-e", "connections=250", "-e", "verdict=no-answer"}, exitOK,
+			[]string{"2 passed, 0 failed"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, stderr := runCLI(append([]string{"check", pcap}, tc.args...)...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout: %.3000s\nstderr: %s", code, tc.code, out, stderr)
+			}
+			for _, s := range tc.stdout {
+				if !strings.Contains(out, s) {
+					t.Errorf("stdout lacks %q:\n%.3000s", s, out)
+				}
+			}
+			for _, s := range tc.not {
+				if strings.Contains(out, s) {
+					t.Errorf("stdout has %q:\n%.3000s", s, out)
+				}
+			}
+			for i := 1; i < 100 && tc.code == exitCheck; i++ {
+				a, b := strings.Index(out, fmt.Sprintf("connection %d ", i)), strings.Index(out, fmt.Sprintf("connection %d ", i+1))
+				if a < 0 || b < a {
+					t.Fatalf("connection %d not listed before connection %d:\n%.3000s", i, i+1, out)
+				}
+			}
+		})
 	}
 }

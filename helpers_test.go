@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"encoding/binary"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -10,6 +12,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"synack/capture"
 )
 
 // built is synack built once for the tests that run it as a process.
@@ -95,5 +100,33 @@ func startLive(t *testing.T, stdout io.Writer, args ...string) (*exec.Cmd, *bufi
 		if err != nil {
 			t.Fatalf("synack %v: %v", args, err)
 		}
+	}
+}
+
+// writeSYNFlood writes a pcap of n SYNs from random sources to one server.
+func writeSYNFlood(t *testing.T, path string, n int) {
+	t.Helper()
+	w, err := capture.Create(path, 1, 65535)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(7, 7))
+	frame := make([]byte, 54)
+	copy(frame, []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00, 0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6})
+	copy(frame[30:34], []byte{192, 0, 2, 1}) // the server
+	frame[36], frame[37] = 0, 80
+	frame[46], frame[47] = 5<<4, 0x02
+	fr := capture.Frame{Data: frame, Length: len(frame)}
+	for i := range n {
+		binary.BigEndian.PutUint32(frame[26:30], r.Uint32()|1)         // source address
+		binary.BigEndian.PutUint16(frame[34:36], uint16(1024+i%60000)) // source port
+		binary.BigEndian.PutUint32(frame[38:42], r.Uint32())           // ISN
+		fr.Time = time.Unix(1700000000, int64(i)*int64(100*time.Microsecond))
+		if err := w.Write(&fr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

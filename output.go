@@ -38,7 +38,7 @@ func (o *reportFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.color, "color", "auto", "colour text output: auto (on a terminal, unless NO_COLOR is set), always or never")
 	fs.BoolVar(&o.explain, "explain", false, "text and HTML: explain each kind of segment the first time it appears in a connection (what it is, why, the RFC), and why the connection ended so")
 	fs.BoolVarP(&o.absolute, "absolute", "S", false, "show sequence and acknowledgement numbers as on the wire, as tcpdump -S (default: relative to each side's ISN)")
-	fs.IntVar(&o.maxConns, "max-conns", decode.DefaultMaxConns, "connections held at once; past it the least recently active are handed over early (-1: no cap)")
+	fs.IntVar(&o.maxConns, "max-conns", decode.DefaultMaxConns, maxConnsUsage)
 }
 
 // noResolve accepts tcpdump's -n (and -nn): synack never resolves
