@@ -14,6 +14,9 @@ import (
 // costs one fault, not two (the kernel's zero page mapped on the probe's
 // read, then copied and flushed from the other core on the write).
 func TestTableGrowsWithoutZeroPage(t *testing.T) {
+	if raceDetector {
+		t.Skip("-race: the race detector's shadow memory takes page faults of its own")
+	}
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	runtime.GC()
 	type keyed struct{ key connKey } // a record as small as a table holds
@@ -47,6 +50,9 @@ func TestTableGrowsWithoutZeroPage(t *testing.T) {
 // TestPopulateMapsPages: after populate, writing to each page of memory
 // fresh from the system takes no page fault; writeFirst uses it.
 func TestPopulateMapsPages(t *testing.T) {
+	if raceDetector {
+		t.Skip("-race: the race detector's shadow memory takes page faults of its own")
+	}
 	const size = 8 << 20
 	mem, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {

@@ -15,6 +15,9 @@ import (
 // then its copy and a flush on the other core) but one, when the batch
 // is made.
 func TestBatchWrittenFirst(t *testing.T) {
+	if raceDetector {
+		t.Skip("-race: the race detector's shadow memory takes page faults of its own")
+	}
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	runtime.GC()
 	var before, after syscall.Rusage
