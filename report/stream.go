@@ -64,8 +64,8 @@ func Whole(doc Document, c *Capture) error {
 // file. It was 8 MiB, in a buffer grown by doubling and then left for
 // a writer's of its own: the 200,000-connection capture's text report (24
 // MB of rows) touched 17 MiB of memory new from the system that way,
-// about 5,000 page faults, nearly a third of its 17,400 (11 µs each in a
-// virtual machine).
+// about 5,000 page faults, a quarter of its 17,400 to 19,400 (11 µs each
+// in a virtual machine).
 const spoolMemory = 1 << 20
 
 // orderedMemory is how much Ordered keeps in memory before its parts go
