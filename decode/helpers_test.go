@@ -86,17 +86,22 @@ func replayBetween(t testing.TB, cfg Config, cli, srv netip.AddrPort, segs []tse
 	var conns []*Conn
 	d := New(cfg, SinkFunc(func(c *Conn) { conns = append(conns, c) }))
 	for i, s := range segs {
-		src, dst, seq, ack := cli, srv, cISN+s.seq, sISN+s.ack
-		if s.from == 's' {
-			src, dst, seq, ack = srv, cli, sISN+s.seq, cISN+s.ack
-		}
-		f := Frame{Number: uint64(i + 1), Time: t0.Add(time.Duration(i) * time.Millisecond), LinkType: LinkTypeEthernet,
-			Data: ethFrame(t, src, dst, s.flags, seq, ack, []byte(s.payload), nil)}
-		f.Length = len(f.Data)
+		f := segFrame(t, uint64(i+1), t0.Add(time.Duration(i)*time.Millisecond), cli, srv, s)
 		if err := d.Packet(&f); err != nil {
 			t.Fatalf("frame %d: %v", i+1, err)
 		}
 	}
 	d.Flush()
 	return conns
+}
+
+// segFrame is s, sent between the client cli and the server srv (from
+// the side s names, the ISNs cISN and sISN), as frame number at t.
+func segFrame(t testing.TB, number uint64, at time.Time, cli, srv netip.AddrPort, s tseg) Frame {
+	src, dst, seq, ack := cli, srv, cISN+s.seq, sISN+s.ack
+	if s.from == 's' {
+		src, dst, seq, ack = srv, cli, sISN+s.seq, cISN+s.ack
+	}
+	data := ethFrame(t, src, dst, s.flags, seq, ack, []byte(s.payload), nil)
+	return Frame{Number: number, Time: at, Data: data, Length: len(data), LinkType: LinkTypeEthernet}
 }

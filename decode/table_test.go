@@ -36,14 +36,8 @@ func churn(tb testing.TB, n, open int, gap time.Duration, seed uint64) []Frame {
 		}
 		i := r.IntN(len(active))
 		cv := active[i]
-		g := cv.segs[cv.next]
-		src, dst, seq, ack := cv.c, srv, cISN+g.seq, sISN+g.ack
-		if g.from == 's' {
-			src, dst, seq, ack = srv, cv.c, sISN+g.seq, cISN+g.ack
-		}
 		t = t.Add(time.Duration(r.Int64N(int64(2 * gap))))
-		data := ethFrame(tb, src, dst, g.flags, seq, ack, []byte(g.payload), nil)
-		frames = append(frames, Frame{Number: uint64(len(frames) + 1), Time: t, Data: data, Length: len(data), LinkType: LinkTypeEthernet})
+		frames = append(frames, segFrame(tb, uint64(len(frames)+1), t, cv.c, srv, cv.segs[cv.next]))
 		if cv.next++; cv.next == len(cv.segs) {
 			active[i] = active[len(active)-1]
 			active = active[:len(active)-1]
@@ -353,13 +347,8 @@ func TestTombstonesFollowRecentConnections(t *testing.T) {
 	num := uint64(0)
 	send := func(at time.Time, cli netip.AddrPort, s tseg) {
 		t.Helper()
-		src, dst, seq, ack := cli, srv, cISN+s.seq, sISN+s.ack
-		if s.from == 's' {
-			src, dst, seq, ack = srv, cli, sISN+s.seq, cISN+s.ack
-		}
 		num++
-		f := Frame{Number: num, Time: at, LinkType: LinkTypeEthernet, Data: ethFrame(t, src, dst, s.flags, seq, ack, []byte(s.payload), nil)}
-		f.Length = len(f.Data)
+		f := segFrame(t, num, at, cli, srv, s)
 		if err := d.Packet(&f); err != nil {
 			t.Fatal(err)
 		}
@@ -508,15 +497,9 @@ func TestTombstonesTakeFlowsRoom(t *testing.T) {
 			num := uint64(0)
 			send := func(i int, s tseg) {
 				t.Helper()
-				c := netip.AddrPortFrom(cli.Addr(), uint16(10000+i))
-				src, dst, seq, ack := c, srv, cISN+s.seq, sISN+s.ack
-				if s.from == 's' {
-					src, dst, seq, ack = srv, c, sISN+s.seq, cISN+s.ack
-				}
 				num++
-				f := Frame{Number: num, Time: t0.Add(time.Duration(num) * time.Millisecond), LinkType: LinkTypeEthernet,
-					Data: ethFrame(t, src, dst, s.flags, seq, ack, []byte(s.payload), nil)}
-				f.Length = len(f.Data)
+				c := netip.AddrPortFrom(cli.Addr(), uint16(10000+i))
+				f := segFrame(t, num, t0.Add(time.Duration(num)*time.Millisecond), c, srv, s)
 				if err := d.Packet(&f); err != nil {
 					t.Fatal(err)
 				}
