@@ -229,14 +229,13 @@ func (k *checker) result(file string, i int) checkResult {
 		r.failures = append(r.failures, "no connection to check")
 	}
 	f := &k.failed[i]
-	listed := slices.Clone(f.listed)
-	slices.SortFunc(listed, func(a, b failure) int {
+	slices.SortFunc(f.listed, func(a, b failure) int { // the heap is done with: reading has ended
 		return cmp.Or(cmp.Compare(a.id, b.id), cmp.Compare(a.arrived, b.arrived))
 	})
-	for _, l := range listed {
+	for _, l := range f.listed {
 		r.failures = append(r.failures, l.text)
 	}
-	if more := f.n - len(listed); more > 0 {
+	if more := f.n - len(f.listed); more > 0 {
 		noun := "connections"
 		if more == 1 {
 			noun = "connection"
